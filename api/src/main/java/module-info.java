@@ -1,0 +1,10 @@
+/**
+ * vfio4j's API: the typed VFIO API ({@code org.vfio4j}), the ABI of {@code <linux/vfio.h>}
+ * ({@code org.vfio4j.uapi}) and the system-call seam the backends implement
+ * ({@code org.vfio4j.spi}).
+ */
+module org.vfio4j {
+    exports org.vfio4j;
+    exports org.vfio4j.spi to org.vfio4j.kernel, org.vfio4j.sim, org.vfio4j.fixtures, org.vfio4j.conformance;
+    exports org.vfio4j.uapi to org.vfio4j.kernel, org.vfio4j.sim, org.vfio4j.fixtures, org.vfio4j.conformance;
+}
