@@ -1,0 +1,213 @@
+package org.vfio4j.kernel;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The raw libc calls of the kernel backend, C-shaped: each takes the calling thread's {@link
+ * CallState} and returns what libc returns ({@code -1} on failure, with the errno in {@link
+ * CallState#errno()}). No policy and no exceptions for errno: {@link LinuxKernel} interprets them.
+ *
+ * <p>Every downcall captures errno through {@code Linker.Option.captureCallState("errno")} into the
+ * thread's own state segment, so concurrent failing calls each see their own errno. {@code ioctl}
+ * and {@code open} are declared variadic, with one handle per argument kind (pointer, integer), as
+ * the C calling convention for variadic arguments may differ from fixed ones. No handle is {@code
+ * critical}: VFIO ioctls can sleep and pin memory.
+ */
+final class Libc {
+    private Libc() {}
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBC = LINKER.defaultLookup();
+    private static final StructLayout CAPTURE$layout = Linker.Option.captureStateLayout();
+    private static final VarHandle errno$vh = MethodHandles.insertCoordinates(
+            CAPTURE$layout.varHandle(MemoryLayout.PathElement.groupElement("errno")), 1, 0L);
+    private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
+
+    private static final MethodHandle open$mh = downcall("open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle close$mh = downcall("close",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle ioctlPtr$mh = downcall("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle ioctlLong$mh = downcall("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle pread$mh = downcall("pread",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle pwrite$mh = downcall("pwrite",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle read$mh = downcall("read",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle write$mh = downcall("write",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle mmap$mh = downcall("mmap",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle munmap$mh = downcall("munmap",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle eventfd$mh = downcall("eventfd",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle poll$mh = downcall("poll",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+
+    /** {@code MAP_FAILED}, {@code (void *) -1}. */
+    static final long MAP_FAILED = -1L;
+
+    /** {@code struct pollfd}: fd, events, revents. */
+    static final StructLayout POLLFD$layout = MemoryLayout.structLayout(
+            JAVA_INT.withName("fd"),
+            JAVA_SHORT.withName("events"),
+            JAVA_SHORT.withName("revents"));
+
+    /**
+     * Per-thread memory for one call at a time: the errno capture segment and a small scratch
+     * buffer, allocated once per thread so that no call allocates (an {@code Arena} per call costs
+     * about a third more per ioctl).
+     */
+    static final class CallState {
+        /** Bytes of scratch: an eventfd counter, a path of common length, a small ioctl argument. */
+        static final int SCRATCH = 4096;
+        final MemorySegment capture;
+        final MemorySegment scratch;
+
+        private CallState() {
+            Arena arena = Arena.ofAuto();
+            capture = arena.allocate(CAPTURE$layout);
+            scratch = arena.allocate(SCRATCH, 8);
+        }
+
+        /** The errno the last failing call of this thread captured. */
+        int errno() {
+            return (int) errno$vh.get(capture);
+        }
+    }
+
+    private static final ThreadLocal<CallState> STATE = ThreadLocal.withInitial(CallState::new);
+
+    /** The calling thread's call state. */
+    static CallState state() {
+        return STATE.get();
+    }
+
+    // SAFETY (all calls below): a segment passed as a pointer is native and at least as long as the
+    // length passed with it; LinuxKernel checks this before calling.
+
+    static int open(CallState s, MemorySegment path, int flags, int mode) {
+        try {
+            return (int) open$mh.invokeExact(s.capture, path, flags, mode);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    static int close(CallState s, int fd) {
+        try {
+            return (int) close$mh.invokeExact(s.capture, fd);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    static int ioctl(CallState s, int fd, long request, MemorySegment arg) {
+        try {
+            return (int) ioctlPtr$mh.invokeExact(s.capture, fd, request, arg);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    static int ioctl(CallState s, int fd, long request, long value) {
+        try {
+            return (int) ioctlLong$mh.invokeExact(s.capture, fd, request, value);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    static long pread(CallState s, int fd, MemorySegment buf, long count, long offset) {
+        try {
+            return (long) pread$mh.invokeExact(s.capture, fd, buf, count, offset);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    static long pwrite(CallState s, int fd, MemorySegment buf, long count, long offset) {
+        try {
+            return (long) pwrite$mh.invokeExact(s.capture, fd, buf, count, offset);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    static long read(CallState s, int fd, MemorySegment buf, long count) {
+        try {
+            return (long) read$mh.invokeExact(s.capture, fd, buf, count);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    static long write(CallState s, int fd, MemorySegment buf, long count) {
+        try {
+            return (long) write$mh.invokeExact(s.capture, fd, buf, count);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** Returns the mapping's address, or {@link #MAP_FAILED}. */
+    static long mmap(CallState s, long length, int prot, int flags, int fd, long offset) {
+        try {
+            MemorySegment addr = (MemorySegment) mmap$mh.invokeExact(s.capture, MemorySegment.NULL, length, prot, flags, fd, offset);
+            return addr.address();
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    static int munmap(CallState s, long address, long length) {
+        try {
+            return (int) munmap$mh.invokeExact(s.capture, MemorySegment.ofAddress(address), length);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    static int eventfd(CallState s, int initval, int flags) {
+        try {
+            return (int) eventfd$mh.invokeExact(s.capture, initval, flags);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    static int poll(CallState s, MemorySegment fds, long nfds, int timeout) {
+        try {
+            return (int) poll$mh.invokeExact(s.capture, fds, nfds, timeout);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... extra) {
+        Linker.Option[] options = new Linker.Option[extra.length + 1];
+        options[0] = ERRNO;
+        System.arraycopy(extra, 0, options, 1, extra.length);
+        MemorySegment symbol = LIBC.find(name)
+                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol " + name));
+        return LINKER.downcallHandle(symbol, descriptor, options);
+    }
+}

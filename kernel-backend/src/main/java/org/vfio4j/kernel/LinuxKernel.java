@@ -1,0 +1,351 @@
+package org.vfio4j.kernel;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.vfio4j.Errno;
+import org.vfio4j.VfioException;
+import org.vfio4j.spi.Fd;
+import org.vfio4j.spi.PollFd;
+import org.vfio4j.spi.VfioKernel;
+
+/**
+ * The seam on real Linux: each call is one libc call through {@link Libc}, bracketed by the
+ * handle's {@link Fd#enter}/{@link Fd#exit} so that a closed handle never reaches the kernel.
+ * A failing call throws {@link VfioException} with the captured errno, the operation, and the
+ * handle; the kernel's own reasons are not known here, so there is no explanation.
+ *
+ * <p>Arguments in heap segments are copied to the thread's native scratch buffer (or a
+ * temporary arena when larger) and back, since a downcall can only pass native memory.
+ * Mappings get a shared arena each: {@link #munmap} closes it before unmapping, so a stale
+ * segment throws instead of touching unmapped memory.
+ */
+final class LinuxKernel implements VfioKernel {
+
+    private record Mapping(long address, long length, Arena arena) {}
+
+    private final Set<Fd> open = ConcurrentHashMap.newKeySet();
+    private final Map<Long, Mapping> mappings = new ConcurrentHashMap<>();
+
+    @Override
+    public String name() {
+        return "kernel";
+    }
+
+    @Override
+    public Fd open(String path, int flags) throws VfioException {
+        Objects.requireNonNull(path, "path");
+        byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
+        Libc.CallState s = Libc.state();
+        int n;
+        if (bytes.length < Libc.CallState.SCRATCH) {
+            MemorySegment.copy(bytes, 0, s.scratch, ValueLayout.JAVA_BYTE, 0, bytes.length);
+            s.scratch.set(ValueLayout.JAVA_BYTE, bytes.length, (byte) 0);
+            n = Libc.open(s, s.scratch, flags, 0);
+        } else {
+            try (Arena arena = Arena.ofConfined()) {
+                n = Libc.open(s, arena.allocateFrom(path), flags, 0);
+            }
+        }
+        if (n < 0) {
+            throw new VfioException(s.errno(), "open", path, null);
+        }
+        return track(n, path);
+    }
+
+    @Override
+    public void close(Fd fd) throws VfioException {
+        int errno = fd.close(this);
+        open.remove(fd);
+        if (errno != 0) {
+            throw new VfioException(errno, "close", fd.toString(), null);
+        }
+    }
+
+    @Override
+    public int ioctl(Fd fd, long request, MemorySegment arg) throws VfioException {
+        int n = fd.enter(this, "ioctl");
+        try {
+            Libc.CallState s = Libc.state();
+            int r;
+            if (arg.isNative()) {
+                r = Libc.ioctl(s, n, request, arg);
+            } else {
+                r = (int) withNativeCopy(s, arg, b -> Libc.ioctl(s, n, request, b));
+            }
+            if (r < 0) {
+                throw failure(s, "ioctl(0x" + Long.toHexString(request) + ")", fd);
+            }
+            return r;
+        } finally {
+            fd.exit();
+        }
+    }
+
+    @Override
+    public int ioctl(Fd fd, long request, long value) throws VfioException {
+        int n = fd.enter(this, "ioctl");
+        try {
+            Libc.CallState s = Libc.state();
+            int r = Libc.ioctl(s, n, request, value);
+            if (r < 0) {
+                throw failure(s, "ioctl(0x" + Long.toHexString(request) + ")", fd);
+            }
+            return r;
+        } finally {
+            fd.exit();
+        }
+    }
+
+    @Override
+    public long pread(Fd fd, MemorySegment dst, long offset) throws VfioException {
+        int n = fd.enter(this, "pread");
+        try {
+            Libc.CallState s = Libc.state();
+            long r = dst.isNative()
+                    ? Libc.pread(s, n, dst, dst.byteSize(), offset)
+                    : withNativeCopy(s, dst, b -> Libc.pread(s, n, b, b.byteSize(), offset));
+            if (r < 0) {
+                throw failure(s, "pread", fd);
+            }
+            return r;
+        } finally {
+            fd.exit();
+        }
+    }
+
+    @Override
+    public long pwrite(Fd fd, MemorySegment src, long offset) throws VfioException {
+        int n = fd.enter(this, "pwrite");
+        try {
+            Libc.CallState s = Libc.state();
+            long r = src.isNative()
+                    ? Libc.pwrite(s, n, src, src.byteSize(), offset)
+                    : withNativeCopy(s, src, b -> Libc.pwrite(s, n, b, b.byteSize(), offset));
+            if (r < 0) {
+                throw failure(s, "pwrite", fd);
+            }
+            return r;
+        } finally {
+            fd.exit();
+        }
+    }
+
+    @Override
+    public long read(Fd fd, MemorySegment dst) throws VfioException {
+        int n = fd.enter(this, "read");
+        try {
+            Libc.CallState s = Libc.state();
+            long r = dst.isNative()
+                    ? Libc.read(s, n, dst, dst.byteSize())
+                    : withNativeCopy(s, dst, b -> Libc.read(s, n, b, b.byteSize()));
+            if (r < 0) {
+                throw failure(s, "read", fd);
+            }
+            return r;
+        } finally {
+            fd.exit();
+        }
+    }
+
+    @Override
+    public long write(Fd fd, MemorySegment src) throws VfioException {
+        int n = fd.enter(this, "write");
+        try {
+            Libc.CallState s = Libc.state();
+            long r = src.isNative()
+                    ? Libc.write(s, n, src, src.byteSize())
+                    : withNativeCopy(s, src, b -> Libc.write(s, n, b, b.byteSize()));
+            if (r < 0) {
+                throw failure(s, "write", fd);
+            }
+            return r;
+        } finally {
+            fd.exit();
+        }
+    }
+
+    @Override
+    public MemorySegment mmap(Fd fd, long offset, long length, int prot, int flags) throws VfioException {
+        if (length <= 0) {
+            throw new IllegalArgumentException("mmap length must be positive: " + length);
+        }
+        int n = fd.enter(this, "mmap");
+        try {
+            Libc.CallState s = Libc.state();
+            long address = Libc.mmap(s, length, prot, flags, n, offset);
+            if (address == Libc.MAP_FAILED) {
+                throw failure(s, "mmap", fd);
+            }
+            Arena arena = Arena.ofShared();
+            mappings.put(address, new Mapping(address, length, arena));
+            // SAFETY: the kernel mapped [address, address + length); the arena ends the segment's life before munmap.
+            return MemorySegment.ofAddress(address).reinterpret(length, arena, null);
+        } finally {
+            fd.exit();
+        }
+    }
+
+    @Override
+    public void munmap(MemorySegment mapping) throws VfioException {
+        Mapping m = mappings.get(mapping.address());
+        if (m == null || m.length() != mapping.byteSize()) {
+            throw new IllegalArgumentException("not a whole mapping made by this backend's mmap: " + mapping);
+        }
+        if (!mappings.remove(mapping.address(), m)) {
+            throw new VfioException(Errno.EINVAL, "munmap", null, "the mapping was already unmapped");
+        }
+        try {
+            m.arena().close();
+        } catch (IllegalStateException inUse) {
+            mappings.put(m.address(), m); // still in use by a call in flight: keep it mapped
+            throw inUse;
+        }
+        Libc.CallState s = Libc.state();
+        if (Libc.munmap(s, m.address(), m.length()) < 0) {
+            throw new VfioException(s.errno(), "munmap", null, null);
+        }
+    }
+
+    @Override
+    public Fd eventfd(int initialValue, int flags) throws VfioException {
+        Libc.CallState s = Libc.state();
+        int n = Libc.eventfd(s, initialValue, flags);
+        if (n < 0) {
+            throw new VfioException(s.errno(), "eventfd", null, null);
+        }
+        return track(n, "eventfd");
+    }
+
+    @Override
+    public long readEventCounter(Fd eventfd) throws VfioException {
+        int n = eventfd.enter(this, "read");
+        try {
+            Libc.CallState s = Libc.state();
+            long r = Libc.read(s, n, s.scratch, Long.BYTES);
+            if (r < 0) {
+                throw failure(s, "read", eventfd);
+            }
+            if (r != Long.BYTES) {
+                throw new VfioException(Errno.EIO, "read", eventfd.toString(), "an eventfd read returned " + r + " bytes, not 8");
+            }
+            return s.scratch.get(ValueLayout.JAVA_LONG, 0);
+        } finally {
+            eventfd.exit();
+        }
+    }
+
+    @Override
+    public void writeEventCounter(Fd eventfd, long value) throws VfioException {
+        int n = eventfd.enter(this, "write");
+        try {
+            Libc.CallState s = Libc.state();
+            s.scratch.set(ValueLayout.JAVA_LONG, 0, value);
+            if (Libc.write(s, n, s.scratch, Long.BYTES) < 0) {
+                throw failure(s, "write", eventfd);
+            }
+        } finally {
+            eventfd.exit();
+        }
+    }
+
+    @Override
+    public short[] poll(List<PollFd> fds, int timeoutMillis) throws VfioException {
+        int count = fds.size();
+        int entered = 0;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment array = arena.allocate(Libc.POLLFD$layout, Math.max(1, count));
+            long stride = Libc.POLLFD$layout.byteSize();
+            for (PollFd p : fds) {
+                int n = p.fd().enter(this, "poll");
+                array.set(ValueLayout.JAVA_INT, entered * stride, n);
+                array.set(ValueLayout.JAVA_SHORT, entered * stride + 4, p.events());
+                entered++;
+            }
+            Libc.CallState s = Libc.state();
+            if (Libc.poll(s, array, count, timeoutMillis) < 0) {
+                throw new VfioException(s.errno(), "poll", count + " descriptors", null);
+            }
+            short[] revents = new short[count];
+            for (int i = 0; i < count; i++) {
+                revents[i] = array.get(ValueLayout.JAVA_SHORT, i * stride + 6);
+            }
+            return revents;
+        } finally {
+            for (int i = 0; i < entered; i++) {
+                fds.get(i).fd().exit();
+            }
+        }
+    }
+
+    @Override
+    public Path root() {
+        return Path.of("/");
+    }
+
+    @Override
+    public void close() {
+        for (Long address : List.copyOf(mappings.keySet())) {
+            Mapping m = mappings.remove(address);
+            if (m != null) {
+                m.arena().close();
+                Libc.munmap(Libc.state(), m.address(), m.length());
+            }
+        }
+        for (Fd fd : List.copyOf(open)) {
+            try {
+                close(fd);
+            } catch (VfioException ignored) {
+                // closing everything on the way out: a descriptor closed elsewhere is already gone
+            }
+        }
+    }
+
+    private Fd track(int number, String description) {
+        Fd fd = new Fd(this, number, description, this::release);
+        open.add(fd);
+        return fd;
+    }
+
+    private int release(int number) {
+        Libc.CallState s = Libc.state();
+        return Libc.close(s, number) < 0 ? s.errno() : 0;
+    }
+
+    private static VfioException failure(Libc.CallState s, String operation, Fd fd) {
+        return new VfioException(s.errno(), operation, fd.toString(), null);
+    }
+
+    @FunctionalInterface
+    private interface NativeCall {
+        long call(MemorySegment nativeBuffer);
+    }
+
+    /**
+     * Runs {@code call} on a native copy of a heap segment and copies the result back: the whole
+     * buffer both ways, so bytes the call did not write keep their values.
+     */
+    private static long withNativeCopy(Libc.CallState s, MemorySegment heap, NativeCall call) {
+        long size = heap.byteSize();
+        if (size <= Libc.CallState.SCRATCH) {
+            return copyAround(heap, s.scratch.asSlice(0, size), call);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            return copyAround(heap, arena.allocate(size, 8), call);
+        }
+    }
+
+    private static long copyAround(MemorySegment heap, MemorySegment buf, NativeCall call) {
+        buf.copyFrom(heap);
+        long r = call.call(buf);
+        heap.copyFrom(buf);
+        return r;
+    }
+}
