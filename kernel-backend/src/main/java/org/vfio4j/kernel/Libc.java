@@ -128,6 +128,16 @@ final class Libc {
         }
     }
 
+    /** {@code ioctl} with a caller-provided capture segment (for measuring per-call allocation). */
+    static int ioctlWithCapture(MemorySegment capture, int fd, long request, MemorySegment arg) {
+        try {
+            int r = (int) ioctlPtr$mh.invokeExact(capture, fd, request, arg);
+            return r < 0 ? (int) errno$vh.get(capture) : r;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
     static int ioctl(CallState s, int fd, long request, long value) {
         try {
             return (int) ioctlLong$mh.invokeExact(s.capture, fd, request, value);
