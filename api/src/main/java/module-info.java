@@ -5,6 +5,7 @@
  */
 module org.vfio4j {
     exports org.vfio4j;
+    uses org.vfio4j.VfioBackend;
     exports org.vfio4j.spi to org.vfio4j.kernel, org.vfio4j.sim, org.vfio4j.fixtures, org.vfio4j.conformance;
     exports org.vfio4j.uapi to org.vfio4j.kernel, org.vfio4j.sim, org.vfio4j.fixtures, org.vfio4j.conformance;
 }

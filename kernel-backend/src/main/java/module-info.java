@@ -5,4 +5,5 @@
 module org.vfio4j.kernel {
     requires transitive org.vfio4j;
     exports org.vfio4j.kernel;
+    provides org.vfio4j.VfioBackend with org.vfio4j.kernel.SystemBackend;
 }

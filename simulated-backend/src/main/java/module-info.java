@@ -1,4 +1,10 @@
-/** The simulated backend: a VFIO kernel in the JVM behind vfio4j's system-call seam. Uses no restricted methods. */
+/**
+ * The simulated backend: a VFIO kernel in the JVM behind vfio4j's system-call seam
+ * ({@link org.vfio4j.sim.SimulatedHost}, {@link org.vfio4j.sim.SimulatedKernel}). Uses no
+ * restricted methods, so it runs in any JVM without flags.
+ */
 module org.vfio4j.sim {
     requires transitive org.vfio4j;
+    requires com.google.common.jimfs;
+    exports org.vfio4j.sim;
 }

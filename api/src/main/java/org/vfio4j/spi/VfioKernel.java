@@ -34,6 +34,14 @@ public interface VfioKernel extends AutoCloseable {
      */
     void close(Fd fd) throws VfioException;
 
+    /**
+     * The handle for a descriptor number that a call created and returned as its result (the new
+     * device fd of VFIO_GROUP_GET_DEVICE_FD). The handle then owns the number: close it once.
+     *
+     * @throws VfioException {@code EBADF} if no such descriptor is open on this backend
+     */
+    Fd adopt(int number, String description) throws VfioException;
+
     /** {@code ioctl(2)} with a pointer argument; returns the non-negative result (a new fd number for some requests). */
     int ioctl(Fd fd, long request, MemorySegment arg) throws VfioException;
 
@@ -61,6 +69,17 @@ public interface VfioKernel extends AutoCloseable {
 
     /** {@code munmap(2)} of a whole segment returned by {@link #mmap}; it becomes inaccessible. */
     void munmap(MemorySegment mapping) throws VfioException;
+
+    /**
+     * The process virtual address the kernel sees for {@code memory}, to put in {@code vaddr}
+     * fields (VFIO_IOMMU_MAP_DMA). The kernel backend returns the segment's address; the simulated
+     * backend also records the segment, as the kernel's page tables would know it, so that it can
+     * pin and reach the memory later. A {@code vaddr} that was never obtained here resolves to no
+     * memory in the simulator ({@code EFAULT}, as the kernel answers for an unmapped address).
+     *
+     * @throws IllegalArgumentException for a heap segment (it has no stable address)
+     */
+    long userAddress(java.lang.foreign.MemorySegment memory);
 
     /** {@code eventfd(2)} with an initial counter and {@link LinuxAbi} EFD_* flags. */
     Fd eventfd(int initialValue, int flags) throws VfioException;

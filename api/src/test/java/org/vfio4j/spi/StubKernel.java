@@ -21,5 +21,7 @@ record StubKernel(String name) implements VfioKernel {
     @Override public Path root() { throw new UnsupportedOperationException(); }
     @Override public long readEventCounter(Fd eventfd) { throw new UnsupportedOperationException(); }
     @Override public void writeEventCounter(Fd eventfd, long value) { throw new UnsupportedOperationException(); }
+    @Override public long userAddress(MemorySegment memory) { throw new UnsupportedOperationException(); }
+    @Override public Fd adopt(int number, String description) { throw new UnsupportedOperationException(); }
     @Override public void close() { }
 }

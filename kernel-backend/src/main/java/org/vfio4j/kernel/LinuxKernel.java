@@ -61,6 +61,28 @@ final class LinuxKernel implements VfioKernel {
     }
 
     @Override
+    public Fd adopt(int number, String description) throws VfioException {
+        Libc.CallState s = Libc.state();
+        // F_GETFD through ioctl is not possible; poll with a zero timeout tells whether the number is open
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment p = arena.allocate(Libc.POLLFD$layout);
+            p.set(ValueLayout.JAVA_INT, 0, number);
+            if (Libc.poll(s, p, 1, 0) < 0) {
+                throw new VfioException(s.errno(), "adopt", "fd " + number, null);
+            }
+            if ((p.get(ValueLayout.JAVA_SHORT, 6) & org.vfio4j.spi.LinuxAbi.POLLNVAL) != 0) {
+                throw new VfioException(Errno.EBADF, "adopt", "fd " + number, "no such descriptor is open");
+            }
+        }
+        for (Fd fd : open) {
+            if (fd.number() == number && fd.isOpen()) {
+                throw new IllegalStateException(fd + " already has a handle");
+            }
+        }
+        return track(number, description);
+    }
+
+    @Override
     public void close(Fd fd) throws VfioException {
         int errno = fd.close(this);
         open.remove(fd);
@@ -212,6 +234,14 @@ final class LinuxKernel implements VfioKernel {
         if (Libc.munmap(s, m.address(), m.length()) < 0) {
             throw new VfioException(s.errno(), "munmap", null, null);
         }
+    }
+
+    @Override
+    public long userAddress(MemorySegment memory) {
+        if (!memory.isNative()) {
+            throw new IllegalArgumentException("a heap segment has no stable address for the kernel to use: " + memory);
+        }
+        return memory.address();
     }
 
     @Override

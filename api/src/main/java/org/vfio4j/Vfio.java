@@ -1,0 +1,96 @@
+package org.vfio4j;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.ServiceLoader;
+import org.vfio4j.spi.LinuxAbi;
+import org.vfio4j.spi.VfioKernel;
+
+/**
+ * The entry point: VFIO on one backend. Switching between the real kernel and a simulated host is
+ * one line:
+ * <pre>{@code
+ * try (Vfio vfio = Vfio.kernel()) { ... }                          // the machine's VFIO driver
+ * try (Vfio vfio = Vfio.open(SimulatedHost.x86Type1())) { ... }    // a VFIO kernel in the JVM
+ * }</pre>
+ * From here: discover groups ({@link #iommuGroups()}), open containers and groups, and through
+ * them devices. Closing it closes every descriptor and mapping still open on the backend.
+ */
+public final class Vfio implements AutoCloseable {
+    private final VfioKernel kernel;
+    private final String backend;
+
+    private Vfio(VfioKernel kernel, String backend) {
+        this.kernel = kernel;
+        this.backend = backend;
+    }
+
+    /** VFIO on {@code backend}: a fresh kernel seam from {@link VfioBackend#boot()}. */
+    public static Vfio open(VfioBackend backend) throws VfioException {
+        return new Vfio(backend.boot(), backend.name());
+    }
+
+    /** VFIO on this machine's kernel (needs the {@code org.vfio4j.kernel} module and native access). */
+    public static Vfio kernel() throws VfioException {
+        for (VfioBackend b : ServiceLoader.load(VfioBackend.class)) {
+            if (b.name().equals("kernel")) {
+                return open(b);
+            }
+        }
+        throw new IllegalStateException("no kernel backend: add the vfio4j-kernel-backend module (org.vfio4j.kernel)");
+    }
+
+    /** VFIO over an existing seam, for code that also uses the raw system calls. */
+    public static Vfio over(VfioKernel kernel) {
+        return new Vfio(kernel, kernel.name());
+    }
+
+    /** The raw system-call seam underneath (for ported C code and tests). */
+    public VfioKernel seam() {
+        return kernel;
+    }
+
+    /** The backend's name. */
+    public String backend() {
+        return backend;
+    }
+
+    /** The IOMMU groups of the machine, read from its sysfs. */
+    public List<IommuGroupInfo> iommuGroups() throws IOException {
+        return SysfsDiscovery.groups(kernel.root());
+    }
+
+    /** One PCI function as sysfs describes it. */
+    public PciDeviceInfo pciDevice(PciAddress address) throws IOException {
+        return SysfsDiscovery.device(kernel.root(), address);
+    }
+
+    /** Opens {@code /dev/vfio/vfio}: a new, empty container. */
+    public VfioContainer openContainer() throws VfioException {
+        return new VfioContainer(kernel, kernel.open("/dev/vfio/vfio", LinuxAbi.O_RDWR | LinuxAbi.O_CLOEXEC));
+    }
+
+    /** Opens group {@code id}'s node ({@code /dev/vfio/<id>}, or {@code noiommu-<id>} on a no-IOMMU host). */
+    public VfioGroup openGroup(int id) throws VfioException {
+        String node = Integer.toString(id);
+        if (!Files.exists(kernel.root().resolve("dev/vfio").resolve(node))
+                && Files.exists(kernel.root().resolve("dev/vfio").resolve("noiommu-" + id))) {
+            node = "noiommu-" + id;
+        }
+        return new VfioGroup(kernel, id, kernel.open("/dev/vfio/" + node, LinuxAbi.O_RDWR | LinuxAbi.O_CLOEXEC));
+    }
+
+    /** The address to give the kernel for {@code memory} (see {@link VfioKernel#userAddress}). */
+    public long userAddress(MemorySegment memory) {
+        return kernel.userAddress(memory);
+    }
+
+    /** Closes the backend and everything open on it. */
+    @Override
+    public void close() {
+        kernel.close();
+    }
+
+}

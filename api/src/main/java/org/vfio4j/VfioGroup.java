@@ -1,0 +1,84 @@
+package org.vfio4j;
+
+import static org.vfio4j.Structs.U32;
+import static org.vfio4j.uapi.VfioUapi.*;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import org.vfio4j.spi.Fd;
+import org.vfio4j.spi.VfioKernel;
+
+/**
+ * A VFIO group ({@code /dev/vfio/<id>}): the unit of ownership. Attach it to a container, set the
+ * container's IOMMU, then open its devices. Only one open file per group may exist at a time.
+ */
+public final class VfioGroup implements AutoCloseable {
+    private final VfioKernel kernel;
+    private final int id;
+    private final Fd fd;
+
+    VfioGroup(VfioKernel kernel, int id, Fd fd) {
+        this.kernel = kernel;
+        this.id = id;
+        this.fd = fd;
+    }
+
+    /** The IOMMU group number. */
+    public int id() {
+        return id;
+    }
+
+    /** The group's descriptor on the backend. */
+    public Fd fd() {
+        return fd;
+    }
+
+    /** VFIO_GROUP_GET_STATUS. */
+    public GroupStatus status() throws VfioException {
+        MemorySegment s = Structs.buffer(8);
+        s.set(U32, 0, 8);
+        kernel.ioctl(fd, VFIO_GROUP_GET_STATUS, s);
+        int flags = s.get(U32, 4);
+        return new GroupStatus((flags & VFIO_GROUP_FLAGS_VIABLE) != 0, (flags & VFIO_GROUP_FLAGS_CONTAINER_SET) != 0);
+    }
+
+    /** VFIO_GROUP_SET_CONTAINER. */
+    public void setContainer(VfioContainer container) throws VfioException {
+        MemorySegment arg = Structs.buffer(4);
+        arg.set(U32, 0, container.fd().number());
+        kernel.ioctl(fd, VFIO_GROUP_SET_CONTAINER, arg);
+    }
+
+    /** VFIO_GROUP_UNSET_CONTAINER: fails with EBUSY while device fds of the group are open. */
+    public void unsetContainer() throws VfioException {
+        kernel.ioctl(fd, VFIO_GROUP_UNSET_CONTAINER, 0L);
+    }
+
+    /** VFIO_GROUP_GET_DEVICE_FD for {@code name} (a PCI address, optionally followed by {@code " vf_token=<uuid>"}). */
+    public VfioDevice openDevice(String name) throws VfioException {
+        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+        MemorySegment arg = Structs.buffer(bytes.length + 1);
+        MemorySegment.copy(bytes, 0, arg, ValueLayout.JAVA_BYTE, 0, bytes.length);
+        int n = kernel.ioctl(fd, VFIO_GROUP_GET_DEVICE_FD, arg);
+        return new VfioDevice(kernel, name, kernel.adopt(n, "device " + name));
+    }
+
+    /** VFIO_GROUP_GET_DEVICE_FD for a PCI function. */
+    public VfioDevice openDevice(PciAddress address) throws VfioException {
+        return openDevice(address.toString());
+    }
+
+    /** Closes the group fd; with device fds open the group stays attached until they close. */
+    @Override
+    public void close() throws VfioException {
+        if (fd.isOpen()) {
+            kernel.close(fd);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "VfioGroup[" + id + ", " + fd + "]";
+    }
+}

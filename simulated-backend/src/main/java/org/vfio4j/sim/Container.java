@@ -1,0 +1,203 @@
+package org.vfio4j.sim;
+
+import static org.vfio4j.uapi.VfioUapi.*;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.vfio4j.Errno;
+
+/**
+ * A VFIO container, one per open of {@code /dev/vfio/vfio} ({@code drivers/vfio/container.c}): its
+ * attached groups and the IOMMU backend chosen with VFIO_SET_IOMMU. It lives while its fd or any
+ * attached group holds it; detaching the last group drops the backend and every DMA mapping.
+ */
+final class Container {
+    final int id;
+    private final SimulatedKernel kernel;
+    private final List<Group> groups = new ArrayList<>();
+    private boolean noiommu;
+    /** The backend, or null before VFIO_SET_IOMMU: a {@link Type1Iommu}, or {@link #NOIOMMU_DRIVER}. */
+    private Object iommu;
+
+    /** The no-IOMMU backend has no state. */
+    static final Object NOIOMMU_DRIVER = new Object() {
+        @Override
+        public String toString() {
+            return "vfio-noiommu";
+        }
+    };
+
+    Container(int id, SimulatedKernel kernel) {
+        this.id = id;
+        this.kernel = kernel;
+    }
+
+    List<Group> groups() {
+        return groups;
+    }
+
+    boolean hasIommu() {
+        return iommu != null;
+    }
+
+    Type1Iommu type1() {
+        return iommu instanceof Type1Iommu t ? t : null;
+    }
+
+    @Override
+    public String toString() {
+        return "container " + id;
+    }
+
+    /** {@code vfio_fops_unl_ioctl}. */
+    int ioctl(long request, UserArg arg, SyscallContext call) throws KernelError {
+        if (request == VFIO_GET_API_VERSION) {
+            return VFIO_API_VERSION;
+        }
+        if (request == VFIO_CHECK_EXTENSION) {
+            call.arguments(extensionName(arg.value));
+            return checkExtension(arg.value);
+        }
+        if (request == VFIO_SET_IOMMU) {
+            call.arguments(extensionName(arg.value));
+            setIommu(arg.value);
+            return 0;
+        }
+        if (iommu == null) {
+            throw KernelError.of(Errno.EINVAL, "container " + id + " has no IOMMU yet: only GET_API_VERSION, CHECK_EXTENSION"
+                    + " and SET_IOMMU work before VFIO_SET_IOMMU (vfio_fops_unl_ioctl)");
+        }
+        if (iommu instanceof Type1Iommu t) {
+            return t.ioctl(request, arg, call);
+        }
+        if (request == VFIO_CHECK_EXTENSION) {
+            return noiommuCheckExtension(arg.value);
+        }
+        throw KernelError.of(Errno.ENOTTY, "the no-IOMMU backend has no ioctls: no DMA mapping without an IOMMU (vfio_noiommu_ioctl)");
+    }
+
+    /** Drivers registered with the VFIO core, in list order: type1 (loaded last, listed first), then vfio-noiommu if enabled. */
+    private boolean noiommuDriverLoaded() {
+        return kernel.host().isNoIommu();
+    }
+
+    private int noiommuCheckExtension(long arg) {
+        return noiommuDriverLoaded() && arg == VFIO_NOIOMMU_IOMMU ? 1 : 0;
+    }
+
+    /** {@code vfio_container_ioctl_check_extension}. */
+    int checkExtension(long arg) {
+        if (iommu instanceof Type1Iommu t) {
+            return Type1Iommu.checkExtension(t, arg, kernel.host());
+        }
+        if (iommu == NOIOMMU_DRIVER) {
+            return noiommuCheckExtension(arg);
+        }
+        // no backend yet: poll the drivers this container may use, first positive answer wins
+        boolean filter = !groups.isEmpty();
+        if (!filter || !noiommu) {
+            int r = Type1Iommu.checkExtension(null, arg, kernel.host());
+            if (r > 0) {
+                return r;
+            }
+        }
+        if (noiommuDriverLoaded() && (!filter || noiommu)) {
+            return noiommuCheckExtension(arg);
+        }
+        return 0;
+    }
+
+    /** {@code vfio_ioctl_set_iommu}. */
+    private void setIommu(long arg) throws KernelError {
+        if (groups.isEmpty()) {
+            throw KernelError.of(Errno.EINVAL, "container " + id + " has no group: attach one with VFIO_GROUP_SET_CONTAINER before"
+                    + " VFIO_SET_IOMMU (vfio_ioctl_set_iommu)");
+        }
+        if (iommu != null) {
+            throw KernelError.of(Errno.EINVAL, "container " + id + " already has the " + iommuName() + " IOMMU; there is no unset,"
+                    + " detach every group to reset it (vfio_ioctl_set_iommu)");
+        }
+        KernelError last = null;
+        if (!noiommu && Type1Iommu.checkExtension(null, arg, kernel.host()) > 0) {
+            try {
+                Type1Iommu t = Type1Iommu.open(arg, kernel.host(), kernel.memory());
+                for (Group g : groups) {
+                    t.attachGroup(g.id());
+                }
+                iommu = t;
+                return;
+            } catch (KernelError e) {
+                last = e;
+            }
+        }
+        if (noiommu && noiommuCheckExtension(arg) > 0) {
+            if (!kernel.host().capSysRawio()) {
+                last = KernelError.of(Errno.EPERM, "the no-IOMMU backend needs CAP_SYS_RAWIO (vfio_noiommu_open)");
+            } else {
+                iommu = NOIOMMU_DRIVER;
+                return;
+            }
+        }
+        if (last != null) {
+            throw last;
+        }
+        throw KernelError.of(Errno.ENODEV, "no IOMMU driver of container " + id + " offers " + extensionName(arg)
+                + (noiommu ? " to no-IOMMU groups" : "") + " (vfio_ioctl_set_iommu)");
+    }
+
+    /**
+     * {@code vfio_container_attach_group}: the group's SET_CONTAINER. The caller checked that the
+     * group is not attached and, for 6.1, claimed DMA ownership (viability).
+     */
+    void attachGroup(Group g) throws KernelError {
+        if (g.noiommu && !kernel.host().capSysRawio()) {
+            throw KernelError.of(Errno.EPERM, "no-IOMMU group " + g.nodeName() + " needs CAP_SYS_RAWIO (vfio_container_attach_group)");
+        }
+        if (!groups.isEmpty() && noiommu != g.noiommu) {
+            throw KernelError.of(Errno.EPERM, "container " + id + " holds " + (noiommu ? "no-IOMMU" : "IOMMU") + " groups and group "
+                    + g.nodeName() + " is of the other kind; they cannot mix (vfio_container_attach_group)");
+        }
+        if (iommu instanceof Type1Iommu t) {
+            t.attachGroup(g.id());
+        }
+        noiommu = g.noiommu;
+        groups.add(0, g); // list_add: newest first
+    }
+
+    /** {@code vfio_group_detach_container}: the last group's detach releases the backend. */
+    void detachGroup(Group g) {
+        if (iommu instanceof Type1Iommu t) {
+            t.detachGroup(g.id());
+        }
+        groups.remove(g);
+        if (groups.isEmpty() && iommu != null) {
+            if (iommu instanceof Type1Iommu t) {
+                t.release();
+            }
+            iommu = null;
+        }
+    }
+
+    String iommuName() {
+        if (iommu instanceof Type1Iommu t) {
+            return t.isV2() ? "type1v2" : "type1";
+        }
+        return iommu == null ? "no" : "no-IOMMU";
+    }
+
+    static String extensionName(long arg) {
+        return switch ((int) arg) {
+            case VFIO_TYPE1_IOMMU -> "VFIO_TYPE1_IOMMU";
+            case VFIO_SPAPR_TCE_IOMMU -> "VFIO_SPAPR_TCE_IOMMU";
+            case VFIO_TYPE1v2_IOMMU -> "VFIO_TYPE1v2_IOMMU";
+            case VFIO_DMA_CC_IOMMU -> "VFIO_DMA_CC_IOMMU";
+            case VFIO_EEH -> "VFIO_EEH";
+            case VFIO_TYPE1_NESTING_IOMMU -> "VFIO_TYPE1_NESTING_IOMMU";
+            case VFIO_SPAPR_TCE_v2_IOMMU -> "VFIO_SPAPR_TCE_v2_IOMMU";
+            case VFIO_NOIOMMU_IOMMU -> "VFIO_NOIOMMU_IOMMU";
+            case VFIO_UNMAP_ALL -> "VFIO_UNMAP_ALL";
+            case VFIO_UPDATE_VADDR -> "VFIO_UPDATE_VADDR";
+            default -> "extension " + arg;
+        } + (arg != (int) arg ? " (" + arg + ")" : "");
+    }
+}

@@ -1,0 +1,46 @@
+package org.vfio4j.sim;
+
+/**
+ * Which kernel's behaviour the simulator reproduces where Linux versions differ. Each difference
+ * is listed on its constant; everything else is common to both.
+ */
+public enum KernelProfile {
+    /**
+     * Linux 6.1, the current LTS kernel and the default.
+     * <ul>
+     * <li>VFIO_GROUP_SET_CONTAINER claims DMA ownership of the group: a non-viable group fails
+     *     with {@code EBUSY} there ({@code vfio_container_attach_group}); GET_STATUS reports VIABLE
+     *     whenever a container is set.</li>
+     * <li>SET_CONTAINER with a negative or closed fd: {@code EBADF} (fdget); with an fd that is not
+     *     a container: {@code EBADFD}.</li>
+     * <li>GET_DEVICE_FD looks the name up first ({@code ENODEV} even without a container), then
+     *     requires a container with an IOMMU ({@code EINVAL}).</li>
+     * <li>Type1 CHECK_EXTENSION also answers VFIO_UNMAP_ALL and VFIO_UPDATE_VADDR; MAP accepts
+     *     the VADDR flag and UNMAP the ALL, VADDR and GET_DIRTY_BITMAP flags.</li>
+     * <li>Type1 GET_INFO chain: MIGRATION, DMA_AVAIL, IOVA_RANGE capabilities.</li>
+     * <li>v1 UNMAP walks mappings in address order: a mapping straddling {@code iova} stops the walk
+     *     before anything is removed.</li>
+     * <li>DEVICE_GET_INFO writes {@code cap_offset} when argsz allows it.</li>
+     * </ul>
+     */
+    LINUX_6_1,
+
+    /**
+     * Linux 5.7, the era of the VFIO uapi vfio4j is written against.
+     * <ul>
+     * <li>Viability is not checked at SET_CONTAINER but at GET_DEVICE_FD ({@code EINVAL}).</li>
+     * <li>SET_CONTAINER: negative fd {@code EINVAL}, closed fd {@code EBADF}, not a container {@code EINVAL}.</li>
+     * <li>GET_DEVICE_FD checks attachment, IOMMU and viability ({@code EINVAL}) before the name.</li>
+     * <li>Type1: no VFIO_UNMAP_ALL / UPDATE_VADDR; MAP and UNMAP accept no new flags.</li>
+     * <li>Type1 GET_INFO chain: IOVA_RANGE only.</li>
+     * <li>v1 UNMAP with a straddled start is implementation-defined in the kernel; the simulator
+     *     removes the mappings that start inside the range (never the straddling one).</li>
+     * <li>DEVICE_GET_INFO is 16 bytes; {@code cap_offset} is never written.</li>
+     * </ul>
+     */
+    LINUX_5_7;
+
+    boolean isAtLeast61() {
+        return this == LINUX_6_1;
+    }
+}

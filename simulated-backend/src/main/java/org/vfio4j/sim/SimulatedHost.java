@@ -1,0 +1,326 @@
+package org.vfio4j.sim;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import org.vfio4j.IovaRange;
+import org.vfio4j.PciAddress;
+import org.vfio4j.VfioBackend;
+import org.vfio4j.spi.VfioKernel;
+
+/**
+ * The immutable description of a simulated machine: its IOMMU groups and PCI functions, what the
+ * IOMMU offers, the process's limits and privileges, and which kernel's behaviour to reproduce.
+ * {@link #boot()} starts a fresh {@link SimulatedKernel} for it; hosts are values and can boot any
+ * number of independent kernels.
+ *
+ * <p>Start from a preset ({@link #x86Type1()}, {@link #noIommu()}) and adjust it with {@link
+ * #toBuilder()}, or build one from scratch with {@link #builder()}.
+ */
+public final class SimulatedHost implements VfioBackend {
+
+    /** x86 4 KiB page: the smallest unit of pinning and locked-memory accounting. */
+    public static final long PAGE_SIZE = 4096;
+
+    /** The kernel's default {@code vfio_iommu_type1.dma_entry_limit} (U16_MAX). */
+    public static final int DEFAULT_DMA_ENTRY_LIMIT = 65535;
+
+    private final String name;
+    private final KernelProfile profile;
+    private final List<HostGroup> groups;
+    private final boolean noIommu;
+    private final long iovaPageSizes;
+    private final List<IovaRange> iovaRanges;
+    private final int dmaEntryLimit;
+    private final long memlockLimit;
+    private final boolean capIpcLock;
+    private final boolean capSysRawio;
+    private final boolean interruptRemapping;
+    private final boolean nestingSupported;
+    private final boolean enforceCacheCoherency;
+
+    private SimulatedHost(Builder b) {
+        this.name = b.name;
+        this.profile = b.profile;
+        this.groups = List.copyOf(b.groups);
+        this.noIommu = b.noIommu;
+        this.iovaPageSizes = b.iovaPageSizes;
+        this.iovaRanges = List.copyOf(b.iovaRanges);
+        this.dmaEntryLimit = b.dmaEntryLimit;
+        this.memlockLimit = b.memlockLimit;
+        this.capIpcLock = b.capIpcLock;
+        this.capSysRawio = b.capSysRawio;
+        this.interruptRemapping = b.interruptRemapping;
+        this.nestingSupported = b.nestingSupported;
+        this.enforceCacheCoherency = b.enforceCacheCoherency;
+    }
+
+    /**
+     * An x86 machine with an Intel-style IOMMU, type1/type1v2, and two groups:
+     * <ul>
+     * <li>group 7: {@code 0000:01:00.0}, a QEMU-edu-like device (1234:11e8, class 00ff00) bound to
+     *     vfio-pci: viable;</li>
+     * <li>group 8: {@code 0000:02:00.0} (8086:10d3, Ethernet) bound to vfio-pci and its sibling
+     *     {@code 0000:02:00.1} still bound to {@code e1000e}: not viable.</li>
+     * </ul>
+     * IOVA page sizes: every power of two from 4 KiB; IOVA ranges: a 48-bit aperture minus the MSI
+     * window {@code [0xfee00000, 0xfeefffff]}; {@code dma_entry_limit} 65 535; RLIMIT_MEMLOCK 64 MiB
+     * without CAP_IPC_LOCK (an unprivileged user given the group); interrupt remapping and cache
+     * coherency enforced; no nesting; kernel profile {@link KernelProfile#LINUX_6_1}.
+     */
+    public static SimulatedHost x86Type1() {
+        return builder()
+                .name("x86 type1 host")
+                .group(7, HostDevice.pci("0000:01:00.0", 0x1234, 0x11e8, 0x00ff00).boundTo(HostDevice.VFIO_PCI))
+                .group(8, HostDevice.pci("0000:02:00.0", 0x8086, 0x10d3, 0x020000).boundTo(HostDevice.VFIO_PCI).withReset(),
+                        HostDevice.pci("0000:02:00.1", 0x8086, 0x10d3, 0x020000).boundTo("e1000e").withReset())
+                .build();
+    }
+
+    /**
+     * A machine without an IOMMU, in VFIO's unsafe no-IOMMU mode ({@code
+     * enable_unsafe_noiommu_mode=1}): group {@code noiommu-0} holds {@code 0000:00:04.0} (1234:11e8)
+     * bound to vfio-pci; the process has CAP_SYS_RAWIO. Only VFIO_NOIOMMU_IOMMU can be set; there
+     * is no DMA mapping API. Profile {@link KernelProfile#LINUX_6_1}.
+     */
+    public static SimulatedHost noIommu() {
+        return builder()
+                .name("no-IOMMU host")
+                .noIommu(true)
+                .capSysRawio(true)
+                .group(0, HostDevice.pci("0000:00:04.0", 0x1234, 0x11e8, 0x00ff00).boundTo(HostDevice.VFIO_PCI))
+                .build();
+    }
+
+    /** A builder with the defaults of {@link #x86Type1()} but no groups. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this host's settings. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    @Override
+    public String name() {
+        return "simulated " + name;
+    }
+
+    /** Starts a fresh simulated kernel for this host. */
+    @Override
+    public SimulatedKernel boot() {
+        return new SimulatedKernel(this);
+    }
+
+    /** Whose kernel's behaviour is reproduced. */
+    public KernelProfile profile() {
+        return profile;
+    }
+
+    /** The IOMMU groups, in the order given. */
+    public List<HostGroup> groups() {
+        return groups;
+    }
+
+    /** Whether this host has no IOMMU and uses VFIO's no-IOMMU mode. */
+    public boolean isNoIommu() {
+        return noIommu;
+    }
+
+    /** The IOMMU's page-size bitmap (before VFIO raises bits below {@link #PAGE_SIZE}). */
+    public long iovaPageSizes() {
+        return iovaPageSizes;
+    }
+
+    /** The usable IOVA ranges: the aperture minus reserved regions, sorted. */
+    public List<IovaRange> iovaRanges() {
+        return iovaRanges;
+    }
+
+    /** {@code vfio_iommu_type1.dma_entry_limit}: mappings per container. */
+    public int dmaEntryLimit() {
+        return dmaEntryLimit;
+    }
+
+    /** RLIMIT_MEMLOCK in bytes ({@code -1}: unlimited). */
+    public long memlockLimit() {
+        return memlockLimit;
+    }
+
+    /** Whether the process has CAP_IPC_LOCK (pinned pages are then not charged). */
+    public boolean capIpcLock() {
+        return capIpcLock;
+    }
+
+    /** Whether the process has CAP_SYS_RAWIO (needed for no-IOMMU groups). */
+    public boolean capSysRawio() {
+        return capSysRawio;
+    }
+
+    /** Whether the IOMMU remaps interrupts (type1 refuses to attach groups otherwise: EPERM). */
+    public boolean interruptRemapping() {
+        return interruptRemapping;
+    }
+
+    /** Whether the IOMMU supports nested translation (VFIO_TYPE1_NESTING_IOMMU). */
+    public boolean nestingSupported() {
+        return nestingSupported;
+    }
+
+    /** Whether the IOMMU enforces cache coherency (snoop control): the VFIO_DMA_CC_IOMMU answer once an IOMMU is set. */
+    public boolean enforceCacheCoherency() {
+        return enforceCacheCoherency;
+    }
+
+    /** The group with this id. */
+    public java.util.Optional<HostGroup> group(int id) {
+        return groups.stream().filter(g -> g.id() == id).findFirst();
+    }
+
+    @Override
+    public String toString() {
+        return "SimulatedHost[" + name + ", " + profile + ", groups " + groups.stream().map(HostGroup::id).toList() + "]";
+    }
+
+    /** Collects the settings of a {@link SimulatedHost}; validates them in {@link #build()}. */
+    public static final class Builder {
+        private String name = "custom host";
+        private KernelProfile profile = KernelProfile.LINUX_6_1;
+        private final List<HostGroup> groups = new ArrayList<>();
+        private boolean noIommu;
+        private long iovaPageSizes = -PAGE_SIZE; // every power of two >= 4 KiB
+        private List<IovaRange> iovaRanges = List.of(
+                new IovaRange(0, 0xfedf_ffffL), new IovaRange(0xfef0_0000L, 0xffff_ffff_ffffL));
+        private int dmaEntryLimit = DEFAULT_DMA_ENTRY_LIMIT;
+        private long memlockLimit = 64L << 20;
+        private boolean capIpcLock;
+        private boolean capSysRawio;
+        private boolean interruptRemapping = true;
+        private boolean nestingSupported;
+        private boolean enforceCacheCoherency = true;
+
+        private Builder() {}
+
+        private Builder(SimulatedHost h) {
+            name = h.name;
+            profile = h.profile;
+            groups.addAll(h.groups);
+            noIommu = h.noIommu;
+            iovaPageSizes = h.iovaPageSizes;
+            iovaRanges = h.iovaRanges;
+            dmaEntryLimit = h.dmaEntryLimit;
+            memlockLimit = h.memlockLimit;
+            capIpcLock = h.capIpcLock;
+            capSysRawio = h.capSysRawio;
+            interruptRemapping = h.interruptRemapping;
+            nestingSupported = h.nestingSupported;
+            enforceCacheCoherency = h.enforceCacheCoherency;
+        }
+
+        public Builder name(String name) {
+            this.name = Objects.requireNonNull(name);
+            return this;
+        }
+
+        public Builder profile(KernelProfile profile) {
+            this.profile = Objects.requireNonNull(profile);
+            return this;
+        }
+
+        /** Adds IOMMU group {@code id} with these functions. */
+        public Builder group(int id, HostDevice... devices) {
+            groups.add(new HostGroup(id, List.of(devices)));
+            return this;
+        }
+
+        /** Removes every group. */
+        public Builder clearGroups() {
+            groups.clear();
+            return this;
+        }
+
+        public Builder noIommu(boolean noIommu) {
+            this.noIommu = noIommu;
+            return this;
+        }
+
+        /** The IOMMU page-size bitmap; must have a bit at or above 4 KiB. */
+        public Builder iovaPageSizes(long bitmap) {
+            this.iovaPageSizes = bitmap;
+            return this;
+        }
+
+        /** The usable IOVA ranges (aperture minus reserved regions). */
+        public Builder iovaRanges(List<IovaRange> ranges) {
+            this.iovaRanges = List.copyOf(ranges);
+            return this;
+        }
+
+        public Builder dmaEntryLimit(int limit) {
+            this.dmaEntryLimit = limit;
+            return this;
+        }
+
+        /** RLIMIT_MEMLOCK in bytes; {@code -1} for unlimited. */
+        public Builder memlockLimit(long bytes) {
+            this.memlockLimit = bytes;
+            return this;
+        }
+
+        public Builder capIpcLock(boolean cap) {
+            this.capIpcLock = cap;
+            return this;
+        }
+
+        public Builder capSysRawio(boolean cap) {
+            this.capSysRawio = cap;
+            return this;
+        }
+
+        public Builder interruptRemapping(boolean present) {
+            this.interruptRemapping = present;
+            return this;
+        }
+
+        public Builder nestingSupported(boolean supported) {
+            this.nestingSupported = supported;
+            return this;
+        }
+
+        public Builder enforceCacheCoherency(boolean enforced) {
+            this.enforceCacheCoherency = enforced;
+            return this;
+        }
+
+        /** The host; fails naming the setting that is inconsistent. */
+        public SimulatedHost build() {
+            Set<Integer> ids = new HashSet<>();
+            Set<PciAddress> addresses = new HashSet<>();
+            for (HostGroup g : groups) {
+                if (!ids.add(g.id())) {
+                    throw new IllegalStateException("IOMMU group " + g.id() + " is defined twice");
+                }
+                for (HostDevice d : g.devices()) {
+                    if (!addresses.add(d.address())) {
+                        throw new IllegalStateException("device " + d.address() + " is in two IOMMU groups");
+                    }
+                }
+            }
+            if (Long.compareUnsigned(iovaPageSizes & -PAGE_SIZE, 0) == 0 && (iovaPageSizes & (PAGE_SIZE - 1)) == 0) {
+                throw new IllegalStateException("iovaPageSizes has no page size: 0x" + Long.toHexString(iovaPageSizes));
+            }
+            if (dmaEntryLimit < 0) {
+                throw new IllegalStateException("dmaEntryLimit must be >= 0: " + dmaEntryLimit);
+            }
+            for (int i = 1; i < iovaRanges.size(); i++) {
+                if (Long.compareUnsigned(iovaRanges.get(i - 1).end(), iovaRanges.get(i).start()) >= 0) {
+                    throw new IllegalStateException("iovaRanges must be sorted and disjoint: " + iovaRanges);
+                }
+            }
+            return new SimulatedHost(this);
+        }
+    }
+}

@@ -1,0 +1,467 @@
+package org.vfio4j.sim;
+
+import static org.vfio4j.uapi.VfioUapi.*;
+
+import java.io.ByteArrayOutputStream;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import org.vfio4j.Errno;
+import org.vfio4j.IovaRange;
+
+/**
+ * The type1 IOMMU backend of one container ({@code drivers/vfio/vfio_iommu_type1.c}): the DMA
+ * mappings in an {@link IovaTree}, the mapping-slot counter {@code dma_avail}, pinning with
+ * locked-memory accounting, and the ioctls VFIO_IOMMU_GET_INFO, MAP_DMA and UNMAP_DMA with the
+ * kernel's check order, errno and written-back bytes.
+ */
+final class Type1Iommu {
+
+    /** One DMA mapping ({@code struct vfio_dma}). */
+    static final class Dma {
+        final long iova;
+        final long size;
+        long vaddr;
+        final boolean read;
+        final boolean write;
+        MemorySegment memory; // the pinned user memory; null in a container without IOMMU domains
+        final long chargedPages;
+        boolean vaddrValid = true;
+
+        Dma(long iova, long size, long vaddr, boolean read, boolean write, MemorySegment memory, long chargedPages) {
+            this.iova = iova;
+            this.size = size;
+            this.vaddr = vaddr;
+            this.read = read;
+            this.write = write;
+            this.memory = memory;
+            this.chargedPages = chargedPages;
+        }
+    }
+
+    private final boolean v2;
+    private final boolean nesting;
+    private final SimulatedHost host;
+    private final KernelProfile profile;
+    private final ProcessMemory memory;
+    private final IovaTree<Dma> mappings = new IovaTree<>();
+    private final List<Integer> groups = new ArrayList<>();
+    private int dmaAvail;
+    private final long pgsizeBitmap;
+    private final long pgsize;
+
+    private Type1Iommu(long extension, SimulatedHost host, ProcessMemory memory) {
+        this.v2 = extension != VFIO_TYPE1_IOMMU;
+        this.nesting = extension == VFIO_TYPE1_NESTING_IOMMU;
+        this.host = host;
+        this.profile = host.profile();
+        this.memory = memory;
+        this.dmaAvail = host.dmaEntryLimit();
+        // vfio_update_pgsize_bitmap: sizes below PAGE_SIZE collapse into PAGE_SIZE
+        long bitmap = host.iovaPageSizes();
+        if ((bitmap & (SimulatedHost.PAGE_SIZE - 1)) != 0) {
+            bitmap = (bitmap & -SimulatedHost.PAGE_SIZE) | SimulatedHost.PAGE_SIZE;
+        }
+        this.pgsizeBitmap = bitmap;
+        this.pgsize = Long.lowestOneBit(bitmap);
+    }
+
+    /** {@code vfio_iommu_type1_check_extension}; {@code iommu} is null before SET_IOMMU. */
+    static int checkExtension(Type1Iommu iommu, long arg, SimulatedHost host) {
+        if (arg == VFIO_TYPE1_IOMMU || arg == VFIO_TYPE1v2_IOMMU || arg == VFIO_TYPE1_NESTING_IOMMU) {
+            return 1;
+        }
+        if ((arg == VFIO_UNMAP_ALL || arg == VFIO_UPDATE_VADDR) && host.profile().isAtLeast61()) {
+            return 1;
+        }
+        if (arg == VFIO_DMA_CC_IOMMU) {
+            return iommu == null ? 0 : host.enforceCacheCoherency() ? 1 : 0;
+        }
+        return 0;
+    }
+
+    /** {@code vfio_iommu_type1_open}: only the three type1 flavours open. */
+    static Type1Iommu open(long arg, SimulatedHost host, ProcessMemory memory) throws KernelError {
+        if (arg != VFIO_TYPE1_IOMMU && arg != VFIO_TYPE1v2_IOMMU && arg != VFIO_TYPE1_NESTING_IOMMU) {
+            throw KernelError.of(Errno.EINVAL, "type1 answers CHECK_EXTENSION(" + arg + ") but opens only types 1, 3 and 6"
+                    + " (vfio_iommu_type1_open)");
+        }
+        return new Type1Iommu(arg, host, memory);
+    }
+
+    /** {@code vfio_iommu_type1_attach_group}. */
+    void attachGroup(int group) throws KernelError {
+        if (groups.contains(group)) {
+            throw KernelError.of(Errno.EINVAL, "group " + group + " is already attached to this IOMMU (vfio_iommu_type1_attach_group)");
+        }
+        if (nesting && !host.nestingSupported()) {
+            throw KernelError.of(Errno.EINVAL, "VFIO_TYPE1_NESTING_IOMMU needs nested translation, which this IOMMU does not"
+                    + " offer (iommu_enable_nesting in vfio_iommu_type1_attach_group)");
+        }
+        if (!host.interruptRemapping()) {
+            throw KernelError.of(Errno.EPERM, "the IOMMU of group " + group + " cannot remap interrupts and"
+                    + " allow_unsafe_interrupts is off (vfio_iommu_type1_attach_group)");
+        }
+        groups.add(group);
+    }
+
+    /** {@code vfio_iommu_type1_detach_group}: the last group's detach unmaps and unpins everything. */
+    void detachGroup(int group) {
+        groups.remove(Integer.valueOf(group));
+        if (groups.isEmpty()) {
+            release();
+        }
+    }
+
+    /** {@code vfio_iommu_type1_release}: unmaps and unpins everything. */
+    void release() {
+        for (int n = mappings.first(); n != -1; n = mappings.next(n)) {
+            unpin(mappings.value(n));
+        }
+        mappings.clear();
+        dmaAvail = host.dmaEntryLimit();
+    }
+
+    boolean isV2() {
+        return v2;
+    }
+
+    /** The ioctls of a container with this IOMMU ({@code vfio_iommu_type1_ioctl}). */
+    int ioctl(long request, UserArg arg, SyscallContext call) throws KernelError {
+        if (request == VFIO_CHECK_EXTENSION) {
+            return checkExtension(this, arg.value, host);
+        } else if (request == VFIO_IOMMU_GET_INFO) {
+            return getInfo(arg, call);
+        } else if (request == VFIO_IOMMU_MAP_DMA) {
+            return mapDma(arg, call);
+        } else if (request == VFIO_IOMMU_UNMAP_DMA) {
+            return unmapDma(arg, call);
+        }
+        throw KernelError.of(Errno.ENOTTY, "the type1 IOMMU has no ioctl 0x" + Long.toHexString(request) + " (vfio_iommu_type1_ioctl)");
+    }
+
+    // ---- VFIO_IOMMU_GET_INFO ----
+
+    private int getInfo(UserArg arg, SyscallContext call) throws KernelError {
+        int minsz = 16; // offsetofend(iova_pgsizes)
+        int capsz = 20; // offsetofend(cap_offset): written only when argsz allows, for old callers
+        arg.checkReadable(0, minsz, "struct vfio_iommu_type1_info");
+        int argsz = arg.u32(0);
+        call.arguments("{argsz=" + argsz + "}");
+        if (Integer.compareUnsigned(argsz, minsz) < 0) {
+            throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below the 16 bytes of struct vfio_iommu_type1_info up to"
+                    + " iova_pgsizes (vfio_iommu_type1_get_info)");
+        }
+        int copyBack = Integer.compareUnsigned(argsz, capsz) >= 0 ? capsz : minsz;
+        int flags = VFIO_IOMMU_INFO_PGSIZES;
+        int capOffset = 0;
+        byte[] caps = buildCaps(24);
+        int newArgsz = argsz;
+        if (caps.length > 0) {
+            flags |= VFIO_IOMMU_INFO_CAPS;
+            if (Integer.compareUnsigned(argsz, 24 + caps.length) < 0) {
+                newArgsz = 24 + caps.length; // tell the caller how much room the chain needs
+            } else {
+                arg.checkWritable(24, caps.length, "the capability chain");
+                arg.putBytes(24, caps);
+                capOffset = 24;
+            }
+        }
+        arg.checkWritable(0, copyBack, "struct vfio_iommu_type1_info");
+        arg.putU32(0, newArgsz);
+        arg.putU32(4, flags);
+        arg.putU64(8, pgsizeBitmap);
+        if (copyBack == capsz) {
+            arg.putU32(16, capOffset);
+        }
+        call.arguments("{argsz=" + argsz + "} -> {argsz=" + newArgsz + ", flags=" + (caps.length > 0 ? "PGSIZES|CAPS" : "PGSIZES")
+                + ", iova_pgsizes=0x" + Long.toHexString(pgsizeBitmap) + ", cap_offset=" + capOffset + "}");
+        return 0;
+    }
+
+    /**
+     * The capability chain as {@code vfio_info_cap_add} builds it, with {@code next} offsets
+     * relative to the start of the info struct placed at {@code base}: Linux 6.1 emits MIGRATION,
+     * DMA_AVAIL, IOVA_RANGE (each padded to 8 bytes); 5.7 only IOVA_RANGE.
+     */
+    private byte[] buildCaps(int base) {
+        List<byte[]> caps = new ArrayList<>();
+        if (profile.isAtLeast61()) {
+            // vfio_iommu_migration_build_caps: smallest page size, DIRTY_BITMAP_SIZE_MAX bytes
+            caps.add(cap(VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, 1, 32, b -> b.putInt(8, 0).putLong(16, pgsize).putLong(24, 1L << 28)));
+            // vfio_iommu_dma_avail_build_caps
+            caps.add(cap(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1, 12, b -> b.putInt(8, dmaAvail)));
+        }
+        List<IovaRange> ranges = host.iovaRanges();
+        if (!ranges.isEmpty()) { // vfio_iommu_iova_build_caps: no cap for an empty list
+            caps.add(cap(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1, 16 + 16 * ranges.size(), b -> {
+                b.putInt(8, ranges.size());
+                for (int i = 0; i < ranges.size(); i++) {
+                    b.putLong(16 + 16 * i, ranges.get(i).start()).putLong(24 + 16 * i, ranges.get(i).end());
+                }
+            }));
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int offset = base;
+        for (int i = 0; i < caps.size(); i++) {
+            byte[] c = caps.get(i);
+            int next = i + 1 < caps.size() ? offset + c.length : 0;
+            ByteBuffer.wrap(c).order(ByteOrder.nativeOrder()).putInt(4, next);
+            out.writeBytes(c);
+            offset += c.length;
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] cap(int id, int version, int size, java.util.function.Consumer<ByteBuffer> body) {
+        byte[] bytes = new byte[(size + 7) & ~7];
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder());
+        b.putShort(0, (short) id).putShort(2, (short) version);
+        body.accept(b);
+        return bytes;
+    }
+
+    // ---- VFIO_IOMMU_MAP_DMA ----
+
+    private int mapDma(UserArg arg, SyscallContext call) throws KernelError {
+        arg.checkReadable(0, 32, "struct vfio_iommu_type1_dma_map");
+        int argsz = arg.u32(0);
+        int flags = arg.u32(4);
+        long vaddr = arg.u64(8);
+        long iova = arg.u64(16);
+        long size = arg.u64(24);
+        call.arguments(String.format("{argsz=%d, flags=0x%x, vaddr=0x%x, iova=0x%x, size=0x%x}", argsz, flags, vaddr, iova, size));
+        int known = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE | (profile.isAtLeast61() ? VFIO_DMA_MAP_FLAG_VADDR : 0);
+        if (Integer.compareUnsigned(argsz, 32) < 0) {
+            throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below sizeof(struct vfio_iommu_type1_dma_map) = 32 (vfio_iommu_type1_map_dma)");
+        }
+        if ((flags & ~known) != 0) {
+            throw KernelError.of(Errno.EINVAL, String.format("flags 0x%x has bits other than READ, WRITE%s (vfio_iommu_type1_map_dma)",
+                    flags, profile.isAtLeast61() ? ", VADDR" : ""));
+        }
+        boolean read = (flags & VFIO_DMA_MAP_FLAG_READ) != 0;
+        boolean write = (flags & VFIO_DMA_MAP_FLAG_WRITE) != 0;
+        boolean setVaddr = (flags & VFIO_DMA_MAP_FLAG_VADDR) != 0;
+        if ((read || write) == setVaddr) {
+            throw KernelError.of(Errno.EINVAL, setVaddr
+                    ? "VADDR updates a mapping's address and takes neither READ nor WRITE (vfio_dma_do_map)"
+                    : "a mapping must let the device READ, WRITE or both; flags has neither (vfio_dma_do_map)");
+        }
+        if (size == 0) {
+            throw KernelError.of(Errno.EINVAL, "size is 0 (vfio_dma_do_map)");
+        }
+        if (((size | iova | vaddr) & (pgsize - 1)) != 0) {
+            throw KernelError.of(Errno.EINVAL, String.format("iova 0x%x, vaddr 0x%x and size 0x%x must all be multiples of the"
+                    + " smallest IOMMU page size 0x%x (vfio_dma_do_map)", iova, vaddr, size, pgsize));
+        }
+        if (Long.compareUnsigned(iova + size - 1, iova) < 0 || Long.compareUnsigned(vaddr + size - 1, vaddr) < 0) {
+            throw KernelError.of(Errno.EINVAL, String.format("[iova 0x%x, +0x%x) or [vaddr 0x%x, +0x%x) wraps past 2^64"
+                    + " (vfio_dma_do_map)", iova, size, vaddr, size));
+        }
+        long last = iova + size - 1;
+        int overlap = mappings.firstOverlapping(iova, last);
+        if (setVaddr) {
+            return updateVaddr(overlap, iova, size, vaddr);
+        }
+        if (overlap != -1) {
+            Dma d = mappings.value(overlap);
+            throw KernelError.of(Errno.EEXIST, String.format("IOVA [0x%x, 0x%x] overlaps the existing mapping [0x%x, 0x%x]"
+                    + " (vfio_find_dma in vfio_dma_do_map)", iova, last, d.iova, d.iova + d.size - 1));
+        }
+        if (dmaAvail == 0) {
+            throw KernelError.of(Errno.ENOSPC, "all " + host.dmaEntryLimit() + " mapping slots of this container are in use"
+                    + " (dma_entry_limit; vfio_dma_do_map)");
+        }
+        if (!iovaValid(iova, last)) {
+            throw KernelError.of(Errno.EINVAL, String.format("IOVA [0x%x, 0x%x] is not inside one usable IOVA range %s"
+                    + " (vfio_iommu_iova_dma_valid)", iova, last, host.iovaRanges()));
+        }
+        MemorySegment pinned = pin(vaddr, size, write);
+        long pages = memory.capIpcLock() ? 0 : size / SimulatedHost.PAGE_SIZE;
+        memory.charge(pages);
+        dmaAvail--;
+        mappings.insert(iova, last, new Dma(iova, size, vaddr, read, write, pinned, pages));
+        return 0;
+    }
+
+    /** Linux 6.1 MAP with VADDR: gives an invalidated mapping its new process address. */
+    private int updateVaddr(int overlap, long iova, long size, long vaddr) throws KernelError {
+        if (overlap == -1) {
+            throw KernelError.of(Errno.ENOENT, String.format("no mapping overlaps IOVA 0x%x to update its vaddr (vfio_dma_do_map)", iova));
+        }
+        Dma d = mappings.value(overlap);
+        if (d.vaddrValid || d.iova != iova || d.size != size) {
+            throw KernelError.of(Errno.EINVAL, "a VADDR update must name exactly one mapping whose vaddr was invalidated"
+                    + " with VFIO_DMA_UNMAP_FLAG_VADDR (vfio_dma_do_map)");
+        }
+        MemorySegment m = memory.resolve(vaddr, size);
+        d.vaddr = vaddr;
+        d.memory = m != null && m.byteSize() == size ? m : null;
+        d.vaddrValid = true;
+        return 0;
+    }
+
+    private boolean iovaValid(long first, long last) {
+        for (IovaRange r : host.iovaRanges()) {
+            if (r.contains(first, last)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@code vfio_pin_pages_remote}: page by page, a page the process has not mapped faults
+     * (EFAULT), so does WRITE to read-only memory, and the page that would pass RLIMIT_MEMLOCK
+     * fails with ENOMEM; whichever comes first wins, and nothing stays pinned.
+     */
+    private MemorySegment pin(long vaddr, long size, boolean write) throws KernelError {
+        MemorySegment m = memory.resolve(vaddr, size);
+        long pages = size / SimulatedHost.PAGE_SIZE;
+        boolean readOnly = m != null && write && m.isReadOnly();
+        long faultAt = readOnly ? 0 : m == null ? 0 : m.byteSize() / SimulatedHost.PAGE_SIZE; // first page that faults
+        long allowance = memory.allowance();
+        if (faultAt < pages && faultAt <= allowance) {
+            long at = vaddr + faultAt * SimulatedHost.PAGE_SIZE;
+            throw KernelError.of(Errno.EFAULT, readOnly
+                    ? String.format("vaddr 0x%x is read-only memory but the mapping asks for WRITE (vaddr_get_pfns)", at)
+                    : String.format("vaddr 0x%x is not memory of this process (never passed through userAddress, or freed)"
+                            + " (vaddr_get_pfns)", at));
+        }
+        if (allowance < pages) {
+            throw KernelError.of(Errno.ENOMEM, String.format("pinning %d pages would pass RLIMIT_MEMLOCK: %d of %d pages are"
+                    + " locked already (vfio_pin_pages_remote)", pages, memory.lockedPages(), memory.limitPages()));
+        }
+        return m;
+    }
+
+    private void unpin(Dma d) {
+        memory.uncharge(d.chargedPages);
+        dmaAvail++;
+    }
+
+    // ---- VFIO_IOMMU_UNMAP_DMA ----
+
+    private int unmapDma(UserArg arg, SyscallContext call) throws KernelError {
+        arg.checkReadable(0, 24, "struct vfio_iommu_type1_dma_unmap");
+        int argsz = arg.u32(0);
+        int flags = arg.u32(4);
+        long iova = arg.u64(8);
+        long size = arg.u64(16);
+        call.arguments(String.format("{argsz=%d, flags=0x%x, iova=0x%x, size=0x%x}", argsz, flags, iova, size));
+        int known = profile.isAtLeast61()
+                ? VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR : 0;
+        if (Integer.compareUnsigned(argsz, 24) < 0) {
+            throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below sizeof(struct vfio_iommu_type1_dma_unmap) = 24"
+                    + " (vfio_iommu_type1_unmap_dma)");
+        }
+        if ((flags & ~known) != 0) {
+            throw KernelError.of(Errno.EINVAL, String.format("flags 0x%x: %s (vfio_iommu_type1_unmap_dma)", flags,
+                    profile.isAtLeast61() ? "only GET_DIRTY_BITMAP, ALL and VADDR are defined" : "this kernel defines no unmap flags"));
+        }
+        boolean all = (flags & VFIO_DMA_UNMAP_FLAG_ALL) != 0;
+        boolean invalidate = (flags & VFIO_DMA_UNMAP_FLAG_VADDR) != 0;
+        if ((flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) != 0) {
+            throw KernelError.of(Errno.EINVAL, (all || invalidate)
+                    ? "GET_DIRTY_BITMAP cannot be combined with ALL or VADDR (vfio_iommu_type1_unmap_dma)"
+                    : "GET_DIRTY_BITMAP needs dirty-page tracking started with VFIO_IOMMU_DIRTY_PAGES, which is off (vfio_dma_do_unmap)");
+        }
+        if ((iova & (pgsize - 1)) != 0) {
+            throw KernelError.of(Errno.EINVAL, String.format("iova 0x%x is not a multiple of the smallest IOMMU page size 0x%x"
+                    + " (vfio_dma_do_unmap)", iova, pgsize));
+        }
+        if (all) {
+            if (iova != 0 || size != 0) {
+                throw KernelError.of(Errno.EINVAL, "UNMAP_FLAG_ALL requires iova and size to be 0 (vfio_dma_do_unmap)");
+            }
+            size = -1L;
+        } else if (size == 0 || (size & (pgsize - 1)) != 0 || Long.compareUnsigned(iova + size - 1, iova) < 0) {
+            throw KernelError.of(Errno.EINVAL, size == 0 ? "size is 0 (vfio_dma_do_unmap)"
+                    : String.format("size 0x%x is not a multiple of 0x%x or [0x%x, +0x%x) wraps (vfio_dma_do_unmap)", size, pgsize, iova, size));
+        }
+        long last = all ? -1L : iova + size - 1;
+        if (v2 && !all) {
+            int first = mappings.containing(iova);
+            if (first != -1 && mappings.start(first) != iova) {
+                throw KernelError.of(Errno.EINVAL, String.format("type1v2 cannot split mappings: IOVA 0x%x falls inside the mapping"
+                        + " [0x%x, 0x%x] (vfio_dma_do_unmap)", iova, mappings.start(first), mappings.end(first)));
+            }
+            int end = mappings.containing(last);
+            if (end != -1 && mappings.end(end) != last) {
+                throw KernelError.of(Errno.EINVAL, String.format("type1v2 cannot split mappings: the range ends at 0x%x inside the"
+                        + " mapping [0x%x, 0x%x] (vfio_dma_do_unmap)", last, mappings.start(end), mappings.end(end)));
+            }
+        }
+        long unmapped = invalidate ? invalidateVaddrs(iova, last) : removeRange(iova, last, all);
+        arg.checkWritable(0, 24, "struct vfio_iommu_type1_dma_unmap");
+        arg.putU64(16, unmapped);
+        call.arguments(String.format("{argsz=%d, flags=0x%x, iova=0x%x, size=0x%x} -> {size=0x%x}", argsz, flags, iova, size, unmapped));
+        return 0;
+    }
+
+    /**
+     * Removes mappings in address order from the first one overlapping the range. v1 (5.12+ and
+     * the 6.1 profile): a first mapping that starts before {@code iova} stops the walk; later ones
+     * are removed whole even past the range's end. The 5.7 profile skips straddlers instead.
+     */
+    private long removeRange(long iova, long last, boolean all) {
+        long unmapped = 0;
+        int n = mappings.firstOverlapping(iova, last);
+        while (n != -1 && Long.compareUnsigned(mappings.start(n), last) <= 0) {
+            int next = mappings.next(n);
+            long start = mappings.start(n);
+            if (!v2 && !all && Long.compareUnsigned(iova, start) > 0) {
+                if (profile.isAtLeast61()) {
+                    break;
+                }
+                n = next;
+                continue;
+            }
+            Dma d = mappings.value(n);
+            unmapped += d.size;
+            unpin(d);
+            mappings.remove(start);
+            n = next;
+        }
+        return unmapped;
+    }
+
+    /** UNMAP with VADDR: marks vaddrs invalid; a mapping already invalid undoes this call's marks (EINVAL). */
+    private long invalidateVaddrs(long iova, long last) throws KernelError {
+        List<Dma> marked = new ArrayList<>();
+        long total = 0;
+        for (int n = mappings.firstOverlapping(iova, last); n != -1 && Long.compareUnsigned(mappings.start(n), last) <= 0; n = mappings.next(n)) {
+            Dma d = mappings.value(n);
+            if (!v2 && Long.compareUnsigned(iova, d.iova) > 0) {
+                break;
+            }
+            if (!d.vaddrValid) {
+                marked.forEach(m -> m.vaddrValid = true);
+                throw KernelError.of(Errno.EINVAL, String.format("the vaddr of mapping [0x%x, 0x%x] is already invalid (vfio_dma_do_unmap)",
+                        d.iova, d.iova + d.size - 1));
+            }
+            d.vaddrValid = false;
+            marked.add(d);
+            total += d.size;
+        }
+        return total;
+    }
+
+    // ---- inspection for the simulator's control API ----
+
+    int mappingCount() {
+        return mappings.size();
+    }
+
+    int dmaAvail() {
+        return dmaAvail;
+    }
+
+    /** The mapping containing {@code iova}, or null. */
+    Dma mappingAt(long iova) {
+        int n = mappings.containing(iova);
+        return n == -1 ? null : mappings.value(n);
+    }
+}

@@ -1,0 +1,84 @@
+package org.vfio4j.sim;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.vfio4j.Errno;
+
+/**
+ * The {@code unsigned long arg} of an ioctl as the simulated kernel sees it: a value, and the user
+ * memory it points to when the caller passed a segment. Reads and writes check bounds the way
+ * {@code copy_from_user}/{@code copy_to_user} fault: outside the caller's memory is {@code EFAULT}.
+ */
+final class UserArg {
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
+
+    final long value;
+    private final MemorySegment memory;
+
+    private UserArg(long value, MemorySegment memory) {
+        this.value = value;
+        this.memory = memory;
+    }
+
+    static UserArg pointer(MemorySegment memory) {
+        return new UserArg(memory.address(), memory);
+    }
+
+    static UserArg value(long value) {
+        return new UserArg(value, null);
+    }
+
+    /** How many bytes of user memory the pointer reaches (0 for a plain value). */
+    long reach() {
+        return memory == null ? 0 : memory.byteSize();
+    }
+
+    /** {@code copy_from_user} of {@code length} bytes at {@code offset}: fails EFAULT outside the caller's memory. */
+    void checkReadable(long offset, long length, String what) throws KernelError {
+        if (memory == null || offset < 0 || length < 0 || offset + length > memory.byteSize()) {
+            throw KernelError.of(Errno.EFAULT, "copy_from_user of " + length + " bytes (" + what + ") at offset " + offset
+                    + " faults: the argument " + describe() + " does not reach that far");
+        }
+    }
+
+    /** {@code copy_to_user} of {@code length} bytes at {@code offset}. */
+    void checkWritable(long offset, long length, String what) throws KernelError {
+        checkReadable(offset, length, what);
+        if (memory.isReadOnly()) {
+            throw KernelError.of(Errno.EFAULT, "copy_to_user (" + what + ") faults: the argument memory is read-only");
+        }
+    }
+
+    int u32(long offset) {
+        return memory.get(U32, offset);
+    }
+
+    long u64(long offset) {
+        return memory.get(U64, offset);
+    }
+
+    byte u8(long offset) {
+        return memory.get(ValueLayout.JAVA_BYTE, offset);
+    }
+
+    void putU32(long offset, int v) {
+        memory.set(U32, offset, v);
+    }
+
+    void putU64(long offset, long v) {
+        memory.set(U64, offset, v);
+    }
+
+    void putU16(long offset, short v) {
+        memory.set(ValueLayout.JAVA_SHORT_UNALIGNED, offset, v);
+    }
+
+    void putBytes(long offset, byte[] bytes) {
+        MemorySegment.copy(bytes, 0, memory, ValueLayout.JAVA_BYTE, offset, bytes.length);
+    }
+
+    private String describe() {
+        return memory == null ? "(a plain value 0x" + Long.toHexString(value) + ", not a pointer)" : "(" + memory.byteSize() + " bytes)";
+    }
+}
