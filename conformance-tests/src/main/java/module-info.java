@@ -5,4 +5,6 @@ module org.vfio4j.conformance {
     requires org.vfio4j.sim;
     requires org.vfio4j.fixtures;
     requires net.jqwik.api;
+    requires org.assertj.core;
+    exports org.vfio4j.conformance;
 }

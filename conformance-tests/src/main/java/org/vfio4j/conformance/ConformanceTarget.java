@@ -1,0 +1,43 @@
+package org.vfio4j.conformance;
+
+import java.util.Objects;
+import java.util.OptionalInt;
+import org.vfio4j.VfioBackend;
+import org.vfio4j.VfioException;
+import org.vfio4j.sim.KernelProfile;
+import org.vfio4j.spi.VfioKernel;
+
+/**
+ * What a conformance run may touch and what it can expect: a backend, the viable group and the
+ * device it may use, and the facts of that machine the contracts depend on. Contracts never ask
+ * the backend under test what to expect; they ask this description and their own naive models.
+ *
+ * @param name            for reports
+ * @param backend         boots a fresh seam for each try (a fresh simulated kernel, or libc)
+ * @param profile         whose errno rules apply where kernels differ
+ * @param group           a viable group bound to vfio-pci that the run may attach and use
+ * @param device          a device of that group, by PCI name
+ * @param nonViableGroup  a group with a device bound to another driver, if the machine has one
+ * @param dmaEntryLimit   the type1 {@code dma_entry_limit}, if small enough to exhaust in a test
+ * @param memlockPages    RLIMIT_MEMLOCK in pages when the process lacks CAP_IPC_LOCK and nothing
+ *                        else is locked; empty when pinning is not charged or not known
+ */
+public record ConformanceTarget(String name, VfioBackend backend, KernelProfile profile, int group, String device,
+                                OptionalInt nonViableGroup, OptionalInt dmaEntryLimit, OptionalInt memlockPages) {
+    public ConformanceTarget {
+        Objects.requireNonNull(name);
+        Objects.requireNonNull(backend);
+        Objects.requireNonNull(profile);
+        Objects.requireNonNull(device);
+    }
+
+    /** A fresh seam. */
+    public VfioKernel boot() throws VfioException {
+        return backend.boot();
+    }
+
+    /** Whether Linux 6.1's rules apply (as opposed to 5.7's). */
+    public boolean linux61() {
+        return profile == KernelProfile.LINUX_6_1;
+    }
+}

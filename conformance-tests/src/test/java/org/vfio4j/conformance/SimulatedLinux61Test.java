@@ -1,0 +1,13 @@
+package org.vfio4j.conformance;
+
+import org.vfio4j.sim.KernelProfile;
+
+/** The whole suite on a simulated Linux 6.1 host. */
+class SimulatedLinux61Test implements ContainerContract, GroupContract, Type1Contract, ActionChainContract {
+    private static final ConformanceTarget TARGET = SimulatedTargets.of(KernelProfile.LINUX_6_1);
+
+    @Override
+    public ConformanceTarget target() {
+        return TARGET;
+    }
+}
