@@ -7,4 +7,5 @@ module org.vfio4j.conformance {
     requires net.jqwik.api;
     requires org.assertj.core;
     exports org.vfio4j.conformance;
+    exports org.vfio4j.conformance.cli;
 }

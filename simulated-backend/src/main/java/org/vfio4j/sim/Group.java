@@ -111,8 +111,9 @@ final class Group {
         }
         arg.checkWritable(0, 8, "struct vfio_group_status");
         arg.putU32(4, flags);
-        call.arguments("{argsz=" + argsz + "} -> {flags=" + ((flags & 1) != 0 ? "VIABLE" : "")
-                + ((flags & 3) == 3 ? "|" : "") + ((flags & 2) != 0 ? "CONTAINER_SET" : "") + "}");
+        String names = flags == 0 ? "0" : ((flags & 1) != 0 ? "VIABLE" : "") + ((flags & 3) == 3 ? "|" : "")
+                + ((flags & 2) != 0 ? "CONTAINER_SET" : "");
+        call.arguments("{argsz=" + argsz + "} -> {flags=" + names + "}");
         return 0;
     }
 

@@ -158,9 +158,10 @@ public final class SimulatedKernel implements VfioKernel {
             try {
                 OpenFile file = openFile(path);
                 int n = install(file);
-                record(path, "open", "", n, null);
+                record("", "open", path, n, null);
                 return handles.get(n);
             } catch (KernelError e) {
+                call.arguments(path);
                 throw fail(path, "open", call, e);
             }
         }

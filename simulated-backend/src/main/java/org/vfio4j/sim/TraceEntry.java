@@ -9,7 +9,7 @@ import org.vfio4j.Errno;
  * readable line.
  *
  * @param sequence    position in the trace, from 1
- * @param target      the file it was applied to ({@code "fd 4 (container)"}), or the path opened
+ * @param target      the file it was applied to ({@code "fd 4 (container 1)"}); empty for open, whose path is the argument
  * @param call        the system call or ioctl name ({@code "VFIO_IOMMU_MAP_DMA"}, {@code "open"})
  * @param arguments   the decoded arguments, {@code ""} if none
  * @param result      the return value on success (a new fd for open and GET_DEVICE_FD)
@@ -26,7 +26,8 @@ public record TraceEntry(long sequence, String target, String call, String argum
 
     @Override
     public String toString() {
-        String head = "#" + sequence + " " + call + (arguments.isEmpty() ? "" : " " + arguments) + " on " + target;
+        String head = "#" + sequence + " " + call + (arguments.isEmpty() ? "" : " " + arguments)
+                + (target.isEmpty() || target.equals(arguments) ? "" : " on " + target);
         return errno.map(e -> head + " = -1 " + e.name() + explanation.map(x -> " (" + x + ")").orElse(""))
                 .orElse(head + " = " + result);
     }
