@@ -15,14 +15,14 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
  * Runs {@link IoctlRoundTripBenchmark} and its C twin in one go and prints the FFM/C ratios.
- * Arguments: the C source and a work folder. The C loop runs before and after JMH; the ratio uses
+ * Arguments: the module folder and a work folder. The C loop runs before and after JMH; the ratio uses
  * the mean of the two C figures.
  */
 public final class BenchMain {
     private BenchMain() {}
 
     public static void main(String[] args) throws Exception {
-        Path source = Path.of(args[0]);
+        Path source = Path.of(args[0], "src/bench/c/ioctl_roundtrip.c");
         Path work = Files.createDirectories(Path.of(args[1]));
         Path binary = work.resolve("ioctl_roundtrip");
         run(List.of("gcc", "-O2", "-o", binary.toString(), source.toString()));

@@ -55,11 +55,11 @@ final class Container {
             return VFIO_API_VERSION;
         }
         if (request == VFIO_CHECK_EXTENSION) {
-            call.arguments(extensionName(arg.value));
+            call.describe(() -> extensionName(arg.value));
             return checkExtension(arg.value);
         }
         if (request == VFIO_SET_IOMMU) {
-            call.arguments(extensionName(arg.value));
+            call.describe(() -> extensionName(arg.value));
             setIommu(arg.value);
             return 0;
         }

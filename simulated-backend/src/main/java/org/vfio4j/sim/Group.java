@@ -98,7 +98,7 @@ final class Group {
         arg.checkReadable(0, 8, "struct vfio_group_status");
         int argsz = arg.u32(0);
         if (Integer.compareUnsigned(argsz, 8) < 0) {
-            call.arguments("{argsz=" + argsz + "}");
+            call.describe(() -> "{argsz=" + argsz + "}");
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below sizeof(struct vfio_group_status) = 8 (vfio_group_ioctl_get_status)");
         }
         int flags = 0;
@@ -113,14 +113,14 @@ final class Group {
         arg.putU32(4, flags);
         String names = flags == 0 ? "0" : ((flags & 1) != 0 ? "VIABLE" : "") + ((flags & 3) == 3 ? "|" : "")
                 + ((flags & 2) != 0 ? "CONTAINER_SET" : "");
-        call.arguments("{argsz=" + argsz + "} -> {flags=" + names + "}");
+        call.describe(() -> "{argsz=" + argsz + "} -> {flags=" + names + "}");
         return 0;
     }
 
     private int setContainer(UserArg arg, SyscallContext call) throws KernelError {
         arg.checkReadable(0, 4, "the container fd (an s32)");
         int fd = arg.u32(0);
-        call.arguments("{container fd " + fd + "}");
+        call.describe(() -> "{container fd " + fd + "}");
         boolean v61 = kernel.profile().isAtLeast61();
         if (!v61 && fd < 0) {
             throw KernelError.of(Errno.EINVAL, "container fd " + fd + " is negative (vfio_group_set_container)");
@@ -175,7 +175,7 @@ final class Group {
 
     private int getDeviceFd(UserArg arg, SyscallContext call, GroupFile file) throws KernelError {
         String name = readName(arg);
-        call.arguments("\"" + name + "\"");
+        call.describe(() -> "\"" + name + "\"");
         boolean v61 = kernel.profile().isAtLeast61();
         if (!v61) {
             if (container == null || !container.hasIommu() || !viable()) {

@@ -6,24 +6,25 @@ import java.util.Arrays;
  * Disjoint IOVA intervals {@code [start, end]} (inclusive, unsigned) with a payload each: the DMA
  * mappings of one type1 container, as the kernel's {@code vfio_iommu.dma_list} rb-tree keeps them.
  *
- * <p>An AVL tree over primitive arrays (no boxing, no node objects), so lookups, inserts and
- * removals are O(log n) with small constants at the kernel's default 65 535 mappings. Nodes are
- * array slots; freed slots are reused. Callers keep intervals disjoint ({@link #firstOverlapping}
- * tells them whether a new one would overlap). Keys compare unsigned.
+ * <p>An AVL tree in one primitive array (no boxing, no node objects): a node is four longs, start,
+ * end, both child indexes and height, so a descent touches one cache line per level. Lookups,
+ * inserts and removals are O(log n) with small constants at the kernel's default 65 535 mappings.
+ * Freed slots are reused. Callers keep intervals disjoint ({@link #firstOverlapping} tells them
+ * whether a new one would overlap). Keys compare unsigned.
  */
 final class IovaTree<V> {
     private static final int NIL = -1;
+    private static final int STRIDE = 4; // start, end, children (left << 32 | right), height
 
-    private long[] start = new long[16];
-    private long[] end = new long[16];
-    private int[] left = new int[16];
-    private int[] right = new int[16];
-    private byte[] height = new byte[16];
-    private Object[] value = new Object[16];
+    private long[] nodes = new long[16 * STRIDE];
+    private Object[] values = new Object[16];
     private int root = NIL;
     private int size;
-    private int freeList = NIL; // chained through left[]
+    private int freeList = NIL; // chained through the left child
     private int used;
+    /** The search path of the running insert or remove: node indexes, and whether each step went left. */
+    private final int[] path = new int[64]; // AVL height < 1.45 log2(n + 2): 64 covers every int-indexed tree
+    private final boolean[] wentLeft = new boolean[64];
 
     int size() {
         return size;
@@ -31,38 +32,88 @@ final class IovaTree<V> {
 
     /** Adds {@code [s, e]}; the caller guarantees it overlaps nothing. */
     void insert(long s, long e, V v) {
-        int n = allocate();
-        start[n] = s;
-        end[n] = e;
-        value[n] = v;
-        left[n] = NIL;
-        right[n] = NIL;
-        height[n] = 1;
-        root = insert(root, n);
+        int node = allocate();
+        nodes[node * STRIDE] = s;
+        nodes[node * STRIDE + 1] = e;
+        setChildren(node, NIL, NIL);
+        nodes[node * STRIDE + 3] = 1;
+        values[node] = v;
         size++;
+        int depth = 0;
+        for (int n = root; n != NIL; ) {
+            boolean goLeft = Long.compareUnsigned(s, start(n)) < 0;
+            path[depth] = n;
+            wentLeft[depth++] = goLeft;
+            n = goLeft ? left(n) : right(n);
+        }
+        link(depth, node);
+        retrace(depth);
     }
 
-    /** Removes the interval starting at {@code s}; returns whether there was one. */
+    /**
+     * Removes the interval starting at {@code s}; returns whether there was one. Other nodes keep
+     * their indexes: a node with two children is replaced by relinking its successor, not by
+     * copying the successor's payload.
+     */
     boolean remove(long s) {
-        int before = size;
-        root = remove(root, s);
-        return size < before;
+        int depth = 0;
+        int n = root;
+        while (n != NIL) {
+            int c = Long.compareUnsigned(s, start(n));
+            if (c == 0) {
+                break;
+            }
+            path[depth] = n;
+            wentLeft[depth++] = c < 0;
+            n = c < 0 ? left(n) : right(n);
+        }
+        if (n == NIL) {
+            return false;
+        }
+        int l = left(n);
+        int r = right(n);
+        if (l == NIL || r == NIL) {
+            link(depth, l == NIL ? r : l);
+        } else {
+            int at = depth; // the successor will take n's place in the path
+            path[depth] = n;
+            wentLeft[depth++] = false;
+            int m = r;
+            while (left(m) != NIL) {
+                path[depth] = m;
+                wentLeft[depth++] = true;
+                m = left(m);
+            }
+            if (m == r) {
+                setChildren(m, l, right(m));
+            } else {
+                setLeft(path[depth - 1], right(m));
+                setChildren(m, l, r);
+            }
+            nodes[m * STRIDE + 3] = h(n);
+            path[at] = m;
+            link(at, m);
+        }
+        release(n);
+        size--;
+        retrace(depth);
+        return true;
     }
 
-    /** The node of the interval starting at the greatest start {@code <= x}, or -1. */
+    /** The node of the interval with the greatest start {@code <= x}, or -1. */
     int floor(long x) {
         int n = root;
         int best = NIL;
         while (n != NIL) {
-            int c = Long.compareUnsigned(start[n], x);
+            int c = Long.compareUnsigned(nodes[n * STRIDE], x);
             if (c == 0) {
                 return n;
             }
             if (c < 0) {
                 best = n;
-                n = right[n];
+                n = right(n);
             } else {
-                n = left[n];
+                n = left(n);
             }
         }
         return best;
@@ -73,15 +124,15 @@ final class IovaTree<V> {
         int n = root;
         int best = NIL;
         while (n != NIL) {
-            int c = Long.compareUnsigned(start[n], x);
+            int c = Long.compareUnsigned(nodes[n * STRIDE], x);
             if (c == 0) {
                 return n;
             }
             if (c > 0) {
                 best = n;
-                n = left[n];
+                n = left(n);
             } else {
-                n = right[n];
+                n = right(n);
             }
         }
         return best;
@@ -90,22 +141,23 @@ final class IovaTree<V> {
     /** The lowest interval that overlaps {@code [a, b]}, or -1. */
     int firstOverlapping(long a, long b) {
         int f = floor(a);
-        if (f != NIL && Long.compareUnsigned(end[f], a) >= 0) {
+        if (f != NIL && Long.compareUnsigned(end(f), a) >= 0) {
             return f;
         }
-        int c = ceiling(a);
-        return c != NIL && Long.compareUnsigned(start[c], b) <= 0 ? c : NIL;
+        int c = f == NIL ? ceiling(a) : next(f);
+        return c != NIL && Long.compareUnsigned(start(c), b) <= 0 ? c : NIL;
     }
 
     /** The node whose interval contains {@code x}, or -1. */
     int containing(long x) {
         int f = floor(x);
-        return f != NIL && Long.compareUnsigned(end[f], x) >= 0 ? f : NIL;
+        return f != NIL && Long.compareUnsigned(end(f), x) >= 0 ? f : NIL;
     }
 
     /** The node after {@code node} in address order, or -1. */
     int next(int node) {
-        return start[node] == -1L ? NIL : ceiling(start[node] + 1);
+        long s = start(node);
+        return s == -1L ? NIL : ceiling(s + 1);
     }
 
     /** The lowest node, or -1. */
@@ -114,23 +166,23 @@ final class IovaTree<V> {
         if (n == NIL) {
             return NIL;
         }
-        while (left[n] != NIL) {
-            n = left[n];
+        while (left(n) != NIL) {
+            n = left(n);
         }
         return n;
     }
 
     long start(int node) {
-        return start[node];
+        return nodes[node * STRIDE];
     }
 
     long end(int node) {
-        return end[node];
+        return nodes[node * STRIDE + 1];
     }
 
     @SuppressWarnings("unchecked")
     V value(int node) {
-        return (V) value[node];
+        return (V) values[node];
     }
 
     void clear() {
@@ -138,56 +190,88 @@ final class IovaTree<V> {
         size = 0;
         used = 0;
         freeList = NIL;
-        Arrays.fill(value, null);
+        Arrays.fill(values, null);
+    }
+
+    /** For tests: whether every stored height is right and every node is balanced. */
+    boolean checkBalanced() {
+        return checkedHeight(root) >= 0;
+    }
+
+    private int checkedHeight(int n) {
+        if (n == NIL) {
+            return 0;
+        }
+        int l = checkedHeight(left(n));
+        int r = checkedHeight(right(n));
+        if (l < 0 || r < 0 || Math.abs(l - r) > 1 || h(n) != 1 + Math.max(l, r)) {
+            return -1;
+        }
+        return h(n);
     }
 
     // ---- AVL internals ----
 
+    private int left(int n) {
+        return (int) (nodes[n * STRIDE + 2] >> 32);
+    }
+
+    private int right(int n) {
+        return (int) nodes[n * STRIDE + 2];
+    }
+
+    private void setChildren(int n, int l, int r) {
+        nodes[n * STRIDE + 2] = ((long) l << 32) | (r & 0xffff_ffffL);
+    }
+
+    private void setLeft(int n, int l) {
+        setChildren(n, l, right(n));
+    }
+
+    private void setRight(int n, int r) {
+        setChildren(n, left(n), r);
+    }
+
     private int allocate() {
         if (freeList != NIL) {
             int n = freeList;
-            freeList = left[n];
+            freeList = left(n);
             return n;
         }
-        if (used == start.length) {
-            int cap = start.length * 2;
-            start = Arrays.copyOf(start, cap);
-            end = Arrays.copyOf(end, cap);
-            left = Arrays.copyOf(left, cap);
-            right = Arrays.copyOf(right, cap);
-            height = Arrays.copyOf(height, cap);
-            value = Arrays.copyOf(value, cap);
+        if (used == values.length) {
+            nodes = Arrays.copyOf(nodes, nodes.length * 2);
+            values = Arrays.copyOf(values, values.length * 2);
         }
         return used++;
     }
 
     private void release(int n) {
-        value[n] = null;
-        left[n] = freeList;
+        values[n] = null;
+        setChildren(n, freeList, NIL);
         freeList = n;
     }
 
     private int h(int n) {
-        return n == NIL ? 0 : height[n];
+        return n == NIL ? 0 : (int) nodes[n * STRIDE + 3];
     }
 
     private void update(int n) {
-        height[n] = (byte) (1 + Math.max(h(left[n]), h(right[n])));
+        nodes[n * STRIDE + 3] = 1 + Math.max(h(left(n)), h(right(n)));
     }
 
     private int rotateRight(int n) {
-        int l = left[n];
-        left[n] = right[l];
-        right[l] = n;
+        int l = left(n);
+        setLeft(n, right(l));
+        setRight(l, n);
         update(n);
         update(l);
         return l;
     }
 
     private int rotateLeft(int n) {
-        int r = right[n];
-        right[n] = left[r];
-        left[r] = n;
+        int r = right(n);
+        setRight(n, left(r));
+        setLeft(r, n);
         update(n);
         update(r);
         return r;
@@ -195,70 +279,50 @@ final class IovaTree<V> {
 
     private int balance(int n) {
         update(n);
-        int b = h(left[n]) - h(right[n]);
+        int l = left(n);
+        int r = right(n);
+        int b = h(l) - h(r);
         if (b > 1) {
-            if (h(left[left[n]]) < h(right[left[n]])) {
-                left[n] = rotateLeft(left[n]);
+            if (h(left(l)) < h(right(l))) {
+                setLeft(n, rotateLeft(l));
             }
             return rotateRight(n);
         }
         if (b < -1) {
-            if (h(right[right[n]]) < h(left[right[n]])) {
-                right[n] = rotateRight(right[n]);
+            if (h(right(r)) < h(left(r))) {
+                setRight(n, rotateRight(r));
             }
             return rotateLeft(n);
         }
         return n;
     }
 
-    private int insert(int n, int node) {
-        if (n == NIL) {
-            return node;
-        }
-        if (Long.compareUnsigned(start[node], start[n]) < 0) {
-            left[n] = insert(left[n], node);
+    /** Points the parent of path position {@code i} (or the root) at {@code child}. */
+    private void link(int i, int child) {
+        if (i == 0) {
+            root = child;
+        } else if (wentLeft[i - 1]) {
+            setLeft(path[i - 1], child);
         } else {
-            right[n] = insert(right[n], node);
+            setRight(path[i - 1], child);
         }
-        return balance(n);
     }
 
-    private int remove(int n, long s) {
-        if (n == NIL) {
-            return NIL;
-        }
-        int c = Long.compareUnsigned(s, start[n]);
-        if (c < 0) {
-            left[n] = remove(left[n], s);
-        } else if (c > 0) {
-            right[n] = remove(right[n], s);
-        } else {
-            size--;
-            int l = left[n];
-            int r = right[n];
-            release(n);
-            if (l == NIL) {
-                return r;
+    /**
+     * Walks the path up from position {@code depth - 1}, rebalancing, until a subtree keeps its
+     * height: no ancestor above it can have changed (so their siblings are never read).
+     */
+    private void retrace(int depth) {
+        for (int i = depth - 1; i >= 0; i--) {
+            int p = path[i];
+            int before = h(p);
+            int top = balance(p);
+            if (top != p) {
+                link(i, top);
             }
-            if (r == NIL) {
-                return l;
+            if (h(top) == before) {
+                return;
             }
-            int m = r;
-            while (left[m] != NIL) {
-                m = left[m];
-            }
-            right[m] = removeMin(r);
-            left[m] = l;
-            return balance(m);
         }
-        return balance(n);
-    }
-
-    private int removeMin(int n) {
-        if (left[n] == NIL) {
-            return right[n];
-        }
-        left[n] = removeMin(left[n]);
-        return balance(n);
     }
 }

@@ -79,7 +79,7 @@ final class PciFunction {
         arg.checkReadable(0, minsz, "struct vfio_device_info");
         int argsz = arg.u32(0);
         if (Integer.compareUnsigned(argsz, minsz) < 0) {
-            call.arguments("{argsz=" + argsz + "}");
+            call.describe(() -> "{argsz=" + argsz + "}");
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below the 16 bytes of struct vfio_device_info up to num_irqs"
                     + " (vfio_pci_ioctl_get_info)");
         }
@@ -94,7 +94,7 @@ final class PciFunction {
         o.set(ValueLayout.JAVA_INT_UNALIGNED, 8, VFIO_PCI_NUM_REGIONS);
         o.set(ValueLayout.JAVA_INT_UNALIGNED, 12, VFIO_PCI_NUM_IRQS);
         arg.putBytes(0, java.util.Arrays.copyOf(out, copyBack));
-        call.arguments("{argsz=" + argsz + "} -> {flags=" + (spec.resettable() ? "PCI|RESET" : "PCI") + ", num_regions="
+        call.describe(() -> "{argsz=" + argsz + "} -> {flags=" + (spec.resettable() ? "PCI|RESET" : "PCI") + ", num_regions="
                 + VFIO_PCI_NUM_REGIONS + ", num_irqs=" + VFIO_PCI_NUM_IRQS + "}");
         return 0;
     }
@@ -104,7 +104,7 @@ final class PciFunction {
         arg.checkReadable(0, 32, "struct vfio_region_info");
         int argsz = arg.u32(0);
         int index = arg.u32(8);
-        call.arguments("{argsz=" + argsz + ", index=" + index + "}");
+        call.describe(() -> "{argsz=" + argsz + ", index=" + index + "}");
         if (Integer.compareUnsigned(argsz, 32) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below sizeof(struct vfio_region_info) = 32"
                     + " (vfio_pci_ioctl_get_region_info)");
@@ -128,7 +128,7 @@ final class PciFunction {
         arg.putU32(12, 0);
         arg.putU64(16, size);
         arg.putU64(24, (long) index << 40);
-        call.arguments("{argsz=" + argsz + ", index=" + index + "} -> {flags=0x" + Integer.toHexString(flags) + ", size=0x"
+        call.describe(() -> "{argsz=" + argsz + ", index=" + index + "} -> {flags=0x" + Integer.toHexString(flags) + ", size=0x"
                 + Long.toHexString(size) + ", offset=0x" + Long.toHexString((long) index << 40) + "}");
         return 0;
     }

@@ -1,7 +1,6 @@
 package org.vfio4j.sim;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.ref.WeakReference;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -11,12 +10,13 @@ import java.util.TreeMap;
  * memory, and the locked-memory account ({@code mm->locked_vm}) that pinning charges against
  * RLIMIT_MEMLOCK ({@code vfio_lock_acct}).
  *
- * <p>Segments are held weakly: memory the program dropped is gone for the kernel too. Pinned
- * memory is held strongly by the mapping that pinned it, as the kernel's page references keep
- * pages alive.
+ * <p>Memory is live while its segment's scope is alive (a closed arena's memory is gone for the
+ * kernel too); an entry also goes when a new registration overlaps it, as reused addresses mean
+ * reused memory. Entries hold their segments strongly: a segment object may be collected while
+ * its arena, and so the memory, lives on.
  */
 final class ProcessMemory {
-    private final TreeMap<Long, WeakReference<MemorySegment>> segments = new TreeMap<>(Long::compareUnsigned);
+    private final TreeMap<Long, MemorySegment> segments = new TreeMap<>(Long::compareUnsigned);
     private final long limitPages;
     private final boolean capIpcLock;
     private long lockedPages;
@@ -28,21 +28,28 @@ final class ProcessMemory {
 
     long register(MemorySegment memory) {
         long address = memory.address();
-        segments.put(address, new WeakReference<>(memory));
+        long end = address + memory.byteSize();
+        Map.Entry<Long, MemorySegment> below = segments.floorEntry(address);
+        if (below != null && Long.compareUnsigned(below.getKey() + below.getValue().byteSize(), address) > 0
+                && !below.getValue().equals(memory)) {
+            segments.remove(below.getKey());
+        }
+        segments.subMap(address, false, end, false).clear();
+        segments.put(address, memory);
         return address;
     }
 
     /**
-     * How many whole bytes from {@code vaddr} on, up to {@code size}, are live memory of the
-     * process: the segment containing {@code vaddr}, if any, as far as it reaches.
+     * The live memory of the process from {@code vaddr} on, up to {@code size} bytes: a slice of
+     * the registered segment containing {@code vaddr}, as far as it reaches; null if none.
      */
     MemorySegment resolve(long vaddr, long size) {
-        Map.Entry<Long, WeakReference<MemorySegment>> e = segments.floorEntry(vaddr);
+        Map.Entry<Long, MemorySegment> e = segments.floorEntry(vaddr);
         if (e == null) {
             return null;
         }
-        MemorySegment s = e.getValue().get();
-        if (s == null || !s.scope().isAlive()) {
+        MemorySegment s = e.getValue();
+        if (!s.scope().isAlive()) {
             segments.remove(e.getKey());
             return null;
         }

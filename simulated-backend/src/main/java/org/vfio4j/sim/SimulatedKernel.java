@@ -158,10 +158,10 @@ public final class SimulatedKernel implements VfioKernel {
             try {
                 OpenFile file = openFile(path);
                 int n = install(file);
-                record("", "open", path, n, null);
+                record("", "open", described(path), n, null);
                 return handles.get(n);
             } catch (KernelError e) {
-                call.arguments(path);
+                call.describe(() -> path);
                 throw fail(path, "open", call, e);
             }
         }
@@ -258,10 +258,10 @@ public final class SimulatedKernel implements VfioKernel {
             try {
                 fd.close(this);
             } catch (VfioException e) {
-                record(target, "close", "", 0, KernelError.of(Errno.EBADF, e.explanation().orElse("")));
+                record(target, "close", new SyscallContext(), 0, KernelError.of(Errno.EBADF, e.explanation().orElse("")));
                 throw e;
             }
-            record(target, "close", "", 0, null);
+            record(target, "close", new SyscallContext(), 0, null);
         }
     }
 
@@ -270,22 +270,26 @@ public final class SimulatedKernel implements VfioKernel {
         long apply(OpenFile file, SyscallContext call) throws KernelError;
     }
 
-    private long call(Fd fd, String name, FileCall op) throws VfioException {
+    /** The common path of every call on an fd; {@code name} is only evaluated for the trace and errors. */
+    private long call(Fd fd, java.util.function.Supplier<String> name, FileCall op) throws VfioException {
         synchronized (lock) {
             int n;
             try {
-                n = fd.enter(this, name);
+                n = fd.enter(this, "syscall");
             } catch (VfioException e) {
-                record(fd.toString(), name, "", 0, KernelError.of(Errno.EBADF, e.explanation().orElse("")));
-                throw e;
+                VfioException named = new VfioException(e.errnoNumber(), name.get(), fd.toString(), e.explanation().orElse(null));
+                record(fd, name.get(), new SyscallContext(), 0, KernelError.of(Errno.EBADF, e.explanation().orElse("")));
+                throw named;
             }
             SyscallContext call = new SyscallContext();
             try {
                 long r = op.apply(files.get(n), call);
-                record(fd.toString(), name, call.arguments(), r, null);
+                if (tracing) {
+                    record(fd, name.get(), call, r, null);
+                }
                 return r;
             } catch (KernelError e) {
-                throw fail(fd.toString(), name, call, e);
+                throw fail(fd.toString(), name.get(), call, e);
             } finally {
                 fd.exit();
             }
@@ -294,12 +298,12 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public int ioctl(Fd fd, long request, MemorySegment arg) throws VfioException {
-        return (int) call(fd, requestName(fd, request), (f, c) -> dispatch(f, request, UserArg.pointer(arg), c));
+        return (int) call(fd, () -> requestName(fd, request), (f, c) -> dispatch(f, request, UserArg.pointer(arg), c));
     }
 
     @Override
     public int ioctl(Fd fd, long request, long value) throws VfioException {
-        return (int) call(fd, requestName(fd, request), (f, c) -> dispatch(f, request, UserArg.value(value), c));
+        return (int) call(fd, () -> requestName(fd, request), (f, c) -> dispatch(f, request, UserArg.value(value), c));
     }
 
     private int dispatch(OpenFile file, long request, UserArg arg, SyscallContext call) throws KernelError {
@@ -313,8 +317,8 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public long pread(Fd fd, MemorySegment dst, long offset) throws VfioException {
-        return call(fd, "pread", (f, c) -> {
-            c.arguments(String.format("{count=%d, offset=0x%x}", dst.byteSize(), offset));
+        return call(fd, () -> "pread", (f, c) -> {
+            c.describe(() -> String.format("{count=%d, offset=0x%x}", dst.byteSize(), offset));
             if (offset < 0) {
                 throw KernelError.of(Errno.EINVAL, "negative offset (ksys_pread64)");
             }
@@ -328,8 +332,8 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public long pwrite(Fd fd, MemorySegment src, long offset) throws VfioException {
-        return call(fd, "pwrite", (f, c) -> {
-            c.arguments(String.format("{count=%d, offset=0x%x}", src.byteSize(), offset));
+        return call(fd, () -> "pwrite", (f, c) -> {
+            c.describe(() -> String.format("{count=%d, offset=0x%x}", src.byteSize(), offset));
             if (offset < 0) {
                 throw KernelError.of(Errno.EINVAL, "negative offset (ksys_pwrite64)");
             }
@@ -343,7 +347,7 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public long read(Fd fd, MemorySegment dst) throws VfioException {
-        return call(fd, "read", (f, c) -> switch (f) {
+        return call(fd, () -> "read", (f, c) -> switch (f) {
             case EventFdFile e -> readEventFd(e, dst);
             case DeviceFile d -> d.device().read(dst, 0);
             default -> throw KernelError.of(Errno.EINVAL, "a " + f.kind() + " fd cannot be read (vfs_read)");
@@ -352,7 +356,7 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public long write(Fd fd, MemorySegment src) throws VfioException {
-        return call(fd, "write", (f, c) -> switch (f) {
+        return call(fd, () -> "write", (f, c) -> switch (f) {
             case EventFdFile e -> writeEventFd(e, src);
             case DeviceFile d -> d.device().write(src, 0);
             default -> throw KernelError.of(Errno.EINVAL, "a " + f.kind() + " fd cannot be written (vfs_write)");
@@ -422,8 +426,8 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public MemorySegment mmap(Fd fd, long offset, long length, int prot, int flags) throws VfioException {
-        return MemorySegment.ofAddress(call(fd, "mmap", (f, c) -> {
-            c.arguments(String.format("{offset=0x%x, length=0x%x}", offset, length));
+        return MemorySegment.ofAddress(call(fd, () -> "mmap", (f, c) -> {
+            c.describe(() -> String.format("{offset=0x%x, length=0x%x}", offset, length));
             if (f instanceof DeviceFile d) {
                 throw KernelError.of(Errno.EINVAL, "region " + (offset >>> 40) + " of " + d.device() + " cannot be mmapped (vfio_pci_core_mmap)");
             }
@@ -457,7 +461,7 @@ public final class SimulatedKernel implements VfioKernel {
             }
             int n = install(new EventFdFile(Integer.toUnsignedLong(initialValue), (flags & LinuxAbi.EFD_SEMAPHORE) != 0,
                     (flags & LinuxAbi.EFD_NONBLOCK) != 0));
-            record("eventfd", "eventfd", "{initval=" + initialValue + "}", n, null);
+            record("eventfd", "eventfd", described("{initval=" + initialValue + "}"), n, null);
             return handles.get(n);
         }
     }
@@ -530,17 +534,23 @@ public final class SimulatedKernel implements VfioKernel {
     // ---- trace ----
 
     private VfioException fail(String target, String name, SyscallContext call, KernelError e) {
-        record(target, name, call.arguments(), 0, e);
+        record(target, name, call, 0, e);
         return new VfioException(e.errno, name, target, e.getMessage());
     }
 
-    private void record(String target, String name, String arguments, long result, KernelError error) {
+    private void record(Object target, String name, SyscallContext call, long result, KernelError error) {
         if (!tracing) {
             return;
         }
-        trace.add(new TraceEntry(trace.size() + 1, target, name, arguments, result,
+        trace.add(new TraceEntry(trace.size() + 1, target.toString(), name, call.arguments(), result,
                 error == null ? Optional.empty() : Optional.of(error.errno),
                 error == null ? Optional.empty() : Optional.of(error.getMessage())));
+    }
+
+    private static SyscallContext described(String arguments) {
+        SyscallContext c = new SyscallContext();
+        c.arguments(arguments);
+        return c;
     }
 
     private String requestName(Fd fd, long request) {

@@ -149,7 +149,7 @@ final class Type1Iommu {
         int capsz = 20; // offsetofend(cap_offset): written only when argsz allows, for old callers
         arg.checkReadable(0, minsz, "struct vfio_iommu_type1_info");
         int argsz = arg.u32(0);
-        call.arguments("{argsz=" + argsz + "}");
+        call.describe(() -> "{argsz=" + argsz + "}");
         if (Integer.compareUnsigned(argsz, minsz) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below the 16 bytes of struct vfio_iommu_type1_info up to"
                     + " iova_pgsizes (vfio_iommu_type1_get_info)");
@@ -176,8 +176,11 @@ final class Type1Iommu {
         if (copyBack == capsz) {
             arg.putU32(16, capOffset);
         }
-        call.arguments("{argsz=" + argsz + "} -> {argsz=" + newArgsz + ", flags=" + (caps.length > 0 ? "PGSIZES|CAPS" : "PGSIZES")
-                + ", iova_pgsizes=0x" + Long.toHexString(pgsizeBitmap) + ", cap_offset=" + capOffset + "}");
+        int outArgsz = newArgsz;
+        int outCapOffset = capOffset;
+        String outFlags = caps.length > 0 ? "PGSIZES|CAPS" : "PGSIZES";
+        call.describe(() -> "{argsz=" + argsz + "} -> {argsz=" + outArgsz + ", flags=" + outFlags
+                + ", iova_pgsizes=0x" + Long.toHexString(pgsizeBitmap) + ", cap_offset=" + outCapOffset + "}");
         return 0;
     }
 
@@ -232,7 +235,7 @@ final class Type1Iommu {
         long vaddr = arg.u64(8);
         long iova = arg.u64(16);
         long size = arg.u64(24);
-        call.arguments(String.format("{argsz=%d, flags=0x%x, vaddr=0x%x, iova=0x%x, size=0x%x}", argsz, flags, vaddr, iova, size));
+        call.describe(() -> String.format("{argsz=%d, flags=0x%x, vaddr=0x%x, iova=0x%x, size=0x%x}", argsz, flags, vaddr, iova, size));
         int known = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE | (profile.isAtLeast61() ? VFIO_DMA_MAP_FLAG_VADDR : 0);
         if (Integer.compareUnsigned(argsz, 32) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below sizeof(struct vfio_iommu_type1_dma_map) = 32 (vfio_iommu_type1_map_dma)");
@@ -349,8 +352,9 @@ final class Type1Iommu {
         int argsz = arg.u32(0);
         int flags = arg.u32(4);
         long iova = arg.u64(8);
-        long size = arg.u64(16);
-        call.arguments(String.format("{argsz=%d, flags=0x%x, iova=0x%x, size=0x%x}", argsz, flags, iova, size));
+        long requested = arg.u64(16);
+        call.describe(() -> String.format("{argsz=%d, flags=0x%x, iova=0x%x, size=0x%x}", argsz, flags, iova, requested));
+        long size = requested;
         int known = profile.isAtLeast61()
                 ? VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR : 0;
         if (Integer.compareUnsigned(argsz, 24) < 0) {
@@ -382,6 +386,14 @@ final class Type1Iommu {
                     : String.format("size 0x%x is not a multiple of 0x%x or [0x%x, +0x%x) wraps (vfio_dma_do_unmap)", size, pgsize, iova, size));
         }
         long last = all ? -1L : iova + size - 1;
+        int exact = invalidate || all ? -1 : mappings.floor(iova);
+        if (exact != -1 && mappings.start(exact) == iova && mappings.end(exact) == last) {
+            // the common case: exactly one whole mapping; v1 and v2 agree, nothing else can overlap
+            Dma d = mappings.value(exact);
+            unpin(d);
+            mappings.remove(iova);
+            return writeUnmapped(arg, call, argsz, flags, iova, requested, d.size);
+        }
         if (v2 && !all) {
             int first = mappings.containing(iova);
             if (first != -1 && mappings.start(first) != iova) {
@@ -395,9 +407,15 @@ final class Type1Iommu {
             }
         }
         long unmapped = invalidate ? invalidateVaddrs(iova, last) : removeRange(iova, last, all);
+        return writeUnmapped(arg, call, argsz, flags, iova, requested, unmapped);
+    }
+
+    /** On success only: the fixed 24 bytes go back with {@code size} set to what was unmapped. */
+    private static int writeUnmapped(UserArg arg, SyscallContext call, int argsz, int flags, long iova, long requested,
+                                     long unmapped) throws KernelError {
         arg.checkWritable(0, 24, "struct vfio_iommu_type1_dma_unmap");
         arg.putU64(16, unmapped);
-        call.arguments(String.format("{argsz=%d, flags=0x%x, iova=0x%x, size=0x%x} -> {size=0x%x}", argsz, flags, iova, size, unmapped));
+        call.describe(() -> String.format("{argsz=%d, flags=0x%x, iova=0x%x, size=0x%x} -> {size=0x%x}", argsz, flags, iova, requested, unmapped));
         return 0;
     }
 
@@ -410,7 +428,8 @@ final class Type1Iommu {
         long unmapped = 0;
         int n = mappings.firstOverlapping(iova, last);
         while (n != -1 && Long.compareUnsigned(mappings.start(n), last) <= 0) {
-            int next = mappings.next(n);
+            // the next mapping can only matter if this one ends before the range does
+            int next = Long.compareUnsigned(mappings.end(n), last) < 0 ? mappings.next(n) : -1;
             long start = mappings.start(n);
             if (!v2 && !all && Long.compareUnsigned(iova, start) > 0) {
                 if (profile.isAtLeast61()) {

@@ -1,0 +1,49 @@
+package org.vfio4j.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.junit.jupiter.api.Test;
+
+class ProcessMemoryTest {
+
+    private final ProcessMemory memory = new ProcessMemory(SimulatedHost.x86Type1());
+
+    @Test
+    void resolve_followsTheArena_notTheSegmentObject() {
+        long address;
+        try (Arena arena = Arena.ofConfined()) {
+            address = memory.register(arena.allocate(8192, 4096));
+            System.gc(); // the segment object is unreachable from here; the memory is not
+            assertThat(memory.resolve(address, 8192)).isNotNull().extracting(MemorySegment::byteSize).isEqualTo(8192L);
+            assertThat(memory.resolve(address + 4096, 8192)).extracting(MemorySegment::byteSize).as("as far as it reaches").isEqualTo(4096L);
+            assertThat(memory.resolve(address + 8192, 4096)).isNull();
+        }
+        assertThat(memory.resolve(address, 4096)).as("the arena was closed").isNull();
+    }
+
+    @Test
+    void register_ofOverlappingMemory_replacesTheOldEntry() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment big = arena.allocate(4 * 4096, 4096);
+            memory.register(big);
+            memory.register(big.asSlice(4096, 4096));
+            assertThat(memory.resolve(big.address(), 4096)).as("the older, overlapping entry is gone").isNull();
+            assertThat(memory.resolve(big.address() + 4096, 4096)).isNotNull();
+        }
+    }
+
+    @Test
+    void lockedPages_chargeAgainstTheLimit_unlessCapIpcLock() {
+        ProcessMemory limited = new ProcessMemory(SimulatedHost.x86Type1().toBuilder().memlockLimit(16 * 4096).build());
+        limited.charge(10);
+        assertThat(limited.allowance()).isEqualTo(6);
+        limited.uncharge(10);
+        assertThat(limited.allowance()).isEqualTo(16);
+        ProcessMemory privileged = new ProcessMemory(SimulatedHost.x86Type1().toBuilder().memlockLimit(4096).capIpcLock(true).build());
+        privileged.charge(1000);
+        assertThat(privileged.lockedPages()).isZero();
+        assertThat(privileged.allowance()).isEqualTo(Long.MAX_VALUE);
+    }
+}
