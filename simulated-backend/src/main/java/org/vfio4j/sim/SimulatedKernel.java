@@ -562,9 +562,20 @@ public final class SimulatedKernel implements VfioKernel {
             case ContainerFile c -> CONTAINER_REQUESTS.get(request);
             case GroupFile g -> GROUP_REQUESTS.get(request);
             case DeviceFile d -> DEVICE_REQUESTS.get(request);
-            case null, default -> null;
+            case null, default -> unambiguousName(request); // a closed fd: its type is gone
         };
         return name != null ? name : "ioctl(0x" + Long.toHexString(request) + ")";
+    }
+
+    /** The request's name if only one fd type has a request with this number. */
+    private static String unambiguousName(long request) {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (Map<Long, String> m : List.of(CONTAINER_REQUESTS, GROUP_REQUESTS, DEVICE_REQUESTS)) {
+            if (m.containsKey(request)) {
+                names.add(m.get(request));
+            }
+        }
+        return names.size() == 1 ? names.iterator().next() : null;
     }
 
     private static final Map<Long, String> CONTAINER_REQUESTS = Map.ofEntries(
