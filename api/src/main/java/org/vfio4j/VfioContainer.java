@@ -16,7 +16,7 @@ import org.vfio4j.uapi.VfioLayouts;
  * live in. Each method issues one ioctl and reports the kernel's errno as {@link VfioException};
  * nothing is pre-validated in Java, so a simulator and a kernel are observed alike.
  */
-public final class VfioContainer implements AutoCloseable {
+public final class VfioContainer extends FdHandle {
     private static final long MAP_SIZE = VfioLayouts.vfio_iommu_type1_dma_map.byteSize();
     private static final long MAP_VADDR = Structs.offset(VfioLayouts.vfio_iommu_type1_dma_map, "vaddr");
     private static final long MAP_IOVA = Structs.offset(VfioLayouts.vfio_iommu_type1_dma_map, "iova");
@@ -26,17 +26,8 @@ public final class VfioContainer implements AutoCloseable {
     private static final long UNMAP_LEN = Structs.offset(VfioLayouts.vfio_iommu_type1_dma_unmap, "size");
     private static final long INFO_SIZE = VfioLayouts.vfio_iommu_type1_info.byteSize();
 
-    private final VfioKernel kernel;
-    private final Fd fd;
-
     VfioContainer(VfioKernel kernel, Fd fd) {
-        this.kernel = kernel;
-        this.fd = fd;
-    }
-
-    /** The container's descriptor on the backend. */
-    public Fd fd() {
-        return fd;
+        super(kernel, fd);
     }
 
     /** VFIO_GET_API_VERSION (always {@link org.vfio4j.uapi.VfioUapi#VFIO_API_VERSION}). */
@@ -147,13 +138,6 @@ public final class VfioContainer implements AutoCloseable {
     /** Closes the container fd; attached groups keep the container and its mappings alive. */
     @Override
     public void close() throws VfioException {
-        if (fd.isOpen()) {
-            kernel.close(fd);
-        }
-    }
-
-    @Override
-    public String toString() {
-        return "VfioContainer[" + fd + "]";
+        super.close();
     }
 }

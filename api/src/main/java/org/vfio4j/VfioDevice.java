@@ -13,30 +13,22 @@ import org.vfio4j.uapi.VfioLayouts;
  * An open VFIO device (a device fd from VFIO_GROUP_GET_DEVICE_FD): its info, regions, and
  * config space. Each open device counts as a user of its group's container until closed.
  */
-public final class VfioDevice implements AutoCloseable {
+public final class VfioDevice extends FdHandle {
     private static final long INFO_SIZE = VfioLayouts.vfio_device_info.byteSize();
     private static final long REGION_SIZE = VfioLayouts.vfio_region_info.byteSize();
     private static final long CONFIG_OFFSET = (long) VFIO_PCI_CONFIG_REGION_INDEX << 40;
 
-    private final VfioKernel kernel;
     private final String name;
-    private final Fd fd;
     private final MemorySegment dword = Structs.buffer(4);
 
     VfioDevice(VfioKernel kernel, String name, Fd fd) {
-        this.kernel = kernel;
+        super(kernel, fd);
         this.name = name;
-        this.fd = fd;
     }
 
     /** The name it was opened with. */
     public String name() {
         return name;
-    }
-
-    /** The device's descriptor on the backend. */
-    public Fd fd() {
-        return fd;
     }
 
     /** VFIO_DEVICE_GET_INFO. */
@@ -73,13 +65,6 @@ public final class VfioDevice implements AutoCloseable {
     /** Closes the device fd: one user less for the group's container. */
     @Override
     public void close() throws VfioException {
-        if (fd.isOpen()) {
-            kernel.close(fd);
-        }
-    }
-
-    @Override
-    public String toString() {
-        return "VfioDevice[" + name + ", " + fd + "]";
+        super.close();
     }
 }

@@ -13,25 +13,17 @@ import org.vfio4j.spi.VfioKernel;
  * A VFIO group ({@code /dev/vfio/<id>}): the unit of ownership. Attach it to a container, set the
  * container's IOMMU, then open its devices. Only one open file per group may exist at a time.
  */
-public final class VfioGroup implements AutoCloseable {
-    private final VfioKernel kernel;
+public final class VfioGroup extends FdHandle {
     private final int id;
-    private final Fd fd;
 
     VfioGroup(VfioKernel kernel, int id, Fd fd) {
-        this.kernel = kernel;
+        super(kernel, fd);
         this.id = id;
-        this.fd = fd;
     }
 
     /** The IOMMU group number. */
     public int id() {
         return id;
-    }
-
-    /** The group's descriptor on the backend. */
-    public Fd fd() {
-        return fd;
     }
 
     /** VFIO_GROUP_GET_STATUS. */
@@ -72,13 +64,6 @@ public final class VfioGroup implements AutoCloseable {
     /** Closes the group fd; with device fds open the group stays attached until they close. */
     @Override
     public void close() throws VfioException {
-        if (fd.isOpen()) {
-            kernel.close(fd);
-        }
-    }
-
-    @Override
-    public String toString() {
-        return "VfioGroup[" + id + ", " + fd + "]";
+        super.close();
     }
 }

@@ -128,65 +128,40 @@ final class LinuxKernel implements VfioKernel {
 
     @Override
     public long pread(Fd fd, MemorySegment dst, long offset) throws VfioException {
-        int n = fd.enter(this, "pread");
-        try {
-            Libc.CallState s = Libc.state();
-            long r = dst.isNative()
-                    ? Libc.pread(s, n, dst, dst.byteSize(), offset)
-                    : withNativeCopy(s, dst, b -> Libc.pread(s, n, b, b.byteSize(), offset));
-            if (r < 0) {
-                throw failure(s, "pread", fd);
-            }
-            return r;
-        } finally {
-            fd.exit();
-        }
+        return transfer(fd, "pread", dst, (st, n, b) -> Libc.pread(st, n, b, b.byteSize(), offset));
     }
 
     @Override
     public long pwrite(Fd fd, MemorySegment src, long offset) throws VfioException {
-        int n = fd.enter(this, "pwrite");
-        try {
-            Libc.CallState s = Libc.state();
-            long r = src.isNative()
-                    ? Libc.pwrite(s, n, src, src.byteSize(), offset)
-                    : withNativeCopy(s, src, b -> Libc.pwrite(s, n, b, b.byteSize(), offset));
-            if (r < 0) {
-                throw failure(s, "pwrite", fd);
-            }
-            return r;
-        } finally {
-            fd.exit();
-        }
+        return transfer(fd, "pwrite", src, (st, n, b) -> Libc.pwrite(st, n, b, b.byteSize(), offset));
     }
 
     @Override
     public long read(Fd fd, MemorySegment dst) throws VfioException {
-        int n = fd.enter(this, "read");
-        try {
-            Libc.CallState s = Libc.state();
-            long r = dst.isNative()
-                    ? Libc.read(s, n, dst, dst.byteSize())
-                    : withNativeCopy(s, dst, b -> Libc.read(s, n, b, b.byteSize()));
-            if (r < 0) {
-                throw failure(s, "read", fd);
-            }
-            return r;
-        } finally {
-            fd.exit();
-        }
+        return transfer(fd, "read", dst, (st, n, b) -> Libc.read(st, n, b, b.byteSize()));
     }
 
     @Override
     public long write(Fd fd, MemorySegment src) throws VfioException {
-        int n = fd.enter(this, "write");
+        return transfer(fd, "write", src, (st, n, b) -> Libc.write(st, n, b, b.byteSize()));
+    }
+
+    /** A libc call moving the bytes of a native buffer: pread, pwrite, read or write. */
+    @FunctionalInterface
+    private interface Transfer {
+        long call(Libc.CallState state, int fd, MemorySegment nativeBuffer);
+    }
+
+    /** Runs one transfer on {@code fd}, through a native copy when {@code buffer} is on the heap. */
+    private long transfer(Fd fd, String operation, MemorySegment buffer, Transfer transfer) throws VfioException {
+        int n = fd.enter(this, operation);
         try {
             Libc.CallState s = Libc.state();
-            long r = src.isNative()
-                    ? Libc.write(s, n, src, src.byteSize())
-                    : withNativeCopy(s, src, b -> Libc.write(s, n, b, b.byteSize()));
+            long r = buffer.isNative()
+                    ? transfer.call(s, n, buffer)
+                    : withNativeCopy(s, buffer, b -> transfer.call(s, n, b));
             if (r < 0) {
-                throw failure(s, "write", fd);
+                throw failure(s, operation, fd);
             }
             return r;
         } finally {
