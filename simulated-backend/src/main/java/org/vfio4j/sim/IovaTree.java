@@ -25,6 +25,13 @@ final class IovaTree<V> {
     /** The search path of the running insert or remove: node indexes, and whether each step went left. */
     private final int[] path = new int[64]; // AVL height < 1.45 log2(n + 2): 64 covers every int-indexed tree
     private final boolean[] wentLeft = new boolean[64];
+    private int located = NIL;
+    private int locatedDepth;
+    private int locatedBelow = NIL;
+    private int locatedAbove = NIL;
+    private long locatedVersion = -1;
+    /** Bumped by every change, so that a stale located path is refused. */
+    private long version;
 
     int size() {
         return size;
@@ -32,6 +39,83 @@ final class IovaTree<V> {
 
     /** Adds {@code [s, e]}; the caller guarantees it overlaps nothing. */
     void insert(long s, long e, V v) {
+        if (locate(s) != NIL) {
+            throw new IllegalStateException("an interval already starts at 0x" + Long.toHexString(s));
+        }
+        insertLocated(s, e, v);
+    }
+
+    /** Removes the interval starting at {@code s}; returns whether there was one. */
+    boolean remove(long s) {
+        if (locate(s) == NIL) {
+            return false;
+        }
+        removeLocated();
+        return true;
+    }
+
+    /**
+     * Descends toward {@code x} once, remembering the path: returns the node starting at {@code x}
+     * or -1, and leaves the nearest starts below and above {@code x} in {@link #locatedBelow()} and
+     * {@link #locatedAbove()}. {@link #insertLocated} and {@link #removeLocated} then reuse the path,
+     * as long as the tree was not changed in between.
+     */
+    int locate(long x) {
+        int depth = 0;
+        int below = NIL;
+        int above = NIL;
+        int n = root;
+        while (n != NIL) {
+            int c = Long.compareUnsigned(x, start(n));
+            if (c == 0) {
+                break;
+            }
+            path[depth] = n;
+            wentLeft[depth++] = c < 0;
+            if (c < 0) {
+                above = n;
+                n = left(n);
+            } else {
+                below = n;
+                n = right(n);
+            }
+        }
+        located = n;
+        locatedDepth = depth;
+        locatedBelow = below;
+        locatedAbove = above;
+        locatedVersion = version;
+        return n;
+    }
+
+    /** After {@link #locate(long)}: the node with the greatest start below the located key, or -1. */
+    int locatedBelow() {
+        return locatedBelow;
+    }
+
+    /** After {@link #locate(long)} found nothing: the node with the least start above the key, or -1. */
+    int locatedAbove() {
+        return locatedAbove;
+    }
+
+    /**
+     * The lowest interval overlapping {@code [a, b]}, found with one descent ({@link #locate} of
+     * {@code a}), so that {@link #insertLocated} can follow without another.
+     */
+    int locateFirstOverlapping(long a, long b) {
+        int exact = locate(a);
+        if (exact != NIL) {
+            return exact;
+        }
+        if (locatedBelow != NIL && Long.compareUnsigned(end(locatedBelow), a) >= 0) {
+            return locatedBelow;
+        }
+        return locatedAbove != NIL && Long.compareUnsigned(start(locatedAbove), b) <= 0 ? locatedAbove : NIL;
+    }
+
+    /** Inserts at the place {@link #locate} found empty for {@code s}. */
+    void insertLocated(long s, long e, V v) {
+        checkLocated(false);
         int node = allocate();
         nodes[node * STRIDE] = s;
         nodes[node * STRIDE + 1] = e;
@@ -39,37 +123,19 @@ final class IovaTree<V> {
         nodes[node * STRIDE + 3] = 1;
         values[node] = v;
         size++;
-        int depth = 0;
-        for (int n = root; n != NIL; ) {
-            boolean goLeft = Long.compareUnsigned(s, start(n)) < 0;
-            path[depth] = n;
-            wentLeft[depth++] = goLeft;
-            n = goLeft ? left(n) : right(n);
-        }
-        link(depth, node);
-        retrace(depth);
+        version++;
+        link(locatedDepth, node);
+        retrace(locatedDepth);
     }
 
     /**
-     * Removes the interval starting at {@code s}; returns whether there was one. Other nodes keep
-     * their indexes: a node with two children is replaced by relinking its successor, not by
-     * copying the successor's payload.
+     * Removes the node {@link #locate} found. Other nodes keep their indexes: a node with two
+     * children is replaced by relinking its successor, not by copying the successor's payload.
      */
-    boolean remove(long s) {
-        int depth = 0;
-        int n = root;
-        while (n != NIL) {
-            int c = Long.compareUnsigned(s, start(n));
-            if (c == 0) {
-                break;
-            }
-            path[depth] = n;
-            wentLeft[depth++] = c < 0;
-            n = c < 0 ? left(n) : right(n);
-        }
-        if (n == NIL) {
-            return false;
-        }
+    void removeLocated() {
+        checkLocated(true);
+        int n = located;
+        int depth = locatedDepth;
         int l = left(n);
         int r = right(n);
         if (l == NIL || r == NIL) {
@@ -96,8 +162,14 @@ final class IovaTree<V> {
         }
         release(n);
         size--;
+        version++;
         retrace(depth);
-        return true;
+    }
+
+    private void checkLocated(boolean found) {
+        if (locatedVersion != version || (located != NIL) != found) {
+            throw new IllegalStateException("the tree changed since locate, or locate " + (found ? "found nothing" : "found a node"));
+        }
     }
 
     /** The node of the interval with the greatest start {@code <= x}, or -1. */
@@ -186,6 +258,7 @@ final class IovaTree<V> {
     }
 
     void clear() {
+        version++;
         root = NIL;
         size = 0;
         used = 0;

@@ -264,7 +264,7 @@ final class Type1Iommu {
                     + " (vfio_dma_do_map)", iova, size, vaddr, size));
         }
         long last = iova + size - 1;
-        int overlap = mappings.firstOverlapping(iova, last);
+        int overlap = mappings.locateFirstOverlapping(iova, last); // one descent, reused by insertLocated
         if (setVaddr) {
             return updateVaddr(overlap, iova, size, vaddr);
         }
@@ -285,7 +285,7 @@ final class Type1Iommu {
         long pages = memory.capIpcLock() ? 0 : size / SimulatedHost.PAGE_SIZE;
         memory.charge(pages);
         dmaAvail--;
-        mappings.insert(iova, last, new Dma(iova, size, vaddr, read, write, pinned, pages));
+        mappings.insertLocated(iova, last, new Dma(iova, size, vaddr, read, write, pinned, pages));
         return 0;
     }
 
@@ -386,12 +386,12 @@ final class Type1Iommu {
                     : String.format("size 0x%x is not a multiple of 0x%x or [0x%x, +0x%x) wraps (vfio_dma_do_unmap)", size, pgsize, iova, size));
         }
         long last = all ? -1L : iova + size - 1;
-        int exact = invalidate || all ? -1 : mappings.floor(iova);
-        if (exact != -1 && mappings.start(exact) == iova && mappings.end(exact) == last) {
+        int exact = invalidate || all ? -1 : mappings.locate(iova);
+        if (exact != -1 && mappings.end(exact) == last) {
             // the common case: exactly one whole mapping; v1 and v2 agree, nothing else can overlap
             Dma d = mappings.value(exact);
             unpin(d);
-            mappings.remove(iova);
+            mappings.removeLocated();
             return writeUnmapped(arg, call, argsz, flags, iova, requested, d.size);
         }
         if (v2 && !all) {

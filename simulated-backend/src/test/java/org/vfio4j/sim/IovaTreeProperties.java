@@ -37,14 +37,22 @@ class IovaTreeProperties {
                     .min(Comparator.comparingLong(iv -> iv[0])).orElse(null);
             int found = tree.firstOverlapping(a, b);
             assertThat(found == -1 ? null : tree.start(found)).isEqualTo(overlap == null ? null : overlap[0]);
+            int located = tree.locateFirstOverlapping(a, b);
+            assertThat(located == -1 ? null : tree.start(located)).as("one-descent overlap").isEqualTo(overlap == null ? null : overlap[0]);
             if (op.insert()) {
                 if (overlap == null) {
-                    tree.insert(a, b, "v" + a);
+                    tree.insertLocated(a, b, "v" + a); // reuses the descent above
                     model.add(new long[] {a, b});
                 }
-            } else {
+            } else if (op.len() % 2 == 0) {
                 boolean present = model.removeIf(iv -> iv[0] == a);
                 assertThat(tree.remove(a)).isEqualTo(present);
+            } else {
+                boolean present = model.removeIf(iv -> iv[0] == a);
+                assertThat(tree.locate(a) != -1).isEqualTo(present);
+                if (present) {
+                    tree.removeLocated();
+                }
             }
             assertThat(tree.size()).isEqualTo(model.size());
         }
@@ -63,6 +71,15 @@ class IovaTreeProperties {
             int n = tree.containing(x);
             assertThat(n == -1 ? null : tree.start(n)).isEqualTo(c == null ? null : c[0]);
         }
+    }
+
+    @Property(tries = 5)
+    void staleLocatedPaths_areRefused(@ForAll("ops") List<Op> ignored) {
+        IovaTree<String> tree = new IovaTree<>();
+        tree.locate(0x1000);
+        tree.insert(0x5000, 0x5fff, "x");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> tree.insertLocated(0x1000, 0x1fff, "y"))
+                .isInstanceOf(IllegalStateException.class);
     }
 
     @Property(tries = 50)
