@@ -17,8 +17,8 @@ final class Structs {
         return MemorySegment.ofArray(new long[(int) ((size + 7) / 8)]).asSlice(0, size);
     }
 
-    /** A zeroed struct whose first member, {@code argsz}, says its size. */
-    static MemorySegment withArgsz(StructLayout layout, long size) {
+    /** A zeroed struct of {@code size} bytes whose first member, {@code argsz}, says so. */
+    static MemorySegment withArgsz(long size) {
         MemorySegment s = buffer(size);
         s.set(U32, 0, (int) size);
         return s;

@@ -43,11 +43,13 @@ public final class Vfio implements AutoCloseable {
     }
 
     /** VFIO over an existing seam, for code that also uses the raw system calls. */
+    @SuppressWarnings("exports") // the seam is exported to vfio4j's modules only, by design
     public static Vfio over(VfioKernel kernel) {
         return new Vfio(kernel, kernel.name());
     }
 
     /** The raw system-call seam underneath (for ported C code and tests). */
+    @SuppressWarnings("exports") // the seam is exported to vfio4j's modules only, by design
     public VfioKernel seam() {
         return kernel;
     }

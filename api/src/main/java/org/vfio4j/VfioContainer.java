@@ -56,11 +56,11 @@ public final class VfioContainer extends FdHandle {
      * decoded.
      */
     public IommuInfo iommuInfo() throws VfioException {
-        MemorySegment info = Structs.withArgsz(VfioLayouts.vfio_iommu_type1_info, INFO_SIZE);
+        MemorySegment info = Structs.withArgsz(INFO_SIZE);
         kernel.ioctl(fd, VFIO_IOMMU_GET_INFO, info);
         long needed = Integer.toUnsignedLong(info.get(U32, 0));
         if (needed > INFO_SIZE) {
-            info = Structs.withArgsz(VfioLayouts.vfio_iommu_type1_info, needed);
+            info = Structs.withArgsz(needed);
             kernel.ioctl(fd, VFIO_IOMMU_GET_INFO, info);
         }
         int flags = info.get(U32, 4);
@@ -97,7 +97,7 @@ public final class VfioContainer extends FdHandle {
      */
     public DmaMapping mapDma(MemorySegment memory, long iova, boolean read, boolean write) throws VfioException {
         long vaddr = kernel.userAddress(memory);
-        MemorySegment map = Structs.withArgsz(VfioLayouts.vfio_iommu_type1_dma_map, MAP_SIZE);
+        MemorySegment map = Structs.withArgsz(MAP_SIZE);
         map.set(U32, 4, (read ? VFIO_DMA_MAP_FLAG_READ : 0) | (write ? VFIO_DMA_MAP_FLAG_WRITE : 0));
         map.set(U64, MAP_VADDR, vaddr);
         map.set(U64, MAP_IOVA, iova);
@@ -127,7 +127,7 @@ public final class VfioContainer extends FdHandle {
     }
 
     private long unmap(long iova, long size, int flags) throws VfioException {
-        MemorySegment unmap = Structs.withArgsz(VfioLayouts.vfio_iommu_type1_dma_unmap, UNMAP_SIZE);
+        MemorySegment unmap = Structs.withArgsz(UNMAP_SIZE);
         unmap.set(U32, 4, flags);
         unmap.set(U64, UNMAP_IOVA, iova);
         unmap.set(U64, UNMAP_LEN, size);

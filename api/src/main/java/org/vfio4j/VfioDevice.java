@@ -33,14 +33,14 @@ public final class VfioDevice extends FdHandle {
 
     /** VFIO_DEVICE_GET_INFO. */
     public DeviceInfo info() throws VfioException {
-        MemorySegment info = Structs.withArgsz(VfioLayouts.vfio_device_info, INFO_SIZE);
+        MemorySegment info = Structs.withArgsz(INFO_SIZE);
         kernel.ioctl(fd, VFIO_DEVICE_GET_INFO, info);
         return new DeviceInfo(info.get(U32, 4), info.get(U32, 8), info.get(U32, 12));
     }
 
     /** VFIO_DEVICE_GET_REGION_INFO for {@code index} (capability chains are decoded by the region API). */
     public RegionInfo regionInfo(int index) throws VfioException {
-        MemorySegment r = Structs.withArgsz(VfioLayouts.vfio_region_info, REGION_SIZE);
+        MemorySegment r = Structs.withArgsz(REGION_SIZE);
         r.set(U32, 8, index);
         kernel.ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, r);
         return new RegionInfo(index, r.get(U32, 4), r.get(U64, 16), r.get(U64, 24));

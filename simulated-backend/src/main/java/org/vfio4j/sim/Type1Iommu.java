@@ -477,10 +477,4 @@ final class Type1Iommu {
     int dmaAvail() {
         return dmaAvail;
     }
-
-    /** The mapping containing {@code iova}, or null. */
-    Dma mappingAt(long iova) {
-        int n = mappings.containing(iova);
-        return n == -1 ? null : mappings.value(n);
-    }
 }

@@ -102,9 +102,15 @@ class SimulatedKernelTest {
         assertThat(u.get(ValueLayout.JAVA_LONG, 16)).as("untouched on error").isEqualTo(0x1000);
         u.set(ValueLayout.JAVA_LONG, 8, 0x10000);
         u.set(ValueLayout.JAVA_LONG, 16, 0x100000);
+        assertThat(s.kernel().dmaMappingCount(7)).contains(1);
+        assertThat(s.kernel().dmaSlotsAvailable(7)).contains(65534);
+        assertThat(s.kernel().lockedPages()).isEqualTo(3);
         s.kernel().ioctl(s.container().fd(), VFIO_IOMMU_UNMAP_DMA, u);
         assertThat(u.get(ValueLayout.JAVA_LONG, 16)).isEqualTo(3 * 4096);
         assertThat(s.kernel().lockedPages()).isZero();
+        assertThat(s.kernel().dmaMappingCount(7)).contains(0);
+        assertThat(s.kernel().dmaSlotsAvailable(7)).contains(65535);
+        assertThat(s.kernel().dmaMappingCount(8)).as("group 8 is in no container").isEmpty();
     }
 
     @Test
