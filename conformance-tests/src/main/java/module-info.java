@@ -8,4 +8,5 @@ module org.vfio4j.conformance {
     requires org.assertj.core;
     exports org.vfio4j.conformance;
     exports org.vfio4j.conformance.cli;
+    exports org.vfio4j.conformance.lane;
 }

@@ -16,9 +16,7 @@ import org.vfio4j.VfioException;
  * deliberately invalid), each checked against {@link VfioWorld}'s naive model, with the group status
  * and slot count checked after every step.
  */
-public interface ActionChainContract {
-
-    ConformanceTarget target();
+public interface ActionChainContract extends Contract {
 
     /** Chain length: long on the simulator, short on a real kernel. */
     default int chainLength() {

@@ -16,9 +16,7 @@ import org.vfio4j.VfioException;
 import org.vfio4j.spi.VfioKernel;
 
 /** Container rules, SEMANTICS §2 and §12 I1-I4. */
-public interface ContainerContract {
-
-    ConformanceTarget target();
+public interface ContainerContract extends Contract {
 
     @Provide
     default Arbitrary<Long> extensionValues() {

@@ -22,9 +22,7 @@ import org.vfio4j.VfioContainer;
 import org.vfio4j.spi.VfioKernel;
 
 /** Type1 DMA rules, SEMANTICS §4 and §12 I13-I21, plus the argsz/capability-chain protocol of GET_INFO (I20). */
-public interface Type1Contract {
-
-    ConformanceTarget target();
+public interface Type1Contract extends Contract {
 
     long PAGE = Session.PAGE;
     long BASE = 0x1_0000_0000L; // inside the first usable range of every x86 IOMMU
@@ -95,8 +93,8 @@ public interface Type1Contract {
 
     /** I14 order: with every slot used, an overlapping map is still EEXIST (checked before ENOSPC). I18: then ENOSPC, and one unmap frees one slot. */
     @Property(tries = 5)
+    @RequiresFeature(TargetFeature.EXHAUSTIBLE_DMA_ENTRY_LIMIT)
     default void i18_dmaEntryLimit_enospcAfterLimit_eexistFirst(@ForAll @IntRange(min = 1, max = 3) int unmaps) throws Exception {
-        Assume.that(target().dmaEntryLimit().isPresent());
         int limit = target().dmaEntryLimit().getAsInt();
         try (Session s = new Session(target())) {
             VfioContainer c = s.attach(IommuType.TYPE1V2).container();
@@ -266,8 +264,8 @@ public interface Type1Contract {
 
     /** I21: with RLIMIT_MEMLOCK = L pages, mapping k pages succeeds iff k <= L; failure is ENOMEM and leaves nothing mapped. */
     @Property(tries = 30)
+    @RequiresFeature(TargetFeature.MEMLOCK_LIMIT)
     default void i21_memlockLimit(@ForAll("pageCounts") int pages) throws Exception {
-        Assume.that(target().memlockPages().isPresent());
         int limit = target().memlockPages().getAsInt();
         try (Session s = new Session(target())) {
             VfioContainer c = s.attach(IommuType.TYPE1V2).container();

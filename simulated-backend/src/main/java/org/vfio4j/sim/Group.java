@@ -140,8 +140,9 @@ final class Group {
             throw KernelError.of(Errno.EBADF, "fd " + fd + " is not open (vfio_group_set_container)");
         }
         if (!(target instanceof ContainerFile cf)) {
-            throw KernelError.of(v61 ? Errno.EBADFD : Errno.EINVAL, "fd " + fd + " is a " + target.kind()
-                    + ", not a VFIO container (/dev/vfio/vfio) (vfio_group_set_container)");
+            // EINVAL in 6.1 too (verified in the real-kernel lane); EBADFD only arrived with iommufd (6.2)
+            throw KernelError.of(Errno.EINVAL, "fd " + fd + " is a " + target.kind()
+                    + ", not a VFIO container (/dev/vfio/vfio) (" + (v61 ? "vfio_group_ioctl_set_container" : "vfio_group_set_container") + ")");
         }
         if (v61 && !noiommu && !viable()) {
             throw KernelError.of(Errno.EBUSY, "group " + nodeName() + " is not viable: " + nonViableReason()

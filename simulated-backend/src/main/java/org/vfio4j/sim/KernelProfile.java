@@ -12,7 +12,7 @@ public enum KernelProfile {
      *     with {@code EBUSY} there ({@code vfio_container_attach_group}); GET_STATUS reports VIABLE
      *     whenever a container is set.</li>
      * <li>SET_CONTAINER with a negative or closed fd: {@code EBADF} (fdget); with an fd that is not
-     *     a container: {@code EBADFD}.</li>
+     *     a container: {@code EINVAL}, as in 5.7 (verified on 6.1; {@code EBADFD} is 6.2+, with iommufd).</li>
      * <li>GET_DEVICE_FD looks the name up first ({@code ENODEV} even without a container), then
      *     requires a container with an IOMMU ({@code EINVAL}).</li>
      * <li>Type1 CHECK_EXTENSION also answers VFIO_UNMAP_ALL and VFIO_UPDATE_VADDR; MAP accepts

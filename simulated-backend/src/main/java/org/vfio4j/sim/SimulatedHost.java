@@ -65,7 +65,7 @@ public final class SimulatedHost implements VfioBackend {
      * <li>group 8: {@code 0000:02:00.0} (8086:10d3, Ethernet) bound to vfio-pci and its sibling
      *     {@code 0000:02:00.1} still bound to {@code e1000e}: not viable.</li>
      * </ul>
-     * IOVA page sizes: every power of two from 4 KiB; IOVA ranges: a 48-bit aperture minus the MSI
+     * IOVA page sizes: 4 KiB, 2 MiB and 1 GiB (what 6.1's intel-iommu reports); IOVA ranges: a 48-bit aperture minus the MSI
      * window {@code [0xfee00000, 0xfeefffff]}; {@code dma_entry_limit} 65 535; RLIMIT_MEMLOCK 64 MiB
      * without CAP_IPC_LOCK (an unprivileged user given the group); interrupt remapping and cache
      * coherency enforced; no nesting; kernel profile {@link KernelProfile#LINUX_6_1}.
@@ -191,7 +191,7 @@ public final class SimulatedHost implements VfioBackend {
         private KernelProfile profile = KernelProfile.LINUX_6_1;
         private final List<HostGroup> groups = new ArrayList<>();
         private boolean noIommu;
-        private long iovaPageSizes = -PAGE_SIZE; // every power of two >= 4 KiB
+        private long iovaPageSizes = 0x4020_1000L; // 4 KiB, 2 MiB, 1 GiB: what Linux 6.1's intel-iommu reports
         private List<IovaRange> iovaRanges = List.of(
                 new IovaRange(0, 0xfedf_ffffL), new IovaRange(0xfef0_0000L, 0xffff_ffff_ffffL));
         private int dmaEntryLimit = DEFAULT_DMA_ENTRY_LIMIT;

@@ -73,8 +73,11 @@ final class Type1Iommu {
         if (arg == VFIO_TYPE1_IOMMU || arg == VFIO_TYPE1v2_IOMMU || arg == VFIO_TYPE1_NESTING_IOMMU) {
             return 1;
         }
-        if ((arg == VFIO_UNMAP_ALL || arg == VFIO_UPDATE_VADDR) && host.profile().isAtLeast61()) {
+        if (arg == VFIO_UNMAP_ALL && host.profile().isAtLeast61()) {
             return 1;
+        }
+        if (arg == VFIO_UPDATE_VADDR && host.profile().isAtLeast61()) {
+            return iommu == null ? 0 : 1; // asks the container's own IOMMU state (verified on 6.1)
         }
         if (arg == VFIO_DMA_CC_IOMMU) {
             return iommu == null ? 0 : host.enforceCacheCoherency() ? 1 : 0;
@@ -187,7 +190,9 @@ final class Type1Iommu {
     /**
      * The capability chain as {@code vfio_info_cap_add} builds it, with {@code next} offsets
      * relative to the start of the info struct placed at {@code base}: Linux 6.1 emits MIGRATION,
-     * DMA_AVAIL, IOVA_RANGE (each padded to 8 bytes); 5.7 only IOVA_RANGE.
+     * DMA_AVAIL, IOVA_RANGE; 5.7 only IOVA_RANGE. Each capability takes exactly the size of its
+     * struct, unaligned: DMA_AVAIL's 12 bytes put IOVA_RANGE at offset 68 (verified on 6.1; later
+     * kernels align capabilities to 8 bytes).
      */
     private byte[] buildCaps(int base) {
         List<byte[]> caps = new ArrayList<>();
@@ -219,7 +224,7 @@ final class Type1Iommu {
     }
 
     private static byte[] cap(int id, int version, int size, java.util.function.Consumer<ByteBuffer> body) {
-        byte[] bytes = new byte[(size + 7) & ~7];
+        byte[] bytes = new byte[size];
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder());
         b.putShort(0, (short) id).putShort(2, (short) version);
         body.accept(b);

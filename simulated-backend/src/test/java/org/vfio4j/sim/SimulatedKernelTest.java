@@ -55,25 +55,26 @@ class SimulatedKernelTest {
         s.kernel().ioctl(s.container().fd(), VFIO_IOMMU_GET_INFO, m);
         assertThat(m.get(ValueLayout.JAVA_INT, 0)).as("argsz kept").isEqualTo(256);
         assertThat(m.get(ValueLayout.JAVA_INT, 4)).isEqualTo(VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS);
-        assertThat(m.get(ValueLayout.JAVA_LONG, 8)).isEqualTo(-4096L);
+        assertThat(m.get(ValueLayout.JAVA_LONG, 8)).isEqualTo(0x4020_1000L);
         assertThat(m.get(ValueLayout.JAVA_INT, 16)).isEqualTo(24);
         assertThat(m.get(ValueLayout.JAVA_INT, 20)).as("padding after cap_offset is not written").isEqualTo(0x5a5a5a5a);
-        // MIGRATION at 24 (32 bytes), DMA_AVAIL at 56 (12 -> 16), IOVA_RANGE at 72 (16 + 2 * 16)
+        // MIGRATION at 24 (32 bytes), DMA_AVAIL at 56 (12 bytes, unaligned), IOVA_RANGE at 68 (16 + 2 * 16)
         assertThat(m.get(ValueLayout.JAVA_SHORT, 24)).isEqualTo((short) VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION);
         assertThat(m.get(ValueLayout.JAVA_INT, 28)).isEqualTo(56);
         assertThat(m.get(ValueLayout.JAVA_LONG, 40)).as("smallest page size").isEqualTo(4096);
         assertThat(m.get(ValueLayout.JAVA_LONG, 48)).as("DIRTY_BITMAP_SIZE_MAX").isEqualTo(1L << 28);
         assertThat(m.get(ValueLayout.JAVA_SHORT, 56)).isEqualTo((short) VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
-        assertThat(m.get(ValueLayout.JAVA_INT, 60)).isEqualTo(72);
+        assertThat(m.get(ValueLayout.JAVA_INT, 60)).isEqualTo(68);
         assertThat(m.get(ValueLayout.JAVA_INT, 64)).isEqualTo(65535);
-        assertThat(m.get(ValueLayout.JAVA_SHORT, 72)).isEqualTo((short) VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
-        assertThat(m.get(ValueLayout.JAVA_INT, 76)).as("last cap").isZero();
-        assertThat(m.get(ValueLayout.JAVA_INT, 80)).isEqualTo(2);
-        assertThat(m.get(ValueLayout.JAVA_LONG, 88)).isZero();
-        assertThat(m.get(ValueLayout.JAVA_LONG, 96)).isEqualTo(0xfedf_ffffL);
-        assertThat(m.get(ValueLayout.JAVA_LONG, 104)).isEqualTo(0xfef0_0000L);
-        assertThat(m.get(ValueLayout.JAVA_LONG, 112)).isEqualTo(0xffff_ffff_ffffL);
-        assertThat(m.get(ValueLayout.JAVA_BYTE, 120)).as("nothing past the chain").isEqualTo((byte) 0x5a);
+        ValueLayout.OfLong u64 = ValueLayout.JAVA_LONG_UNALIGNED;
+        assertThat(m.get(ValueLayout.JAVA_SHORT, 68)).isEqualTo((short) VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+        assertThat(m.get(ValueLayout.JAVA_INT, 72)).as("last cap").isZero();
+        assertThat(m.get(ValueLayout.JAVA_INT, 76)).isEqualTo(2);
+        assertThat(m.get(u64, 84)).isZero();
+        assertThat(m.get(u64, 92)).isEqualTo(0xfedf_ffffL);
+        assertThat(m.get(u64, 100)).isEqualTo(0xfef0_0000L);
+        assertThat(m.get(u64, 108)).isEqualTo(0xffff_ffff_ffffL);
+        assertThat(m.get(ValueLayout.JAVA_BYTE, 116)).as("nothing past the chain").isEqualTo((byte) 0x5a);
     }
 
     @Test

@@ -1,0 +1,6 @@
+package org.vfio4j.conformance;
+
+/** What every contract is run against: one target, described by the runner. */
+public interface Contract {
+    ConformanceTarget target();
+}

@@ -1,0 +1,19 @@
+package org.vfio4j.conformance;
+
+import net.jqwik.api.lifecycle.LifecycleContext;
+import net.jqwik.api.lifecycle.SkipExecutionHook;
+
+/** Skips {@link RequiresFeature} properties on targets that lack the feature. */
+public final class FeatureHook implements SkipExecutionHook {
+    @Override
+    public SkipResult shouldBeSkipped(LifecycleContext context) {
+        var required = context.findAnnotation(RequiresFeature.class);
+        var container = context.optionalContainerClass();
+        if (required.isEmpty() || container.isEmpty() || !Contract.class.isAssignableFrom(container.get())) {
+            return SkipResult.doNotSkip();
+        }
+        ConformanceTarget target = ((Contract) context.newInstance(container.get())).target();
+        TargetFeature feature = required.get().value();
+        return feature.presentIn(target) ? SkipResult.doNotSkip() : SkipResult.skip(feature.whyMissing());
+    }
+}
