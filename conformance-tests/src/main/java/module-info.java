@@ -6,7 +6,9 @@ module org.vfio4j.conformance {
     requires org.vfio4j.kernel;
     requires org.vfio4j.fixtures;
     requires org.assertj.core;
+    requires org.junit.platform.launcher;
     exports org.vfio4j.conformance;
     exports org.vfio4j.conformance.cli;
     exports org.vfio4j.conformance.lane;
+    exports org.vfio4j.conformance.run;
 }

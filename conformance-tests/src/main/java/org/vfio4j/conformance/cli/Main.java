@@ -2,7 +2,10 @@ package org.vfio4j.conformance.cli;
 
 import java.io.PrintStream;
 
-/** The {@code vfio4j} command line: {@code tour} walks VFIO on a simulated host. */
+/**
+ * The {@code vfio4j} command line: {@code tour} walks VFIO on a simulated host; {@code conformance}
+ * runs the contracts on the simulator, this machine's kernel, or the real-kernel lane.
+ */
 public final class Main {
     private Main() {}
 
@@ -17,9 +20,14 @@ public final class Main {
                 new Tour(out).run();
                 return 0;
             }
+            case "conformance" -> {
+                return Conformance.run(java.util.List.of(args).subList(1, args.length), out, err);
+            }
             case "help", "-h", "--help" -> {
                 out.println("usage: vfio4j <command>");
-                out.println("  tour   the canonical VFIO sequence on a simulated x86 host, explained call by call");
+                out.println("  tour          the canonical VFIO sequence on a simulated x86 host, explained call by call");
+                out.println("  conformance   the conformance contracts: on the simulator (default), --backend kernel, or --lane qemu");
+                out.print(Conformance.USAGE);
                 return 0;
             }
             default -> {

@@ -1,0 +1,58 @@
+package org.vfio4j.conformance.run;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalInt;
+import org.vfio4j.conformance.ConformanceTarget;
+import org.vfio4j.kernel.KernelBackend;
+import org.vfio4j.sim.SimulatedHost;
+
+/**
+ * What runs inside the real-kernel lane's guest: the contracts on the kernel (target: QEMU's edu
+ * device) and on a simulated host mirroring the guest, then the differential chains between the
+ * two; a report to stdout and {@code $LANE_OUT/report.txt}. Exit status 1 on any failure or
+ * divergence. Reads EDU_GROUP, EDU_BDF, NVME_GROUP, NVME_BDF and DMA_ENTRY_LIMIT, set by the lane.
+ */
+public final class LaneMain {
+    private LaneMain() {}
+
+    public static void main(String[] args) throws IOException {
+        int tries = Integer.getInteger("vfio4j.lane.tries", 5);
+        int chains = Integer.getInteger("vfio4j.lane.chains", 200);
+        int steps = Integer.getInteger("vfio4j.lane.steps", 40);
+        int eduGroup = Integer.parseInt(System.getenv("EDU_GROUP"));
+        String eduBdf = System.getenv("EDU_BDF");
+        int nvmeGroup = Integer.parseInt(System.getenv("NVME_GROUP"));
+        String nvmeBdf = System.getenv("NVME_BDF");
+        int limit = Integer.parseInt(System.getenv("DMA_ENTRY_LIMIT"));
+        OptionalInt small = limit <= 4096 ? OptionalInt.of(limit) : OptionalInt.empty();
+
+        PrintStream out = System.out;
+        ConformanceTarget kernel = Targets.kernel(eduGroup, eduBdf, OptionalInt.empty(), small);
+        ConformanceTarget mirror = Targets.mirrorTarget(eduGroup, eduBdf, nvmeGroup, nvmeBdf, small);
+        out.println("== contracts on the kernel (" + kernel.device() + ", group " + eduGroup + ") ==");
+        List<ContractRunner.Outcome> onKernel = ContractRunner.run(kernel, tries, 15, out);
+        out.println("== contracts on the simulated mirror ==");
+        List<ContractRunner.Outcome> onSim = ContractRunner.run(mirror, tries, 15, out);
+
+        SimulatedHost host = Targets.laneMirror(eduGroup, eduBdf, nvmeGroup, nvmeBdf);
+        long t0 = System.nanoTime();
+        DifferentialRunner.Summary diff = DifferentialRunner.run(KernelBackend::open, host::boot, eduGroup, eduBdf,
+                Long.getLong("vfio4j.lane.seed", 20261123L), chains, steps);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+
+        String report = Report.render("real-kernel lane: Linux " + System.getProperty("os.version") + " in QEMU, edu "
+                + eduBdf + " (group " + eduGroup + "), nvme " + nvmeBdf + " (group " + nvmeGroup + ")",
+                "kernel", onKernel, "simulator", onSim, diff, seconds);
+        out.print(report);
+        String dir = System.getenv("LANE_OUT");
+        if (dir != null) {
+            Files.writeString(Path.of(dir, "report.txt"), report);
+        }
+        boolean failed = Report.failures(onKernel) + Report.failures(onSim) > 0 || !diff.divergences().isEmpty();
+        System.exit(failed ? 1 : 0);
+    }
+}
