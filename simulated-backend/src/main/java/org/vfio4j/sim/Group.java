@@ -145,8 +145,10 @@ final class Group {
                     + ", not a VFIO container (/dev/vfio/vfio) (" + (v61 ? "vfio_group_ioctl_set_container" : "vfio_group_set_container") + ")");
         }
         if (v61 && !noiommu && !viable()) {
-            throw KernelError.of(Errno.EBUSY, "group " + nodeName() + " is not viable: " + nonViableReason()
-                    + "; VFIO cannot claim DMA ownership (iommu_group_claim_dma_owner in vfio_container_attach_group)");
+            // EPERM: another owner already uses the group's DMA (verified on 6.1 in the lane)
+            throw KernelError.of(Errno.EPERM, "group " + nodeName() + " is not viable: " + nonViableReason()
+                    + "; VFIO cannot claim DMA ownership while a kernel driver uses it (iommu_group_claim_dma_owner in"
+                    + " vfio_container_attach_group)");
         }
         cf.container().attachGroup(this);
         container = cf.container();

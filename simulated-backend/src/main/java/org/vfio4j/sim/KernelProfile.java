@@ -9,7 +9,7 @@ public enum KernelProfile {
      * Linux 6.1, the current LTS kernel and the default.
      * <ul>
      * <li>VFIO_GROUP_SET_CONTAINER claims DMA ownership of the group: a non-viable group fails
-     *     with {@code EBUSY} there ({@code vfio_container_attach_group}); GET_STATUS reports VIABLE
+     *     with {@code EPERM} there ({@code iommu_group_claim_dma_owner}, verified on 6.1); GET_STATUS reports VIABLE
      *     whenever a container is set.</li>
      * <li>SET_CONTAINER with a negative or closed fd: {@code EBADF} (fdget); with an fd that is not
      *     a container: {@code EINVAL}, as in 5.7 (verified on 6.1; {@code EBADFD} is 6.2+, with iommufd).</li>

@@ -116,7 +116,7 @@ final class Tour {
             g8.status();
             expectFailure(() -> g8.setContainer(c2));
             say("Linux 6.1 claims DMA ownership of the whole group at SET_CONTAINER; e1000e still owns",
-                    "0000:02:00.1, so the claim fails. Unbind it (or bind it to vfio-pci) first.");
+                    "0000:02:00.1, so the claim fails (EPERM). Unbind it (or bind it to vfio-pci) first.");
         }
         out.println();
         out.println("That is the whole sequence. Every errno above came with the rule and the kernel function behind it;");

@@ -84,7 +84,7 @@ public final class ContractRunner {
                 switch (result.getStatus()) {
                     case SUCCESSFUL -> add(id, Status.PASSED, "");
                     case ABORTED -> add(id, Status.SKIPPED, result.getThrowable().map(Throwable::getMessage).orElse("aborted"));
-                    case FAILED -> add(id, Status.FAILED, result.getThrowable().map(t -> firstLine(t.toString())).orElse("failed"));
+                    case FAILED -> add(id, Status.FAILED, result.getThrowable().map(ContractRunner::describe).orElse("failed"));
                 }
             }
 
@@ -103,6 +103,12 @@ public final class ContractRunner {
         });
         contractOf.clear();
         return outcomes;
+    }
+
+    /** The failure in one line: its message with whitespace folded (AssertJ puts expected/actual there), or the type. */
+    private static String describe(Throwable t) {
+        String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        return m.strip().replaceAll("\\s+", " ");
     }
 
     private static String firstLine(String s) {

@@ -29,16 +29,20 @@ public final class LaneMain {
         String nvmeBdf = System.getenv("NVME_BDF");
         int limit = Integer.parseInt(System.getenv("DMA_ENTRY_LIMIT"));
         OptionalInt small = limit <= 4096 ? OptionalInt.of(limit) : OptionalInt.empty();
+        Targets.NonViable nonViable = System.getenv("NONVIABLE_GROUP") == null ? null : new Targets.NonViable(
+                Integer.parseInt(System.getenv("NONVIABLE_GROUP")), System.getenv("NONVIABLE_BRIDGE"),
+                System.getenv("NONVIABLE_BDF"), System.getenv("NONVIABLE_RNG"));
+        OptionalInt nonViableGroup = nonViable == null ? OptionalInt.empty() : OptionalInt.of(nonViable.group());
+        SimulatedHost host = Targets.laneMirror(eduGroup, eduBdf, nvmeGroup, nvmeBdf, limit, nonViable);
 
         PrintStream out = System.out;
-        ConformanceTarget kernel = Targets.kernel(eduGroup, eduBdf, OptionalInt.empty(), small);
-        ConformanceTarget mirror = Targets.mirrorTarget(eduGroup, eduBdf, nvmeGroup, nvmeBdf, small);
+        ConformanceTarget kernel = Targets.kernel(eduGroup, eduBdf, nonViableGroup, small);
+        ConformanceTarget mirror = Targets.mirrorTarget(host, eduGroup, eduBdf, nonViableGroup);
         out.println("== contracts on the kernel (" + kernel.device() + ", group " + eduGroup + ") ==");
         List<ContractRunner.Outcome> onKernel = ContractRunner.run(kernel, tries, 15, out);
         out.println("== contracts on the simulated mirror ==");
         List<ContractRunner.Outcome> onSim = ContractRunner.run(mirror, tries, 15, out);
 
-        SimulatedHost host = Targets.laneMirror(eduGroup, eduBdf, nvmeGroup, nvmeBdf);
         long t0 = System.nanoTime();
         DifferentialRunner.Summary diff = DifferentialRunner.run(KernelBackend::open, host::boot, eduGroup, eduBdf,
                 Long.getLong("vfio4j.lane.seed", 20261123L), chains, steps);

@@ -26,19 +26,38 @@ public final class Targets {
      * each alone in its group, behind QEMU's intel-iommu (39-bit IOVA space, no snoop control).
      */
     public static SimulatedHost laneMirror(int eduGroup, String eduBdf, int nvmeGroup, String nvmeBdf) {
-        return SimulatedHost.x86Type1().toBuilder().name("mirror of the lane's guest").clearGroups()
+        return laneMirror(eduGroup, eduBdf, nvmeGroup, nvmeBdf, SimulatedHost.DEFAULT_DMA_ENTRY_LIMIT, null);
+    }
+
+    /**
+     * The mirror with the guest's {@code dma_entry_limit} and, if {@code nonViable} is given, its
+     * non-viable group: a second edu sharing a group with a virtio-rng device on virtio-pci.
+     */
+    public static SimulatedHost laneMirror(int eduGroup, String eduBdf, int nvmeGroup, String nvmeBdf, int dmaEntryLimit,
+                                           NonViable nonViable) {
+        SimulatedHost.Builder b = SimulatedHost.x86Type1().toBuilder().name("mirror of the lane's guest").clearGroups()
+                .dmaEntryLimit(dmaEntryLimit)
                 .iovaRanges(List.of(new IovaRange(0, 0xfedf_ffffL), new IovaRange(0xfef0_0000L, 0x7f_ffff_ffffL)))
                 .enforceCacheCoherency(false)
                 .capIpcLock(true) // the guest runs as root
                 .group(eduGroup, HostDevice.pci(eduBdf, 0x1234, 0x11e8, 0x00ff00).boundTo(HostDevice.VFIO_PCI))
-                .group(nvmeGroup, HostDevice.pci(nvmeBdf, 0x1b36, 0x0010, 0x010802).boundTo(HostDevice.VFIO_PCI).withReset())
-                .build();
+                .group(nvmeGroup, HostDevice.pci(nvmeBdf, 0x1b36, 0x0010, 0x010802).boundTo(HostDevice.VFIO_PCI).withReset());
+        if (nonViable != null) {
+            b.group(nonViable.group(),
+                    HostDevice.pci(nonViable.bridge(), 0x1b36, 0x000e, 0x060400).asBridge(),
+                    HostDevice.pci(nonViable.edu(), 0x1234, 0x11e8, 0x00ff00).boundTo(HostDevice.VFIO_PCI),
+                    HostDevice.pci(nonViable.rng(), 0x1af4, 0x1005, 0x00ff00).boundTo("virtio-pci"));
+        }
+        return b.build();
     }
 
+    /** The lane's non-viable group: the bridge, an edu on vfio-pci, and a virtio-rng on virtio-pci. */
+    public record NonViable(int group, String bridge, String edu, String rng) {}
+
     /** The mirror as a target with the same facts the kernel target has. */
-    public static ConformanceTarget mirrorTarget(int eduGroup, String eduBdf, int nvmeGroup, String nvmeBdf, OptionalInt dmaEntryLimit) {
-        return new ConformanceTarget("simulated mirror of the lane's guest", laneMirror(eduGroup, eduBdf, nvmeGroup, nvmeBdf),
-                KernelProfile.LINUX_6_1, eduGroup, eduBdf, OptionalInt.empty(), dmaEntryLimit, OptionalInt.empty());
+    public static ConformanceTarget mirrorTarget(SimulatedHost mirror, int eduGroup, String eduBdf, OptionalInt nonViableGroup) {
+        return new ConformanceTarget("simulated mirror of the lane's guest", mirror, KernelProfile.LINUX_6_1, eduGroup, eduBdf,
+                nonViableGroup, OptionalInt.of(mirror.dmaEntryLimit()), OptionalInt.empty());
     }
 
     /** This machine's kernel, on the named group and device. */
