@@ -71,7 +71,7 @@ final class Conformance {
             if (o.containsKey("--allow-reset") || o.containsKey("--allow-dma")) {
                 out.println("(--allow-reset / --allow-dma: no reset or device-DMA contracts exist yet; nothing more is run.)");
             }
-            return contracts(Targets.kernel(group, o.get("--device"), nonViable, dmaEntryLimit()), tries, 15, out);
+            return contracts(Targets.kernel(group, o.get("--device"), nonViable, dmaEntryLimit(), OptionalInt.empty()), tries, 15, out);
         }
         if (!backend.equals("sim")) {
             err.println("vfio4j conformance: --backend is 'sim' or 'kernel'");
@@ -110,8 +110,10 @@ final class Conformance {
             return 2;
         }
         String java = ProcessHandle.current().info().command().orElse("java");
-        String guest = String.format("'%s' --enable-native-access=ALL-UNNAMED -Dvfio4j.lane.chains=%d -Dvfio4j.lane.tries=%d -cp '%s' %s",
-                java, chains, tries, System.getProperty("java.class.path"), "org.vfio4j.conformance.run.LaneMain");
+        // the JVM runs without CAP_IPC_LOCK and with RLIMIT_MEMLOCK = 64 pages, so that pinning is charged (I21)
+        String guest = String.format("MEMLOCK_PAGES=64 prlimit --memlock=262144:262144 setpriv --bounding-set=-ipc_lock"
+                + " --inh-caps=-ipc_lock -- '%s' --enable-native-access=ALL-UNNAMED -Dvfio4j.lane.chains=%d -Dvfio4j.lane.tries=%d"
+                + " -cp '%s' %s", java, chains, tries, System.getProperty("java.class.path"), "org.vfio4j.conformance.run.LaneMain");
         List<String> command = new ArrayList<>(List.of(script.toString(), "--timeout", "1500", "--", guest));
         out.println("Booting real Linux VFIO in a QEMU guest (edu and nvme bound to vfio-pci) and running the contracts on it,"
                 + " on a simulated mirror, and " + chains + " differential chains ...");

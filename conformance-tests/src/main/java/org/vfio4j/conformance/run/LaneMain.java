@@ -14,7 +14,8 @@ import org.vfio4j.sim.SimulatedHost;
  * What runs inside the real-kernel lane's guest: the contracts on the kernel (target: QEMU's edu
  * device) and on a simulated host mirroring the guest, then the differential chains between the
  * two; a report to stdout and {@code $LANE_OUT/report.txt}. Exit status 1 on any failure or
- * divergence. Reads EDU_GROUP, EDU_BDF, NVME_GROUP, NVME_BDF and DMA_ENTRY_LIMIT, set by the lane.
+ * divergence. Reads EDU_GROUP, EDU_BDF, NVME_GROUP, NVME_BDF DMA_ENTRY_LIMIT and, when the JVM runs
+ * without CAP_IPC_LOCK under a memlock limit, MEMLOCK_PAGES, all set by the lane.
  */
 public final class LaneMain {
     private LaneMain() {}
@@ -33,11 +34,13 @@ public final class LaneMain {
                 Integer.parseInt(System.getenv("NONVIABLE_GROUP")), System.getenv("NONVIABLE_BRIDGE"),
                 System.getenv("NONVIABLE_BDF"), System.getenv("NONVIABLE_RNG"));
         OptionalInt nonViableGroup = nonViable == null ? OptionalInt.empty() : OptionalInt.of(nonViable.group());
-        SimulatedHost host = Targets.laneMirror(eduGroup, eduBdf, nvmeGroup, nvmeBdf, limit, nonViable);
+        OptionalInt memlock = System.getenv("MEMLOCK_PAGES") == null ? OptionalInt.empty()
+                : OptionalInt.of(Integer.parseInt(System.getenv("MEMLOCK_PAGES")));
+        SimulatedHost host = Targets.laneMirror(eduGroup, eduBdf, nvmeGroup, nvmeBdf, limit, nonViable, memlock);
 
         PrintStream out = System.out;
-        ConformanceTarget kernel = Targets.kernel(eduGroup, eduBdf, nonViableGroup, small);
-        ConformanceTarget mirror = Targets.mirrorTarget(host, eduGroup, eduBdf, nonViableGroup);
+        ConformanceTarget kernel = Targets.kernel(eduGroup, eduBdf, nonViableGroup, small, memlock);
+        ConformanceTarget mirror = Targets.mirrorTarget(host, eduGroup, eduBdf, nonViableGroup, memlock);
         out.println("== contracts on the kernel (" + kernel.device() + ", group " + eduGroup + ") ==");
         List<ContractRunner.Outcome> onKernel = ContractRunner.run(kernel, tries, 15, out);
         out.println("== contracts on the simulated mirror ==");

@@ -26,20 +26,22 @@ public final class Targets {
      * each alone in its group, behind QEMU's intel-iommu (39-bit IOVA space, no snoop control).
      */
     public static SimulatedHost laneMirror(int eduGroup, String eduBdf, int nvmeGroup, String nvmeBdf) {
-        return laneMirror(eduGroup, eduBdf, nvmeGroup, nvmeBdf, SimulatedHost.DEFAULT_DMA_ENTRY_LIMIT, null);
+        return laneMirror(eduGroup, eduBdf, nvmeGroup, nvmeBdf, SimulatedHost.DEFAULT_DMA_ENTRY_LIMIT, null, OptionalInt.empty());
     }
 
     /**
      * The mirror with the guest's {@code dma_entry_limit} and, if {@code nonViable} is given, its
-     * non-viable group: a second edu sharing a group with a virtio-rng device on virtio-pci.
+     * non-viable group: a second edu sharing a group with a virtio-rng device on virtio-pci; with
+     * {@code memlockPages}, a process without CAP_IPC_LOCK limited to that many locked pages.
      */
     public static SimulatedHost laneMirror(int eduGroup, String eduBdf, int nvmeGroup, String nvmeBdf, int dmaEntryLimit,
-                                           NonViable nonViable) {
+                                           NonViable nonViable, OptionalInt memlockPages) {
         SimulatedHost.Builder b = SimulatedHost.x86Type1().toBuilder().name("mirror of the lane's guest").clearGroups()
                 .dmaEntryLimit(dmaEntryLimit)
                 .iovaRanges(List.of(new IovaRange(0, 0xfedf_ffffL), new IovaRange(0xfef0_0000L, 0x7f_ffff_ffffL)))
                 .enforceCacheCoherency(false)
-                .capIpcLock(true) // the guest runs as root
+                .capIpcLock(memlockPages.isEmpty()) // root, unless the lane dropped CAP_IPC_LOCK
+                .memlockLimit(memlockPages.isPresent() ? memlockPages.getAsInt() * SimulatedHost.PAGE_SIZE : -1)
                 .group(eduGroup, HostDevice.pci(eduBdf, 0x1234, 0x11e8, 0x00ff00).boundTo(HostDevice.VFIO_PCI))
                 .group(nvmeGroup, HostDevice.pci(nvmeBdf, 0x1b36, 0x0010, 0x010802).boundTo(HostDevice.VFIO_PCI).withReset());
         if (nonViable != null) {
@@ -55,14 +57,16 @@ public final class Targets {
     public record NonViable(int group, String bridge, String edu, String rng) {}
 
     /** The mirror as a target with the same facts the kernel target has. */
-    public static ConformanceTarget mirrorTarget(SimulatedHost mirror, int eduGroup, String eduBdf, OptionalInt nonViableGroup) {
+    public static ConformanceTarget mirrorTarget(SimulatedHost mirror, int eduGroup, String eduBdf, OptionalInt nonViableGroup,
+                                                 OptionalInt memlockPages) {
         return new ConformanceTarget("simulated mirror of the lane's guest", mirror, KernelProfile.LINUX_6_1, eduGroup, eduBdf,
-                nonViableGroup, OptionalInt.of(mirror.dmaEntryLimit()), OptionalInt.empty());
+                nonViableGroup, OptionalInt.of(mirror.dmaEntryLimit()), memlockPages);
     }
 
     /** This machine's kernel, on the named group and device. */
-    public static ConformanceTarget kernel(int group, String device, OptionalInt nonViableGroup, OptionalInt dmaEntryLimit) {
+    public static ConformanceTarget kernel(int group, String device, OptionalInt nonViableGroup, OptionalInt dmaEntryLimit,
+                                           OptionalInt memlockPages) {
         return new ConformanceTarget("kernel", new SystemBackend(), KernelProfile.LINUX_6_1, group, device,
-                nonViableGroup, dmaEntryLimit, OptionalInt.empty());
+                nonViableGroup, dmaEntryLimit, memlockPages);
     }
 }
