@@ -112,7 +112,8 @@ final class Conformance {
         String java = ProcessHandle.current().info().command().orElse("java");
         // the JVM runs without CAP_IPC_LOCK and with RLIMIT_MEMLOCK = 64 pages, so that pinning is charged (I21)
         String guest = String.format("MEMLOCK_PAGES=64 prlimit --memlock=262144:262144 setpriv --bounding-set=-ipc_lock"
-                + " --inh-caps=-ipc_lock -- '%s' --enable-native-access=ALL-UNNAMED -Dvfio4j.lane.chains=%d -Dvfio4j.lane.tries=%d"
+                + " --inh-caps=-ipc_lock -- '%s' -XX:-UsePerfData -Djava.io.tmpdir=/mnt --enable-native-access=ALL-UNNAMED"
+                + " -Dvfio4j.lane.chains=%d -Dvfio4j.lane.tries=%d"
                 + " -cp '%s' %s", java, chains, tries, System.getProperty("java.class.path"), "org.vfio4j.conformance.run.LaneMain");
         List<String> command = new ArrayList<>(List.of(script.toString(), "--timeout", "1500", "--", guest));
         out.println("Booting real Linux VFIO in a QEMU guest (edu and nvme bound to vfio-pci) and running the contracts on it,"
