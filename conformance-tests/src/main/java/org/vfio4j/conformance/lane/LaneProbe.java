@@ -9,8 +9,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.HexFormat;
 import org.vfio4j.VfioException;
 import org.vfio4j.kernel.KernelBackend;
-import org.vfio4j.sim.HostDevice;
-import org.vfio4j.sim.SimulatedHost;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.LinuxAbi;
 import org.vfio4j.spi.VfioKernel;
@@ -31,22 +29,11 @@ public final class LaneProbe {
         this.out = out;
     }
 
-    /** A simulated host shaped like the lane's guest: edu and nvme, each alone in its group. */
-    public static SimulatedHost laneHost(int eduGroup, String eduBdf, int nvmeGroup, String nvmeBdf) {
-        return SimulatedHost.x86Type1().toBuilder().name("lane mirror").clearGroups()
-                // QEMU 7.2's intel-iommu: 39-bit addresses, no snoop control
-                .iovaRanges(java.util.List.of(new org.vfio4j.IovaRange(0, 0xfedf_ffffL), new org.vfio4j.IovaRange(0xfef0_0000L, 0x7f_ffff_ffffL)))
-                .enforceCacheCoherency(false)
-                .group(eduGroup, HostDevice.pci(eduBdf, 0x1234, 0x11e8, 0x00ff00).boundTo(HostDevice.VFIO_PCI))
-                .group(nvmeGroup, HostDevice.pci(nvmeBdf, 0x1b36, 0x0010, 0x010802).boundTo(HostDevice.VFIO_PCI).withReset())
-                .build();
-    }
-
     public static void main(String[] args) throws Exception {
         int group = Integer.parseInt(args[1]);
         String bdf = args[2];
         VfioKernel k = args[0].equals("kernel") ? KernelBackend.open()
-                : laneHost(group, bdf, Integer.parseInt(args[3]), args[4]).boot();
+                : org.vfio4j.conformance.run.Targets.laneMirror(group, bdf, Integer.parseInt(args[3]), args[4]).boot();
         new LaneProbe(k, System.out).run(group, bdf);
         k.close();
     }
