@@ -5,8 +5,6 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.TestExecutionListener;
@@ -67,7 +65,6 @@ public final class ContractRunner {
                 .configurationParameter("jqwik.reporting.onlyfailures", "true")
                 .build();
         List<Outcome> outcomes = new ArrayList<>();
-        Map<String, String> contractOf = new ConcurrentHashMap<>();
         LauncherFactory.create().execute(request, new TestExecutionListener() {
             @Override
             public void executionSkipped(TestIdentifier id, String reason) {
@@ -101,7 +98,6 @@ public final class ContractRunner {
                 }
             }
         });
-        contractOf.clear();
         return outcomes;
     }
 
@@ -111,9 +107,4 @@ public final class ContractRunner {
         return m.strip().replaceAll("\\s+", " ");
     }
 
-    private static String firstLine(String s) {
-        String t = s.strip();
-        int nl = t.indexOf('\n');
-        return (nl < 0 ? t : t.substring(0, nl)).replaceAll("\\s+", " ");
-    }
 }
