@@ -7,4 +7,5 @@ module org.vfio4j.sim {
     requires transitive org.vfio4j;
     requires com.google.common.jimfs;
     exports org.vfio4j.sim;
+    exports org.vfio4j.sim.device;
 }

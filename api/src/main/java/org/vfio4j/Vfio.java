@@ -84,6 +84,11 @@ public final class Vfio implements AutoCloseable {
         return new VfioGroup(kernel, id, kernel.open("/dev/vfio/" + node, LinuxAbi.O_RDWR | LinuxAbi.O_CLOEXEC));
     }
 
+    /** A new eventfd on the backend, counter 0, close-on-exec. */
+    public EventNotifier eventNotifier() throws VfioException {
+        return new EventNotifier(kernel, kernel.eventfd(0, LinuxAbi.EFD_CLOEXEC));
+    }
+
     /** The address to give the kernel for {@code memory} (see {@link VfioKernel#userAddress}). */
     public long userAddress(MemorySegment memory) {
         return kernel.userAddress(memory);

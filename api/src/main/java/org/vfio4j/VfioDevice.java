@@ -5,6 +5,8 @@ import static org.vfio4j.Structs.U64;
 import static org.vfio4j.uapi.VfioUapi.*;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.VfioKernel;
 import org.vfio4j.uapi.VfioLayouts;
@@ -38,12 +40,132 @@ public final class VfioDevice extends FdHandle {
         return new DeviceInfo(info.get(U32, 4), info.get(U32, 8), info.get(U32, 12));
     }
 
-    /** VFIO_DEVICE_GET_REGION_INFO for {@code index} (capability chains are decoded by the region API). */
+    /**
+     * VFIO_DEVICE_GET_REGION_INFO for {@code index}, with its capability chain: asked once with the
+     * bare struct, again with the argsz the kernel asked for when the chain did not fit.
+     */
     public RegionInfo regionInfo(int index) throws VfioException {
-        MemorySegment r = Structs.withArgsz(REGION_SIZE);
+        long argsz = REGION_SIZE;
+        for (int attempt = 0; ; attempt++) {
+            MemorySegment r = Structs.withArgsz(argsz);
+            r.set(U32, 8, index);
+            kernel.ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, r);
+            int flags = r.get(U32, 4);
+            long needed = Integer.toUnsignedLong(r.get(U32, 0));
+            if ((flags & VFIO_REGION_INFO_FLAG_CAPS) != 0 && needed > argsz && attempt == 0) {
+                argsz = needed;
+                continue;
+            }
+            List<RegionCapability> caps = new ArrayList<>();
+            int capOffset = r.get(U32, 12);
+            if ((flags & VFIO_REGION_INFO_FLAG_CAPS) != 0 && capOffset != 0) {
+                for (CapabilityChain.Entry e : CapabilityChain.walk(r, capOffset)) {
+                    byte[] bytes = e.bytes().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                    caps.add(RegionCapability.decode(e.id(), e.version(), java.util.Arrays.copyOfRange(bytes, 8, bytes.length)));
+                }
+            }
+            return new RegionInfo(index, flags, r.get(U64, 16), r.get(U64, 24), caps);
+        }
+    }
+
+    /** VFIO_DEVICE_GET_IRQ_INFO for {@code index}. */
+    public IrqInfo irqInfo(int index) throws VfioException {
+        MemorySegment r = Structs.withArgsz(16);
         r.set(U32, 8, index);
-        kernel.ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, r);
-        return new RegionInfo(index, r.get(U32, 4), r.get(U64, 16), r.get(U64, 24));
+        kernel.ioctl(fd, VFIO_DEVICE_GET_IRQ_INFO, r);
+        return new IrqInfo(index, r.get(U32, 4), r.get(U32, 12));
+    }
+
+    /** Region {@code index} as a {@link Region}: mapped where it may be, pread/pwrite elsewhere. Close it to unmap. */
+    public Region region(int index) throws VfioException {
+        return new Region(kernel, this, regionInfo(index));
+    }
+
+    /** The config space, by width, and its capability lists. */
+    public PciConfig config() throws VfioException {
+        return new PciConfig(this, regionInfo(VFIO_PCI_CONFIG_REGION_INDEX).size());
+    }
+
+    /** VFIO_DEVICE_RESET: a function reset (only when {@link DeviceInfo#canReset()}; EINVAL otherwise). */
+    public void reset() throws VfioException {
+        kernel.ioctl(fd, VFIO_DEVICE_RESET, 0L);
+    }
+
+    /**
+     * VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: asks with the bare header, learns the count from ENOSPC,
+     * and asks again with room for every device. ENODEV: no slot or bus reset for this device.
+     */
+    public HotResetInfo hotResetInfo() throws VfioException {
+        MemorySegment h = Structs.withArgsz(12);
+        int count;
+        try {
+            kernel.ioctl(fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, h);
+            count = h.get(U32, 8);
+        } catch (VfioException e) {
+            if (e.errno() != Errno.ENOSPC) {
+                throw e;
+            }
+            count = h.get(U32, 8);
+        }
+        MemorySegment full = Structs.withArgsz(12 + 8L * count);
+        kernel.ioctl(fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, full);
+        List<HotResetInfo.Device> devices = new ArrayList<>();
+        for (int i = 0; i < full.get(U32, 8); i++) {
+            long at = 12 + 8L * i;
+            int seg = Short.toUnsignedInt(full.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, at + 4));
+            int bus = Byte.toUnsignedInt(full.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at + 6));
+            int devfn = Byte.toUnsignedInt(full.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at + 7));
+            devices.add(new HotResetInfo.Device(full.get(U32, at), new PciAddress(seg, bus, devfn >> 3, devfn & 7)));
+        }
+        return new HotResetInfo(devices);
+    }
+
+    /** VFIO_DEVICE_PCI_HOT_RESET, proving ownership with {@code groups} (every affected device's group). */
+    public void hotReset(List<VfioGroup> groups) throws VfioException {
+        MemorySegment a = Structs.withArgsz(12 + 4L * groups.size());
+        a.set(U32, 8, groups.size());
+        for (int i = 0; i < groups.size(); i++) {
+            a.set(U32, 12 + 4L * i, groups.get(i).fd().number());
+        }
+        kernel.ioctl(fd, VFIO_DEVICE_PCI_HOT_RESET, a);
+    }
+
+    /**
+     * VFIO_DEVICE_FEATURE with PROBE: whether the device supports {@code feature} for a GET (or SET
+     * when {@code set}). True on success; false when the kernel says ENOTTY (no such feature) or
+     * EINVAL (not that direction).
+     */
+    public boolean probeFeature(int feature, boolean set) throws VfioException {
+        MemorySegment a = Structs.withArgsz(8);
+        a.set(U32, 4, feature | VFIO_DEVICE_FEATURE_PROBE | (set ? VFIO_DEVICE_FEATURE_SET : VFIO_DEVICE_FEATURE_GET));
+        try {
+            kernel.ioctl(fd, VFIO_DEVICE_FEATURE, a);
+            return true;
+        } catch (VfioException e) {
+            if (e.errno() == Errno.ENOTTY || e.errno() == Errno.EINVAL) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Sets an SR-IOV PF's VF token (VFIO_DEVICE_FEATURE_PCI_VF_TOKEN, SET); ENOTTY on anything but a PF. */
+    public void setVfToken(java.util.UUID token) throws VfioException {
+        MemorySegment a = Structs.withArgsz(24);
+        a.set(U32, 4, VFIO_DEVICE_FEATURE_PCI_VF_TOKEN | VFIO_DEVICE_FEATURE_SET);
+        a.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 8, token.getMostSignificantBits());
+        a.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 16, token.getLeastSignificantBits());
+        kernel.ioctl(fd, VFIO_DEVICE_FEATURE, a);
+    }
+
+    /**
+     * VFIO_DEVICE_IOEVENTFD: from now on each signal of {@code notifier} makes the kernel write the
+     * low {@code size} bytes (1, 2, 4 or 8) of {@code data} at {@code offset} of BAR {@code bar}.
+     */
+    public IoEventFd ioeventfd(int bar, long offset, long data, int size, EventNotifier notifier) throws VfioException {
+        long at = ((long) bar << 40) | offset;
+        kernel.ioctl(fd, VFIO_DEVICE_IOEVENTFD, IoEventFd.arg(at, data, size, notifier.fd().number()));
+        return new IoEventFd(kernel, this, at, data, size);
     }
 
     /** Reads {@code dst.byteSize()} bytes of config space at {@code offset} (pread on the config region). */

@@ -3,6 +3,11 @@ package org.vfio4j.sim;
 /** The eventfd(2) counter. */
 final class EventFdFile implements OpenFile {
     long counter;
+    /**
+     * Kernel consumers attached with {@code vfio_virqfd_enable} (ioeventfds): on every signal they
+     * consume the counter and run. Closing the eventfd detaches them (EPOLLHUP).
+     */
+    final java.util.List<Runnable> virqfds = new java.util.ArrayList<>();
     final boolean semaphore;
     final boolean nonblocking;
 

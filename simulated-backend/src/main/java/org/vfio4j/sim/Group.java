@@ -238,29 +238,27 @@ final class Group {
             }
             String rest = name.substring(pci.length());
             if (rest.isEmpty()) {
+                d.validateVfToken(java.util.Optional.empty());
                 return d;
             }
             if (rest.charAt(0) != ' ') {
                 continue; // "0000:01:00.0x" is simply no match (vfio_pci_core_match)
             }
-            boolean token = false;
+            java.util.Optional<java.util.UUID> token = java.util.Optional.empty();
             for (String option : rest.trim().split(" +")) {
                 if (option.isEmpty()) {
                     continue;
                 }
-                if (!option.startsWith("vf_token=") || token) {
+                if (!option.startsWith("vf_token=") || token.isPresent()) {
                     throw KernelError.of(Errno.EINVAL, "device option \"" + option + "\" is unknown or repeated; the only option"
                             + " is vf_token=<uuid>, once (vfio_pci_core_match)");
                 }
                 if (!UUID.matcher(option.substring(9)).matches()) {
                     throw KernelError.of(Errno.EINVAL, "\"" + option.substring(9) + "\" is not a UUID (uuid_parse in vfio_pci_core_match)");
                 }
-                token = true;
+                token = java.util.Optional.of(java.util.UUID.fromString(option.substring(9)));
             }
-            if (token) {
-                throw KernelError.of(Errno.EINVAL, "a VF token was given for " + pci + ", which is neither an SR-IOV PF nor a VF"
-                        + " (vfio_pci_validate_vf_token)");
-            }
+            d.validateVfToken(token);
             return d;
         }
         throw KernelError.of(Errno.ENODEV, "group " + nodeName() + " has no VFIO device named \"" + name + "\"; its vfio-pci devices: "

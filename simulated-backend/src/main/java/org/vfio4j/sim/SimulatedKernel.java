@@ -15,6 +15,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.vfio4j.PciAddress;
+import org.vfio4j.sim.device.DeviceContext;
+import org.vfio4j.sim.device.DmaFaultException;
+import org.vfio4j.sim.device.IommuFault;
 import java.util.TreeMap;
 import org.vfio4j.Errno;
 import org.vfio4j.VfioException;
@@ -40,6 +44,10 @@ public final class SimulatedKernel implements VfioKernel {
     private final ProcessMemory memory;
     private final Map<String, Group> groupNodes = new LinkedHashMap<>();
     private final Map<Integer, Group> groupsById = new LinkedHashMap<>();
+    private final Map<PciAddress, PciFunction> functions = new LinkedHashMap<>();
+    private final Map<PciAddress, Integer> groupOfDevice = new LinkedHashMap<>();
+    private final List<IommuFault> faults = new ArrayList<>();
+    private final Map<MemorySegment, Fd> mappings = new java.util.IdentityHashMap<>();
     private final TreeMap<Integer, OpenFile> files = new TreeMap<>();
     private final Map<Integer, Fd> handles = new TreeMap<>();
     private final List<TraceEntry> trace = new ArrayList<>();
@@ -52,18 +60,27 @@ public final class SimulatedKernel implements VfioKernel {
     SimulatedKernel(SimulatedHost host) {
         this.host = host;
         this.memory = new ProcessMemory(host);
+        PciHardware.BarAllocator allocator = new PciHardware.BarAllocator();
         for (HostGroup g : host.groups()) {
+            for (HostDevice d : g.devices()) {
+                groupOfDevice.put(d.address(), g.id());
+            }
             if (!g.hasVfioDevices()) {
                 continue; // no vfio driver in the group: no /dev/vfio node
             }
             Group group = new Group(g, host.isNoIommu(), this);
             for (HostDevice d : g.devices()) {
                 if (d.isVfioDevice()) {
-                    group.devices.add(new PciFunction(d, group));
+                    PciFunction f = new PciFunction(d, group, new PciHardware(d, d.hardware(), allocator), this);
+                    group.devices.add(f);
+                    functions.put(d.address(), f);
                 }
             }
             groupNodes.put(group.nodeName(), group);
             groupsById.put(g.id(), group);
+        }
+        for (PciFunction f : functions.values()) {
+            f.hw.model.attach(new Dma(f));
         }
         this.fileSystem = Jimfs.newFileSystem("vfio4j-" + System.identityHashCode(this), Configuration.unix());
         try {
@@ -90,7 +107,90 @@ public final class SimulatedKernel implements VfioKernel {
         return "simulated";
     }
 
+    /** The vfio-pci function at {@code address}, if vfio-pci drives one there. */
+    Optional<PciFunction> vfioFunction(PciAddress address) {
+        return Optional.ofNullable(functions.get(address));
+    }
+
+    /** The IOMMU group id of any function of the host. */
+    int groupIdOf(PciAddress address) {
+        return groupOfDevice.get(address);
+    }
+
     // ---- inspection ----
+
+    /** Every DMA the simulated IOMMU refused a device model, oldest first. */
+    public List<IommuFault> iommuFaults() {
+        synchronized (lock) {
+            return List.copyOf(faults);
+        }
+    }
+
+    /** {@link DeviceContext} of one function: DMA translated by its group's container. */
+    private final class Dma implements DeviceContext {
+        private final PciFunction function;
+
+        Dma(PciFunction function) {
+            this.function = function;
+        }
+
+        @Override
+        public PciAddress address() {
+            return function.address();
+        }
+
+        @Override
+        public MemorySegment barMemory(int index) {
+            MemorySegment m = function.hw.barMemory[index];
+            if (m == null) {
+                throw new IllegalArgumentException(function + " has no BAR" + index);
+            }
+            return m;
+        }
+
+        @Override
+        public void dmaRead(long iova, MemorySegment dst) throws DmaFaultException {
+            transfer(iova, dst, false);
+        }
+
+        @Override
+        public void dmaWrite(long iova, MemorySegment src) throws DmaFaultException {
+            transfer(iova, src, true);
+        }
+
+        private void transfer(long iova, MemorySegment buf, boolean write) throws DmaFaultException {
+            synchronized (lock) {
+                long done = 0;
+                while (done < buf.byteSize()) {
+                    long at = iova + done;
+                    Container c = function.group.container;
+                    Type1Iommu t = c == null ? null : c.type1();
+                    Type1Iommu.Dma d = t == null ? null : t.mappingAt(at);
+                    String reason = c == null ? "group " + function.group.id() + " is in no container: the IOMMU blocks all DMA"
+                            : t == null ? "the container has no type1 IOMMU set"
+                            : d == null ? String.format("no mapping covers IOVA 0x%x", at)
+                            : write && !d.write ? String.format("the mapping [0x%x, +0x%x) is not writable by the device (no"
+                                    + " VFIO_DMA_MAP_FLAG_WRITE)", d.iova, d.size)
+                            : !write && !d.read ? String.format("the mapping [0x%x, +0x%x) is not readable by the device (no"
+                                    + " VFIO_DMA_MAP_FLAG_READ)", d.iova, d.size)
+                            : d.memory == null || !d.memory.scope().isAlive() ? "the pinned memory behind the mapping is gone" : null;
+                    if (reason != null) {
+                        IommuFault fault = new IommuFault(function.address(), at, buf.byteSize() - done, write, reason);
+                        faults.add(fault);
+                        throw new DmaFaultException(fault);
+                    }
+                    long off = at - d.iova;
+                    long n = Math.min(buf.byteSize() - done, Math.min(d.size - off, d.memory.byteSize() - off));
+                    if (write) {
+                        MemorySegment.copy(buf, done, d.memory, off, n);
+                    } else {
+                        MemorySegment.copy(d.memory, off, buf, done, n);
+                    }
+                    done += n;
+                }
+            }
+        }
+    }
 
     /** Every call served so far, oldest first (an immutable snapshot). */
     public List<TraceEntry> trace() {
@@ -224,7 +324,10 @@ public final class SimulatedKernel implements VfioKernel {
                     d.groupFile().release(false);
                 }
                 case ContainerFile c -> { } // the container lives on while groups hold it
-                case EventFdFile e -> lock.notifyAll();
+                case EventFdFile e -> {
+                    e.virqfds.clear(); // EPOLLHUP: attached ioeventfds stop firing
+                    lock.notifyAll();
+                }
                 case null -> { }
             }
             return 0;
@@ -407,6 +510,13 @@ public final class SimulatedKernel implements VfioKernel {
             }
         }
         e.counter += v;
+        if (!e.virqfds.isEmpty()) {
+            // virqfd_wakeup: the kernel consumer reads the counter, then its handler runs
+            e.counter = e.semaphore ? e.counter - 1 : 0;
+            for (Runnable r : List.copyOf(e.virqfds)) {
+                r.run();
+            }
+        }
         lock.notifyAll();
         return 8;
     }
@@ -426,19 +536,33 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public MemorySegment mmap(Fd fd, long offset, long length, int prot, int flags) throws VfioException {
+        MemorySegment[] result = new MemorySegment[1];
         call(fd, () -> "mmap", (f, c) -> {
             c.describe(() -> String.format("{offset=0x%x, length=0x%x}", offset, length));
-            if (f instanceof DeviceFile d) {
-                throw KernelError.of(Errno.EINVAL, "region " + (offset >>> 40) + " of " + d.device() + " cannot be mmapped (vfio_pci_core_mmap)");
+            if (length <= 0 || (offset & (SimulatedHost.PAGE_SIZE - 1)) != 0) {
+                throw KernelError.of(Errno.EINVAL, "mmap needs a length > 0 and a page-aligned offset (do_mmap)");
             }
-            throw KernelError.of(Errno.ENODEV, "a " + f.kind() + " fd has no mmap (do_mmap)");
+            if (!(f instanceof DeviceFile d)) {
+                throw KernelError.of(Errno.ENODEV, "a " + f.kind() + " fd has no mmap (do_mmap)");
+            }
+            result[0] = d.device().mmap(offset, length, flags);
+            return 0;
         });
-        throw new AssertionError("no simulated file is mmappable yet"); // every branch above fails
+        mappings.put(result[0], fd);
+        return result[0];
     }
 
+    /**
+     * Forgets a mapping. The simulator cannot revoke a Java segment, so unlike the kernel backend
+     * the segment stays readable afterwards; a second munmap of it is refused.
+     */
     @Override
     public void munmap(MemorySegment mapping) {
-        throw new IllegalArgumentException("not a mapping made by this backend's mmap: " + mapping);
+        synchronized (lock) {
+            if (mappings.remove(mapping) == null) {
+                throw new IllegalArgumentException("not a live mapping made by this backend's mmap: " + mapping);
+            }
+        }
     }
 
     @Override

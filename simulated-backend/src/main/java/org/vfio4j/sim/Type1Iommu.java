@@ -127,6 +127,12 @@ final class Type1Iommu {
         dmaAvail = host.dmaEntryLimit();
     }
 
+    /** The mapping containing {@code iova}, or null: what the IOMMU translates a device access with. */
+    Dma mappingAt(long iova) {
+        int n = mappings.containing(iova);
+        return n == -1 ? null : mappings.value(n);
+    }
+
     boolean isV2() {
         return v2;
     }

@@ -4,6 +4,8 @@ import java.util.List;
 import java.util.OptionalInt;
 import org.vfio4j.IovaRange;
 import org.vfio4j.conformance.ConformanceTarget;
+import org.vfio4j.fixtures.QemuEdu;
+import org.vfio4j.fixtures.QemuNvme;
 import org.vfio4j.kernel.SystemBackend;
 import org.vfio4j.sim.HostDevice;
 import org.vfio4j.sim.KernelProfile;
@@ -42,12 +44,12 @@ public final class Targets {
                 .enforceCacheCoherency(false)
                 .capIpcLock(memlockPages.isEmpty()) // root, unless the lane dropped CAP_IPC_LOCK
                 .memlockLimit(memlockPages.isPresent() ? memlockPages.getAsInt() * SimulatedHost.PAGE_SIZE : -1)
-                .group(eduGroup, HostDevice.pci(eduBdf, 0x1234, 0x11e8, 0x00ff00).boundTo(HostDevice.VFIO_PCI))
-                .group(nvmeGroup, HostDevice.pci(nvmeBdf, 0x1b36, 0x0010, 0x010802).boundTo(HostDevice.VFIO_PCI).withReset());
+                .group(eduGroup, HostDevice.of(eduBdf, new QemuEdu(0xfea0_0000L, 0x0b)).boundTo(HostDevice.VFIO_PCI))
+                .group(nvmeGroup, HostDevice.of(nvmeBdf, new QemuNvme(0xfe60_0000L, 0x0a)).boundTo(HostDevice.VFIO_PCI));
         if (nonViable != null) {
             b.group(nonViable.group(),
                     HostDevice.pci(nonViable.bridge(), 0x1b36, 0x000e, 0x060400).asBridge(),
-                    HostDevice.pci(nonViable.edu(), 0x1234, 0x11e8, 0x00ff00).boundTo(HostDevice.VFIO_PCI),
+                    HostDevice.of(nonViable.edu(), new QemuEdu()).boundTo(HostDevice.VFIO_PCI),
                     HostDevice.pci(nonViable.rng(), 0x1af4, 0x1005, 0x00ff00).boundTo("virtio-pci"));
         }
         return b.build();

@@ -1,0 +1,48 @@
+package org.vfio4j;
+
+import static org.vfio4j.uapi.VfioUapi.VFIO_DEVICE_IOEVENTFD;
+
+import java.lang.foreign.MemorySegment;
+import org.vfio4j.spi.VfioKernel;
+
+/**
+ * A VFIO_DEVICE_IOEVENTFD: each signal of its {@link EventNotifier} makes the kernel write
+ * {@code data} ({@code size} bytes) at {@code offset} of a BAR, without a system call from the
+ * user. {@link #close()} removes it (the same ioctl with fd -1).
+ *
+ * @see VfioDevice#ioeventfd
+ */
+public final class IoEventFd implements AutoCloseable {
+    private final VfioKernel kernel;
+    private final VfioDevice device;
+    private final long offset;
+    private final long data;
+    private final int size;
+    private boolean removed;
+
+    IoEventFd(VfioKernel kernel, VfioDevice device, long offset, long data, int size) {
+        this.kernel = kernel;
+        this.device = device;
+        this.offset = offset;
+        this.data = data;
+        this.size = size;
+    }
+
+    static MemorySegment arg(long offset, long data, int size, int fd) {
+        MemorySegment a = Structs.withArgsz(32);
+        a.set(Structs.U32, 4, size);
+        a.set(Structs.U64, 8, offset);
+        a.set(Structs.U64, 16, data);
+        a.set(Structs.U32, 24, fd);
+        return a;
+    }
+
+    /** Removes it; a second close does nothing. */
+    @Override
+    public void close() throws VfioException {
+        if (!removed) {
+            kernel.ioctl(device.fd(), VFIO_DEVICE_IOEVENTFD, arg(offset, data, size, -1));
+            removed = true;
+        }
+    }
+}

@@ -1,0 +1,251 @@
+package org.vfio4j.sim;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Optional;
+import org.vfio4j.PciAddress;
+import org.vfio4j.sim.device.Bar;
+import org.vfio4j.sim.device.BarKind;
+import org.vfio4j.sim.device.BarRange;
+import org.vfio4j.sim.device.ConfigSpace;
+import org.vfio4j.sim.device.PciDeviceModel;
+import org.vfio4j.sim.device.Rom;
+
+/**
+ * The physical side of one emulated function in a booted kernel: its config registers as the
+ * hardware keeps them (writes honour the model's write mask), the BARs' assigned addresses and
+ * memory, the power state. What vfio-pci reads with {@code pci_user_read_config_*} and reaches
+ * through {@code pci_iomap}. Outlives device fds: state persists across open and close.
+ */
+final class PciHardware {
+    static final long PAGE = SimulatedHost.PAGE_SIZE;
+
+    final HostDevice spec;
+    final PciDeviceModel model;
+    final int cfgSize;
+    private final byte[] cfg;
+    private final byte[] wmask;
+    private final ConfigSpace powerOn;
+    final Bar[] bars = new Bar[6];
+    final long[] barAddress = new long[6];
+    final MemorySegment[] barMemory = new MemorySegment[6];
+    final Optional<Rom> rom;
+    final long romAddress;
+    final boolean vga;
+    /** MSI-X table and PBA, from the capability: BAR index or -1. */
+    final int msixBar;
+    final long msixOffset;
+    final long msixSize;
+    int powerState; // 0 = D0, 3 = D3hot
+
+    PciHardware(HostDevice spec, PciDeviceModel model, BarAllocator allocator) {
+        this.spec = spec;
+        this.model = model;
+        this.powerOn = model.config();
+        this.cfgSize = powerOn.size();
+        this.cfg = powerOn.bytes();
+        this.wmask = powerOn.writeMask();
+        Arena arena = Arena.ofAuto();
+        for (Bar bar : model.bars()) {
+            if (bars[bar.index()] != null || (bar.kind() == BarKind.MEMORY64 && bar.index() < 5 && bars[bar.index() + 1] != null)) {
+                throw new IllegalArgumentException(spec.address() + ": BAR" + bar.index() + " declared twice");
+            }
+            bars[bar.index()] = bar;
+            int at = 0x10 + 4 * bar.index();
+            long given = Integer.toUnsignedLong(u32(at)) & (bar.kind() == BarKind.IO ? ~3L : ~0xfL);
+            if (bar.kind() == BarKind.MEMORY64) {
+                given |= Integer.toUnsignedLong(u32(at + 4)) << 32;
+            }
+            long address = given != 0 ? given : allocator.assign(bar);
+            barAddress[bar.index()] = address;
+            int flags = bar.kind() == BarKind.IO ? 1 : (bar.prefetchable() ? 8 : 0) | (bar.kind() == BarKind.MEMORY64 ? 4 : 0);
+            put32(at, (int) address | flags);
+            if (bar.kind() == BarKind.MEMORY64) {
+                put32(at + 4, (int) (address >>> 32));
+            }
+            barMemory[bar.index()] = arena.allocate(Math.max(PAGE, (bar.size() + PAGE - 1) & -PAGE), PAGE);
+        }
+        this.rom = model.rom();
+        this.romAddress = rom.map(allocator::assignRom).orElse(0L);
+        if (rom.isPresent()) {
+            put32(0x30, (int) romAddress);
+        }
+        this.vga = (u32(0x08) >>> 8) == 0x030000;
+        int msix = powerOn.findCapability(0x11);
+        if (msix >= 0) {
+            int table = u32(msix + 4);
+            msixBar = table & 7;
+            msixOffset = table & ~7L;
+            msixSize = ((u16(msix + 2) & 0x7ff) + 1) * 16L;
+        } else {
+            msixBar = -1;
+            msixOffset = 0;
+            msixSize = 0;
+        }
+    }
+
+    PciAddress address() {
+        return spec.address();
+    }
+
+    int u8(int at) {
+        return cfg[at] & 0xff;
+    }
+
+    int u16(int at) {
+        return u8(at) | u8(at + 1) << 8;
+    }
+
+    int u32(int at) {
+        return u16(at) | u16(at + 2) << 16;
+    }
+
+    /** {@code pci_user_read_config_*}: {@code size} bytes little-endian. */
+    int read(int at, int size) {
+        int v = 0;
+        for (int i = 0; i < size; i++) {
+            v |= u8(at + i) << 8 * i;
+        }
+        return v;
+    }
+
+    /** {@code pci_user_write_config_*}: the hardware keeps only the bits its write mask allows. */
+    void write(int at, int size, int value) {
+        for (int i = 0; i < size; i++) {
+            int m = wmask[at + i] & 0xff;
+            cfg[at + i] = (byte) (cfg[at + i] & ~m | (value >>> 8 * i) & m);
+        }
+    }
+
+    /** A register the kernel itself programs (BAR restore, power state): no write mask. */
+    void put(int at, int size, int value) {
+        for (int i = 0; i < size; i++) {
+            cfg[at + i] = (byte) (value >>> 8 * i);
+        }
+    }
+
+    private void put32(int at, int value) {
+        put(at, 4, value);
+    }
+
+    /** A copy of the current registers, for {@code pci_save_state}. */
+    byte[] save() {
+        return cfg.clone();
+    }
+
+    /** {@code pci_restore_state}. */
+    void restore(byte[] saved) {
+        System.arraycopy(saved, 0, cfg, 0, cfg.length);
+    }
+
+    /** Whether the function is a PCI Express function (has the capability). */
+    boolean isPcie() {
+        return powerOn.findCapability(0x10) >= 0;
+    }
+
+    int capability(int id) {
+        return powerOn.findCapability(id);
+    }
+
+    /** Function reset methods the PCI core would find ({@code pci_init_reset_methods}): FLR, AF FLR, PM. */
+    boolean functionResettable() {
+        int exp = capability(0x10);
+        if (exp >= 0 && (u32(exp + 4) & (1 << 28)) != 0) {
+            return true;
+        }
+        int af = capability(0x13);
+        if (af >= 0 && (u8(af + 3) & 0x3) == 0x3) {
+            return true;
+        }
+        int pm = capability(0x01);
+        return pm >= 0 && (u16(pm + 4) & 0x8) == 0;
+    }
+
+    /**
+     * A reset of the function: the model's state goes back to power-on; the PCI core saves and
+     * restores config space around it ({@code pci_reset_function}), so registers are unchanged.
+     */
+    void reset() {
+        byte[] saved = save();
+        model.reset();
+        restore(saved);
+        powerState = 0;
+    }
+
+    /** The BAR range holding {@code offset} of BAR {@code index}. */
+    BarRange rangeAt(int index, long offset) {
+        for (BarRange r : bars[index].ranges()) {
+            if (offset < r.end()) {
+                return r;
+            }
+        }
+        throw new IllegalStateException("offset past BAR" + index);
+    }
+
+    /** One MMIO access of 1, 2 or 4 bytes inside BAR {@code index}. */
+    long mmioRead(int index, long offset, int size) {
+        BarRange r = rangeAt(index, offset);
+        if (r instanceof BarRange.Trapped t) {
+            return t.handler().read(offset, size);
+        }
+        MemorySegment m = barMemory[index];
+        return switch (size) {
+            case 1 -> m.get(ValueLayout.JAVA_BYTE, offset) & 0xffL;
+            case 2 -> m.get(ValueLayout.JAVA_SHORT_UNALIGNED, offset) & 0xffffL;
+            default -> m.get(ValueLayout.JAVA_INT_UNALIGNED, offset) & 0xffffffffL;
+        };
+    }
+
+    void mmioWrite(int index, long offset, int size, long value) {
+        BarRange r = rangeAt(index, offset);
+        if (r instanceof BarRange.Trapped t) {
+            t.handler().write(offset, size, value);
+            return;
+        }
+        MemorySegment m = barMemory[index];
+        switch (size) {
+            case 1 -> m.set(ValueLayout.JAVA_BYTE, offset, (byte) value);
+            case 2 -> m.set(ValueLayout.JAVA_SHORT_UNALIGNED, offset, (short) value);
+            case 4 -> m.set(ValueLayout.JAVA_INT_UNALIGNED, offset, (int) value);
+            default -> m.set(ValueLayout.JAVA_LONG_UNALIGNED, offset, value);
+        }
+    }
+
+    /** Assigns bus addresses to BARs firmware left at 0, naturally aligned, one window per host. */
+    static final class BarAllocator {
+        private long mem32 = 0xc000_0000L;
+        private long mem64 = 0x80_0000_0000L;
+        private long io = 0xc000;
+
+        long assign(Bar bar) {
+            return switch (bar.kind()) {
+                case IO -> {
+                    long at = align(io, bar.size());
+                    io = at + bar.size();
+                    yield at;
+                }
+                case MEMORY32 -> next32(bar.size());
+                case MEMORY64 -> {
+                    long at = align(mem64, bar.size());
+                    mem64 = at + bar.size();
+                    yield at;
+                }
+            };
+        }
+
+        long assignRom(Rom rom) {
+            return next32(rom.size());
+        }
+
+        private long next32(long size) {
+            long at = align(mem32, size);
+            mem32 = at + size;
+            return at;
+        }
+
+        private static long align(long v, long a) {
+            return (v + a - 1) & -a;
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package org.vfio4j.sim.device;
+
+/**
+ * Registers of a trapped range: every access the simulated kernel performs on them (pread/pwrite
+ * through the device fd, ioeventfd writes) arrives here as one naturally aligned access of 1, 2 or
+ * 4 bytes, the way {@code vfio_pci_core_do_io_rw} splits user accesses into MMIO operations.
+ * Offsets are relative to the start of the BAR or region, values are little-endian.
+ */
+public interface MmioHandler {
+    /** A read of {@code size} bytes at {@code offset}; only the low {@code size * 8} bits are used. */
+    long read(long offset, int size);
+
+    /** A write of the low {@code size * 8} bits of {@code value} at {@code offset}. */
+    void write(long offset, int size, long value);
+
+    /** Registers that read as zero and ignore writes. */
+    static MmioHandler zeros() {
+        return new MmioHandler() {
+            @Override
+            public long read(long offset, int size) {
+                return 0;
+            }
+
+            @Override
+            public void write(long offset, int size, long value) {}
+        };
+    }
+}
