@@ -39,6 +39,18 @@ public final class Session implements AutoCloseable {
         return new Attached(c, g);
     }
 
+    /** A container (type1v2) holding {@code device}'s group, and the device opened from it. */
+    public Opened open(TargetDevice device) throws VfioException {
+        VfioContainer c = vfio.openContainer();
+        VfioGroup g = vfio.openGroup(device.group());
+        g.setContainer(c);
+        c.setIommu(IommuType.TYPE1V2);
+        return new Opened(c, g, g.openDevice(device.name()));
+    }
+
+    /** A container, a group in it, and a device of the group. */
+    public record Opened(VfioContainer container, VfioGroup group, org.vfio4j.VfioDevice device) {}
+
     /** A container and the target's group attached to it. */
     public record Attached(VfioContainer container, VfioGroup group) {}
 

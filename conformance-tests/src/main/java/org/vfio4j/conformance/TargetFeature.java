@@ -7,7 +7,11 @@ public enum TargetFeature {
     /** A type1 {@code dma_entry_limit} small enough to use up in a test. */
     EXHAUSTIBLE_DMA_ENTRY_LIMIT("dma_entry_limit is too large to exhaust in a test (lower vfio_iommu_type1.dma_entry_limit)"),
     /** A known RLIMIT_MEMLOCK that pinning is charged against (no CAP_IPC_LOCK). */
-    MEMLOCK_LIMIT("pinning is not charged against a known RLIMIT_MEMLOCK here (CAP_IPC_LOCK, or unknown)");
+    MEMLOCK_LIMIT("pinning is not charged against a known RLIMIT_MEMLOCK here (CAP_IPC_LOCK, or unknown)"),
+    /** Permission to reset the devices (VFIO_DEVICE_RESET, VFIO_DEVICE_PCI_HOT_RESET). */
+    RESETS("resets were not allowed (pass --allow-reset to reset the named devices)"),
+    /** Permission to make the devices DMA into the run's own memory. */
+    DEVICE_DMA("device DMA was not allowed (pass --allow-dma to let the devices DMA into this process's memory)");
 
     private final String missing;
 
@@ -20,6 +24,8 @@ public enum TargetFeature {
             case NON_VIABLE_GROUP -> t.nonViableGroup().isPresent();
             case EXHAUSTIBLE_DMA_ENTRY_LIMIT -> t.dmaEntryLimit().isPresent();
             case MEMLOCK_LIMIT -> t.memlockPages().isPresent();
+            case RESETS -> t.resetsAllowed();
+            case DEVICE_DMA -> t.dmaAllowed();
         };
     }
 

@@ -9,7 +9,7 @@ import org.vfio4j.sim.SimulatedHost;
  * default dma_entry_limit and no known memlock limit: the properties needing those are skipped
  * with their reason (not failed, not vacuously passed); everything else runs.
  */
-class SimulatedBareTargetTest implements ContainerContract, GroupContract, Type1Contract, DeviceContract {
+class SimulatedBareTargetTest implements ContainerContract, GroupContract, Type1Contract, DeviceContract, PciDeviceContract {
     private static final ConformanceTarget TARGET = new ConformanceTarget("simulated, bare", SimulatedHost.x86Type1(),
             KernelProfile.LINUX_6_1, 7, "0000:01:00.0", OptionalInt.empty(), OptionalInt.empty(), OptionalInt.empty());
 

@@ -66,12 +66,16 @@ final class Conformance {
                     ? OptionalInt.of(Integer.parseInt(o.get("--non-viable-group"))) : OptionalInt.empty();
             out.println("This run will touch only: /dev/vfio/vfio, /dev/vfio/" + group + " and device " + o.get("--device")
                     + nonViable.stream().mapToObj(g -> ", group " + g + " (status and SET_CONTAINER only)").findFirst().orElse("") + ".");
-            out.println("It opens the device (the kernel may reset it on first open), maps and unmaps DMA of its own memory,"
-                    + " and never makes the device itself DMA.");
-            if (o.containsKey("--allow-reset") || o.containsKey("--allow-dma")) {
-                out.println("(--allow-reset / --allow-dma: no reset or device-DMA contracts exist yet; nothing more is run.)");
+            boolean resets = o.containsKey("--allow-reset");
+            out.println("It opens the device (the kernel may reset it on first open), reads its config space and BARs, writes"
+                    + " config registers and restores them, sets up and removes ioeventfds (never signalled), maps and unmaps DMA of"
+                    + " its own memory, and makes the device DMA only with --allow-dma."
+                    + (resets ? " --allow-reset: it also resets the device (function and hot reset)." : " It resets nothing (--allow-reset would)."));
+            if (o.containsKey("--allow-dma")) {
+                out.println("--allow-dma: an edu device among them is made to DMA into this process's own mapped memory.");
             }
-            return contracts(Targets.kernel(group, o.get("--device"), nonViable, dmaEntryLimit(), OptionalInt.empty()), tries, 15, out);
+            return contracts(Targets.kernel(group, o.get("--device"), nonViable, dmaEntryLimit(), OptionalInt.empty())
+                    .withDevices(java.util.List.of(), resets, o.containsKey("--allow-dma")), tries, 15, out);
         }
         if (!backend.equals("sim")) {
             err.println("vfio4j conformance: --backend is 'sim' or 'kernel'");

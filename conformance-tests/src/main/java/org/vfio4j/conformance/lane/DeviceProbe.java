@@ -32,6 +32,18 @@ public final class DeviceProbe {
         this.out = out;
     }
 
+    /** The probe's lines for {@code bdf} in {@code group} on {@code k} (which it leaves open). */
+    public static java.util.List<String> lines(VfioKernel k, int group, String bdf) throws VfioException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        DeviceProbe p = new DeviceProbe(k, new PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            p.run(group, bdf);
+        } finally {
+            p.arena.close();
+        }
+        return bytes.toString(java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+    }
+
     public static void main(String[] args) throws Exception {
         int group = Integer.parseInt(args[1]);
         String bdf = args[2];

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalInt;
 import org.vfio4j.conformance.ConformanceTarget;
+import org.vfio4j.conformance.TargetDevice;
 import org.vfio4j.kernel.KernelBackend;
 import org.vfio4j.sim.SimulatedHost;
 
@@ -39,8 +40,9 @@ public final class LaneMain {
         SimulatedHost host = Targets.laneMirror(eduGroup, eduBdf, nvmeGroup, nvmeBdf, limit, nonViable, memlock);
 
         PrintStream out = System.out;
-        ConformanceTarget kernel = Targets.kernel(eduGroup, eduBdf, nonViableGroup, small, memlock);
-        ConformanceTarget mirror = Targets.mirrorTarget(host, eduGroup, eduBdf, nonViableGroup, memlock);
+        List<TargetDevice> nvme = List.of(new TargetDevice(nvmeGroup, nvmeBdf));
+        ConformanceTarget kernel = Targets.kernel(eduGroup, eduBdf, nonViableGroup, small, memlock).withDevices(nvme, true, true);
+        ConformanceTarget mirror = Targets.mirrorTarget(host, eduGroup, eduBdf, nonViableGroup, memlock, nvme);
         out.println("== contracts on the kernel (" + kernel.device() + ", group " + eduGroup + ") ==");
         List<ContractRunner.Outcome> onKernel = ContractRunner.run(kernel, tries, 15, out);
         out.println("== contracts on the simulated mirror ==");
@@ -51,15 +53,43 @@ public final class LaneMain {
                 Long.getLong("vfio4j.lane.seed", 20261123L), chains, steps);
         double seconds = (System.nanoTime() - t0) / 1e9;
 
+        List<String> probeDivergences = new java.util.ArrayList<>();
+        int probeLines = 0;
+        for (var dev : List.of(new TargetDevice(eduGroup, eduBdf), new TargetDevice(nvmeGroup, nvmeBdf))) {
+            List<String> real;
+            List<String> sim;
+            try (var k = KernelBackend.open(); var m = host.boot()) {
+                real = org.vfio4j.conformance.lane.DeviceProbe.lines(k, dev.group(), dev.name());
+                sim = org.vfio4j.conformance.lane.DeviceProbe.lines(m, dev.group(), dev.name());
+            } catch (Exception e) {
+                probeDivergences.add(dev.name() + ": the probe failed: " + e);
+                continue;
+            }
+            probeLines += real.size();
+            for (int i = 0; i < Math.max(real.size(), sim.size()); i++) {
+                String a = i < real.size() ? real.get(i) : "(nothing)";
+                String b = i < sim.size() ? sim.get(i) : "(nothing)";
+                if (!a.equals(b)) {
+                    probeDivergences.add(dev.name() + " line " + (i + 1) + "\n    kernel:    " + a + "\n    simulator: " + b);
+                }
+            }
+        }
+        StringBuilder probeReport = new StringBuilder("device probe (edu and nvme: info, every region and capability chain, IRQ"
+                + " info, whole config space, BAR sizing, read-only writes, capability writes, region edges, mmap, memory decode,"
+                + " reset, hot reset, features, ioeventfds, gfx): " + probeLines + " lines compared, " + probeDivergences.size()
+                + " divergence(s)\n");
+        probeDivergences.forEach(x -> probeReport.append("  ").append(x).append('\n'));
+
         String report = Report.render("real-kernel lane: Linux " + System.getProperty("os.version") + " in QEMU, edu "
                 + eduBdf + " (group " + eduGroup + "), nvme " + nvmeBdf + " (group " + nvmeGroup + ")",
                 "kernel", onKernel, "simulator", onSim, diff, seconds);
+        report = report + probeReport;
         out.print(report);
         String dir = System.getenv("LANE_OUT");
         if (dir != null) {
             Files.writeString(Path.of(dir, "report.txt"), report);
         }
-        boolean failed = Report.failures(onKernel) + Report.failures(onSim) > 0 || !diff.divergences().isEmpty();
+        boolean failed = Report.failures(onKernel) + Report.failures(onSim) > 0 || !diff.divergences().isEmpty() || !probeDivergences.isEmpty();
         System.exit(failed ? 1 : 0);
     }
 }

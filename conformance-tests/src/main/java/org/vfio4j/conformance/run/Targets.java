@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.OptionalInt;
 import org.vfio4j.IovaRange;
 import org.vfio4j.conformance.ConformanceTarget;
+import org.vfio4j.conformance.TargetDevice;
 import org.vfio4j.fixtures.QemuEdu;
 import org.vfio4j.fixtures.QemuNvme;
 import org.vfio4j.kernel.SystemBackend;
@@ -15,12 +16,19 @@ import org.vfio4j.sim.SimulatedHost;
 public final class Targets {
     private Targets() {}
 
-    /** The x86 preset with limits small enough to exhaust: every contract runs. */
+    /**
+     * The x86 preset with limits small enough to exhaust, its group 7 device replaced by QEMU's edu
+     * and an NVMe controller added alone on bus 3 (group 9): every contract runs.
+     */
     public static ConformanceTarget simulated(KernelProfile profile) {
-        SimulatedHost host = SimulatedHost.x86Type1().toBuilder().profile(profile).dmaEntryLimit(12)
-                .memlockLimit(64 * SimulatedHost.PAGE_SIZE).build();
-        return new ConformanceTarget("simulated x86 host, " + profile, host, profile, 7, "0000:01:00.0",
-                OptionalInt.of(8), OptionalInt.of(12), OptionalInt.of(64));
+        SimulatedHost preset = SimulatedHost.x86Type1();
+        SimulatedHost.Builder b = preset.toBuilder().clearGroups().profile(profile).dmaEntryLimit(12)
+                .memlockLimit(64 * SimulatedHost.PAGE_SIZE)
+                .group(7, HostDevice.of("0000:01:00.0", new QemuEdu()).boundTo(HostDevice.VFIO_PCI));
+        preset.groups().stream().filter(g -> g.id() != 7).forEach(g -> b.group(g.id(), g.devices().toArray(HostDevice[]::new)));
+        b.group(9, HostDevice.of("0000:03:00.0", new QemuNvme()).boundTo(HostDevice.VFIO_PCI));
+        return new ConformanceTarget("simulated x86 host, " + profile, b.build(), profile, 7, "0000:01:00.0",
+                OptionalInt.of(8), OptionalInt.of(12), OptionalInt.of(64), List.of(new TargetDevice(9, "0000:03:00.0")), true, true);
     }
 
     /**
@@ -60,9 +68,9 @@ public final class Targets {
 
     /** The mirror as a target with the same facts the kernel target has. */
     public static ConformanceTarget mirrorTarget(SimulatedHost mirror, int eduGroup, String eduBdf, OptionalInt nonViableGroup,
-                                                 OptionalInt memlockPages) {
+                                                 OptionalInt memlockPages, List<TargetDevice> more) {
         return new ConformanceTarget("simulated mirror of the lane's guest", mirror, KernelProfile.LINUX_6_1, eduGroup, eduBdf,
-                nonViableGroup, OptionalInt.of(mirror.dmaEntryLimit()), memlockPages);
+                nonViableGroup, OptionalInt.of(mirror.dmaEntryLimit()), memlockPages, more, true, true);
     }
 
     /** This machine's kernel, on the named group and device. */

@@ -1,0 +1,134 @@
+package org.vfio4j.conformance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.vfio4j.EventNotifier;
+import org.vfio4j.IoEventFd;
+import org.vfio4j.PciConfig;
+import org.vfio4j.Region;
+import org.vfio4j.VfioDevice;
+
+/**
+ * QEMU's edu device driven through VFIO, on every edu (1234:11e8) among the target's devices: its
+ * registers answer through the BAR region, an ioeventfd's signal performs its write into the BAR
+ * (and is dropped while memory decode is off), and a DMA round trip through the IOMMU copies host
+ * memory into the device and back. Targets without an edu skip nothing and check nothing here;
+ * the lane and the simulated targets have one.
+ */
+public interface EduContract extends Contract {
+
+    private void onEachEdu(PciDeviceContract.DeviceBody body) throws Exception {
+        for (TargetDevice t : target().devices()) {
+            try (Session s = new Session(target())) {
+                Session.Opened o = s.open(t);
+                PciConfig cfg = o.device().config();
+                if (cfg.read16(0) == 0x1234 && cfg.read16(2) == 0x11e8) {
+                    body.run(s, o, o.device());
+                }
+            }
+        }
+    }
+
+    /** Identification, liveness (inverse of the last write) and factorial registers. */
+    @Property(tries = 5)
+    default void eduRegisters(@ForAll int liveness, @ForAll @IntRange(min = 0, max = 12) int n) throws Exception {
+        onEachEdu((s, o, d) -> {
+            try (Region bar0 = d.region(0)) {
+                assertThat(bar0.readInt(0x00)).isEqualTo(0x010000ed);
+                bar0.writeInt(0x04, liveness);
+                assertThat(bar0.readInt(0x04)).isEqualTo(~liveness);
+                bar0.writeInt(0x08, n);
+                int expected = 1;
+                for (int i = 2; i <= n; i++) {
+                    expected *= i;
+                }
+                assertThat(awaitFactorial(bar0)).isEqualTo(expected);
+            }
+        });
+    }
+
+    private static int awaitFactorial(Region bar0) throws Exception {
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        while ((bar0.readInt(0x20) & 1) != 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        return bar0.readInt(0x08);
+    }
+
+    /** A signalled ioeventfd writes its data into the BAR: edu's liveness register then reads its inverse. */
+    @Property(tries = 5)
+    default void ioeventfdWritesIntoTheBar(@ForAll int data) throws Exception {
+        onEachEdu((s, o, d) -> {
+            try (Region bar0 = d.region(0); EventNotifier n = s.vfio.eventNotifier();
+                 IoEventFd io = d.ioeventfd(0, 0x04, Integer.toUnsignedLong(data), 4, n)) {
+                bar0.writeInt(0x04, ~data + 1);
+                n.signal(1);
+                assertThat(awaitValue(bar0, 0x04, ~data)).isEqualTo(~data);
+                assertThat(n.poll()).as("the kernel consumed the signal").isEmpty();
+                PciConfig cfg = d.config();
+                int command = cfg.read16(0x04);
+                bar0.writeInt(0x04, 7);
+                cfg.write16(0x04, command & ~0x2);
+                n.signal(1);
+                cfg.write16(0x04, command);
+                assertThat(bar0.readInt(0x04)).as("dropped while memory decode was off").isEqualTo(~7);
+            }
+        });
+    }
+
+    private static int awaitValue(Region bar0, int offset, int value) throws Exception {
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        int v;
+        while ((v = bar0.readInt(offset)) != value && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        return v;
+    }
+
+    /**
+     * Device DMA through the IOMMU: a host page goes into edu's buffer and comes back into another
+     * host page, both mapped in the container; the copy equals the original.
+     */
+    @Property(tries = 3)
+    @RequiresFeature(TargetFeature.DEVICE_DMA)
+    default void eduDmaRoundTrip(@ForAll long seed, @ForAll @IntRange(min = 1, max = 4096) int count) throws Exception {
+        onEachEdu((s, o, d) -> {
+            MemorySegment source = s.memory(1);
+            MemorySegment target = s.memory(1);
+            java.util.Random r = new java.util.Random(seed);
+            for (int i = 0; i < 4096; i++) {
+                source.set(ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
+            }
+            o.container().mapDma(source, 0x100000, true, false);
+            o.container().mapDma(target, 0x200000, false, true);
+            PciConfig cfg = d.config();
+            cfg.write16(0x04, cfg.read16(0x04) | 0x4); // bus master
+            try (Region bar0 = d.region(0)) {
+                dma(bar0, 0x100000, 0x40000, count, 0);
+                dma(bar0, 0x40000, 0x200000, count, 2);
+            }
+            assertThat(target.asSlice(0, count).toArray(ValueLayout.JAVA_BYTE)).isEqualTo(source.asSlice(0, count).toArray(ValueLayout.JAVA_BYTE));
+            assertThat(target.get(ValueLayout.JAVA_BYTE, Math.min(count, 4095))).isEqualTo(count == 4096 ? source.get(ValueLayout.JAVA_BYTE, 4095) : 0);
+        });
+    }
+
+    private static void dma(Region bar0, long src, long dst, int count, int direction) throws Exception {
+        bar0.writeLong(0x80, src);
+        bar0.writeLong(0x88, dst);
+        bar0.writeLong(0x90, count);
+        bar0.writeLong(0x98, 1 | direction);
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while ((bar0.readLong(0x98) & 1) != 0) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("edu DMA did not finish within 5 s");
+            }
+            Thread.sleep(1);
+        }
+    }
+}
