@@ -7,7 +7,7 @@ import org.vfio4j.spi.VfioKernel;
  * What the typed handles share: the backend and the descriptor they issue their calls on, and a
  * {@link #close()} that closes the descriptor once (a second close does nothing).
  */
-abstract sealed class FdHandle implements AutoCloseable permits VfioContainer, VfioGroup, VfioDevice, EventNotifier {
+abstract sealed class FdHandle implements AutoCloseable permits VfioContainer, VfioGroup, VfioDevice, EventNotifier, DmaBuf {
     final VfioKernel kernel;
     final Fd fd;
 

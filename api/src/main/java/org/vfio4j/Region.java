@@ -21,7 +21,7 @@ public final class Region implements AutoCloseable {
     private final List<Window> windows = new ArrayList<>();
     private final MemorySegment scratch = Structs.buffer(8);
 
-    private record Window(long offset, MemorySegment memory) {
+    private record Window(long offset, MemorySegment memory, MemorySegment mapping) {
         boolean covers(long at, long length) {
             return at >= offset && at + length <= offset + memory.byteSize();
         }
@@ -42,7 +42,7 @@ public final class Region implements AutoCloseable {
                 kernel.munmap(m);
                 continue;
             }
-            windows.add(new Window(a.offset(), m.asSlice(0, Math.min(m.byteSize(), info.size() - a.offset()))));
+            windows.add(new Window(a.offset(), m.asSlice(0, Math.min(m.byteSize(), info.size() - a.offset())), m));
         }
     }
 
@@ -126,7 +126,7 @@ public final class Region implements AutoCloseable {
     @Override
     public void close() throws VfioException {
         for (Window w : windows) {
-            kernel.munmap(w.memory());
+            kernel.munmap(w.mapping());
         }
         windows.clear();
     }

@@ -184,6 +184,43 @@ public final class VfioDevice extends FdHandle {
         return dword.get(U32, 0);
     }
 
+    /**
+     * VFIO_DEVICE_QUERY_GFX_PLANE with PROBE: whether the device's display exports planes the way
+     * {@code export} says (VFIO_GFX_PLANE_TYPE_DMABUF or _REGION). EINVAL means no; a device without
+     * a display (any vfio-pci device) fails ENOTTY.
+     */
+    public boolean probeGfxPlane(int export) throws VfioException {
+        MemorySegment p = Structs.withArgsz(64);
+        p.set(U32, 4, VFIO_GFX_PLANE_TYPE_PROBE | export);
+        try {
+            kernel.ioctl(fd, VFIO_DEVICE_QUERY_GFX_PLANE, p);
+            return true;
+        } catch (VfioException e) {
+            if (e.errno() == Errno.EINVAL) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** VFIO_DEVICE_QUERY_GFX_PLANE for plane type {@code drmPlaneType} (1 primary, 2 cursor) exported as {@code export}. */
+    public GfxPlane queryGfxPlane(int export, int drmPlaneType) throws VfioException {
+        MemorySegment p = Structs.withArgsz(64);
+        p.set(U32, 4, export);
+        p.set(U32, 8, drmPlaneType);
+        kernel.ioctl(fd, VFIO_DEVICE_QUERY_GFX_PLANE, p);
+        return new GfxPlane(drmPlaneType, p.get(U32, 12), p.get(U64, 16), p.get(U32, 24), p.get(U32, 28), p.get(U32, 32),
+                p.get(U32, 36), p.get(U32, 40), p.get(U32, 44), p.get(U32, 48), p.get(U32, 52), p.get(U32, 56));
+    }
+
+    /** VFIO_DEVICE_GET_GFX_DMABUF: the dma-buf of a plane {@link #queryGfxPlane} returned the id of. */
+    public DmaBuf gfxDmabuf(int id) throws VfioException {
+        MemorySegment a = Structs.buffer(4);
+        a.set(U32, 0, id);
+        int n = (int) kernel.ioctl(fd, VFIO_DEVICE_GET_GFX_DMABUF, a);
+        return new DmaBuf(kernel, kernel.adopt(n, "dma-buf " + id));
+    }
+
     /** Closes the device fd: one user less for the group's container. */
     @Override
     public void close() throws VfioException {

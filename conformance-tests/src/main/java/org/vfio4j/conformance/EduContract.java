@@ -97,7 +97,8 @@ public interface EduContract extends Contract {
      */
     @Property(tries = 3)
     @RequiresFeature(TargetFeature.DEVICE_DMA)
-    default void eduDmaRoundTrip(@ForAll long seed, @ForAll @IntRange(min = 1, max = 4096) int count) throws Exception {
+    default void eduDmaRoundTrip(@ForAll long seed, @ForAll @IntRange(min = 1, max = 4095) int count) throws Exception {
+        // at most 4095 bytes: QEMU 7.2's edu refuses a transfer that ends at its buffer's end, by stopping the machine
         onEachEdu((s, o, d) -> {
             MemorySegment source = s.memory(1);
             MemorySegment target = s.memory(1);
@@ -114,7 +115,7 @@ public interface EduContract extends Contract {
                 dma(bar0, 0x40000, 0x200000, count, 2);
             }
             assertThat(target.asSlice(0, count).toArray(ValueLayout.JAVA_BYTE)).isEqualTo(source.asSlice(0, count).toArray(ValueLayout.JAVA_BYTE));
-            assertThat(target.get(ValueLayout.JAVA_BYTE, Math.min(count, 4095))).isEqualTo(count == 4096 ? source.get(ValueLayout.JAVA_BYTE, 4095) : 0);
+            assertThat(target.get(ValueLayout.JAVA_BYTE, count)).as("nothing past the count").isZero();
         });
     }
 

@@ -15,6 +15,7 @@ import org.vfio4j.sim.device.Bar;
 import org.vfio4j.sim.device.BarKind;
 import org.vfio4j.sim.device.BarRange;
 import org.vfio4j.sim.device.DeviceRegion;
+import org.vfio4j.sim.device.Display;
 
 /**
  * A function bound to vfio-pci, as the simulated kernel serves it through device fds
@@ -108,6 +109,7 @@ final class PciFunction {
                 e.eventfd().virqfds.remove(e.trigger());
             }
             ioeventfds.clear();
+            dmabufs.clear();
             vconfig = null;
             if (resetWorks) {
                 hw.reset();
@@ -183,8 +185,12 @@ final class PciFunction {
         } else if (request == VFIO_DEVICE_FEATURE) {
             return feature(arg, call);
         } else if (request == VFIO_DEVICE_QUERY_GFX_PLANE || request == VFIO_DEVICE_GET_GFX_DMABUF) {
-            throw KernelError.of(Errno.ENOTTY, "vfio-pci has no display: QUERY_GFX_PLANE and GET_GFX_DMABUF belong to mediated"
-                    + " display drivers (vfio_pci_core_ioctl falls through to -ENOTTY)");
+            Optional<Display> display = hw.model.display();
+            if (display.isEmpty()) {
+                throw KernelError.of(Errno.ENOTTY, this + " has no display: QUERY_GFX_PLANE and GET_GFX_DMABUF belong to mediated"
+                        + " display drivers (vfio_pci_core_ioctl falls through to -ENOTTY)");
+            }
+            return request == VFIO_DEVICE_QUERY_GFX_PLANE ? queryGfxPlane(display.get(), arg, call) : gfxDmabuf(display.get(), arg, call);
         } else if (request == VFIO_DEVICE_SET_IRQS) {
             throw KernelError.of(Errno.ENOTTY, "VFIO_DEVICE_SET_IRQS on " + this + " is not modelled by this version of the"
                     + " simulator (vfio_pci_set_irqs_ioctl handles it in the kernel)");
@@ -582,6 +588,81 @@ final class PciFunction {
                     + dataSize + " (vfio_check_feature)");
         }
         return 1;
+    }
+
+    // ---- display (mediated display drivers; mbochs's rules) ----------------------------------------
+
+    /** dma-buf ids handed out, one per distinct plane layout ({@code mbochs_dmabuf_find}/{@code _alloc}). */
+    private final List<Display.Plane> dmabufs = new ArrayList<>();
+
+    private int dmabufId(Display.Plane p) {
+        for (int i = 0; i < dmabufs.size(); i++) {
+            Display.Plane q = dmabufs.get(i);
+            if (q.drmFormat() == p.drmFormat() && q.width() == p.width() && q.height() == p.height() && q.stride() == p.stride()
+                    && q.pixels().address() == p.pixels().address()) {
+                return i;
+            }
+        }
+        dmabufs.add(p);
+        return dmabufs.size() - 1;
+    }
+
+    /** {@code mbochs_query_gfx_plane}: PROBE answers for the one export type; a disabled plane is zeros. */
+    private int queryGfxPlane(Display display, UserArg arg, SyscallContext call) throws KernelError {
+        int minsz = 60; // offsetofend(struct vfio_device_gfx_plane_info, dmabuf_id)
+        arg.checkReadable(0, minsz, "struct vfio_device_gfx_plane_info");
+        int argsz = arg.u32(0);
+        int flags = arg.u32(4);
+        int type = arg.u32(8);
+        call.describe(() -> "{argsz=" + argsz + ", flags=0x" + Integer.toHexString(flags) + ", drm_plane_type=" + type + "}");
+        if (Integer.compareUnsigned(argsz, minsz) < 0) {
+            throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below the 60 bytes up to dmabuf_id");
+        }
+        int export = display.export() == Display.Export.DMABUF ? VFIO_GFX_PLANE_TYPE_DMABUF : VFIO_GFX_PLANE_TYPE_REGION;
+        String exportName = display.export() == Display.Export.DMABUF ? "DMABUF" : "REGION";
+        if ((flags & VFIO_GFX_PLANE_TYPE_PROBE) != 0) {
+            if (flags == (VFIO_GFX_PLANE_TYPE_PROBE | export)) {
+                return 0;
+            }
+            throw KernelError.of(Errno.EINVAL, "PROBE answers 0 only for PROBE|" + exportName + ": this display exports planes as "
+                    + exportName + " (mbochs_query_gfx_plane)");
+        }
+        if (flags != export) {
+            throw KernelError.of(Errno.EINVAL, "flags must be exactly " + exportName + " (0x" + Integer.toHexString(export)
+                    + ") for a query (mbochs_query_gfx_plane)");
+        }
+        arg.checkWritable(0, minsz, "struct vfio_device_gfx_plane_info");
+        Optional<Display.Plane> plane = display.plane(type);
+        arg.putU64(16, plane.map(Display.Plane::drmFormatModifier).orElse(0L));
+        arg.putU32(40, plane.map(Display.Plane::xPos).orElse(0));
+        arg.putU32(44, plane.map(Display.Plane::yPos).orElse(0));
+        arg.putU32(48, plane.map(Display.Plane::xHot).orElse(0));
+        arg.putU32(52, plane.map(Display.Plane::yHot).orElse(0));
+        arg.putU32(12, plane.map(Display.Plane::drmFormat).orElse(0));
+        arg.putU32(24, plane.map(Display.Plane::width).orElse(0));
+        arg.putU32(28, plane.map(Display.Plane::height).orElse(0));
+        arg.putU32(32, plane.map(Display.Plane::stride).orElse(0));
+        arg.putU32(36, (int) plane.map(Display.Plane::size).orElse(0L).longValue());
+        int id = plane.isEmpty() ? 0 : display.export() == Display.Export.DMABUF ? dmabufId(plane.get()) : plane.get().regionIndex();
+        arg.putU32(56, id);
+        call.describe(() -> "{flags=" + exportName + ", drm_plane_type=" + type + "} -> " + plane.map(p -> p.width() + "x" + p.height()
+                + " format 0x" + Integer.toHexString(p.drmFormat()) + ", id " + id).orElse("plane disabled"));
+        return 0;
+    }
+
+    /** {@code mbochs_get_gfx_dmabuf}: a new dma-buf fd for an id a query returned. */
+    private int gfxDmabuf(Display display, UserArg arg, SyscallContext call) throws KernelError {
+        arg.checkReadable(0, 4, "the dmabuf_id (u32)");
+        int id = arg.u32(0);
+        call.describe(() -> "{dmabuf_id=" + Integer.toUnsignedString(id) + "}");
+        if (display.export() != Display.Export.DMABUF) {
+            throw KernelError.of(Errno.ENOTTY, "this display exports planes in a region, not as dma-bufs");
+        }
+        if (id < 0 || id >= dmabufs.size()) {
+            throw KernelError.of(Errno.ENOENT, "no dma-buf has id " + Integer.toUnsignedString(id) + "; ids come from"
+                    + " VFIO_DEVICE_QUERY_GFX_PLANE (mbochs_get_gfx_dmabuf)");
+        }
+        return kernel.installDmaBuf(new DmaBufFile(dmabufs.get(id).pixels(), id));
     }
 
     // ---- ioeventfd ------------------------------------------------------------------------------

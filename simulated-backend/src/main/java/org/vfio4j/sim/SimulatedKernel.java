@@ -302,6 +302,7 @@ public final class SimulatedKernel implements VfioKernel {
             case GroupFile g -> g.group.toString();
             case DeviceFile d -> d.device().toString();
             case EventFdFile e -> "eventfd";
+            case DmaBufFile b -> "dma-buf " + b.id();
         };
     }
 
@@ -324,6 +325,7 @@ public final class SimulatedKernel implements VfioKernel {
                     d.groupFile().release(false);
                 }
                 case ContainerFile c -> { } // the container lives on while groups hold it
+                case DmaBufFile b -> { }
                 case EventFdFile e -> {
                     e.virqfds.clear(); // EPOLLHUP: attached ioeventfds stop firing
                     lock.notifyAll();
@@ -332,6 +334,11 @@ public final class SimulatedKernel implements VfioKernel {
             }
             return 0;
         }
+    }
+
+    /** A new fd for a dma-buf (VFIO_DEVICE_GET_GFX_DMABUF). */
+    int installDmaBuf(DmaBufFile buf) {
+        return install(buf);
     }
 
     /** VFIO_GROUP_GET_DEVICE_FD's success path: a new device fd holding the group file. */
@@ -415,6 +422,7 @@ public final class SimulatedKernel implements VfioKernel {
             case GroupFile g -> g.group.ioctl(request, arg, call, g);
             case DeviceFile d -> d.device().ioctl(request, arg, call);
             case EventFdFile e -> throw KernelError.of(Errno.ENOTTY, "eventfds have no ioctls");
+            case DmaBufFile b -> throw KernelError.of(Errno.ENOTTY, "dma-buf ioctls (sync) are not modelled");
         };
     }
 
@@ -428,6 +436,7 @@ public final class SimulatedKernel implements VfioKernel {
             return switch (f) {
                 case DeviceFile d -> d.device().read(dst, offset);
                 case EventFdFile e -> throw KernelError.of(Errno.ESPIPE, "an eventfd has no file position to read at (ksys_pread64)");
+                case DmaBufFile b -> throw KernelError.of(Errno.EINVAL, "a dma-buf is read through mmap, not pread (dma_buf_fops)");
                 default -> throw KernelError.of(Errno.EINVAL, "a " + f.kind() + " fd cannot be read (vfs_read)");
             };
         });
@@ -443,6 +452,7 @@ public final class SimulatedKernel implements VfioKernel {
             return switch (f) {
                 case DeviceFile d -> d.device().write(src, offset);
                 case EventFdFile e -> throw KernelError.of(Errno.ESPIPE, "an eventfd has no file position to write at (ksys_pwrite64)");
+                case DmaBufFile b -> throw KernelError.of(Errno.EINVAL, "a dma-buf is written through mmap, not pwrite (dma_buf_fops)");
                 default -> throw KernelError.of(Errno.EINVAL, "a " + f.kind() + " fd cannot be written (vfs_write)");
             };
         });
@@ -541,6 +551,13 @@ public final class SimulatedKernel implements VfioKernel {
             c.describe(() -> String.format("{offset=0x%x, length=0x%x}", offset, length));
             if (length <= 0 || (offset & (SimulatedHost.PAGE_SIZE - 1)) != 0) {
                 throw KernelError.of(Errno.EINVAL, "mmap needs a length > 0 and a page-aligned offset (do_mmap)");
+            }
+            if (f instanceof DmaBufFile b) {
+                if (offset + length > ((b.pixels().byteSize() + SimulatedHost.PAGE_SIZE - 1) & -SimulatedHost.PAGE_SIZE)) {
+                    throw KernelError.of(Errno.EINVAL, "the mapping passes the end of the dma-buf (dma_buf_mmap_internal)");
+                }
+                result[0] = b.pixels().asSlice(offset, Math.min(length, b.pixels().byteSize() - offset));
+                return 0;
             }
             if (!(f instanceof DeviceFile d)) {
                 throw KernelError.of(Errno.ENODEV, "a " + f.kind() + " fd has no mmap (do_mmap)");

@@ -17,17 +17,17 @@ public final class Targets {
     private Targets() {}
 
     /**
-     * The x86 preset with limits small enough to exhaust, its group 7 device replaced by QEMU's edu
+     * The x86 preset with limits small enough to exhaust, its group 7 device replaced by QEMU's edu on the root bus (as in the lane)
      * and an NVMe controller added alone on bus 3 (group 9): every contract runs.
      */
     public static ConformanceTarget simulated(KernelProfile profile) {
         SimulatedHost preset = SimulatedHost.x86Type1();
         SimulatedHost.Builder b = preset.toBuilder().clearGroups().profile(profile).dmaEntryLimit(12)
                 .memlockLimit(64 * SimulatedHost.PAGE_SIZE)
-                .group(7, HostDevice.of("0000:01:00.0", new QemuEdu()).boundTo(HostDevice.VFIO_PCI));
+                .group(7, HostDevice.of("0000:00:03.0", new QemuEdu()).boundTo(HostDevice.VFIO_PCI));
         preset.groups().stream().filter(g -> g.id() != 7).forEach(g -> b.group(g.id(), g.devices().toArray(HostDevice[]::new)));
         b.group(9, HostDevice.of("0000:03:00.0", new QemuNvme()).boundTo(HostDevice.VFIO_PCI));
-        return new ConformanceTarget("simulated x86 host, " + profile, b.build(), profile, 7, "0000:01:00.0",
+        return new ConformanceTarget("simulated x86 host, " + profile, b.build(), profile, 7, "0000:00:03.0",
                 OptionalInt.of(8), OptionalInt.of(12), OptionalInt.of(64), List.of(new TargetDevice(9, "0000:03:00.0")), true, true);
     }
 

@@ -40,6 +40,11 @@ public interface PciDeviceModel {
         return List.of();
     }
 
+    /** The display output of a mediated graphics device, if this is one (VFIO_DEVICE_QUERY_GFX_PLANE answers then). */
+    default Optional<Display> display() {
+        return Optional.empty();
+    }
+
     /** Called once per booted kernel, before any access, with the function's view of the machine. */
     default void attach(DeviceContext context) {}
 
