@@ -803,7 +803,27 @@ final class PciFunction {
             throw KernelError.of(Errno.EFAULT, String.format("config access [0x%x, 0x%x) passes the end of the %d-byte config"
                     + " space (vfio_config_do_rw)", pos, pos + count, hw.cfgSize));
         }
-        byte[] bytes = new byte[(int) count];
+        int at = (int) pos;
+        int n = (int) count;
+        if (vconfig.single(at, n)) { // the common case: one aligned access, no buffer
+            if (write) {
+                int v = switch (n) {
+                    case 1 -> buf.get(ValueLayout.JAVA_BYTE, 0) & 0xff;
+                    case 2 -> buf.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0) & 0xffff;
+                    default -> buf.get(ValueLayout.JAVA_INT_UNALIGNED, 0);
+                };
+                vconfig.writeSingle(at, n, v);
+            } else {
+                int v = vconfig.readSingle(at, n);
+                switch (n) {
+                    case 1 -> buf.set(ValueLayout.JAVA_BYTE, 0, (byte) v);
+                    case 2 -> buf.set(ValueLayout.JAVA_SHORT_UNALIGNED, 0, (short) v);
+                    default -> buf.set(ValueLayout.JAVA_INT_UNALIGNED, 0, v);
+                }
+            }
+            return count;
+        }
+        byte[] bytes = new byte[n];
         if (write) {
             MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, bytes, 0, bytes.length);
             vconfig.write((int) pos, bytes);

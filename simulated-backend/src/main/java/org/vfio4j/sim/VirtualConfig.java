@@ -31,6 +31,9 @@ final class VirtualConfig {
     private final int[] capStart; // offset where the owning structure starts
     private final byte[] virt;
     private final byte[] write;
+    private final java.lang.foreign.MemorySegment vseg;
+    private final java.lang.foreign.MemorySegment virtSeg;
+    private final java.lang.foreign.MemorySegment writeSeg;
     private final int[] rbar = new int[7];
     /** PCI_COMMAND INTX_DISABLE as the user set it (vfio_pci_intx_mask bookkeeping). */
     boolean virqDisabled;
@@ -58,6 +61,9 @@ final class VirtualConfig {
         capStart = new int[n];
         virt = new byte[n];
         write = new byte[n];
+        vseg = java.lang.foreign.MemorySegment.ofArray(vconfig);
+        virtSeg = java.lang.foreign.MemorySegment.ofArray(virt);
+        writeSeg = java.lang.foreign.MemorySegment.ofArray(write);
         fill(0, 0x40);
         for (int i = 0; i < 0x40; i++) {
             kind[i] = BASIC;
@@ -371,11 +377,16 @@ final class VirtualConfig {
     }
 
     private int vread(int at, int count) {
-        int v = 0;
-        for (int i = 0; i < count; i++) {
-            v |= u8(at + i) << 8 * i;
-        }
-        return v;
+        return get(vseg, at, count);
+    }
+
+    /** A little-endian value of 1, 2 or 4 bytes. */
+    private static int get(java.lang.foreign.MemorySegment m, int at, int count) {
+        return switch (count) {
+            case 4 -> m.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, at);
+            case 2 -> m.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, at) & 0xffff;
+            default -> m.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at) & 0xff;
+        };
     }
 
     private void vwrite(int at, int count, int value) {
@@ -385,11 +396,7 @@ final class VirtualConfig {
     }
 
     private int mask(byte[] perm, int at, int count) {
-        int v = 0;
-        for (int i = 0; i < count; i++) {
-            v |= (perm[at + i] & 0xff) << 8 * i;
-        }
-        return v;
+        return get(perm == virt ? virtSeg : writeSeg, at, count);
     }
 
     private static int ones(int count) {
@@ -402,6 +409,21 @@ final class VirtualConfig {
     boolean memoryEnabled() {
         boolean cmd = hw.spec.isVirtualFunction() || (u16(0x04) & 0x2) != 0;
         return cmd && (!v61 || hw.powerState < 3);
+    }
+
+    /** Whether an access is one naturally aligned piece of 1, 2 or 4 bytes that needs no splitting. */
+    boolean single(int pos, int count) {
+        return (count == 1 || count == 2 || count == 4) && pos % count == 0 && piece(pos, count) == count;
+    }
+
+    /** A {@link #single} read. */
+    int readSingle(int pos, int count) {
+        return readPiece(pos, count);
+    }
+
+    /** A {@link #single} write. */
+    void writeSingle(int pos, int count, int value) {
+        writePiece(pos, count, value);
     }
 
     /** Reads {@code count} bytes at {@code pos} into {@code out} as pieces of 4, 2, 1 bytes ({@code vfio_pci_config_rw}). */

@@ -6,7 +6,6 @@ import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.HexFormat;
 import org.vfio4j.VfioException;
 import org.vfio4j.kernel.KernelBackend;
 import org.vfio4j.spi.Fd;
@@ -24,22 +23,20 @@ import org.vfio4j.spi.VfioKernel;
 public final class DeviceProbe {
     private static final long CONFIG = (long) VFIO_PCI_CONFIG_REGION_INDEX << 40;
     private final VfioKernel k;
-    private final PrintStream out;
-    private final Arena arena = Arena.ofConfined();
+    private final ProbeOutput out;
+    private final Arena arena;
 
-    private DeviceProbe(VfioKernel k, PrintStream out) {
+    private DeviceProbe(VfioKernel k, ProbeOutput out) {
         this.k = k;
         this.out = out;
+        this.arena = out.arena;
     }
 
     /** The probe's lines for {@code bdf} in {@code group} on {@code k} (which it leaves open). */
     public static java.util.List<String> lines(VfioKernel k, int group, String bdf) throws VfioException {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        DeviceProbe p = new DeviceProbe(k, new PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
-        try {
-            p.run(group, bdf);
-        } finally {
-            p.arena.close();
+        try (ProbeOutput o = new ProbeOutput(new PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8))) {
+            new DeviceProbe(k, o).run(group, bdf);
         }
         return bytes.toString(java.nio.charset.StandardCharsets.UTF_8).lines().toList();
     }
@@ -50,37 +47,20 @@ public final class DeviceProbe {
         VfioKernel k = args[0].equals("kernel") ? KernelBackend.open()
                 : org.vfio4j.conformance.run.Targets.laneMirror(Integer.parseInt(args[3]), args[4], Integer.parseInt(args[5]),
                         args[6]).boot();
-        new DeviceProbe(k, System.out).run(group, bdf);
+        lines(k, group, bdf).forEach(System.out::println);
         k.close();
     }
 
     private MemorySegment arg(int size, int argsz) {
-        MemorySegment m = arena.allocate(size, 8);
-        m.fill((byte) 0x5a);
-        m.set(ValueLayout.JAVA_INT, 0, argsz);
-        return m;
+        return out.arg(size, argsz);
     }
 
-    @FunctionalInterface
-    private interface Call {
-        long run() throws VfioException;
-    }
-
-    private long line(String what, Call call, MemorySegment shown, int bytes) {
-        String result;
-        long r = -1;
-        try {
-            r = call.run();
-            result = "= " + r;
-        } catch (VfioException e) {
-            result = "-1 " + e.errno();
-        }
-        out.println(what + " " + result + (shown == null ? "" : " " + hex(shown, bytes)));
-        return r;
+    private long line(String what, ProbeOutput.Call call, MemorySegment shown, int bytes) {
+        return out.line(what, call, shown, bytes);
     }
 
     private static String hex(MemorySegment m, int bytes) {
-        return HexFormat.of().formatHex(m.asSlice(0, bytes).toArray(ValueLayout.JAVA_BYTE));
+        return ProbeOutput.hex(m, bytes);
     }
 
     private int cfg32(Fd d, int at) throws VfioException {

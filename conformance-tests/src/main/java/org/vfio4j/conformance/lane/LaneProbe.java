@@ -6,7 +6,6 @@ import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.HexFormat;
 import org.vfio4j.VfioException;
 import org.vfio4j.kernel.KernelBackend;
 import org.vfio4j.spi.Fd;
@@ -21,12 +20,13 @@ import org.vfio4j.spi.VfioKernel;
  */
 public final class LaneProbe {
     private final VfioKernel k;
-    private final PrintStream out;
-    private final Arena arena = Arena.ofConfined();
+    private final ProbeOutput out;
+    private final Arena arena;
 
-    private LaneProbe(VfioKernel k, PrintStream out) {
+    private LaneProbe(VfioKernel k, ProbeOutput out) {
         this.k = k;
         this.out = out;
+        this.arena = out.arena;
     }
 
     public static void main(String[] args) throws Exception {
@@ -34,30 +34,18 @@ public final class LaneProbe {
         String bdf = args[2];
         VfioKernel k = args[0].equals("kernel") ? KernelBackend.open()
                 : org.vfio4j.conformance.run.Targets.laneMirror(group, bdf, Integer.parseInt(args[3]), args[4]).boot();
-        new LaneProbe(k, System.out).run(group, bdf);
+        try (ProbeOutput o = new ProbeOutput(System.out)) {
+            new LaneProbe(k, o).run(group, bdf);
+        }
         k.close();
     }
 
     private MemorySegment arg(int size, int argsz) {
-        MemorySegment m = arena.allocate(size, 8);
-        m.fill((byte) 0x5a);
-        m.set(ValueLayout.JAVA_INT, 0, argsz);
-        return m;
+        return out.arg(size, argsz);
     }
 
-    @FunctionalInterface
-    private interface Call {
-        long run() throws VfioException;
-    }
-
-    private void line(String what, Call call, MemorySegment shown, int bytes) {
-        String result;
-        try {
-            result = "= " + call.run();
-        } catch (VfioException e) {
-            result = "-1 " + e.errno();
-        }
-        out.println(what + " " + result + (shown == null ? "" : " " + HexFormat.of().formatHex(shown.asSlice(0, bytes).toArray(ValueLayout.JAVA_BYTE))));
+    private void line(String what, ProbeOutput.Call call, MemorySegment shown, int bytes) {
+        out.line(what, call, shown, bytes);
     }
 
     private void run(int group, String bdf) throws VfioException {
