@@ -221,6 +221,79 @@ public final class VfioDevice extends FdHandle {
         return new DmaBuf(kernel, kernel.adopt(n, "dma-buf " + id));
     }
 
+    // ---- interrupts (VFIO_DEVICE_SET_IRQS) ----
+
+    private long setIrqs(int flags, int index, int start, int count, MemorySegment data) throws VfioException {
+        MemorySegment a = Structs.withArgsz(20 + (data == null ? 0 : data.byteSize()));
+        a.set(U32, 4, flags);
+        a.set(U32, 8, index);
+        a.set(U32, 12, start);
+        a.set(U32, 16, count);
+        if (data != null) {
+            MemorySegment.copy(data, 0, a, 20, data.byteSize());
+        }
+        return kernel.ioctl(fd, VFIO_DEVICE_SET_IRQS, a);
+    }
+
+    /**
+     * Binds eventfds to vectors {@code start ..} of IRQ index {@code index} (a null entry leaves
+     * that vector without one), enabling the index if it is not yet (INTx, MSI and MSI-X exclude
+     * each other). Returns 0, or, when the platform could not allocate that many MSI/MSI-X vectors,
+     * the positive number it could (nothing is enabled then).
+     */
+    public int setIrqEventfds(int index, int start, List<EventNotifier> notifiers) throws VfioException {
+        MemorySegment fds = Structs.buffer(4L * notifiers.size());
+        for (int i = 0; i < notifiers.size(); i++) {
+            fds.set(U32, 4L * i, notifiers.get(i) == null ? -1 : notifiers.get(i).fd().number());
+        }
+        return (int) setIrqs(VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, index, start, notifiers.size(), fds);
+    }
+
+    /** {@link #setIrqEventfds} from vector 0; throws if the platform granted fewer vectors. */
+    public void enableIrq(int index, List<EventNotifier> notifiers) throws VfioException {
+        int r = setIrqEventfds(index, 0, notifiers);
+        if (r > 0) {
+            throw new VfioException(Errno.ENOSPC, "VFIO_DEVICE_SET_IRQS", "index " + index,
+                    "the platform can allocate only " + r + " of the " + notifiers.size() + " vectors asked for; nothing was enabled");
+        }
+    }
+
+    /** Disables IRQ index {@code index} (DATA_NONE | TRIGGER, count 0); for ERR and REQ, releases the eventfd. */
+    public void disableIrq(int index) throws VfioException {
+        setIrqs(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, index, 0, 0, null);
+    }
+
+    /** Loop-back: signals the eventfds of vectors [start, start+count) as if the device had interrupted (DATA_NONE, count > 0). */
+    public void triggerIrq(int index, int start, int count) throws VfioException {
+        setIrqs(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, index, start, count, null);
+    }
+
+    /** Loop-back with DATA_BOOL: signals vector {@code start + i} where {@code which[i]}. */
+    public void triggerIrq(int index, int start, boolean[] which) throws VfioException {
+        MemorySegment b = Structs.buffer(which.length);
+        for (int i = 0; i < which.length; i++) {
+            b.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (which[i] ? 1 : 0));
+        }
+        setIrqs(VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER, index, start, which.length, b);
+    }
+
+    /** Masks INTx (only INTx can be masked through VFIO; ENOTTY elsewhere). */
+    public void maskIntx() throws VfioException {
+        setIrqs(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, null);
+    }
+
+    /** Unmasks INTx: if the device still asserts it, the eventfd is signalled again and INTx stays masked. */
+    public void unmaskIntx() throws VfioException {
+        setIrqs(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, null);
+    }
+
+    /** From now on a signal of {@code notifier} unmasks INTx in the kernel (an unmask irqfd); null removes it. */
+    public void unmaskIntxOn(EventNotifier notifier) throws VfioException {
+        MemorySegment fdArg = Structs.buffer(4);
+        fdArg.set(U32, 0, notifier == null ? -1 : notifier.fd().number());
+        setIrqs(VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, fdArg);
+    }
+
     /** Closes the device fd: one user less for the group's container. */
     @Override
     public void close() throws VfioException {

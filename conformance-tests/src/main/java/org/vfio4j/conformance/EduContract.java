@@ -82,6 +82,52 @@ public interface EduContract extends Contract {
         });
     }
 
+    /**
+     * The driver loop every INTx driver has, unchanged on the kernel and the simulator: bind an
+     * eventfd to INTx, make edu raise its interrupt, wait for the eventfd, read and acknowledge the
+     * device's interrupt status, unmask, repeat. Each round is exactly one signal: the kernel masks
+     * INTx when it fires (automask), and unmasking with the line still asserted (before the
+     * acknowledgement) only signals again.
+     */
+    @Property(tries = 2)
+    default void eduIntxDriverLoop(@ForAll @IntRange(min = 1, max = 4) int rounds) throws Exception {
+        onEachEdu((s, o, d) -> {
+            try (Region bar0 = d.region(0); EventNotifier irq = s.vfio.eventNotifier()) {
+                d.enableIrq(org.vfio4j.uapi.VfioUapi.VFIO_PCI_INTX_IRQ_INDEX, java.util.List.of(irq));
+                for (int round = 1; round <= rounds; round++) {
+                    int reason = 1 << round;
+                    bar0.writeInt(0x60, reason);                        // the device raises INTx
+                    assertThat(irq.await(Duration.ofSeconds(5))).as("round %d", round).hasValue(1);
+                    assertThat(bar0.readInt(0x24)).isEqualTo(reason);  // why
+                    d.unmaskIntx();                                     // still asserted: signalled again, stays masked
+                    assertThat(irq.await(Duration.ofSeconds(5))).as("unmask while asserted").hasValue(1);
+                    bar0.writeInt(0x64, reason);                        // acknowledge: the line drops
+                    d.unmaskIntx();
+                    assertThat(irq.poll()).as("nothing more after the acknowledgement").isEmpty();
+                }
+                d.disableIrq(org.vfio4j.uapi.VfioUapi.VFIO_PCI_INTX_IRQ_INDEX);
+            }
+        });
+    }
+
+    /** With MSI enabled, each raise is one message on vector 0, whether or not the status was acknowledged. */
+    @Property(tries = 2)
+    default void eduMsiRaises(@ForAll @IntRange(min = 1, max = 3) int raises) throws Exception {
+        onEachEdu((s, o, d) -> {
+            try (Region bar0 = d.region(0); EventNotifier irq = s.vfio.eventNotifier()) {
+                d.enableIrq(org.vfio4j.uapi.VfioUapi.VFIO_PCI_MSI_IRQ_INDEX, java.util.List.of(irq));
+                long seen = 0;
+                for (int i = 0; i < raises; i++) {
+                    bar0.writeInt(0x60, 1);
+                    seen += irq.await(Duration.ofSeconds(5)).orElse(0);
+                }
+                assertThat(seen).isEqualTo(raises);
+                bar0.writeInt(0x64, 1);
+                d.disableIrq(org.vfio4j.uapi.VfioUapi.VFIO_PCI_MSI_IRQ_INDEX);
+            }
+        });
+    }
+
     private static int awaitValue(Region bar0, int offset, int value) throws Exception {
         long deadline = System.nanoTime() + 2_000_000_000L;
         int v;

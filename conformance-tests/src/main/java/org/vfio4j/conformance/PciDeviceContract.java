@@ -42,6 +42,16 @@ public interface PciDeviceContract extends Contract {
         }
     }
 
+    /** {@link #onEachDevice} for other contracts. */
+    static void onEach(Contract c, DeviceBody body) throws Exception {
+        for (TargetDevice t : c.target().devices()) {
+            try (Session s = new Session(c.target())) {
+                Session.Opened o = s.open(t);
+                body.run(s, o, o.device());
+            }
+        }
+    }
+
     @FunctionalInterface
     interface DeviceBody {
         void run(Session s, Session.Opened o, VfioDevice d) throws Exception;

@@ -7,7 +7,7 @@ import net.jqwik.api.lifecycle.AddLifecycleHook;
  * ({@code -Dvfio4j.kernel.group=N -Dvfio4j.kernel.device=BDF}) and VFIO is usable.
  */
 @AddLifecycleHook(RequiresKernelVfio.class)
-class KernelConformanceTest implements ContainerContract, GroupContract, Type1Contract, DeviceContract, PciDeviceContract, EduContract, ActionChainContract {
+class KernelConformanceTest implements ContainerContract, GroupContract, Type1Contract, DeviceContract, PciDeviceContract, EduContract, IrqContract, ActionChainContract {
 
     @Override
     public ConformanceTarget target() {

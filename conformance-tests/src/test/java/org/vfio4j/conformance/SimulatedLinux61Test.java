@@ -3,7 +3,7 @@ package org.vfio4j.conformance;
 import org.vfio4j.sim.KernelProfile;
 
 /** The whole suite on a simulated Linux 6.1 host. */
-class SimulatedLinux61Test implements ContainerContract, GroupContract, Type1Contract, DeviceContract, PciDeviceContract, EduContract, ActionChainContract {
+class SimulatedLinux61Test implements ContainerContract, GroupContract, Type1Contract, DeviceContract, PciDeviceContract, EduContract, IrqContract, ActionChainContract {
     private static final ConformanceTarget TARGET = SimulatedTargets.of(KernelProfile.LINUX_6_1);
 
     @Override

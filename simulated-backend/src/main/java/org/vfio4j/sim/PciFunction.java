@@ -33,6 +33,7 @@ final class PciFunction {
     final Group group;
     final PciHardware hw;
     private final SimulatedKernel kernel;
+    final PciIrqs irqs;
     int openCount;
     VirtualConfig vconfig;
     private boolean resetWorks;
@@ -53,6 +54,7 @@ final class PciFunction {
         this.hw = hw;
         this.kernel = kernel;
         this.regions = hw.model.regions();
+        this.irqs = new PciIrqs(this, kernel);
         for (DeviceRegion r : regions) {
             regionMemory.add(r.handler().isPresent() ? null
                     : java.lang.foreign.Arena.ofAuto().allocate(Math.max(PciHardware.PAGE, (r.size() + 4095) & -4096L), 4096));
@@ -105,6 +107,7 @@ final class PciFunction {
     /** Last close: ioeventfds go, the device is reset if it can be and its saved state restored. */
     void close() {
         if (--openCount == 0) {
+            irqs.teardown();
             for (IoEventFd e : ioeventfds) {
                 e.eventfd().virqfds.remove(e.trigger());
             }
@@ -125,6 +128,15 @@ final class PciFunction {
             @Override
             public void flr() {
                 hw.reset();
+            }
+
+            @Override
+            public void intxDisabled(boolean disabled) {
+                if (disabled) {
+                    irqs.mask();
+                } else {
+                    irqs.unmask();
+                }
             }
 
             @Override
@@ -192,8 +204,7 @@ final class PciFunction {
             }
             return request == VFIO_DEVICE_QUERY_GFX_PLANE ? queryGfxPlane(display.get(), arg, call) : gfxDmabuf(display.get(), arg, call);
         } else if (request == VFIO_DEVICE_SET_IRQS) {
-            throw KernelError.of(Errno.ENOTTY, "VFIO_DEVICE_SET_IRQS on " + this + " is not modelled by this version of the"
-                    + " simulator (vfio_pci_set_irqs_ioctl handles it in the kernel)");
+            return irqs.setIrqs(arg, call);
         }
         throw KernelError.of(Errno.ENOTTY, "device fds have no ioctl 0x" + Long.toHexString(request) + " (vfio_pci_core_ioctl)");
     }
@@ -360,6 +371,7 @@ final class PciFunction {
                 int msix = hw.capability(0x11);
                 yield msix < 0 ? 0 : (hw.u16(msix + 2) & 0x7ff) + 1;
             }
+            case VFIO_PCI_ERR_IRQ_INDEX -> hw.isPcie() ? 1 : 0;
             default -> 1;
         };
     }

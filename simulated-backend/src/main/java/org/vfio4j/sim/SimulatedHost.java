@@ -40,6 +40,7 @@ public final class SimulatedHost implements VfioBackend {
     private final boolean interruptRemapping;
     private final boolean nestingSupported;
     private final boolean enforceCacheCoherency;
+    private final int irqVectorLimit;
 
     private SimulatedHost(Builder b) {
         this.name = b.name;
@@ -55,6 +56,7 @@ public final class SimulatedHost implements VfioBackend {
         this.interruptRemapping = b.interruptRemapping;
         this.nestingSupported = b.nestingSupported;
         this.enforceCacheCoherency = b.enforceCacheCoherency;
+        this.irqVectorLimit = b.irqVectorLimit;
     }
 
     /**
@@ -175,6 +177,11 @@ public final class SimulatedHost implements VfioBackend {
         return enforceCacheCoherency;
     }
 
+    /** How many MSI/MSI-X vectors the platform grants one device ({@code Integer.MAX_VALUE}: as many as asked). */
+    public int irqVectorLimit() {
+        return irqVectorLimit;
+    }
+
     /** The group with this id. */
     public java.util.Optional<HostGroup> group(int id) {
         return groups.stream().filter(g -> g.id() == id).findFirst();
@@ -201,6 +208,7 @@ public final class SimulatedHost implements VfioBackend {
         private boolean interruptRemapping = true;
         private boolean nestingSupported;
         private boolean enforceCacheCoherency = true;
+        private int irqVectorLimit = Integer.MAX_VALUE;
 
         private Builder() {}
 
@@ -218,6 +226,7 @@ public final class SimulatedHost implements VfioBackend {
             interruptRemapping = h.interruptRemapping;
             nestingSupported = h.nestingSupported;
             enforceCacheCoherency = h.enforceCacheCoherency;
+            irqVectorLimit = h.irqVectorLimit;
         }
 
         public Builder name(String name) {
@@ -287,6 +296,18 @@ public final class SimulatedHost implements VfioBackend {
 
         public Builder nestingSupported(boolean supported) {
             this.nestingSupported = supported;
+            return this;
+        }
+
+        /**
+         * The MSI/MSI-X vectors the platform can allocate for one device; a SET_IRQS enabling more
+         * gets this positive number back and enables nothing ({@code vfio_msi_enable}).
+         */
+        public Builder irqVectorLimit(int vectors) {
+            if (vectors < 1) {
+                throw new IllegalArgumentException("at least one vector");
+            }
+            this.irqVectorLimit = vectors;
             return this;
         }
 

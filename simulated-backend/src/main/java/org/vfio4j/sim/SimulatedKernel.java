@@ -119,6 +119,24 @@ public final class SimulatedKernel implements VfioKernel {
 
     // ---- inspection ----
 
+    /**
+     * The host asks for the device at {@code address} back, as an unbind does ({@code
+     * vfio_pci_core_request}): its REQ eventfd is signalled. False when the device has no REQ
+     * eventfd (the kernel would wait for the user to close the device).
+     */
+    public boolean requestDevice(PciAddress address) {
+        synchronized (lock) {
+            return vfioFunction(address).map(f -> f.irqs.request()).orElse(false);
+        }
+    }
+
+    /** AER reports an error on the device at {@code address}: its ERR eventfd is signalled; false without one. */
+    public boolean reportError(PciAddress address) {
+        synchronized (lock) {
+            return vfioFunction(address).map(f -> f.irqs.error()).orElse(false);
+        }
+    }
+
     /** Every DMA the simulated IOMMU refused a device model, oldest first. */
     public List<IommuFault> iommuFaults() {
         synchronized (lock) {
@@ -156,6 +174,27 @@ public final class SimulatedKernel implements VfioKernel {
         @Override
         public void dmaWrite(long iova, MemorySegment src) throws DmaFaultException {
             transfer(iova, src, true);
+        }
+
+        @Override
+        public void setIntx(boolean asserted) {
+            synchronized (lock) {
+                function.irqs.intxLevel(asserted);
+            }
+        }
+
+        @Override
+        public void signalMsi(int vector) {
+            synchronized (lock) {
+                function.irqs.message(vector);
+            }
+        }
+
+        @Override
+        public int readConfig(int offset, int size) {
+            synchronized (lock) {
+                return function.hw.read(offset, size);
+            }
         }
 
         private void transfer(long iova, MemorySegment buf, boolean write) throws DmaFaultException {
@@ -519,6 +558,21 @@ public final class SimulatedKernel implements VfioKernel {
                 throw KernelError.of(Errno.EINTR, "interrupted while waiting for room in the eventfd");
             }
         }
+        add(e, v);
+        return 8;
+    }
+
+    /**
+     * {@code eventfd_signal} from inside the kernel (interrupts, loop-back triggers): adds 1, wakes
+     * readers and kernel consumers. The counter saturates instead of blocking.
+     */
+    void signal(EventFdFile e) {
+        synchronized (lock) {
+            add(e, Long.compareUnsigned(e.counter, -2L) < 0 ? 1 : 0);
+        }
+    }
+
+    private void add(EventFdFile e, long v) {
         e.counter += v;
         if (!e.virqfds.isEmpty()) {
             // virqfd_wakeup: the kernel consumer reads the counter, then its handler runs
@@ -528,7 +582,6 @@ public final class SimulatedKernel implements VfioKernel {
             }
         }
         lock.notifyAll();
-        return 8;
     }
 
     @Override
@@ -678,6 +731,20 @@ public final class SimulatedKernel implements VfioKernel {
     private VfioException fail(String target, String name, SyscallContext call, KernelError e) {
         record(target, name, call, 0, e);
         return new VfioException(e.errno, name, target, e.getMessage());
+    }
+
+    /** Records something the hardware did (an interrupt, a request) in the trace, as result 0. */
+    void event(Object target, String what, String detail) {
+        synchronized (lock) {
+            if (tracing) {
+                trace.add(new TraceEntry(trace.size() + 1, target.toString(), what, detail, 0, Optional.empty(), Optional.empty()));
+            }
+        }
+    }
+
+    /** The kernel lock, for hardware events that arrive from a model's own thread. */
+    Object lock() {
+        return lock;
     }
 
     private void record(Object target, String name, SyscallContext call, long result, KernelError error) {

@@ -48,6 +48,9 @@ final class VirtualConfig {
         void flr();
 
         void powerState(int state);
+
+        /** The virtual PCI_COMMAND INTX_DISABLE bit changed ({@code vfio_pci_intx_mask}/{@code _unmask}). */
+        void intxDisabled(boolean disabled);
     }
 
     VirtualConfig(PciHardware hw, KernelProfile profile, FunctionReset reset) {
@@ -593,7 +596,11 @@ final class VirtualConfig {
             put16(0x04, u16(0x04) & ~0x3 | val & 0x3);
         }
         if (pos >= 0x04 && pos <= 0x05) {
-            virqDisabled = (u16(0x04) & 0x400) != 0;
+            boolean disabled = (u16(0x04) & 0x400) != 0;
+            if (disabled != virqDisabled) {
+                virqDisabled = disabled;
+                reset.intxDisabled(disabled);
+            }
         }
     }
 

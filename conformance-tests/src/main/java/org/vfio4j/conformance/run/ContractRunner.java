@@ -16,6 +16,7 @@ import org.vfio4j.conformance.ConformanceTarget;
 import org.vfio4j.conformance.ContainerContract;
 import org.vfio4j.conformance.DeviceContract;
 import org.vfio4j.conformance.EduContract;
+import org.vfio4j.conformance.IrqContract;
 import org.vfio4j.conformance.PciDeviceContract;
 import org.vfio4j.conformance.GroupContract;
 import org.vfio4j.conformance.Type1Contract;
@@ -37,7 +38,7 @@ public final class ContractRunner {
     static volatile ConformanceTarget current;
 
     /** The container jqwik instantiates: every contract, on {@link #current}. */
-    public static final class AllContracts implements ContainerContract, GroupContract, Type1Contract, DeviceContract, PciDeviceContract, EduContract, ActionChainContract {
+    public static final class AllContracts implements ContainerContract, GroupContract, Type1Contract, DeviceContract, PciDeviceContract, EduContract, IrqContract, ActionChainContract {
         @Override
         public ConformanceTarget target() {
             return current;

@@ -26,4 +26,21 @@ public interface DeviceContext {
      * left to the handler). The same memory userspace reaches by pread/pwrite and mmap.
      */
     MemorySegment barMemory(int index);
+
+    /**
+     * Drives the function's INTx line, level-triggered: the interrupt status bit follows it; while
+     * it is asserted and VFIO delivers INTx unmasked, the kernel masks the line and signals the
+     * eventfd once; the user acknowledges the device (which deasserts) and unmasks.
+     */
+    void setIntx(boolean asserted);
+
+    /**
+     * Sends MSI or MSI-X message {@code vector}, whichever the host enabled: signalled on that
+     * vector's eventfd, or, while the vector is masked, remembered in its pending bit and delivered
+     * when it is unmasked. Without MSI or MSI-X enabled the message goes nowhere.
+     */
+    void signalMsi(int vector);
+
+    /** Reads the function's own config registers (the hardware values, e.g. whether MSI is enabled). */
+    int readConfig(int offset, int size);
 }

@@ -1,0 +1,612 @@
+package org.vfio4j.sim;
+
+import static org.vfio4j.uapi.VfioUapi.*;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.vfio4j.Errno;
+
+/**
+ * The interrupt state of an open vfio-pci function ({@code vfio_pci_intrs.c}): which of INTx, MSI
+ * and MSI-X is active, the eventfd of each vector, INTx masking (automask, DisINTx, the unmask
+ * irqfd), the ERR and REQ triggers; VFIO_DEVICE_SET_IRQS with the kernel's validation order and
+ * errno; and what happens when the device raises an interrupt: INTx is level-triggered and masked
+ * by the kernel when it fires, MSI and MSI-X messages go to their vector's eventfd unless the
+ * vector is masked, in which case the pending bit is set and the message is delivered on unmask.
+ */
+final class PciIrqs {
+    private static final int NONE = VFIO_PCI_NUM_IRQS; // irq_type when nothing is enabled
+
+    private final PciFunction f;
+    private final SimulatedKernel kernel;
+    private int type = NONE;
+    private EventFdFile[] ctx = new EventFdFile[0];
+    private boolean intxMasked;
+    private Runnable unmaskIrqfd;
+    private EventFdFile unmaskEventfd;
+    private EventFdFile err;
+    private EventFdFile req;
+    /** MSI vectors with a pending message (functions without per-vector mask bits keep it here). */
+    private boolean[] msiPending = new boolean[0];
+
+    PciIrqs(PciFunction f, SimulatedKernel kernel) {
+        this.f = f;
+        this.kernel = kernel;
+    }
+
+    private PciHardware hw() {
+        return f.hw;
+    }
+
+    private boolean virqDisabled() {
+        return f.vconfig != null && f.vconfig.virqDisabled;
+    }
+
+    String typeName() {
+        return switch (type) {
+            case VFIO_PCI_INTX_IRQ_INDEX -> "INTx";
+            case VFIO_PCI_MSI_IRQ_INDEX -> "MSI";
+            case VFIO_PCI_MSIX_IRQ_INDEX -> "MSI-X";
+            default -> "none";
+        };
+    }
+
+    private static String name(int index) {
+        return switch (index) {
+            case VFIO_PCI_INTX_IRQ_INDEX -> "INTx";
+            case VFIO_PCI_MSI_IRQ_INDEX -> "MSI";
+            case VFIO_PCI_MSIX_IRQ_INDEX -> "MSI-X";
+            case VFIO_PCI_ERR_IRQ_INDEX -> "ERR";
+            default -> "REQ";
+        };
+    }
+
+    // ---- VFIO_DEVICE_SET_IRQS -----------------------------------------------------------------
+
+    /** {@code vfio_pci_ioctl_set_irqs}: validate ({@code vfio_set_irqs_validate_and_prepare}), copy the data, dispatch. */
+    int setIrqs(UserArg arg, SyscallContext call) throws KernelError {
+        arg.checkReadable(0, 20, "struct vfio_irq_set");
+        int argsz = arg.u32(0);
+        int flags = arg.u32(4);
+        int index = arg.u32(8);
+        int start = arg.u32(12);
+        int count = arg.u32(16);
+        call.describe(() -> String.format("{argsz=%d, flags=0x%x, index=%s, start=%s, count=%s}", argsz, flags,
+                Integer.toUnsignedString(index), Integer.toUnsignedString(start), Integer.toUnsignedString(count)));
+        int max = Integer.compareUnsigned(index, VFIO_PCI_NUM_IRQS) < 0 ? irqCount(index) : 0;
+        if (Integer.compareUnsigned(argsz, 20) < 0 || Integer.compareUnsigned(index, VFIO_PCI_NUM_IRQS) >= 0
+                || Integer.compareUnsigned(count, -1 - start) >= 0
+                || (flags & ~(VFIO_IRQ_SET_DATA_TYPE_MASK | VFIO_IRQ_SET_ACTION_TYPE_MASK)) != 0) {
+            throw KernelError.of(Errno.EINVAL, Integer.compareUnsigned(argsz, 20) < 0 ? "argsz " + argsz + " is below the 20-byte header"
+                    : Integer.compareUnsigned(index, VFIO_PCI_NUM_IRQS) >= 0 ? "IRQ index " + Integer.toUnsignedString(index) + " is not below 5"
+                    : (flags & ~0x3f) != 0 ? "flags 0x" + Integer.toHexString(flags) + " has bits beyond DATA (0x7) and ACTION (0x38)"
+                    : "start + count overflows" + " (vfio_set_irqs_validate_and_prepare)");
+        }
+        if (Integer.compareUnsigned(start, max) >= 0 || Integer.toUnsignedLong(start) + Integer.toUnsignedLong(count) > max) {
+            throw KernelError.of(Errno.EINVAL, String.format("vectors [%s, +%s) do not fit the %d %s vector(s) of %s (GET_IRQ_INFO count)"
+                    + " (vfio_set_irqs_validate_and_prepare)", Integer.toUnsignedString(start), Integer.toUnsignedString(count), max,
+                    name(index), f));
+        }
+        int data = flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+        int size = switch (data) {
+            case VFIO_IRQ_SET_DATA_NONE -> 0;
+            case VFIO_IRQ_SET_DATA_BOOL -> 1;
+            case VFIO_IRQ_SET_DATA_EVENTFD -> 4;
+            default -> throw KernelError.of(Errno.EINVAL, "exactly one of DATA_NONE, DATA_BOOL, DATA_EVENTFD must be set, flags are 0x"
+                    + Integer.toHexString(flags) + " (vfio_set_irqs_validate_and_prepare)");
+        };
+        long dataSize = (long) count * size;
+        if (size != 0 && Integer.toUnsignedLong(argsz) - 20 < dataSize) {
+            throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " leaves " + (Integer.toUnsignedLong(argsz) - 20) + " bytes of data for "
+                    + count + " " + (size == 1 ? "bools" : "eventfds") + " of " + size + " byte(s) (vfio_set_irqs_validate_and_prepare)");
+        }
+        if (dataSize > 0) {
+            arg.checkReadable(20, dataSize, "the SET_IRQS data");
+        }
+        int action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+        boolean supported = switch (index) {
+            case VFIO_PCI_INTX_IRQ_INDEX -> action == VFIO_IRQ_SET_ACTION_MASK || action == VFIO_IRQ_SET_ACTION_UNMASK
+                    || action == VFIO_IRQ_SET_ACTION_TRIGGER;
+            case VFIO_PCI_ERR_IRQ_INDEX -> action == VFIO_IRQ_SET_ACTION_TRIGGER && hw().isPcie();
+            default -> action == VFIO_IRQ_SET_ACTION_TRIGGER;
+        };
+        if (!supported) {
+            throw KernelError.of(Errno.ENOTTY, "action 0x" + Integer.toHexString(action) + " is not one the " + name(index)
+                    + " index supports (INTx: MASK, UNMASK or TRIGGER; others: TRIGGER only; exactly one) (vfio_pci_set_irqs_ioctl)");
+        }
+        return switch (index) {
+            case VFIO_PCI_INTX_IRQ_INDEX -> switch (action) {
+                case VFIO_IRQ_SET_ACTION_MASK -> intxMask(start, count, data, arg);
+                case VFIO_IRQ_SET_ACTION_UNMASK -> intxUnmask(start, count, data, arg);
+                default -> intxTrigger(start, count, data, arg);
+            };
+            case VFIO_PCI_MSI_IRQ_INDEX, VFIO_PCI_MSIX_IRQ_INDEX -> msiTrigger(index, start, count, data, arg);
+            default -> ctxTriggerSingle(index, start, count, data, arg);
+        };
+    }
+
+    /** {@code vfio_pci_get_irq_count}. */
+    int irqCount(int index) {
+        return f.irqCount(index);
+    }
+
+    private EventFdFile eventfd(int fd) throws KernelError {
+        OpenFile file = kernel.fileOf(fd);
+        if (file == null) {
+            throw KernelError.of(Errno.EBADF, "fd " + fd + " is not open (eventfd_ctx_fdget)");
+        }
+        if (!(file instanceof EventFdFile e)) {
+            throw KernelError.of(Errno.EINVAL, "fd " + fd + " is a " + file.kind() + ", not an eventfd (eventfd_ctx_fdget)");
+        }
+        return e;
+    }
+
+    // ---- INTx ----
+
+    private int intxMask(int start, int count, int data, UserArg arg) throws KernelError {
+        if (type != VFIO_PCI_INTX_IRQ_INDEX || start != 0 || count != 1) {
+            throw KernelError.of(Errno.EINVAL, type != VFIO_PCI_INTX_IRQ_INDEX ? "INTx is not enabled (" + typeName()
+                    + " is): nothing to mask (vfio_pci_set_intx_mask)" : "INTx MASK takes start 0, count 1 (vfio_pci_set_intx_mask)");
+        }
+        if (data == VFIO_IRQ_SET_DATA_EVENTFD) {
+            throw KernelError.of(Errno.ENOTTY, "masking INTx from an eventfd is not implemented by vfio-pci (vfio_pci_set_intx_mask)");
+        }
+        if (data == VFIO_IRQ_SET_DATA_NONE || arg.u8(20) != 0) {
+            mask();
+        }
+        return 0;
+    }
+
+    private int intxUnmask(int start, int count, int data, UserArg arg) throws KernelError {
+        if (type != VFIO_PCI_INTX_IRQ_INDEX || start != 0 || count != 1) {
+            throw KernelError.of(Errno.EINVAL, type != VFIO_PCI_INTX_IRQ_INDEX ? "INTx is not enabled (" + typeName()
+                    + " is): nothing to unmask (vfio_pci_set_intx_unmask)" : "INTx UNMASK takes start 0, count 1 (vfio_pci_set_intx_unmask)");
+        }
+        if (data == VFIO_IRQ_SET_DATA_EVENTFD) {
+            int fd = arg.u32(20);
+            if (fd >= 0) {
+                EventFdFile e = eventfd(fd);
+                removeUnmaskIrqfd();
+                unmaskEventfd = e;
+                unmaskIrqfd = this::unmask;
+                e.virqfds.add(unmaskIrqfd);
+                if (e.counter != 0) { // already signalled: vfio_virqfd_enable runs the handler at once
+                    e.counter = e.semaphore ? e.counter - 1 : 0;
+                    unmask();
+                }
+            } else {
+                removeUnmaskIrqfd();
+            }
+        } else if (data == VFIO_IRQ_SET_DATA_NONE || arg.u8(20) != 0) {
+            unmask();
+        }
+        return 0;
+    }
+
+    private void removeUnmaskIrqfd() {
+        if (unmaskEventfd != null) {
+            unmaskEventfd.virqfds.remove(unmaskIrqfd);
+        }
+        unmaskEventfd = null;
+        unmaskIrqfd = null;
+    }
+
+    private int intxTrigger(int start, int count, int data, UserArg arg) throws KernelError {
+        if (type == VFIO_PCI_INTX_IRQ_INDEX && count == 0 && data == VFIO_IRQ_SET_DATA_NONE) {
+            intxDisable();
+            return 0;
+        }
+        if (!(type == VFIO_PCI_INTX_IRQ_INDEX || type == NONE) || start != 0 || count != 1) {
+            throw KernelError.of(Errno.EINVAL, type != VFIO_PCI_INTX_IRQ_INDEX && type != NONE ? typeName()
+                    + " is enabled: INTx, MSI and MSI-X exclude each other; disable it first (vfio_pci_set_intx_trigger)"
+                    : count == 0 ? "count 0 disables INTx only with DATA_NONE while INTx is enabled (vfio_pci_set_intx_trigger)"
+                    : "INTx TRIGGER takes start 0, count 1 (vfio_pci_set_intx_trigger)");
+        }
+        if (data == VFIO_IRQ_SET_DATA_EVENTFD) {
+            int fd = arg.u32(20);
+            if (type == VFIO_PCI_INTX_IRQ_INDEX) {
+                setIntxSignal(fd);
+                return 0;
+            }
+            if (hw().u8(0x3d) == 0) {
+                throw KernelError.of(Errno.ENODEV, f + " has no INTx line (vfio_intx_enable)");
+            }
+            type = VFIO_PCI_INTX_IRQ_INDEX; // vfio_intx_enable
+            ctx = new EventFdFile[1];
+            intxMasked = virqDisabled();
+            setDisIntx(intxMasked);
+            try {
+                setIntxSignal(fd);
+            } catch (KernelError e) {
+                intxDisable();
+                throw e;
+            }
+            return 0;
+        }
+        if (type != VFIO_PCI_INTX_IRQ_INDEX) {
+            throw KernelError.of(Errno.EINVAL, "INTx is not enabled: a loop-back trigger needs an enabled index (vfio_pci_set_intx_trigger)");
+        }
+        if ((data == VFIO_IRQ_SET_DATA_NONE || arg.u8(20) != 0) && ctx[0] == null && !virqDisabled()) {
+            // vfio_send_intx_eventfd signals ctx[0].trigger without a NULL check before 6.9: the real kernel oopses here
+            throw KernelError.of(Errno.EINVAL, "INTx is enabled without an eventfd (fd -1): Linux 6.1 would dereference the missing"
+                    + " eventfd in vfio_send_intx_eventfd and oops (fixed in 6.9); bind an eventfd before a loop-back trigger");
+        }
+        if (data == VFIO_IRQ_SET_DATA_NONE || arg.u8(20) != 0) {
+            sendIntx("loop-back trigger");
+        }
+        return 0;
+    }
+
+    private void setIntxSignal(int fd) throws KernelError {
+        EventFdFile e = fd < 0 ? null : eventfd(fd);
+        ctx[0] = e;
+        if (e != null) {
+            fireIntxIfAsserted();
+        }
+    }
+
+    private void intxDisable() {
+        removeUnmaskIrqfd();
+        ctx = new EventFdFile[0];
+        type = NONE;
+    }
+
+    private void setDisIntx(boolean disabled) {
+        hw().put(0x04, 2, hw().u16(0x04) & ~0x400 | (disabled ? 0x400 : 0));
+    }
+
+    /** {@code vfio_send_intx_eventfd}. */
+    private void sendIntx(String why) {
+        if (type == VFIO_PCI_INTX_IRQ_INDEX && !virqDisabled() && ctx[0] != null) {
+            kernel.event(f, "INTx", why + " -> eventfd");
+            kernel.signal(ctx[0]);
+        }
+    }
+
+    /** {@code vfio_pci_intx_mask}: also called for the virtual DisINTx bit. */
+    void mask() {
+        if (type != VFIO_PCI_INTX_IRQ_INDEX) {
+            setDisIntx(true); // the physical bit follows the virtual one
+        } else if (!intxMasked) {
+            setDisIntx(true);
+            intxMasked = true;
+        }
+    }
+
+    /** {@code vfio_pci_intx_unmask}: unmasks unless the line is still asserted, in which case it re-signals and stays masked. */
+    void unmask() {
+        if (type != VFIO_PCI_INTX_IRQ_INDEX) {
+            setDisIntx(false);
+        } else if (intxMasked && !virqDisabled()) {
+            if (intxAsserted()) {
+                sendIntx("unmask with the line still asserted");
+            } else {
+                setDisIntx(false);
+                intxMasked = false;
+            }
+        }
+    }
+
+    private boolean intxAsserted() {
+        return (hw().u16(0x06) & 0x08) != 0;
+    }
+
+    /** The device drives its INTx line: the status bit follows it; a rising, unmasked line fires ({@code vfio_intx_handler}). */
+    void intxLevel(boolean asserted) {
+        hw().put(0x06, 2, hw().u16(0x06) & ~0x08 | (asserted ? 0x08 : 0));
+        if (asserted) {
+            fireIntxIfAsserted();
+        }
+    }
+
+    private void fireIntxIfAsserted() {
+        if (type == VFIO_PCI_INTX_IRQ_INDEX && ctx[0] != null && intxAsserted() && !intxMasked && (hw().u16(0x04) & 0x400) == 0) {
+            setDisIntx(true); // pci_check_and_mask_intx
+            intxMasked = true;
+            sendIntx("the device asserted INTx; the kernel masked it");
+        }
+    }
+
+    // ---- MSI / MSI-X ----
+
+    private int msiTrigger(int index, int start, int count, int data, UserArg arg) throws KernelError {
+        boolean msix = index == VFIO_PCI_MSIX_IRQ_INDEX;
+        if (type == index && count == 0 && data == VFIO_IRQ_SET_DATA_NONE) {
+            msiDisable();
+            return 0;
+        }
+        if (!(type == index || type == NONE)) {
+            throw KernelError.of(Errno.EINVAL, typeName() + " is enabled: INTx, MSI and MSI-X exclude each other; disable it first"
+                    + " (vfio_pci_set_msi_trigger)");
+        }
+        if (data == VFIO_IRQ_SET_DATA_EVENTFD) {
+            if (type == index) {
+                return setBlock(start, count, arg, msix);
+            }
+            int nvec = start + count;
+            if (nvec == 0) {
+                throw KernelError.of(Errno.ERANGE, "enabling " + name(index) + " with no vectors (start + count = 0): the allocator's"
+                        + " maximum is below its minimum of 1 (pci_alloc_irq_vectors in vfio_msi_enable)");
+            }
+            int granted = Math.min(nvec, kernel.host().irqVectorLimit());
+            if (granted < nvec) {
+                kernel.event(f, name(index), "asked for " + nvec + " vectors, the platform grants " + granted + ": nothing enabled");
+                return granted; // vfio_msi_enable: the number of vectors available, positive
+            }
+            type = index;
+            ctx = new EventFdFile[nvec];
+            msiPending = new boolean[nvec];
+            if (msix) {
+                programMsix(true);
+            } else {
+                int qmax = 32 - Integer.numberOfLeadingZeros(nvec * 2 - 1) - 1;
+                f.vconfig.msiQmax = qmax;
+                f.vconfig.msiActive = true;
+                int cap = hw().capability(0x05);
+                hw().put(cap + 2, 2, hw().u16(cap + 2) & ~0x71 | 1 | qmax << 4);
+            }
+            try {
+                return setBlock(start, count, arg, msix);
+            } catch (KernelError e) {
+                msiDisable();
+                throw e;
+            }
+        }
+        if (type != index) {
+            throw KernelError.of(Errno.EINVAL, name(index) + " is not enabled: a loop-back trigger needs an enabled index"
+                    + " (vfio_pci_set_msi_trigger)");
+        }
+        for (int i = start; i < start + count; i++) {
+            if (i >= ctx.length || ctx[i] == null) {
+                continue;
+            }
+            if (data == VFIO_IRQ_SET_DATA_NONE || arg.u8(20 + i - start) != 0) {
+                kernel.event(f, name(index) + " " + i, "loop-back trigger -> eventfd");
+                kernel.signal(ctx[i]);
+            }
+        }
+        return 0;
+    }
+
+    /** {@code vfio_msi_set_block}: fds for [start, start+count); on failure the vectors set so far lose their trigger. */
+    private int setBlock(int start, int count, UserArg arg, boolean msix) throws KernelError {
+        int j = start;
+        try {
+            for (int i = 0; i < count; i++, j++) {
+                setVectorSignal(j, arg.u32(20 + 4L * i), msix);
+            }
+        } catch (KernelError e) {
+            for (--j; j >= start; j--) {
+                if (j < ctx.length) {
+                    ctx[j] = null;
+                    maskVector(j, msix, true);
+                }
+            }
+            throw e;
+        }
+        return 0;
+    }
+
+    private void setVectorSignal(int vector, int fd, boolean msix) throws KernelError {
+        if (vector >= ctx.length) {
+            throw KernelError.of(Errno.EINVAL, "vector " + vector + " is beyond the " + ctx.length + " enabled; the count cannot grow"
+                    + " without disabling (NORESIZE) (vfio_msi_set_vector_signal)");
+        }
+        ctx[vector] = null;
+        maskVector(vector, msix, true); // free_irq masks the vector
+        if (fd < 0) {
+            return;
+        }
+        ctx[vector] = eventfd(fd);
+        maskVector(vector, msix, false); // request_irq unmasks it: a pending message goes out now
+        deliverPending(vector, msix);
+    }
+
+    private void msiDisable() {
+        boolean msix = type == VFIO_PCI_MSIX_IRQ_INDEX;
+        if (msix) {
+            programMsix(false);
+        } else if (f.vconfig != null) {
+            f.vconfig.msiActive = false;
+            int cap = hw().capability(0x05);
+            hw().put(cap + 2, 2, hw().u16(cap + 2) & ~0x1);
+        }
+        ctx = new EventFdFile[0];
+        msiPending = new boolean[0];
+        type = NONE;
+    }
+
+    /** The host programs the MSI-X capability and table when it enables or disables MSI-X. */
+    private void programMsix(boolean enable) {
+        int cap = hw().capability(0x11);
+        hw().put(cap + 2, 2, hw().u16(cap + 2) & ~0xc000 | (enable ? 0x8000 : 0));
+        MemorySegment bar = hw().barMemory[hw().msixBar];
+        if (enable) {
+            for (int v = 0; v < ctx.length; v++) {
+                long at = hw().msixOffset + 16L * v;
+                bar.set(ValueLayout.JAVA_INT_UNALIGNED, at, 0xfee00000);
+                bar.set(ValueLayout.JAVA_INT_UNALIGNED, at + 4, 0);
+                bar.set(ValueLayout.JAVA_INT_UNALIGNED, at + 8, 0x4000 + v);
+                bar.set(ValueLayout.JAVA_INT_UNALIGNED, at + 12, 1);
+            }
+        }
+    }
+
+    private int msiMaskRegister() {
+        int cap = hw().capability(0x05);
+        int flags = hw().u16(cap + 2);
+        return (flags & 0x100) == 0 ? -1 : cap + ((flags & 0x80) != 0 ? 0x10 : 0x0c);
+    }
+
+    private long pbaAt(int vector) {
+        int cap = hw().capability(0x11);
+        int pba = hw().u32(cap + 8);
+        return (pba & ~7L) + vector / 8;
+    }
+
+    private void maskVector(int vector, boolean msix, boolean masked) {
+        if (msix) {
+            MemorySegment bar = hw().barMemory[hw().msixBar];
+            long at = hw().msixOffset + 16L * vector + 12;
+            bar.set(ValueLayout.JAVA_INT_UNALIGNED, at, bar.get(ValueLayout.JAVA_INT_UNALIGNED, at) & ~1 | (masked ? 1 : 0));
+        } else {
+            int reg = msiMaskRegister();
+            if (reg >= 0) {
+                hw().put(reg, 4, hw().u32(reg) & ~(1 << vector) | (masked ? 1 << vector : 0));
+            }
+        }
+    }
+
+    private boolean vectorMasked(int vector, boolean msix) {
+        if (msix) {
+            int cap = hw().capability(0x11);
+            MemorySegment bar = hw().barMemory[hw().msixBar];
+            return (hw().u16(cap + 2) & 0x4000) != 0
+                    || (bar.get(ValueLayout.JAVA_INT_UNALIGNED, hw().msixOffset + 16L * vector + 12) & 1) != 0;
+        }
+        int reg = msiMaskRegister();
+        return reg >= 0 ? (hw().u32(reg) & 1 << vector) != 0 : ctx[vector] == null;
+    }
+
+    private void setPending(int vector, boolean msix, boolean pending) {
+        if (msix) {
+            MemorySegment bar = hw().barMemory[hw().msixBar];
+            long at = pbaAt(vector);
+            byte b = bar.get(ValueLayout.JAVA_BYTE, at);
+            bar.set(ValueLayout.JAVA_BYTE, at, (byte) (b & ~(1 << vector % 8) | (pending ? 1 << vector % 8 : 0)));
+        } else {
+            msiPending[vector] = pending;
+            int reg = msiMaskRegister();
+            if (reg >= 0) {
+                hw().put(reg + 4, 4, hw().u32(reg + 4) & ~(1 << vector) | (pending ? 1 << vector : 0));
+            }
+        }
+    }
+
+    private boolean pending(int vector, boolean msix) {
+        if (msix) {
+            return (hw().barMemory[hw().msixBar].get(ValueLayout.JAVA_BYTE, pbaAt(vector)) & 1 << vector % 8) != 0;
+        }
+        return msiPending[vector];
+    }
+
+    private void deliverPending(int vector, boolean msix) {
+        if (pending(vector, msix) && !vectorMasked(vector, msix) && ctx[vector] != null) {
+            setPending(vector, msix, false);
+            kernel.event(f, name(type) + " " + vector, "pending message delivered on unmask -> eventfd");
+            kernel.signal(ctx[vector]);
+        }
+    }
+
+    /** The device sends an MSI or MSI-X message for {@code vector}: delivered, or pending while masked. */
+    void message(int vector) {
+        if (type != VFIO_PCI_MSI_IRQ_INDEX && type != VFIO_PCI_MSIX_IRQ_INDEX) {
+            kernel.event(f, "MSI", "vector " + vector + " raised with neither MSI nor MSI-X enabled: dropped");
+            return;
+        }
+        boolean msix = type == VFIO_PCI_MSIX_IRQ_INDEX;
+        if (vector < 0 || vector >= ctx.length) {
+            kernel.event(f, name(type), "vector " + vector + " is not enabled (" + ctx.length + " are): dropped");
+            return;
+        }
+        for (int v = 0; v < ctx.length; v++) {
+            deliverPending(v, msix); // the table may have been unmasked through a mapping since
+        }
+        if (vectorMasked(vector, msix)) {
+            setPending(vector, msix, true);
+            kernel.event(f, name(type) + " " + vector, "message while masked: pending bit set");
+        } else if (ctx[vector] != null) {
+            kernel.event(f, name(type) + " " + vector, "the device sent a message -> eventfd");
+            kernel.signal(ctx[vector]);
+        }
+    }
+
+    // ---- ERR / REQ ----
+
+    /** {@code vfio_pci_set_ctx_trigger_single}. */
+    private int ctxTriggerSingle(int index, int start, int count, int data, UserArg arg) throws KernelError {
+        if (start != 0 || count > 1) {
+            throw KernelError.of(Errno.EINVAL, name(index) + " has one vector: start 0, count 0 or 1 (vfio_pci_set_" + name(index).toLowerCase()
+                    + "_trigger)");
+        }
+        EventFdFile current = index == VFIO_PCI_ERR_IRQ_INDEX ? err : req;
+        if (data == VFIO_IRQ_SET_DATA_NONE) {
+            if (current != null) {
+                if (count != 0) {
+                    kernel.event(f, name(index), "loop-back trigger -> eventfd");
+                    kernel.signal(current);
+                } else {
+                    setSingle(index, null);
+                }
+                return 0;
+            }
+            throw KernelError.of(Errno.EINVAL, name(index) + " has no eventfd: DATA_NONE can neither trigger nor release"
+                    + " (vfio_pci_set_ctx_trigger_single)");
+        }
+        if (count == 0) {
+            throw KernelError.of(Errno.EINVAL, "DATA_BOOL and DATA_EVENTFD need count 1 (vfio_pci_set_ctx_trigger_single)");
+        }
+        if (data == VFIO_IRQ_SET_DATA_BOOL) {
+            if (arg.u8(20) != 0 && current != null) {
+                kernel.event(f, name(index), "loop-back trigger -> eventfd");
+                kernel.signal(current);
+            }
+            return 0;
+        }
+        int fd = arg.u32(20);
+        if (fd == -1) {
+            setSingle(index, null);
+        } else if (fd >= 0) {
+            setSingle(index, eventfd(fd));
+        }
+        return 0;
+    }
+
+    private void setSingle(int index, EventFdFile e) {
+        if (index == VFIO_PCI_ERR_IRQ_INDEX) {
+            err = e;
+        } else {
+            req = e;
+        }
+    }
+
+    /** The host wants the device back ({@code vfio_pci_core_request}): REQ is signalled; false if nobody listens. */
+    boolean request() {
+        if (req == null) {
+            return false;
+        }
+        kernel.event(f, "REQ", "the host asks for the device back -> eventfd");
+        kernel.signal(req);
+        return true;
+    }
+
+    /** An AER error was detected ({@code vfio_pci_aer_err_detected}): ERR is signalled; false if nobody listens. */
+    boolean error() {
+        if (err == null) {
+            return false;
+        }
+        kernel.event(f, "ERR", "AER error detected -> eventfd");
+        kernel.signal(err);
+        return true;
+    }
+
+    /** Last close: everything torn down ({@code vfio_pci_core_close_device}). */
+    void teardown() {
+        if (type == VFIO_PCI_INTX_IRQ_INDEX) {
+            intxDisable();
+        } else if (type != NONE) {
+            msiDisable();
+        }
+        err = null;
+        req = null;
+    }
+
+    /** For tests and the trace: the active index, or -1. */
+    int activeIndex() {
+        return type == NONE ? -1 : type;
+    }
+
+    boolean intxMasked() {
+        return intxMasked;
+    }
+}

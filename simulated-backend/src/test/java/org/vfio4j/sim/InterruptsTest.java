@@ -1,0 +1,163 @@
+package org.vfio4j.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.vfio4j.uapi.VfioUapi.*;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.vfio4j.Errno;
+import org.vfio4j.EventNotifier;
+import org.vfio4j.IommuType;
+import org.vfio4j.PciAddress;
+import org.vfio4j.Vfio;
+import org.vfio4j.VfioContainer;
+import org.vfio4j.VfioDevice;
+import org.vfio4j.VfioException;
+import org.vfio4j.VfioGroup;
+import org.vfio4j.sim.device.Bar;
+import org.vfio4j.sim.device.BarKind;
+import org.vfio4j.sim.device.ConfigSpace;
+import org.vfio4j.sim.device.DeviceContext;
+import org.vfio4j.sim.device.PciDeviceModel;
+import org.vfio4j.spi.LinuxAbi;
+
+/**
+ * Device-raised MSI and MSI-X: masked vectors set their pending bit and deliver on unmask (the
+ * trap of vectors enabled without an eventfd), MSI per-vector masks, a short vector allocation
+ * returning a positive count, REQ and ERR from the host, and the effects of close.
+ */
+class InterruptsTest {
+    static final String BDF = "0000:06:00.0";
+
+    /** A PCIe function with 8 MSI-X vectors (table at BAR0+0x1000, PBA at BAR0+0x1800) or 4 maskable MSI vectors. */
+    static final class Raiser implements PciDeviceModel {
+        final boolean msix;
+        DeviceContext context;
+
+        Raiser(boolean msix) {
+            this.msix = msix;
+        }
+
+        @Override
+        public ConfigSpace config() {
+            ConfigSpace.Builder b = ConfigSpace.builder(0x1af4, 0x1099, 0x00ff00).interruptPin(1).pcie(false);
+            return (msix ? b.msix(8, 0, 0x1000, 0, 0x1800) : b.msi(4, true, true)).build();
+        }
+
+        @Override
+        public List<Bar> bars() {
+            return List.of(Bar.memory(0, 0x2000, BarKind.MEMORY32, false));
+        }
+
+        @Override
+        public void attach(DeviceContext context) {
+            this.context = context;
+        }
+    }
+
+    record World(SimulatedKernel kernel, Vfio vfio, VfioDevice device, Raiser model) {}
+
+    static World boot(boolean msix, int vectorLimit) throws VfioException {
+        Raiser model = new Raiser(msix);
+        SimulatedHost host = SimulatedHost.x86Type1().toBuilder().clearGroups().irqVectorLimit(vectorLimit)
+                .group(4, HostDevice.of(BDF, model).boundTo(HostDevice.VFIO_PCI)).build();
+        SimulatedKernel k = host.boot();
+        Vfio vfio = Vfio.over(k);
+        VfioContainer c = vfio.openContainer();
+        VfioGroup g = vfio.openGroup(4);
+        g.setContainer(c);
+        c.setIommu(IommuType.TYPE1V2);
+        return new World(k, vfio, g.openDevice(BDF), model);
+    }
+
+    @Test
+    void msixVectorsWithoutAnEventfdKeepTheMessagePendingUntilOneIsBound() throws Exception {
+        World w = boot(true, Integer.MAX_VALUE);
+        VfioDevice d = w.device();
+        try (EventNotifier two = w.vfio().eventNotifier(); EventNotifier one = w.vfio().eventNotifier()) {
+            assertThat(d.setIrqEventfds(VFIO_PCI_MSIX_IRQ_INDEX, 2, List.of(two))).isZero(); // vectors 0-2 allocated
+            assertThat(d.config().read16(d.config().find(0x11) + 2) & 0x8000).as("MSI-X enabled by the host").isNotZero();
+            w.model().context.signalMsi(2);
+            assertThat(two.poll()).hasValue(1);
+            w.model().context.signalMsi(1); // allocated, no eventfd: masked by the host
+            MemorySegment bar = w.kernel().mmap(d.fd(), 0, 0x2000, LinuxAbi.PROT_READ, LinuxAbi.MAP_SHARED);
+            assertThat(bar.get(ValueLayout.JAVA_BYTE, 0x1800) & 0x2).as("PBA bit of vector 1").isNotZero();
+            assertThat(bar.get(ValueLayout.JAVA_INT, 0x1000 + 16 + 12) & 1).as("vector 1 masked in the table").isEqualTo(1);
+            d.setIrqEventfds(VFIO_PCI_MSIX_IRQ_INDEX, 1, List.of(one));
+            assertThat(one.poll()).as("delivered when the vector was unmasked").hasValue(1);
+            assertThat(bar.get(ValueLayout.JAVA_BYTE, 0x1800) & 0x2).isZero();
+            assertThat(catchErrno(() -> d.setIrqEventfds(VFIO_PCI_MSIX_IRQ_INDEX, 3, List.of(one)))).as("NORESIZE")
+                    .isEqualTo(Errno.EINVAL);
+            w.model().context.signalMsi(5);
+            assertThat(w.kernel().trace().getLast().arguments()).contains("not enabled");
+            d.disableIrq(VFIO_PCI_MSIX_IRQ_INDEX);
+            assertThat(d.config().read16(d.config().find(0x11) + 2) & 0x8000).isZero();
+        }
+    }
+
+    @Test
+    void msiPerVectorMasksHoldMessagesAndShortAllocationsReturnTheCount() throws Exception {
+        World w = boot(false, 2);
+        VfioDevice d = w.device();
+        try (EventNotifier a = w.vfio().eventNotifier(); EventNotifier b = w.vfio().eventNotifier()) {
+            assertThat(d.setIrqEventfds(VFIO_PCI_MSI_IRQ_INDEX, 0, Arrays.asList(a, b, null, null))).as("4 asked, 2 granted").isEqualTo(2);
+            assertThat(catchErrno(() -> d.triggerIrq(VFIO_PCI_MSI_IRQ_INDEX, 0, 1))).as("nothing was enabled").isEqualTo(Errno.EINVAL);
+            d.enableIrq(VFIO_PCI_MSI_IRQ_INDEX, List.of(a, b));
+            int cap = d.config().find(0x05);
+            d.config().write32(cap + 0x10, 0x2); // mask vector 1 (per-vector mask bits pass through)
+            w.model().context.signalMsi(1);
+            assertThat(b.poll()).isEmpty();
+            assertThat(d.config().read32(cap + 0x14) & 0x2).as("pending bit").isNotZero();
+            w.model().context.signalMsi(0);
+            assertThat(a.poll()).hasValue(1);
+            d.config().write32(cap + 0x10, 0);
+            w.model().context.signalMsi(0);
+            assertThat(b.poll()).as("the pending message went out once the vector was unmasked").hasValue(1);
+            assertThat(a.poll()).hasValue(1);
+            d.config().write16(cap + 2, 0x00f1); // Enable with 8 vectors asked: clamped to what SET_IRQS allocated
+            assertThat(d.config().read16(cap + 2) & 0x71).isEqualTo(0x11);
+        }
+    }
+
+    @Test
+    void reqAndErrComeFromTheHostAndCloseTearsEverythingDown() throws Exception {
+        World w = boot(true, Integer.MAX_VALUE);
+        VfioDevice d = w.device();
+        PciAddress at = PciAddress.parse(BDF);
+        try (EventNotifier req = w.vfio().eventNotifier(); EventNotifier err = w.vfio().eventNotifier();
+             EventNotifier v0 = w.vfio().eventNotifier()) {
+            assertThat(w.kernel().requestDevice(at)).as("no REQ eventfd: nobody to ask").isFalse();
+            d.enableIrq(VFIO_PCI_REQ_IRQ_INDEX, List.of(req));
+            d.enableIrq(VFIO_PCI_ERR_IRQ_INDEX, List.of(err));
+            d.enableIrq(VFIO_PCI_MSIX_IRQ_INDEX, List.of(v0));
+            assertThat(w.kernel().requestDevice(at)).isTrue();
+            assertThat(w.kernel().reportError(at)).isTrue();
+            assertThat(req.await(Duration.ofSeconds(1))).hasValue(1);
+            assertThat(err.await(Duration.ofSeconds(1))).hasValue(1);
+            d.reset();
+            w.model().context.signalMsi(0);
+            assertThat(v0.poll()).as("RESET keeps the interrupt setup").hasValue(1);
+            d.close();
+            assertThat(w.kernel().requestDevice(at)).as("last close released REQ").isFalse();
+            w.model().context.signalMsi(0);
+            assertThat(v0.poll()).as("last close disabled MSI-X").isEmpty();
+        }
+    }
+
+    static Errno catchErrno(Call c) {
+        try {
+            c.run();
+            return null;
+        } catch (VfioException e) {
+            return e.errno();
+        }
+    }
+
+    interface Call {
+        void run() throws VfioException;
+    }
+}
