@@ -500,6 +500,10 @@ final class PciIrqs {
 
     /** The device sends an MSI or MSI-X message for {@code vector}: delivered, or pending while masked. */
     void message(int vector) {
+        if ((hw().u16(0x04) & 0x4) == 0) {
+            kernel.event(f, "MSI", "vector " + vector + ": bus mastering is off (PCI_COMMAND_MASTER), the message is never sent");
+            return;
+        }
         if (type != VFIO_PCI_MSI_IRQ_INDEX && type != VFIO_PCI_MSIX_IRQ_INDEX) {
             kernel.event(f, "MSI", "vector " + vector + " raised with neither MSI nor MSI-X enabled: dropped");
             return;

@@ -205,7 +205,9 @@ public final class SimulatedKernel implements VfioKernel {
                     Container c = function.group.container;
                     Type1Iommu t = c == null ? null : c.type1();
                     Type1Iommu.Dma d = t == null ? null : t.mappingAt(at);
-                    String reason = c == null ? "group " + function.group.id() + " is in no container: the IOMMU blocks all DMA"
+                    String reason = (function.hw.u16(0x04) & 0x4) == 0 ? "bus mastering is off (PCI_COMMAND_MASTER): the function cannot"
+                            + " issue DMA"
+                            : c == null ? "group " + function.group.id() + " is in no container: the IOMMU blocks all DMA"
                             : t == null ? "the container has no type1 IOMMU set"
                             : d == null ? String.format("no mapping covers IOVA 0x%x", at)
                             : write && !d.write ? String.format("the mapping [0x%x, +0x%x) is not writable by the device (no"

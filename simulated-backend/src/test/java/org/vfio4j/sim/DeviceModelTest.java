@@ -124,7 +124,9 @@ class DeviceModelTest {
         VfioGroup g = vfio.openGroup(3);
         g.setContainer(c);
         c.setIommu(IommuType.TYPE1V2);
-        return new World(k, vfio, c, g.openDevice("0000:04:00.0"), model);
+        VfioDevice d = g.openDevice("0000:04:00.0");
+        d.config().write16(0x04, d.config().read16(0x04) | 0x4); // bus master: the device may DMA
+        return new World(k, vfio, c, d, model);
     }
 
     @Test
@@ -210,6 +212,11 @@ class DeviceModelTest {
             assertThat(w.kernel().iommuFaults()).hasSize(2);
             assertThat(w.kernel().iommuFaults().get(1).iova()).isEqualTo(0x30000);
             assertThat(w.kernel().iommuFaults().get(1).reason()).contains("no mapping");
+            w.device().config().write16(0x04, w.device().config().read16(0x04) & ~0x4);
+            bar0.writeLong(0x0, 0x10000);
+            bar0.writeLong(0x8, 0x20000);
+            bar0.writeLong(0x18, 1);
+            assertThat(w.model().fault.fault().reason()).as("no bus mastering, no DMA").contains("bus mastering is off");
         }
     }
 

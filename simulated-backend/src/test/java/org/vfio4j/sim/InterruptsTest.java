@@ -71,7 +71,9 @@ class InterruptsTest {
         VfioGroup g = vfio.openGroup(4);
         g.setContainer(c);
         c.setIommu(IommuType.TYPE1V2);
-        return new World(k, vfio, g.openDevice(BDF), model);
+        VfioDevice d = g.openDevice(BDF);
+        d.config().write16(0x04, d.config().read16(0x04) | 0x4); // bus master: messages are memory writes
+        return new World(k, vfio, d, model);
     }
 
     @Test
