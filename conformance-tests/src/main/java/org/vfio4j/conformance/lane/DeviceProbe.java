@@ -107,8 +107,8 @@ public final class DeviceProbe {
             setIrqs(i + " replace with b", d, efd, index, 0, 1, b.number());
             setIrqs(i + " trigger", d, none, index, 0, 1);
             for (int other = 0; other < 3; other++) {
-                if (other != index) {
-                    setIrqs(i + " then enable " + other, d, efd, other, 0, 1, a.number());
+                if (other != index && setIrqs(i + " then enable " + other, d, efd, other, 0, 1, a.number()) == 0) {
+                    setIrqs(i + " then disable " + other, d, none, other, 0, 0);
                 }
             }
             setIrqs(i + " fd -2", d, efd, index, 0, 1, -2);
@@ -120,6 +120,16 @@ public final class DeviceProbe {
             setIrqs(i + " disable", d, none, index, 0, 0);
             setIrqs(i + " disable again", d, none, index, 0, 0);
             counters("after " + i, a, b);
+        }
+        if (setIrqs("MSI-X sparse: vectors 0-2, eventfd on 2", d, efd, 2, 2, 1, a.number()) == 0) {
+            setIrqs("MSI-X trigger 0-2", d, none, 2, 0, 3);
+            setIrqs("MSI-X grow to 4", d, efd, 2, 3, 1, b.number());
+            setIrqs("MSI-X eventfd b on 1", d, efd, 2, 1, 1, b.number());
+            setIrqs("MSI-X bool trigger 0-2", d, VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER, 2, 0, 3, 0x00010101);
+            setIrqs("MSI-X a on 0, bad fd on 1", d, efd, 2, 0, 2, a.number(), 9999);
+            setIrqs("MSI-X trigger 0-2 after the failed block", d, none, 2, 0, 3);
+            setIrqs("MSI-X disable", d, none, 2, 0, 0);
+            counters("after MSI-X", a, b);
         }
         setIrqs("two data bits", d, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, 1, 1);
         setIrqs("two actions", d, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_ACTION_UNMASK, 0, 0, 1);

@@ -2,6 +2,7 @@ package org.vfio4j.sim.device;
 
 /** Thrown to a device model whose DMA the IOMMU refused; the same fault is recorded by the kernel. */
 public final class DmaFaultException extends Exception {
+    private static final long serialVersionUID = 1L;
     private final transient IommuFault fault;
 
     public DmaFaultException(IommuFault fault) {
