@@ -143,6 +143,9 @@ class InterruptsTest {
             d.reset();
             w.model().context.signalMsi(0);
             assertThat(v0.poll()).as("RESET keeps the interrupt setup").hasValue(1);
+            d.hotReset(List.of(w.vfio().openGroup(4)));
+            w.model().context.signalMsi(0);
+            assertThat(v0.poll()).as("so does a hot reset").hasValue(1);
             d.close();
             assertThat(w.kernel().requestDevice(at)).as("last close released REQ").isFalse();
             w.model().context.signalMsi(0);
