@@ -59,7 +59,7 @@ class InterruptsTest {
         }
     }
 
-    record World(SimulatedKernel kernel, Vfio vfio, VfioDevice device, Raiser model) {}
+    record World(SimulatedKernel kernel, Vfio vfio, VfioDevice device, Raiser model, VfioGroup group) {}
 
     static World boot(boolean msix, int vectorLimit) throws VfioException {
         Raiser model = new Raiser(msix);
@@ -73,7 +73,7 @@ class InterruptsTest {
         c.setIommu(IommuType.TYPE1V2);
         VfioDevice d = g.openDevice(BDF);
         d.config().write16(0x04, d.config().read16(0x04) | 0x4); // bus master: messages are memory writes
-        return new World(k, vfio, d, model);
+        return new World(k, vfio, d, model, g);
     }
 
     @Test
@@ -143,7 +143,7 @@ class InterruptsTest {
             d.reset();
             w.model().context.signalMsi(0);
             assertThat(v0.poll()).as("RESET keeps the interrupt setup").hasValue(1);
-            d.hotReset(List.of(w.vfio().openGroup(4)));
+            d.hotReset(List.of(w.group()));
             w.model().context.signalMsi(0);
             assertThat(v0.poll()).as("so does a hot reset").hasValue(1);
             d.close();
