@@ -149,7 +149,7 @@ class DeviceModelTest {
         assertThat(vendor.capabilities()).containsExactly(new RegionCapability.Type(0x80001af4, 7),
                 new RegionCapability.Nvlink2Ssatgt(0x1234_5678_9000L), new RegionCapability.Nvlink2LinkSpeed(9));
         assertThat(d.irqInfo(VFIO_PCI_MSI_IRQ_INDEX).count()).isEqualTo(4);
-        assertThat(catchErrno(() -> d.regionInfo(VFIO_PCI_VGA_REGION_INDEX))).isEqualTo(Errno.EINVAL);
+        assertThat(Errnos.of(() -> d.regionInfo(VFIO_PCI_VGA_REGION_INDEX))).isEqualTo(Errno.EINVAL);
     }
 
     @Test
@@ -180,8 +180,8 @@ class DeviceModelTest {
         assertThat(w.kernel().pread(w.device().fd(), buf, 6L << 40)).isEqualTo(8);
         assertThat(buf.toArray(ValueLayout.JAVA_BYTE)).containsExactly(0x55, (byte) 0xaa, 1, 2, -1, -1, -1, -1);
         assertThat(w.kernel().pread(w.device().fd(), buf, (6L << 40) + 0x4000 - 2)).as("clipped at the ROM BAR end").isEqualTo(2);
-        assertThat(catchErrno(() -> w.kernel().pwrite(w.device().fd(), buf, 6L << 40))).isEqualTo(Errno.EINVAL);
-        assertThat(catchErrno(() -> w.kernel().pwrite(w.device().fd(), buf, 9L << 40))).as("read-only vendor region").isEqualTo(Errno.EINVAL);
+        assertThat(Errnos.of(() -> w.kernel().pwrite(w.device().fd(), buf, 6L << 40))).isEqualTo(Errno.EINVAL);
+        assertThat(Errnos.of(() -> w.kernel().pwrite(w.device().fd(), buf, 9L << 40))).as("read-only vendor region").isEqualTo(Errno.EINVAL);
         assertThat(w.device().config().read32(0x30) & 0x3ffe).as("ROM BAR: the host address, size-aligned").isZero();
         w.device().config().write32(0x30, -1);
         assertThat(w.device().config().read32(0x30)).isEqualTo(~(0x4000 - 1) | 1);
@@ -239,17 +239,4 @@ class DeviceModelTest {
         assertThat(again.config().read8(0x3c)).as("the hardware's line: the write went to the virtual copy only").isEqualTo(0x0b);
     }
 
-    private static Errno catchErrno(ThrowingRunnable r) {
-        try {
-            r.run();
-            return null;
-        } catch (VfioException e) {
-            return e.errno();
-        }
-    }
-
-    @FunctionalInterface
-    interface ThrowingRunnable {
-        void run() throws VfioException;
-    }
 }

@@ -92,7 +92,7 @@ class InterruptsTest {
             d.setIrqEventfds(VFIO_PCI_MSIX_IRQ_INDEX, 1, List.of(one));
             assertThat(one.poll()).as("delivered when the vector was unmasked").hasValue(1);
             assertThat(bar.get(ValueLayout.JAVA_BYTE, 0x1800) & 0x2).isZero();
-            assertThat(catchErrno(() -> d.setIrqEventfds(VFIO_PCI_MSIX_IRQ_INDEX, 3, List.of(one)))).as("NORESIZE")
+            assertThat(Errnos.of(() -> d.setIrqEventfds(VFIO_PCI_MSIX_IRQ_INDEX, 3, List.of(one)))).as("NORESIZE")
                     .isEqualTo(Errno.EINVAL);
             w.model().context.signalMsi(5);
             assertThat(w.kernel().trace().getLast().arguments()).contains("not enabled");
@@ -107,7 +107,7 @@ class InterruptsTest {
         VfioDevice d = w.device();
         try (EventNotifier a = w.vfio().eventNotifier(); EventNotifier b = w.vfio().eventNotifier()) {
             assertThat(d.setIrqEventfds(VFIO_PCI_MSI_IRQ_INDEX, 0, Arrays.asList(a, b, null, null))).as("4 asked, 2 granted").isEqualTo(2);
-            assertThat(catchErrno(() -> d.triggerIrq(VFIO_PCI_MSI_IRQ_INDEX, 0, 1))).as("nothing was enabled").isEqualTo(Errno.EINVAL);
+            assertThat(Errnos.of(() -> d.triggerIrq(VFIO_PCI_MSI_IRQ_INDEX, 0, 1))).as("nothing was enabled").isEqualTo(Errno.EINVAL);
             d.enableIrq(VFIO_PCI_MSI_IRQ_INDEX, List.of(a, b));
             int cap = d.config().find(0x05);
             d.config().write32(cap + 0x10, 0x2); // mask vector 1 (per-vector mask bits pass through)
@@ -153,16 +153,5 @@ class InterruptsTest {
         }
     }
 
-    static Errno catchErrno(Call c) {
-        try {
-            c.run();
-            return null;
-        } catch (VfioException e) {
-            return e.errno();
-        }
-    }
 
-    interface Call {
-        void run() throws VfioException;
-    }
 }

@@ -66,53 +66,42 @@ class SriovAndHotResetTest {
         return new World(vfio, pfGroup, vfGroup);
     }
 
-    static Errno errno(Call c) {
-        try {
-            c.run();
-            return null;
-        } catch (VfioException e) {
-            return e.errno();
-        }
-    }
 
-    interface Call {
-        void run() throws VfioException;
-    }
 
     @Test
     void aVfOfAVfioPfNeedsThePfsToken() throws Exception {
         World w = boot(host(HostDevice.VFIO_PCI));
-        assertThat(errno(() -> w.vfGroup().openDevice(VF))).as("no token").isEqualTo(Errno.EACCES);
-        assertThat(errno(() -> w.vfGroup().openDevice(VF + " vf_token=" + UUID.randomUUID()))).as("the random probe-time token is unknown")
+        assertThat(Errnos.of(() -> w.vfGroup().openDevice(VF))).as("no token").isEqualTo(Errno.EACCES);
+        assertThat(Errnos.of(() -> w.vfGroup().openDevice(VF + " vf_token=" + UUID.randomUUID()))).as("the random probe-time token is unknown")
                 .isEqualTo(Errno.EACCES);
         VfioDevice pf = w.pfGroup().openDevice(PF);
         UUID token = UUID.fromString("bd8d9d2b-5a5f-4f5a-a211-f591514ba1f3");
         pf.setVfToken(token);
         VfioDevice vf = w.vfGroup().openDevice(VF + " vf_token=" + token);
-        assertThat(errno(() -> w.pfGroup().openDevice(PF))).as("PF with a VF in use: token required").isEqualTo(Errno.EACCES);
-        assertThat(errno(() -> w.pfGroup().openDevice(PF + " vf_token=" + UUID.randomUUID()))).isEqualTo(Errno.EACCES);
+        assertThat(Errnos.of(() -> w.pfGroup().openDevice(PF))).as("PF with a VF in use: token required").isEqualTo(Errno.EACCES);
+        assertThat(Errnos.of(() -> w.pfGroup().openDevice(PF + " vf_token=" + UUID.randomUUID()))).isEqualTo(Errno.EACCES);
         w.pfGroup().openDevice(PF + " vf_token=" + token).close();
         vf.close();
         UUID other = UUID.randomUUID();
         w.pfGroup().openDevice(PF + " vf_token=" + other).close(); // no VF users: the token given sets it
-        assertThat(errno(() -> w.vfGroup().openDevice(VF + " vf_token=" + token))).isEqualTo(Errno.EACCES);
+        assertThat(Errnos.of(() -> w.vfGroup().openDevice(VF + " vf_token=" + token))).isEqualTo(Errno.EACCES);
         w.vfGroup().openDevice(VF + "  vf_token=" + other).close();
-        assertThat(errno(() -> w.vfGroup().openDevice(VF + " vf_token=" + other + " vf_token=" + other))).as("repeated option")
+        assertThat(Errnos.of(() -> w.vfGroup().openDevice(VF + " vf_token=" + other + " vf_token=" + other))).as("repeated option")
                 .isEqualTo(Errno.EINVAL);
-        assertThat(errno(() -> w.vfGroup().openDevice(VF + " vf_token=not-a-uuid"))).isEqualTo(Errno.EINVAL);
+        assertThat(Errnos.of(() -> w.vfGroup().openDevice(VF + " vf_token=not-a-uuid"))).isEqualTo(Errno.EINVAL);
     }
 
     @Test
     void tokensAreRefusedWhereNoPfIsInvolved() throws Exception {
         World w = boot(host("igb"));
-        assertThat(errno(() -> w.vfGroup().openDevice(VF + " vf_token=" + UUID.randomUUID()))).as("PF not on vfio-pci").isEqualTo(Errno.EINVAL);
+        assertThat(Errnos.of(() -> w.vfGroup().openDevice(VF + " vf_token=" + UUID.randomUUID()))).as("PF not on vfio-pci").isEqualTo(Errno.EINVAL);
         w.vfGroup().openDevice(VF).close();
         Vfio vfio = Vfio.open(SimulatedHost.x86Type1());
         VfioContainer c = vfio.openContainer();
         VfioGroup g = vfio.openGroup(7);
         g.setContainer(c);
         c.setIommu(IommuType.TYPE1V2);
-        assertThat(errno(() -> g.openDevice("0000:01:00.0 vf_token=" + UUID.randomUUID()))).as("neither PF nor VF").isEqualTo(Errno.EINVAL);
+        assertThat(Errnos.of(() -> g.openDevice("0000:01:00.0 vf_token=" + UUID.randomUUID()))).as("neither PF nor VF").isEqualTo(Errno.EINVAL);
     }
 
     @Test
@@ -125,7 +114,7 @@ class SriovAndHotResetTest {
             MemorySegment f = a.allocate(16);
             f.set(ValueLayout.JAVA_INT, 0, 16);
             f.set(ValueLayout.JAVA_INT, 4, VFIO_DEVICE_FEATURE_SET);
-            assertThat(errno(() -> w.vfio().seam().ioctl(pf.fd(), VFIO_DEVICE_FEATURE, f))).as("SET without the 16-byte UUID")
+            assertThat(Errnos.of(() -> w.vfio().seam().ioctl(pf.fd(), VFIO_DEVICE_FEATURE, f))).as("SET without the 16-byte UUID")
                     .isEqualTo(Errno.EINVAL);
         }
         pf.setVfToken(UUID.randomUUID());
@@ -142,11 +131,11 @@ class SriovAndHotResetTest {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment h = a.allocate(24);
             h.set(ValueLayout.JAVA_INT, 0, 20);
-            assertThat(errno(() -> w.vfio().seam().ioctl(pf.fd(), VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, h))).isEqualTo(Errno.ENOSPC);
+            assertThat(Errnos.of(() -> w.vfio().seam().ioctl(pf.fd(), VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, h))).isEqualTo(Errno.ENOSPC);
             assertThat(h.get(ValueLayout.JAVA_INT, 8)).isEqualTo(2);
             assertThat(h.get(ValueLayout.JAVA_INT, 0)).as("argsz is not updated").isEqualTo(20);
         }
-        assertThat(errno(() -> pf.hotReset(List.of(w.pfGroup())))).as("the VF's group is missing").isEqualTo(Errno.EINVAL);
+        assertThat(Errnos.of(() -> pf.hotReset(List.of(w.pfGroup())))).as("the VF's group is missing").isEqualTo(Errno.EINVAL);
         pf.hotReset(List.of(w.pfGroup(), w.vfGroup()));
         pf.hotReset(List.of(w.vfGroup(), w.pfGroup()));
     }
@@ -157,6 +146,6 @@ class SriovAndHotResetTest {
         World w = boot(host(HostDevice.VFIO_PCI, nic));
         VfioDevice pf = w.pfGroup().openDevice(PF);
         assertThat(pf.hotResetInfo().devices()).hasSize(3);
-        assertThat(errno(() -> pf.hotReset(List.of(w.pfGroup(), w.vfGroup())))).isEqualTo(Errno.EINVAL);
+        assertThat(Errnos.of(() -> pf.hotReset(List.of(w.pfGroup(), w.vfGroup())))).isEqualTo(Errno.EINVAL);
     }
 }
