@@ -368,8 +368,15 @@ final class PciIrqs {
         return 0;
     }
 
-    /** {@code vfio_msi_set_block}: fds for [start, start+count); on failure the vectors set so far lose their trigger. */
+    /**
+     * {@code vfio_msi_set_block}: a range past the enabled vectors is refused up front (NORESIZE);
+     * otherwise fds for [start, start+count), and if one fails the vectors set so far lose their trigger.
+     */
     private int setBlock(int start, int count, UserArg arg, boolean msix) throws KernelError {
+        if (start >= ctx.length || start + count > ctx.length) {
+            throw KernelError.of(Errno.EINVAL, String.format("vectors [%d, %d) pass the %d enabled; the count cannot grow without"
+                    + " disabling (NORESIZE) (vfio_msi_set_block)", start, start + count, ctx.length));
+        }
         int j = start;
         try {
             for (int i = 0; i < count; i++, j++) {
