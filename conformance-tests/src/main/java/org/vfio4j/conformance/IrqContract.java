@@ -176,6 +176,8 @@ public interface IrqContract extends Contract {
                     assertThat(setIrqs(s, d, 28, on, x, 0, 2, a.fd().number(), -1)).isNull(); // vectors 0, 1; eventfd on 0
                     assertThat(setIrqs(s, d, 20, none, x, 0, 2)).isNull();
                     assertThat(a.poll()).hasValue(1);
+                    assertThat(setIrqs(s, d, 20, none, x, 0, 3)).as("a loop-back past the enabled vectors").isEqualTo(Errno.EINVAL);
+                    assertThat(a.poll()).isEmpty();
                     assertThat(setIrqs(s, d, 24, on, x, 1, 1, b.fd().number())).isNull();
                     assertThat(setIrqs(s, d, 22, VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER, x, 0, 2, 0, 1)).isNull();
                     assertThat(a.poll()).as("BOOL 0 for vector 0").isEmpty();
@@ -382,10 +384,10 @@ public interface IrqContract extends Contract {
             if (index == 0 && (start != 0 || count != 1)) {
                 return Errno.EINVAL;
             }
-            if (active != index) {
+            if (active != index || start + count > vectors.length) {
                 return Errno.EINVAL;
             }
-            for (int i = start; i < start + count && i < vectors.length; i++) {
+            for (int i = start; i < start + count; i++) {
                 boolean fire = bools == null || bools[i - start] != 0;
                 if (fire && vectors[i] >= 0 && !(index == 0 && virqDisabled)) {
                     counters[vectors[i]]++;

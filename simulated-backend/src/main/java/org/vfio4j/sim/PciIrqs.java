@@ -352,12 +352,13 @@ final class PciIrqs {
                 throw e;
             }
         }
-        if (type != index) {
-            throw KernelError.of(Errno.EINVAL, name(index) + " is not enabled: a loop-back trigger needs an enabled index"
-                    + " (vfio_pci_set_msi_trigger)");
+        if (type != index || start + count > ctx.length) {
+            throw KernelError.of(Errno.EINVAL, type != index ? name(index) + " is not enabled: a loop-back trigger needs an enabled"
+                    + " index (vfio_pci_set_msi_trigger)" : String.format("vectors [%d, %d) pass the %d enabled (vfio_pci_set_msi_trigger)",
+                    start, start + count, ctx.length));
         }
         for (int i = start; i < start + count; i++) {
-            if (i >= ctx.length || ctx[i] == null) {
+            if (ctx[i] == null) {
                 continue;
             }
             if (data == VFIO_IRQ_SET_DATA_NONE || arg.u8(20 + i - start) != 0) {
