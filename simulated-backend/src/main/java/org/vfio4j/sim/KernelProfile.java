@@ -21,6 +21,9 @@ public enum KernelProfile {
      * <li>v1 UNMAP walks mappings in address order: a mapping straddling {@code iova} stops the walk
      *     before anything is removed.</li>
      * <li>DEVICE_GET_INFO writes {@code cap_offset} when argsz allows it.</li>
+     * <li>Config space: the PM capability's PME bits are virtual and read 0; DVSEC extended
+     *     capabilities are shown; BAR access is EIO while the function is in D3hot.</li>
+     * <li>DEVICE_FEATURE also offers the low-power features (3-5, SET only).</li>
      * </ul>
      */
     LINUX_6_1,
@@ -36,6 +39,9 @@ public enum KernelProfile {
      * <li>v1 UNMAP with a straddled start is implementation-defined in the kernel; the simulator
      *     removes the mappings that start inside the range (never the straddling one).</li>
      * <li>DEVICE_GET_INFO is 16 bytes; {@code cap_offset} is never written.</li>
+     * <li>Config space: PMCSR passes through (except the power state); DVSEC is hidden; BAR access
+     *     is EIO only with memory decode off (the 5.7.y backport).</li>
+     * <li>DEVICE_FEATURE offers the VF token only.</li>
      * </ul>
      */
     LINUX_5_7;
