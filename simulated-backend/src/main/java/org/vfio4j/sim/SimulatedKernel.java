@@ -620,7 +620,9 @@ public final class SimulatedKernel implements VfioKernel {
             result[0] = d.device().mmap(offset, length, flags);
             return 0;
         });
-        mappings.put(result[0], fd);
+        synchronized (lock) {
+            mappings.put(result[0], fd);
+        }
         return result[0];
     }
 
