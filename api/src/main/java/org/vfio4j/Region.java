@@ -85,41 +85,41 @@ public final class Region implements AutoCloseable {
     }
 
     public int readInt(long offset) throws VfioException {
-        Window w = window(offset, 4);
-        if (w != null) {
-            return w.memory().get(ValueLayout.JAVA_INT_UNALIGNED, offset - w.offset());
-        }
-        kernel.pread(device.fd(), scratch.asSlice(0, 4), info.offset() + offset);
-        return scratch.get(ValueLayout.JAVA_INT_UNALIGNED, 0);
+        return (int) scalar(offset, 4, false, 0);
     }
 
     public void writeInt(long offset, int value) throws VfioException {
-        Window w = window(offset, 4);
-        if (w != null) {
-            w.memory().set(ValueLayout.JAVA_INT_UNALIGNED, offset - w.offset(), value);
-            return;
-        }
-        scratch.set(ValueLayout.JAVA_INT_UNALIGNED, 0, value);
-        kernel.pwrite(device.fd(), scratch.asSlice(0, 4), info.offset() + offset);
+        scalar(offset, 4, true, value);
     }
 
     public long readLong(long offset) throws VfioException {
-        Window w = window(offset, 8);
-        if (w != null) {
-            return w.memory().get(ValueLayout.JAVA_LONG_UNALIGNED, offset - w.offset());
-        }
-        kernel.pread(device.fd(), scratch, info.offset() + offset);
-        return scratch.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+        return scalar(offset, 8, false, 0);
     }
 
     public void writeLong(long offset, long value) throws VfioException {
-        Window w = window(offset, 8);
-        if (w != null) {
-            w.memory().set(ValueLayout.JAVA_LONG_UNALIGNED, offset - w.offset(), value);
-            return;
+        scalar(offset, 8, true, value);
+    }
+
+    /** One 4- or 8-byte access: a single load or store through a mapping, else one pread/pwrite. */
+    private long scalar(long offset, int size, boolean write, long value) throws VfioException {
+        Window w = window(offset, size);
+        MemorySegment m = w != null ? w.memory() : scratch;
+        long at = w != null ? offset - w.offset() : 0;
+        if (write) {
+            if (size == 4) {
+                m.set(ValueLayout.JAVA_INT_UNALIGNED, at, (int) value);
+            } else {
+                m.set(ValueLayout.JAVA_LONG_UNALIGNED, at, value);
+            }
+            if (w == null) {
+                kernel.pwrite(device.fd(), scratch.asSlice(0, size), info.offset() + offset);
+            }
+            return 0;
         }
-        scratch.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, value);
-        kernel.pwrite(device.fd(), scratch, info.offset() + offset);
+        if (w == null) {
+            kernel.pread(device.fd(), scratch.asSlice(0, size), info.offset() + offset);
+        }
+        return size == 4 ? m.get(ValueLayout.JAVA_INT_UNALIGNED, at) : m.get(ValueLayout.JAVA_LONG_UNALIGNED, at);
     }
 
     /** Unmaps what it mapped. */

@@ -24,15 +24,12 @@ import org.vfio4j.VfioDevice;
 public interface EduContract extends Contract {
 
     private void onEachEdu(PciDeviceContract.DeviceBody body) throws Exception {
-        for (TargetDevice t : target().devices()) {
-            try (Session s = new Session(target())) {
-                Session.Opened o = s.open(t);
-                PciConfig cfg = o.device().config();
-                if (cfg.read16(0) == 0x1234 && cfg.read16(2) == 0x11e8) {
-                    body.run(s, o, o.device());
-                }
+        PciDeviceContract.onEach(this, (s, o, d) -> {
+            PciConfig cfg = d.config();
+            if (cfg.read16(0) == 0x1234 && cfg.read16(2) == 0x11e8) {
+                body.run(s, o, d);
             }
-        }
+        });
     }
 
     /** Identification, liveness (inverse of the last write) and factorial registers. */
@@ -72,6 +69,14 @@ public interface EduContract extends Contract {
                 assertThat(awaitValue(bar0, 0x04, ~data)).isEqualTo(~data);
                 assertThat(n.poll()).as("the kernel consumed the signal").isEmpty();
                 PciConfig cfg = d.config();
+                try (EventNotifier early = s.vfio.eventNotifier()) {
+                    early.signal(1);
+                    bar0.writeInt(0x04, 0);
+                    try (IoEventFd io2 = d.ioeventfd(0, 0x04, 5, 4, early)) {
+                        assertThat(awaitValue(bar0, 0x04, ~5)).as("an already signalled eventfd fires at assignment").isEqualTo(~5);
+                        assertThat(early.poll()).as("and keeps its count (vfio_virqfd_enable)").hasValue(1);
+                    }
+                }
                 int command = cfg.read16(0x04);
                 bar0.writeInt(0x04, 7);
                 cfg.write16(0x04, command & ~0x2);

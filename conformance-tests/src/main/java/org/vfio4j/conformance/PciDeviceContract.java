@@ -34,12 +34,7 @@ public interface PciDeviceContract extends Contract {
 
     /** Runs {@code body} on each of the target's devices, opened in a fresh session. */
     default void onEachDevice(DeviceBody body) throws Exception {
-        for (TargetDevice t : target().devices()) {
-            try (Session s = new Session(target())) {
-                Session.Opened o = s.open(t);
-                body.run(s, o, o.device());
-            }
-        }
+        onEach(this, body);
     }
 
     /** {@link #onEachDevice} for other contracts. */

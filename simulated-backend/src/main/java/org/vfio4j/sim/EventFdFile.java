@@ -11,6 +11,18 @@ final class EventFdFile implements OpenFile {
     final boolean semaphore;
     final boolean nonblocking;
 
+    /**
+     * {@code vfio_virqfd_enable}: attaches a kernel consumer; if the eventfd is already signalled
+     * the consumer runs at once, as if the signal had just come, and the counter is left as it is
+     * (only later signals are consumed, by the wake-up).
+     */
+    void attachVirqfd(Runnable consumer) {
+        virqfds.add(consumer);
+        if (counter != 0) {
+            consumer.run();
+        }
+    }
+
     EventFdFile(long initial, boolean semaphore, boolean nonblocking) {
         this.counter = initial;
         this.semaphore = semaphore;

@@ -90,18 +90,7 @@ public record HostDevice(PciAddress address, int vendor, int device, int classCo
 
     /** Whether it is an SR-IOV physical function: its config space has the SR-IOV extended capability. */
     public boolean isPhysicalFunction() {
-        ConfigSpace c = hardware().config();
-        if (c.size() <= 256) {
-            return false;
-        }
-        for (int at = 0x100, guard = 0; at >= 0x100 && guard < 1024; guard++) {
-            int header = c.u32(at);
-            if ((header & 0xffff) == 0x10) {
-                return true;
-            }
-            at = header >>> 20 & 0xffc;
-        }
-        return false;
+        return hardware().config().findExtendedCapability(0x10) >= 0;
     }
 
     /** The emulated hardware: the model, or a bare header with interrupt pin A. */

@@ -519,11 +519,6 @@ final class PciFunction {
         }
     }
 
-    /** The PF's current VF token, for tests. */
-    Optional<UUID> vfToken() {
-        return Optional.ofNullable(vfToken);
-    }
-
     /** {@code vfio_ioctl_device_feature} (6.1) or the 5.7 FEATURE branch of {@code vfio_pci_ioctl}. */
     private int feature(UserArg arg, SyscallContext call) throws KernelError {
         arg.checkReadable(0, 8, "struct vfio_device_feature");
@@ -751,26 +746,13 @@ final class PciFunction {
         };
         IoEventFd entry = new IoEventFd(bar, pos, data, count, efd, trigger);
         ioeventfds.add(entry);
-        efd.virqfds.add(trigger);
-        if (efd.counter != 0) {
-            efd.counter = efd.semaphore ? efd.counter - 1 : 0; // already signalled: fires at once
-            trigger.run();
-        }
+        efd.attachVirqfd(trigger);
         return 0;
     }
 
-    /** An 8-byte write is one access in 6.1 ({@code iowrite64}); smaller ones as they are. */
+    /** {@code vfio_pci_ioeventfd_do_write}: one access of the entry's size, 8 bytes included ({@code iowrite64} on x86-64). */
     private void ioWrite(int bar, long pos, int count, long data) {
-        if (count == 8) {
-            hw.mmioWrite(bar, pos, 4, data & 0xffffffffL);
-            hw.mmioWrite(bar, pos + 4, 4, data >>> 32);
-        } else {
-            hw.mmioWrite(bar, pos, count, data);
-        }
-    }
-
-    int ioeventfdCount() {
-        return ioeventfds.size();
+        hw.mmioWrite(bar, pos, count, data);
     }
 
     // ---- region access (vfio_pci_rw) --------------------------------------------------------------

@@ -169,11 +169,7 @@ final class PciIrqs {
                 removeUnmaskIrqfd();
                 unmaskEventfd = e;
                 unmaskIrqfd = this::unmask;
-                e.virqfds.add(unmaskIrqfd);
-                if (e.counter != 0) { // already signalled: vfio_virqfd_enable runs the handler at once
-                    e.counter = e.semaphore ? e.counter - 1 : 0;
-                    unmask();
-                }
+                e.attachVirqfd(unmaskIrqfd);
             } else {
                 removeUnmaskIrqfd();
             }
@@ -611,14 +607,5 @@ final class PciIrqs {
         }
         err = null;
         req = null;
-    }
-
-    /** For tests and the trace: the active index, or -1. */
-    int activeIndex() {
-        return type == NONE ? -1 : type;
-    }
-
-    boolean intxMasked() {
-        return intxMasked;
     }
 }

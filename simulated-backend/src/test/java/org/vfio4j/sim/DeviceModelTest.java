@@ -220,6 +220,94 @@ class DeviceModelTest {
         }
     }
 
+    private record Opened(Vfio vfio, VfioDevice device) {}
+
+    private static VfioDevice openOnly(PciDeviceModel model, KernelProfile profile) throws Exception {
+        return open(model, profile).device();
+    }
+
+    private static Opened open(PciDeviceModel model, KernelProfile profile) throws Exception {
+        SimulatedHost host = SimulatedHost.x86Type1().toBuilder().clearGroups().profile(profile)
+                .group(3, HostDevice.of("0000:04:00.0", model).boundTo(HostDevice.VFIO_PCI)).build();
+        Vfio vfio = Vfio.open(host);
+        VfioContainer c = vfio.openContainer();
+        VfioGroup g = vfio.openGroup(3);
+        g.setContainer(c);
+        c.setIommu(IommuType.TYPE1V2);
+        return new Opened(vfio, g.openDevice("0000:04:00.0"));
+    }
+
+    @Test
+    void vgaRegionHasThreeLegacyWindowsClippedAtTheirEnds() throws Exception {
+        List<String> seen = new ArrayList<>();
+        PciDeviceModel vga = new PciDeviceModel() {
+            @Override
+            public ConfigSpace config() {
+                return ConfigSpace.builder(0x1234, 0x1111, 0x030000).build();
+            }
+
+            @Override
+            public MmioHandler vga() {
+                return new MmioHandler() {
+                    @Override
+                    public long read(long offset, int size) {
+                        seen.add("r" + size + "@" + Long.toHexString(offset));
+                        return 0;
+                    }
+
+                    @Override
+                    public void write(long offset, int size, long value) {}
+                };
+            }
+        };
+        VfioDevice d = openOnly(vga, KernelProfile.LINUX_6_1);
+        assertThat(d.regionInfo(VFIO_PCI_VGA_REGION_INDEX).size()).isEqualTo(0xc0000);
+        assertThat(d.regionInfo(VFIO_PCI_VGA_REGION_INDEX).flags()).isEqualTo(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE);
+        try (var r = d.region(VFIO_PCI_VGA_REGION_INDEX)) {
+            MemorySegment four = arena.allocate(4);
+            assertThat(r.read(0xa0000, four)).isEqualTo(4);
+            assertThat(r.read(0x3ba, four)).as("clipped at 0x3bc").isEqualTo(2);
+            assertThat(r.read(0x3de, four)).as("clipped at 0x3e0").isEqualTo(2);
+            assertThat(r.read(0xbfffe, four)).as("clipped at 0xc0000").isEqualTo(2);
+            assertThat(Errnos.of(() -> r.read(0x3bc, four))).isEqualTo(Errno.EINVAL);
+            assertThat(Errnos.of(() -> r.read(0x9ffff, four))).isEqualTo(Errno.EINVAL);
+            assertThat(Errnos.of(() -> r.read(0x3af, four))).isEqualTo(Errno.EINVAL);
+        }
+        assertThat(seen).containsExactly("r4@a0000", "r2@3ba", "r2@3de", "r2@bfffe");
+    }
+
+    @Test
+    void extendedCapabilitiesHideUnknownOnesAndKeepAPlaceholderAt0x100() throws Exception {
+        ConfigSpace hiddenFirst = ConfigSpace.builder(0x1af4, 0x10fd, 0x00ff00).pcie(false)
+                .extendedCapability(0x1e, 1, new byte[12])      // L1 PM substates: not shown by vfio-pci
+                .extendedCapability(0x01, 2, new byte[0x28])    // AER: shown
+                .extendedCapability(0x1f, 1, new byte[8])       // PTM: not shown
+                .extendedCapability(0x03, 1, new byte[8])       // DSN: shown
+                .build();
+        var caps = openOnly(() -> hiddenFirst, KernelProfile.LINUX_6_1).config().extendedCapabilities();
+        assertThat(caps.stream().map(c -> c.id() + "@" + Integer.toHexString(c.offset())).toList())
+                .as("placeholder (id 0) at 0x100, AER, then DSN: PTM unlinked").containsExactly("0@100", "1@110", "3@148");
+        ConfigSpace onlyHidden = ConfigSpace.builder(0x1af4, 0x10fd, 0x00ff00).pcie(false)
+                .extendedCapability(0x1e, 1, new byte[12]).build();
+        assertThat(openOnly(() -> onlyHidden, KernelProfile.LINUX_6_1).config().read32(0x100)).as("no visible ecap").isZero();
+    }
+
+    @Test
+    void barAccessIsEioInD3hotOnlyIn61() throws Exception {
+        for (KernelProfile p : KernelProfile.values()) {
+            Opened o = open(new Copier(), p);
+            VfioDevice d = o.device();
+            int pm = d.config().find(0x01);
+            MemorySegment four = arena.allocate(4);
+            d.config().write16(pm + 4, 3); // D3hot
+            assertThat(d.config().read16(pm + 4) & 3).isEqualTo(3);
+            assertThat(Errnos.of(() -> o.vfio().seam().pread(d.fd(), four, 2L << 40))).as("%s", p)
+                    .isEqualTo(p == KernelProfile.LINUX_6_1 ? Errno.EIO : null);
+            d.config().write16(pm + 4, 0);
+            assertThat(Errnos.of(() -> o.vfio().seam().pread(d.fd(), four, 2L << 40))).isNull();
+        }
+    }
+
     @Test
     void intxCountFollowsThePinAndTheInterruptLineIsVirtual() throws Exception {
         ConfigSpace noPin = ConfigSpace.builder(0x1af4, 0x10fe, 0x00ff00).interruptLine(0x0b).build();

@@ -49,14 +49,4 @@ public record Bar(int index, long size, BarKind kind, boolean prefetchable, List
     public static Bar registers(int index, long size, BarKind kind, MmioHandler handler) {
         return new Bar(index, size, kind, false, List.of(new BarRange.Trapped(0, size, handler)));
     }
-
-    /** Whether any range is memory. */
-    public boolean hasMemory() {
-        return ranges.stream().anyMatch(r -> r instanceof BarRange.Memory);
-    }
-
-    /** Whether every range is memory. */
-    public boolean allMemory() {
-        return ranges.stream().allMatch(r -> r instanceof BarRange.Memory);
-    }
 }

@@ -68,6 +68,18 @@ public final class ConfigSpace {
         return -1;
     }
 
+    /** Offset of the first extended capability with {@code id} in the chain from 0x100, or -1. */
+    public int findExtendedCapability(int id) {
+        for (int at = 0x100, guard = 0; at >= 0x100 && at + 4 <= size() && guard < 1024; guard++) {
+            int header = u32(at);
+            if ((header & 0xffff) == id) {
+                return at;
+            }
+            at = header >>> 20 & 0xffc;
+        }
+        return -1;
+    }
+
     /** A config space of exactly these bytes and hardware write mask (256 or 4096 bytes). */
     public static ConfigSpace of(byte[] bytes, byte[] writeMask) {
         if ((bytes.length != 256 && bytes.length != 4096) || writeMask.length != bytes.length) {

@@ -1,9 +1,10 @@
 package org.vfio4j.sim.device;
 
 /**
- * Registers of a trapped range: every access the simulated kernel performs on them (pread/pwrite
- * through the device fd, ioeventfd writes) arrives here as one naturally aligned access of 1, 2 or
- * 4 bytes, the way {@code vfio_pci_core_do_io_rw} splits user accesses into MMIO operations.
+ * Registers of a trapped range: every access the simulated kernel performs on them arrives here as
+ * one naturally aligned access: pread/pwrite as 1, 2 or 4 bytes, the way {@code
+ * vfio_pci_core_do_io_rw} splits user accesses, and an ioeventfd's write in its own size (1, 2, 4 or
+ * 8 bytes, as {@code vfio_pci_ioeventfd_do_write} issues it).
  * Offsets are relative to the start of the BAR or region, values are little-endian.
  */
 public interface MmioHandler {
