@@ -64,6 +64,7 @@ class AbiProofTest {
                 #include <sys/ioctl.h>
                 #include <sys/mman.h>
                 #include <linux/vfio.h>
+                #include <linux/pci_regs.h>
                 int main(void) {
                 """);
         for (Field f : constantFields(VfioUapi.class)) {
@@ -76,6 +77,16 @@ class AbiProofTest {
         }
         for (Field f : constantFields(LinuxAbi.class)) {
             constant(c, f);
+            constants++;
+        }
+        // the public names of the typed API, under their C names
+        for (Field f : constantFields(org.vfio4j.PciRegisters.class)) {
+            fact(c, "const PCI_" + f.getName(), "%lld", "(long long)(PCI_" + f.getName() + ")", ((Number) f.get(null)).longValue());
+            constants++;
+        }
+        for (Field f : constantFields(org.vfio4j.DeviceFeature.class)) {
+            String name = "VFIO_DEVICE_FEATURE_" + f.getName();
+            fact(c, "const " + name, "%lld", "(long long)(" + name + ")", ((Number) f.get(null)).longValue());
             constants++;
         }
         for (Field f : constantFields(VfioLayouts.class)) {
