@@ -29,10 +29,34 @@ public final class EventNotifier extends FdHandle {
         return kernel.readEventCounter(fd);
     }
 
-    /** Like {@link #await()}, for at most {@code timeout}; empty if nothing arrived. */
+    /**
+     * Like {@link #await()}, for at most {@code timeout} (any length; {@link Duration#ZERO} does not
+     * wait); empty if nothing arrived.
+     *
+     * @throws IllegalArgumentException if {@code timeout} is null or negative
+     */
     public OptionalLong await(Duration timeout) throws VfioException {
-        short[] ready = kernel.poll(List.of(new PollFd(fd, LinuxAbi.POLLIN)), (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-        return (ready[0] & LinuxAbi.POLLIN) != 0 ? OptionalLong.of(kernel.readEventCounter(fd)) : OptionalLong.empty();
+        FdHandle.required(timeout, "the timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("a timeout cannot be negative: " + timeout + " (await() waits without one)");
+        }
+        long deadline = System.nanoTime() + saturatedNanos(timeout);
+        while (true) {
+            long left = deadline - System.nanoTime();
+            // poll(2) takes milliseconds as an int: round up so that a short wait is not a zero one, wait in slices if long
+            int millis = left <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
+            short[] ready = kernel.poll(List.of(new PollFd(fd, LinuxAbi.POLLIN)), millis);
+            if ((ready[0] & LinuxAbi.POLLIN) != 0) {
+                return OptionalLong.of(kernel.readEventCounter(fd));
+            }
+            if (deadline - System.nanoTime() <= 0) {
+                return OptionalLong.empty();
+            }
+        }
+    }
+
+    private static long saturatedNanos(Duration d) {
+        return d.compareTo(Duration.ofDays(365L * 100)) > 0 ? 365L * 100 * 86_400_000_000_000L : d.toNanos();
     }
 
     /** The counter if non-zero (and clears it), without blocking. */

@@ -11,61 +11,107 @@ import java.util.Set;
  * A device's config space through VFIO (the CONFIG region): reads and writes by width, little
  * endian, and the capability lists as vfio-pci presents them. The walks stop at a null pointer,
  * a pointer outside the space or into the header, or a capability seen before, so a bad chain
- * ends the list rather than looping.
+ * ends the list rather than looping. Register names are in {@link PciRegisters}. The accessors
+ * allocate their own buffers, so one {@code PciConfig} may be used from several threads.
  */
 public final class PciConfig {
     private final VfioDevice device;
     private final long size;
-    private final MemorySegment buf = Structs.buffer(4);
 
     PciConfig(VfioDevice device, long size) {
         this.device = device;
         this.size = size;
     }
 
-    /** 256, or 4096 with extended config space. */
+    /** The size of the config region: 256, or 4096 with extended config space. */
     public long size() {
         return size;
     }
 
+    /** One byte of config space at {@code offset}, zero-extended. */
     public int read8(int offset) throws VfioException {
-        device.readConfig(offset, buf.asSlice(0, 1));
-        return buf.get(ValueLayout.JAVA_BYTE, 0) & 0xff;
+        return (int) read(offset, 1);
     }
 
+    /** A 16-bit little-endian register at {@code offset}, zero-extended. */
     public int read16(int offset) throws VfioException {
-        device.readConfig(offset, buf.asSlice(0, 2));
-        return buf.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0) & 0xffff;
+        return (int) read(offset, 2);
     }
 
+    /** A 32-bit little-endian register at {@code offset}. */
     public int read32(int offset) throws VfioException {
-        device.readConfig(offset, buf);
-        return buf.get(ValueLayout.JAVA_INT_UNALIGNED, 0);
+        return (int) read(offset, 4);
     }
 
+    /** Writes the low byte of {@code value} at {@code offset}; vfio-pci keeps only the bits userspace may change. */
     public void write8(int offset, int value) throws VfioException {
-        buf.set(ValueLayout.JAVA_BYTE, 0, (byte) value);
-        device.writeConfig(offset, buf.asSlice(0, 1));
+        write(offset, 1, value);
     }
 
+    /** Writes the low 16 bits of {@code value} at {@code offset}, little-endian. */
     public void write16(int offset, int value) throws VfioException {
-        buf.set(ValueLayout.JAVA_SHORT_UNALIGNED, 0, (short) value);
-        device.writeConfig(offset, buf.asSlice(0, 2));
+        write(offset, 2, value);
     }
 
+    /** Writes {@code value} at {@code offset}, little-endian. */
     public void write32(int offset, int value) throws VfioException {
-        buf.set(ValueLayout.JAVA_INT_UNALIGNED, 0, value);
-        device.writeConfig(offset, buf);
+        write(offset, 4, value);
+    }
+
+    /**
+     * Sets {@code bits} in the command register (a read, then a 16-bit write), e.g.
+     * {@code PciRegisters.COMMAND_MEMORY | PciRegisters.COMMAND_MASTER} before touching BARs and
+     * starting DMA or MSI: without memory decode BAR accesses fail with EIO, without bus mastering
+     * the device's DMA and messages never leave it.
+     */
+    public void enableCommand(int bits) throws VfioException {
+        write16(PciRegisters.COMMAND, read16(PciRegisters.COMMAND) | bits);
+    }
+
+    /** Clears {@code bits} in the command register (a read, then a 16-bit write). */
+    public void disableCommand(int bits) throws VfioException {
+        write16(PciRegisters.COMMAND, read16(PciRegisters.COMMAND) & ~bits);
+    }
+
+    /** What every driver does first: memory decode and bus mastering on ({@link #enableCommand}). */
+    public void enableMemoryAndBusMaster() throws VfioException {
+        enableCommand(PciRegisters.COMMAND_MEMORY | PciRegisters.COMMAND_MASTER);
+    }
+
+    private long read(int offset, int size) throws VfioException {
+        MemorySegment buf = Structs.buffer(size);
+        long n = device.readConfig(offset, buf);
+        if (n != size) {
+            throw new ShortTransferException("pread", device.name() + " CONFIG", offset, size, n);
+        }
+        return switch (size) {
+            case 1 -> buf.get(ValueLayout.JAVA_BYTE, 0) & 0xff;
+            case 2 -> buf.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0) & 0xffff;
+            default -> buf.get(ValueLayout.JAVA_INT_UNALIGNED, 0);
+        };
+    }
+
+    private void write(int offset, int size, int value) throws VfioException {
+        MemorySegment buf = Structs.buffer(size);
+        switch (size) {
+            case 1 -> buf.set(ValueLayout.JAVA_BYTE, 0, (byte) value);
+            case 2 -> buf.set(ValueLayout.JAVA_SHORT_UNALIGNED, 0, (short) value);
+            default -> buf.set(ValueLayout.JAVA_INT_UNALIGNED, 0, value);
+        }
+        long n = device.writeConfig(offset, buf);
+        if (n != size) {
+            throw new ShortTransferException("pwrite", device.name() + " CONFIG", offset, size, n);
+        }
     }
 
     /** The standard capability list from the pointer at 0x34 (empty when STATUS has no CAP_LIST). */
     public List<PciCapability> capabilities() throws VfioException {
         List<PciCapability> out = new ArrayList<>();
-        if ((read16(0x06) & 0x10) == 0) {
+        if ((read16(PciRegisters.STATUS) & PciRegisters.STATUS_CAP_LIST) == 0) {
             return out;
         }
         Set<Integer> seen = new HashSet<>();
-        int at = read8(0x34) & 0xfc;
+        int at = read8(PciRegisters.CAPABILITY_LIST) & 0xfc;
         while (at >= 0x40 && at < 256 && seen.add(at)) {
             int header = read16(at);
             out.add(new PciCapability(header & 0xff, at, false, 0));

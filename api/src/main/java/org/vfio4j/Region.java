@@ -9,21 +9,36 @@ import org.vfio4j.spi.VfioKernel;
 
 /**
  * One region of a device, read and written by offset: through mmap where the region allows it (the
- * whole region, or its sparse-mmap areas), with pread/pwrite everywhere else. Accesses of 1, 2, 4
- * and 8 bytes through a mapping are single loads and stores. Mappings a backend hands out
- * read-only (the simulator's register ranges, whose side effects only system calls reach) are
- * used for nothing, so every access reaches the device model. {@link #close()} unmaps.
+ * whole region, or its sparse-mmap areas), with pread/pwrite everywhere else.
+ *
+ * <p><b>Accesses through a mapping</b> are CPU loads and stores: {@link #readInt}, {@link
+ * #writeLong} and the other scalar accessors make exactly one access of their width at their
+ * offset, and the bulk {@link #read}/{@link #write} a run of naturally aligned accesses of up to 8
+ * bytes. On the kernel backend these are real loads and stores to the device; on the simulator the
+ * device model sees the same accesses and answers them, so driver code behaves alike on both.
+ * <b>Accesses through pread/pwrite</b> follow the kernel's own rules ({@code vfio_pci_bar_rw}
+ * splits them into naturally aligned accesses of at most 4 bytes and clips them at the end of the
+ * region).
+ *
+ * <p>A scalar accessor never returns bytes that were not transferred: when the kernel moves fewer
+ * bytes than the access names (the end of a BAR), it throws {@link ShortTransferException} with the
+ * count. Offsets must lie in {@code [0, 2^40)}, the part of the device file a region owns;
+ * anything else is {@code EINVAL}, as no region of the kernel's can be reached there.
+ * {@link #close()} unmaps. A region may be used from several threads.
  */
 public final class Region implements AutoCloseable {
+    /** Offsets a region can express: the low 40 bits of the device file offset ({@code VFIO_PCI_OFFSET_SHIFT}). */
+    static final long OFFSET_LIMIT = 1L << 40;
+
     private final VfioKernel kernel;
     private final VfioDevice device;
     private final RegionInfo info;
-    private final List<Window> windows = new ArrayList<>();
-    private final MemorySegment scratch = Structs.buffer(8);
+    private volatile List<Window> windows;
 
-    private record Window(long offset, MemorySegment memory, MemorySegment mapping) {
-        boolean covers(long at, long length) {
-            return at >= offset && at + length <= offset + memory.byteSize();
+    /** A mapped part of the region: {@code length} bytes from region offset {@code offset}. */
+    private record Window(long offset, long length, MemorySegment mapping) {
+        boolean covers(long at, long size) {
+            return at >= offset && size <= length && at - offset <= length - size;
         }
     }
 
@@ -31,21 +46,20 @@ public final class Region implements AutoCloseable {
         this.kernel = kernel;
         this.device = device;
         this.info = info;
+        List<Window> mapped = new ArrayList<>();
         int prot = (info.readable() ? LinuxAbi.PROT_READ : 0) | (info.writable() ? LinuxAbi.PROT_WRITE : 0);
         for (RegionCapability.Area a : info.mmapAreas()) {
-            if (a.size() == 0 || (a.offset() & 4095) != 0) {
+            if (a.size() == 0 || (a.offset() & 4095) != 0 || a.offset() >= info.size()) {
                 continue;
             }
-            long length = Math.min((a.size() + 4095) & -4096L, Math.max(a.size(), info.size() - a.offset()));
-            MemorySegment m = kernel.mmap(device.fd(), info.offset() + a.offset(), (length + 4095) & -4096L, prot, LinuxAbi.MAP_SHARED);
-            if (m.isReadOnly()) {
-                kernel.munmap(m);
-                continue;
-            }
-            windows.add(new Window(a.offset(), m.asSlice(0, Math.min(m.byteSize(), info.size() - a.offset())), m));
+            long reach = Math.min(a.size(), info.size() - a.offset());
+            MemorySegment m = kernel.mmap(device.fd(), info.offset() + a.offset(), (reach + 4095) & -4096L, prot, LinuxAbi.MAP_SHARED);
+            mapped.add(new Window(a.offset(), reach, m));
         }
+        this.windows = List.copyOf(mapped);
     }
 
+    /** What VFIO_DEVICE_GET_REGION_INFO said of this region. */
     public RegionInfo info() {
         return info;
     }
@@ -64,70 +78,178 @@ public final class Region implements AutoCloseable {
         return null;
     }
 
-    /** Reads {@code dst.byteSize()} bytes at {@code offset}; returns how many (short at the end of a BAR). */
+    /** The window a write may use: none on a region the kernel did not map writable. */
+    private Window writeWindow(long at, long length) {
+        return info.writable() ? window(at, length) : null;
+    }
+
+    /**
+     * Reads {@code dst.byteSize()} bytes at {@code offset} and returns how many were read: fewer at
+     * the end of a BAR, as the kernel clips the transfer.
+     */
     public long read(long offset, MemorySegment dst) throws VfioException {
+        requireBuffer(dst);
+        checkRange(offset, dst.byteSize(), "pread");
         Window w = window(offset, dst.byteSize());
-        if (w != null) {
-            MemorySegment.copy(w.memory(), offset - w.offset(), dst, 0, dst.byteSize());
-            return dst.byteSize();
-        }
-        return kernel.pread(device.fd(), dst, info.offset() + offset);
-    }
-
-    /** Writes {@code src} at {@code offset}; returns how many bytes were written. */
-    public long write(long offset, MemorySegment src) throws VfioException {
-        Window w = window(offset, src.byteSize());
-        if (w != null) {
-            MemorySegment.copy(src, 0, w.memory(), offset - w.offset(), src.byteSize());
-            return src.byteSize();
-        }
-        return kernel.pwrite(device.fd(), src, info.offset() + offset);
-    }
-
-    public int readInt(long offset) throws VfioException {
-        return (int) scalar(offset, 4, false, 0);
-    }
-
-    public void writeInt(long offset, int value) throws VfioException {
-        scalar(offset, 4, true, value);
-    }
-
-    public long readLong(long offset) throws VfioException {
-        return scalar(offset, 8, false, 0);
-    }
-
-    public void writeLong(long offset, long value) throws VfioException {
-        scalar(offset, 8, true, value);
-    }
-
-    /** One 4- or 8-byte access: a single load or store through a mapping, else one pread/pwrite. */
-    private long scalar(long offset, int size, boolean write, long value) throws VfioException {
-        Window w = window(offset, size);
-        MemorySegment m = w != null ? w.memory() : scratch;
-        long at = w != null ? offset - w.offset() : 0;
-        if (write) {
-            if (size == 4) {
-                m.set(ValueLayout.JAVA_INT_UNALIGNED, at, (int) value);
-            } else {
-                m.set(ValueLayout.JAVA_LONG_UNALIGNED, at, value);
-            }
-            if (w == null) {
-                kernel.pwrite(device.fd(), scratch.asSlice(0, size), info.offset() + offset);
-            }
-            return 0;
-        }
         if (w == null) {
-            kernel.pread(device.fd(), scratch.asSlice(0, size), info.offset() + offset);
+            return kernel.pread(device.fd(), dst, info.offset() + offset);
         }
-        return size == 4 ? m.get(ValueLayout.JAVA_INT_UNALIGNED, at) : m.get(ValueLayout.JAVA_LONG_UNALIGNED, at);
+        if (dst.isReadOnly()) {
+            throw new VfioException(Errno.EFAULT, "read", device.name(), "the destination segment is read-only");
+        }
+        long done = 0;
+        while (done < dst.byteSize()) {
+            int size = chunk(offset + done, dst.byteSize() - done);
+            long v = kernel.load(w.mapping(), offset + done - w.offset(), size);
+            put(dst, done, size, v);
+            done += size;
+        }
+        return done;
     }
 
-    /** Unmaps what it mapped. */
+    /** Writes {@code src} at {@code offset}; returns how many bytes were written (fewer at the end of a BAR). */
+    public long write(long offset, MemorySegment src) throws VfioException {
+        requireBuffer(src);
+        checkRange(offset, src.byteSize(), "pwrite");
+        Window w = writeWindow(offset, src.byteSize());
+        if (w == null) {
+            return kernel.pwrite(device.fd(), src, info.offset() + offset);
+        }
+        long done = 0;
+        while (done < src.byteSize()) {
+            int size = chunk(offset + done, src.byteSize() - done);
+            kernel.store(w.mapping(), offset + done - w.offset(), size, get(src, done, size));
+            done += size;
+        }
+        return done;
+    }
+
+    /** One byte at {@code offset}, zero-extended. */
+    public int readByte(long offset) throws VfioException {
+        return (int) scalarRead(offset, 1);
+    }
+
+    /** One 16-bit little-endian value at {@code offset}, zero-extended. */
+    public int readShort(long offset) throws VfioException {
+        return (int) scalarRead(offset, 2);
+    }
+
+    /** One 32-bit little-endian value at {@code offset}: a single access of 4 bytes. */
+    public int readInt(long offset) throws VfioException {
+        return (int) scalarRead(offset, 4);
+    }
+
+    /**
+     * One 64-bit little-endian value at {@code offset}: a single 8-byte access through a mapping;
+     * through pread the kernel splits it into two 4-byte accesses ({@code vfio_pci_core_do_io_rw}).
+     */
+    public long readLong(long offset) throws VfioException {
+        return scalarRead(offset, 8);
+    }
+
+    /** Writes the low byte of {@code value} at {@code offset}. */
+    public void writeByte(long offset, int value) throws VfioException {
+        scalarWrite(offset, 1, value);
+    }
+
+    /** Writes the low 16 bits of {@code value} at {@code offset}, little-endian. */
+    public void writeShort(long offset, int value) throws VfioException {
+        scalarWrite(offset, 2, value);
+    }
+
+    /** Writes {@code value} at {@code offset}, little-endian: a single access of 4 bytes. */
+    public void writeInt(long offset, int value) throws VfioException {
+        scalarWrite(offset, 4, value);
+    }
+
+    /** Writes {@code value} at {@code offset}, little-endian: one 8-byte access through a mapping (see {@link #readLong}). */
+    public void writeLong(long offset, long value) throws VfioException {
+        scalarWrite(offset, 8, value);
+    }
+
+    private long scalarRead(long offset, int size) throws VfioException {
+        checkRange(offset, size, "pread");
+        Window w = window(offset, size);
+        if (w != null) {
+            return kernel.load(w.mapping(), offset - w.offset(), size);
+        }
+        MemorySegment buf = Structs.buffer(size);
+        long n = kernel.pread(device.fd(), buf, info.offset() + offset);
+        if (n != size) {
+            throw new ShortTransferException("pread", device.name() + " " + RegionIndex.name(info.index()), offset, size, n);
+        }
+        return get(buf, 0, size);
+    }
+
+    private void scalarWrite(long offset, int size, long value) throws VfioException {
+        checkRange(offset, size, "pwrite");
+        Window w = writeWindow(offset, size);
+        if (w != null) {
+            kernel.store(w.mapping(), offset - w.offset(), size, value);
+            return;
+        }
+        MemorySegment buf = Structs.buffer(size);
+        put(buf, 0, size, value);
+        long n = kernel.pwrite(device.fd(), buf, info.offset() + offset);
+        if (n != size) {
+            throw new ShortTransferException("pwrite", device.name() + " " + RegionIndex.name(info.index()), offset, size, n);
+        }
+    }
+
+    /** The largest naturally aligned access of at most 8 bytes that starts at {@code at} and fits in {@code left}. */
+    private static int chunk(long at, long left) {
+        for (int size = 8; size > 1; size >>= 1) {
+            if (left >= size && (at & (size - 1)) == 0) {
+                return size;
+            }
+        }
+        return 1;
+    }
+
+    private static long get(MemorySegment m, long at, int size) {
+        return switch (size) {
+            case 1 -> m.get(ValueLayout.JAVA_BYTE, at) & 0xffL;
+            case 2 -> m.get(ValueLayout.JAVA_SHORT_UNALIGNED, at) & 0xffffL;
+            case 4 -> m.get(ValueLayout.JAVA_INT_UNALIGNED, at) & 0xffff_ffffL;
+            default -> m.get(ValueLayout.JAVA_LONG_UNALIGNED, at);
+        };
+    }
+
+    private static void put(MemorySegment m, long at, int size, long v) {
+        switch (size) {
+            case 1 -> m.set(ValueLayout.JAVA_BYTE, at, (byte) v);
+            case 2 -> m.set(ValueLayout.JAVA_SHORT_UNALIGNED, at, (short) v);
+            case 4 -> m.set(ValueLayout.JAVA_INT_UNALIGNED, at, (int) v);
+            default -> m.set(ValueLayout.JAVA_LONG_UNALIGNED, at, v);
+        }
+    }
+
+    private static void requireBuffer(MemorySegment buffer) {
+        if (buffer == null) {
+            throw new IllegalArgumentException("a region access needs a buffer segment, not null");
+        }
+    }
+
+    /** An access must stay inside the 40-bit window of the device file that belongs to one region. */
+    private void checkRange(long offset, long length, String operation) throws VfioException {
+        checkRegionRange(offset, length, operation, device.name() + " " + RegionIndex.name(info.index()));
+    }
+
+    static void checkRegionRange(long offset, long length, String operation, String target) throws VfioException {
+        if (offset < 0 || offset >= OFFSET_LIMIT || length > OFFSET_LIMIT - offset) {
+            throw new VfioException(Errno.EINVAL, operation, target, String.format("offset 0x%x (+%d bytes) is outside [0, 2^40):"
+                    + " the device file puts each region in its own 2^40-byte window (VFIO_PCI_OFFSET_SHIFT), so no region can be"
+                    + " reached there", offset, length));
+        }
+    }
+
+    /** Unmaps what it mapped; accesses afterwards go through pread/pwrite. */
     @Override
     public void close() throws VfioException {
-        for (Window w : windows) {
+        List<Window> mapped = windows;
+        windows = List.of();
+        for (Window w : mapped) {
             kernel.munmap(w.mapping());
         }
-        windows.clear();
     }
 }

@@ -29,23 +29,33 @@ public final class Vfio implements AutoCloseable {
 
     /** VFIO on {@code backend}: a fresh kernel seam from {@link VfioBackend#boot()}. */
     public static Vfio open(VfioBackend backend) throws VfioException {
+        FdHandle.required(backend, "the backend");
         return new Vfio(backend.boot(), backend.name());
     }
 
-    /** VFIO on this machine's kernel (needs the {@code org.vfio4j.kernel} module and native access). */
+    /**
+     * VFIO on this machine's kernel (needs the {@code org.vfio4j.kernel} module and native access).
+     * Checks first that VFIO can be used here and fails with what is missing: the vfio module not
+     * loaded ({@code ENOENT}), no permission on {@code /dev/vfio/vfio} ({@code EACCES}), native
+     * access not enabled ({@code EPERM}, naming the flag), or not Linux ({@code ENOSYS}).
+     *
+     * @throws IllegalStateException when the kernel backend module is not on the module or class path
+     */
     public static Vfio kernel() throws VfioException {
         for (VfioBackend b : ServiceLoader.load(VfioBackend.class)) {
             if (b.name().equals("kernel")) {
+                b.checkUsable();
                 return open(b);
             }
         }
-        throw new IllegalStateException("no kernel backend: add the vfio4j-kernel-backend module (org.vfio4j.kernel)");
+        throw new IllegalStateException("no kernel backend: add the vfio4j-kernel-backend artifact (module org.vfio4j.kernel)"
+                + " to the module or class path");
     }
 
     /** VFIO over an existing seam, for code that also uses the raw system calls. */
     @SuppressWarnings("exports") // the seam is exported to vfio4j's modules only, by design
     public static Vfio over(VfioKernel kernel) {
-        return new Vfio(kernel, kernel.name());
+        return new Vfio(FdHandle.required(kernel, "the seam"), kernel.name());
     }
 
     /** The raw system-call seam underneath (for ported C code and tests). */
@@ -66,7 +76,7 @@ public final class Vfio implements AutoCloseable {
 
     /** One PCI function as sysfs describes it. */
     public PciDeviceInfo pciDevice(PciAddress address) throws IOException {
-        return SysfsDiscovery.device(kernel.root(), address);
+        return SysfsDiscovery.device(kernel.root(), FdHandle.required(address, "the PCI address"));
     }
 
     /** Opens {@code /dev/vfio/vfio}: a new, empty container. */

@@ -14,4 +14,11 @@ public interface VfioBackend {
     /** Starts a fresh system-call seam on this backend (a new simulated kernel, or libc). */
     @SuppressWarnings("exports") // the seam is exported to vfio4j's modules only, by design
     VfioKernel boot() throws VfioException;
+
+    /**
+     * Fails, saying why in sentences a user can act on, when this backend cannot serve VFIO here
+     * (the kernel backend: no {@code /dev/vfio/vfio}, no permission, no native access, not Linux).
+     * A simulated host is always usable.
+     */
+    default void checkUsable() throws VfioException {}
 }

@@ -42,11 +42,13 @@ public final class VfioContainer extends FdHandle {
 
     /** Whether {@code type} can be set (VFIO_CHECK_EXTENSION > 0). */
     public boolean supports(IommuType type) throws VfioException {
+        required(type, "the IOMMU type");
         return checkExtension(type.extension()) > 0;
     }
 
     /** VFIO_SET_IOMMU: needs at least one attached group. */
     public void setIommu(IommuType type) throws VfioException {
+        required(type, "the IOMMU type");
         kernel.ioctl(fd, VFIO_SET_IOMMU, type.extension());
     }
 
@@ -96,6 +98,7 @@ public final class VfioContainer extends FdHandle {
      * must be native (an {@code Arena} allocation or an mmap); keep it alive while mapped.
      */
     public DmaMapping mapDma(MemorySegment memory, long iova, boolean read, boolean write) throws VfioException {
+        required(memory, "the memory to map");
         long vaddr = kernel.userAddress(memory);
         MemorySegment map = Structs.withArgsz(MAP_SIZE);
         map.set(U32, 4, (read ? VFIO_DMA_MAP_FLAG_READ : 0) | (write ? VFIO_DMA_MAP_FLAG_WRITE : 0));
@@ -118,6 +121,7 @@ public final class VfioContainer extends FdHandle {
 
     /** VFIO_IOMMU_UNMAP_DMA of one mapping. */
     public long unmapDma(DmaMapping mapping) throws VfioException {
+        required(mapping, "the mapping");
         return unmapDma(mapping.iova(), mapping.size());
     }
 

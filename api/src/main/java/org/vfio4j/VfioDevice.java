@@ -122,12 +122,15 @@ public final class VfioDevice extends FdHandle {
 
     /** VFIO_DEVICE_PCI_HOT_RESET, proving ownership with {@code groups} (every affected device's group). */
     public void hotReset(List<VfioGroup> groups) throws VfioException {
-        MemorySegment a = Structs.withArgsz(12 + 4L * groups.size());
-        a.set(U32, 8, groups.size());
-        for (int i = 0; i < groups.size(); i++) {
-            a.set(U32, 12 + 4L * i, groups.get(i).fd().number());
+        required(groups, "the list of groups");
+        try (HeldArguments args = new HeldArguments(kernel, "VFIO_DEVICE_PCI_HOT_RESET")) {
+            MemorySegment a = Structs.withArgsz(12 + 4L * groups.size());
+            a.set(U32, 8, groups.size());
+            for (int i = 0; i < groups.size(); i++) {
+                a.set(U32, 12 + 4L * i, args.hold(groups.get(i), false, "group " + i));
+            }
+            kernel.ioctl(fd, VFIO_DEVICE_PCI_HOT_RESET, a);
         }
-        kernel.ioctl(fd, VFIO_DEVICE_PCI_HOT_RESET, a);
     }
 
     /**
@@ -151,6 +154,7 @@ public final class VfioDevice extends FdHandle {
 
     /** Sets an SR-IOV PF's VF token (VFIO_DEVICE_FEATURE_PCI_VF_TOKEN, SET); ENOTTY on anything but a PF. */
     public void setVfToken(java.util.UUID token) throws VfioException {
+        required(token, "the VF token");
         MemorySegment a = Structs.withArgsz(24);
         a.set(U32, 4, VFIO_DEVICE_FEATURE_PCI_VF_TOKEN | VFIO_DEVICE_FEATURE_SET);
         a.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 8, token.getMostSignificantBits());
@@ -163,24 +167,39 @@ public final class VfioDevice extends FdHandle {
      * low {@code size} bytes (1, 2, 4 or 8) of {@code data} at {@code offset} of BAR {@code bar}.
      */
     public IoEventFd ioeventfd(int bar, long offset, long data, int size, EventNotifier notifier) throws VfioException {
+        if (bar < 0 || bar >= RegionIndex.COUNT) {
+            throw new VfioException(Errno.EINVAL, "VFIO_DEVICE_IOEVENTFD", name, "region index " + bar + " is not a fixed region"
+                    + " (0-8); the kernel takes the BAR from the offset's top bits");
+        }
+        Region.checkRegionRange(offset, Math.max(0, size), "VFIO_DEVICE_IOEVENTFD", name);
         long at = ((long) bar << 40) | offset;
-        kernel.ioctl(fd, VFIO_DEVICE_IOEVENTFD, IoEventFd.arg(at, data, size, notifier.fd().number()));
+        try (HeldArguments args = new HeldArguments(kernel, "VFIO_DEVICE_IOEVENTFD")) {
+            kernel.ioctl(fd, VFIO_DEVICE_IOEVENTFD, IoEventFd.arg(at, data, size, args.hold(notifier, false, "an eventfd")));
+        }
         return new IoEventFd(kernel, this, at, data, size);
     }
 
     /** Reads {@code dst.byteSize()} bytes of config space at {@code offset} (pread on the config region). */
     public long readConfig(long offset, MemorySegment dst) throws VfioException {
+        Region.checkRegionRange(offset, dst == null ? 0 : dst.byteSize(), "pread", name + " CONFIG");
         return kernel.pread(fd, dst, CONFIG_OFFSET + offset);
     }
 
     /** Writes config space at {@code offset}; the kernel keeps only what it lets userspace change. */
     public long writeConfig(long offset, MemorySegment src) throws VfioException {
+        Region.checkRegionRange(offset, src == null ? 0 : src.byteSize(), "pwrite", name + " CONFIG");
         return kernel.pwrite(fd, src, CONFIG_OFFSET + offset);
     }
 
-    /** One little-endian dword of config space. Not thread-safe: one buffer per device. */
+    /**
+     * One little-endian dword of config space; {@link ShortTransferException} if the kernel moved
+     * fewer than 4 bytes. Not thread-safe: one buffer per device.
+     */
     public int readConfigDword(long offset) throws VfioException {
-        kernel.pread(fd, dword, CONFIG_OFFSET + offset);
+        long n = readConfig(offset, dword);
+        if (n != 4) {
+            throw new ShortTransferException("pread", name + " CONFIG", offset, 4, n);
+        }
         return dword.get(U32, 0);
     }
 
@@ -242,11 +261,14 @@ public final class VfioDevice extends FdHandle {
      * the positive number it could (nothing is enabled then).
      */
     public int setIrqEventfds(int index, int start, List<EventNotifier> notifiers) throws VfioException {
-        MemorySegment fds = Structs.buffer(4L * notifiers.size());
-        for (int i = 0; i < notifiers.size(); i++) {
-            fds.set(U32, 4L * i, notifiers.get(i) == null ? -1 : notifiers.get(i).fd().number());
+        required(notifiers, "the list of notifiers");
+        try (HeldArguments args = new HeldArguments(kernel, "VFIO_DEVICE_SET_IRQS")) {
+            MemorySegment fds = Structs.buffer(4L * notifiers.size());
+            for (int i = 0; i < notifiers.size(); i++) {
+                fds.set(U32, 4L * i, args.hold(notifiers.get(i), true, "the eventfd of vector " + (start + i)));
+            }
+            return (int) setIrqs(VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, index, start, notifiers.size(), fds);
         }
-        return (int) setIrqs(VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, index, start, notifiers.size(), fds);
     }
 
     /** {@link #setIrqEventfds} from vector 0; throws if the platform granted fewer vectors. */
@@ -270,6 +292,7 @@ public final class VfioDevice extends FdHandle {
 
     /** Loop-back with DATA_BOOL: signals vector {@code start + i} where {@code which[i]}. */
     public void triggerIrq(int index, int start, boolean[] which) throws VfioException {
+        required(which, "the vector selection");
         MemorySegment b = Structs.buffer(which.length);
         for (int i = 0; i < which.length; i++) {
             b.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (which[i] ? 1 : 0));
@@ -289,9 +312,11 @@ public final class VfioDevice extends FdHandle {
 
     /** From now on a signal of {@code notifier} unmasks INTx in the kernel (an unmask irqfd); null removes it. */
     public void unmaskIntxOn(EventNotifier notifier) throws VfioException {
-        MemorySegment fdArg = Structs.buffer(4);
-        fdArg.set(U32, 0, notifier == null ? -1 : notifier.fd().number());
-        setIrqs(VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, fdArg);
+        try (HeldArguments args = new HeldArguments(kernel, "VFIO_DEVICE_SET_IRQS")) {
+            MemorySegment fdArg = Structs.buffer(4);
+            fdArg.set(U32, 0, args.hold(notifier, true, "the unmask eventfd"));
+            setIrqs(VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, fdArg);
+        }
     }
 
     /** Closes the device fd: one user less for the group's container. */

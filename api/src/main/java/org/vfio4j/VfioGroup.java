@@ -37,9 +37,11 @@ public final class VfioGroup extends FdHandle {
 
     /** VFIO_GROUP_SET_CONTAINER. */
     public void setContainer(VfioContainer container) throws VfioException {
-        MemorySegment arg = Structs.buffer(4);
-        arg.set(U32, 0, container.fd().number());
-        kernel.ioctl(fd, VFIO_GROUP_SET_CONTAINER, arg);
+        try (HeldArguments args = new HeldArguments(kernel, "VFIO_GROUP_SET_CONTAINER")) {
+            MemorySegment arg = Structs.buffer(4);
+            arg.set(U32, 0, args.hold(container, false, "a container"));
+            kernel.ioctl(fd, VFIO_GROUP_SET_CONTAINER, arg);
+        }
     }
 
     /** VFIO_GROUP_UNSET_CONTAINER: fails with EBUSY while device fds of the group are open. */
@@ -49,6 +51,7 @@ public final class VfioGroup extends FdHandle {
 
     /** VFIO_GROUP_GET_DEVICE_FD for {@code name} (a PCI address, optionally followed by {@code " vf_token=<uuid>"}). */
     public VfioDevice openDevice(String name) throws VfioException {
+        required(name, "the device name");
         byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
         MemorySegment arg = Structs.buffer(bytes.length + 1);
         MemorySegment.copy(bytes, 0, arg, ValueLayout.JAVA_BYTE, 0, bytes.length);
@@ -58,7 +61,7 @@ public final class VfioGroup extends FdHandle {
 
     /** VFIO_GROUP_GET_DEVICE_FD for a PCI function. */
     public VfioDevice openDevice(PciAddress address) throws VfioException {
-        return openDevice(address.toString());
+        return openDevice(required(address, "the PCI address").toString());
     }
 
     /** Closes the group fd; with device fds open the group stays attached until they close. */

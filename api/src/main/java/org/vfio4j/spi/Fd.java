@@ -116,9 +116,9 @@ public final class Fd {
 
     private void checkOwner(VfioKernel caller) {
         if (caller != owner) {
-            throw new IllegalArgumentException(
-                    "fd " + number + " (" + description + ") belongs to the " + owner.name()
-                            + " backend, not to the " + caller.name() + " backend");
+            throw new IllegalArgumentException("fd " + number + " (" + description + ") belongs to "
+                    + (owner.name().equals(caller.name()) ? "another instance of the " + owner.name() + " backend (another Vfio)"
+                            : "the " + owner.name() + " backend, not to the " + caller.name() + " backend"));
         }
     }
 

@@ -71,6 +71,27 @@ public interface VfioKernel extends AutoCloseable {
     void munmap(MemorySegment mapping) throws VfioException;
 
     /**
+     * One CPU load of {@code size} bytes (1, 2, 4 or 8) at {@code offset} of a mapping returned by
+     * {@link #mmap}, little-endian, zero-extended. On the kernel backend it is a single load
+     * instruction of that width, which reaches the device as one access; on the simulator the
+     * device model sees the same access (offset and width) and the load returns what the model
+     * answers, as a trapped mapping would.
+     *
+     * @throws IllegalArgumentException if {@code mapping} is not a live mapping of this backend, the
+     *                                  size is not 1, 2, 4 or 8, or the access leaves the mapping
+     * @throws VfioException            where the kernel would raise SIGBUS ({@code EIO}: the
+     *                                  simulator reports a mapping whose BAR no longer decodes, as
+     *                                  {@code vfio_pci_mmap_fault} refuses it)
+     */
+    long load(MemorySegment mapping, long offset, int size) throws VfioException;
+
+    /**
+     * One CPU store of the low {@code size} bytes (1, 2, 4 or 8) of {@code value} at {@code offset}
+     * of a mapping returned by {@link #mmap}: the counterpart of {@link #load}, with its rules.
+     */
+    void store(MemorySegment mapping, long offset, int size, long value) throws VfioException;
+
+    /**
      * The process virtual address the kernel sees for {@code memory}, to put in {@code vaddr}
      * fields (VFIO_IOMMU_MAP_DMA). The kernel backend returns the segment's address; the simulated
      * backend also records the segment, as the kernel's page tables would know it, so that it can

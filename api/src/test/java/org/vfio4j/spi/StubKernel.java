@@ -16,6 +16,8 @@ record StubKernel(String name) implements VfioKernel {
     @Override public long write(Fd fd, MemorySegment src) { throw new UnsupportedOperationException(); }
     @Override public MemorySegment mmap(Fd fd, long offset, long length, int prot, int flags) { throw new UnsupportedOperationException(); }
     @Override public void munmap(MemorySegment mapping) { throw new UnsupportedOperationException(); }
+    @Override public long load(MemorySegment mapping, long offset, int size) { throw new UnsupportedOperationException(); }
+    @Override public void store(MemorySegment mapping, long offset, int size, long value) { throw new UnsupportedOperationException(); }
     @Override public Fd eventfd(int initialValue, int flags) { throw new UnsupportedOperationException(); }
     @Override public short[] poll(List<PollFd> fds, int timeoutMillis) { throw new UnsupportedOperationException(); }
     @Override public Path root() { throw new UnsupportedOperationException(); }

@@ -54,6 +54,18 @@ public final class KernelBackend {
         return Availability.of(platform, nativeAccess, KernelBackend.class.getModule().getName(), openErrno);
     }
 
+    /**
+     * Fails when {@link #availability()} finds a problem, with all its sentences as the explanation
+     * and the errno of the most basic one: {@code ENOSYS} (not Linux), {@code ENOENT} (no node),
+     * {@code EACCES}/{@code EPERM} (the open's errno), or {@code EPERM} (native access off).
+     */
+    public static void requireAvailable() throws VfioException {
+        Availability a = availability();
+        if (!a.isAvailable()) {
+            throw new VfioException(a.errno(), "open", CONTAINER_NODE, "VFIO cannot be used here: " + String.join("; ", a.problems()));
+        }
+    }
+
     private static String platformProblem() {
         String os = System.getProperty("os.name", "");
         String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
@@ -70,10 +82,16 @@ public final class KernelBackend {
      * What the kernel backend needs that this machine or JVM lacks; empty when VFIO can be used.
      *
      * @param problems one sentence each, saying what is missing and how to fix it
+     * @param errno    the errno a caller that must fail reports (0 when nothing is missing)
      */
-    public record Availability(List<String> problems) {
+    public record Availability(List<String> problems, int errno) {
         public Availability {
             problems = List.copyOf(problems);
+        }
+
+        /** An availability with no errno to report (0 when {@code problems} is empty). */
+        public Availability(List<String> problems) {
+            this(problems, problems.isEmpty() ? 0 : Errno.ENODEV.number());
         }
 
         /** Whether nothing is missing. */
@@ -88,8 +106,16 @@ public final class KernelBackend {
          */
         static Availability of(String platformProblem, boolean nativeAccess, String moduleName, int openErrno) {
             List<String> problems = new ArrayList<>();
+            int errno = 0;
             if (platformProblem != null) {
                 problems.add(platformProblem);
+                errno = Errno.ENOSYS.number();
+            } else if (openErrno < 0) {
+                errno = Errno.ENOENT.number();
+            } else if (openErrno != 0) {
+                errno = openErrno;
+            } else if (!nativeAccess) {
+                errno = Errno.EPERM.number();
             }
             if (!nativeAccess) {
                 problems.add("native access is not enabled for " + (moduleName == null ? "the class path" : "module " + moduleName)
@@ -107,7 +133,7 @@ public final class KernelBackend {
                     problems.add("opening " + CONTAINER_NODE + " failed with " + e.name() + " (" + e.description() + ")");
                 }
             }
-            return new Availability(problems);
+            return new Availability(problems, errno);
         }
     }
 }

@@ -33,6 +33,7 @@ final class LinuxKernel implements VfioKernel {
 
     private final Set<Fd> open = ConcurrentHashMap.newKeySet();
     private final Map<Long, Mapping> mappings = new ConcurrentHashMap<>();
+    private volatile boolean closed;
 
     @Override
     public String name() {
@@ -41,7 +42,10 @@ final class LinuxKernel implements VfioKernel {
 
     @Override
     public Fd open(String path, int flags) throws VfioException {
-        Objects.requireNonNull(path, "path");
+        if (path == null) {
+            throw new IllegalArgumentException("open needs a path, not null");
+        }
+        checkOpen();
         byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
         Libc.CallState s = Libc.state();
         int n;
@@ -97,7 +101,11 @@ final class LinuxKernel implements VfioKernel {
         try {
             Libc.CallState s = Libc.state();
             int r;
-            if (arg.isNative()) {
+            if (arg == null) {
+                r = Libc.ioctl(s, n, request, MemorySegment.NULL); // a NULL pointer: the kernel answers (EFAULT, mostly)
+            } else if (arg.isReadOnly()) {
+                r = readOnlyIoctl(s, n, request, arg, fd);
+            } else if (arg.isNative()) {
                 r = Libc.ioctl(s, n, request, arg);
             } else {
                 r = (int) withNativeCopy(s, arg, b -> Libc.ioctl(s, n, request, b));
@@ -108,6 +116,24 @@ final class LinuxKernel implements VfioKernel {
             return r;
         } finally {
             fd.exit();
+        }
+    }
+
+    /**
+     * An ioctl on memory the caller made read-only: the kernel gets a private copy, and if it wrote
+     * results back (which a truly read-only page would refuse with EFAULT in copy_to_user) the call
+     * fails with EFAULT instead of changing the caller's read-only bytes.
+     */
+    private static int readOnlyIoctl(Libc.CallState s, int n, long request, MemorySegment arg, Fd fd) throws VfioException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment copy = arena.allocate(Math.max(1, arg.byteSize()), 8).asSlice(0, arg.byteSize());
+            copy.copyFrom(arg);
+            int r = Libc.ioctl(s, n, request, copy);
+            if (r >= 0 && copy.mismatch(arg) >= 0) {
+                throw new VfioException(Errno.EFAULT, "ioctl(0x" + Long.toHexString(request) + ")", fd.toString(),
+                        "the kernel wrote results back into the argument, which is a read-only segment (copy_to_user faults)");
+            }
+            return r;
         }
     }
 
@@ -128,22 +154,42 @@ final class LinuxKernel implements VfioKernel {
 
     @Override
     public long pread(Fd fd, MemorySegment dst, long offset) throws VfioException {
+        checkDestination(dst, fd, "pread");
         return transfer(fd, "pread", dst, (st, n, b) -> Libc.pread(st, n, b, b.byteSize(), offset));
     }
 
     @Override
     public long pwrite(Fd fd, MemorySegment src, long offset) throws VfioException {
+        checkSource(src, "pwrite");
         return transfer(fd, "pwrite", src, (st, n, b) -> Libc.pwrite(st, n, b, b.byteSize(), offset));
     }
 
     @Override
     public long read(Fd fd, MemorySegment dst) throws VfioException {
+        checkDestination(dst, fd, "read");
         return transfer(fd, "read", dst, (st, n, b) -> Libc.read(st, n, b, b.byteSize()));
     }
 
     @Override
     public long write(Fd fd, MemorySegment src) throws VfioException {
+        checkSource(src, "write");
         return transfer(fd, "write", src, (st, n, b) -> Libc.write(st, n, b, b.byteSize()));
+    }
+
+    /** A buffer the kernel fills must be writable: a read-only segment is EFAULT, as copy_to_user into a read-only page. */
+    private static void checkDestination(MemorySegment dst, Fd fd, String operation) throws VfioException {
+        if (dst == null) {
+            throw new IllegalArgumentException(operation + " needs a destination segment, not null");
+        }
+        if (dst.isReadOnly()) {
+            throw new VfioException(Errno.EFAULT, operation, fd.toString(), "the destination segment is read-only (copy_to_user faults)");
+        }
+    }
+
+    private static void checkSource(MemorySegment src, String operation) {
+        if (src == null) {
+            throw new IllegalArgumentException(operation + " needs a source segment, not null");
+        }
     }
 
     /** A libc call moving the bytes of a native buffer: pread, pwrite, read or write. */
@@ -171,9 +217,7 @@ final class LinuxKernel implements VfioKernel {
 
     @Override
     public MemorySegment mmap(Fd fd, long offset, long length, int prot, int flags) throws VfioException {
-        if (length <= 0) {
-            throw new IllegalArgumentException("mmap length must be positive: " + length);
-        }
+        // a length of 0 or one past the address space is the kernel's to refuse (EINVAL, ENOMEM in do_mmap)
         int n = fd.enter(this, "mmap");
         try {
             Libc.CallState s = Libc.state();
@@ -191,7 +235,51 @@ final class LinuxKernel implements VfioKernel {
     }
 
     @Override
+    public long load(MemorySegment mapping, long offset, int size) throws VfioException {
+        MemorySegment m = mapped(mapping, offset, size);
+        return switch (size) { // one load instruction of the access's width
+            case 1 -> m.get(ValueLayout.JAVA_BYTE, offset) & 0xffL;
+            case 2 -> m.get(ValueLayout.JAVA_SHORT_UNALIGNED, offset) & 0xffffL;
+            case 4 -> m.get(ValueLayout.JAVA_INT_UNALIGNED, offset) & 0xffff_ffffL;
+            default -> m.get(ValueLayout.JAVA_LONG_UNALIGNED, offset);
+        };
+    }
+
+    @Override
+    public void store(MemorySegment mapping, long offset, int size, long value) throws VfioException {
+        MemorySegment m = mapped(mapping, offset, size);
+        switch (size) { // one store instruction of the access's width
+            case 1 -> m.set(ValueLayout.JAVA_BYTE, offset, (byte) value);
+            case 2 -> m.set(ValueLayout.JAVA_SHORT_UNALIGNED, offset, (short) value);
+            case 4 -> m.set(ValueLayout.JAVA_INT_UNALIGNED, offset, (int) value);
+            default -> m.set(ValueLayout.JAVA_LONG_UNALIGNED, offset, value);
+        }
+    }
+
+    /** The live mapping an access of {@code size} bytes at {@code offset} goes through, or the documented refusal. */
+    private MemorySegment mapped(MemorySegment mapping, long offset, int size) {
+        if (mapping == null) {
+            throw new IllegalArgumentException("a mapped access needs the segment mmap returned, not null");
+        }
+        if (size != 1 && size != 2 && size != 4 && size != 8) {
+            throw new IllegalArgumentException("a mapped access is 1, 2, 4 or 8 bytes, not " + size);
+        }
+        Mapping m = mappings.get(mapping.address());
+        if (m == null || m.length() != mapping.byteSize()) {
+            throw new IllegalArgumentException("not a live mapping made by this backend's mmap (unmapped, or a slice): " + mapping);
+        }
+        if (offset < 0 || offset > mapping.byteSize() - size) {
+            throw new IllegalArgumentException(String.format("a %d-byte access at 0x%x leaves the 0x%x-byte mapping", size, offset,
+                    mapping.byteSize()));
+        }
+        return mapping;
+    }
+
+    @Override
     public void munmap(MemorySegment mapping) throws VfioException {
+        if (mapping == null) {
+            throw new IllegalArgumentException("munmap needs the segment mmap returned, not null");
+        }
         Mapping m = mappings.get(mapping.address());
         if (m == null || m.length() != mapping.byteSize()) {
             throw new IllegalArgumentException("not a whole mapping made by this backend's mmap: " + mapping);
@@ -213,6 +301,9 @@ final class LinuxKernel implements VfioKernel {
 
     @Override
     public long userAddress(MemorySegment memory) {
+        if (memory == null) {
+            throw new IllegalArgumentException("userAddress needs a segment, not null");
+        }
         if (!memory.isNative()) {
             throw new IllegalArgumentException("a heap segment has no stable address for the kernel to use: " + memory);
         }
@@ -221,6 +312,7 @@ final class LinuxKernel implements VfioKernel {
 
     @Override
     public Fd eventfd(int initialValue, int flags) throws VfioException {
+        checkOpen();
         Libc.CallState s = Libc.state();
         int n = Libc.eventfd(s, initialValue, flags);
         if (n < 0) {
@@ -295,8 +387,16 @@ final class LinuxKernel implements VfioKernel {
         return Path.of("/");
     }
 
+    /** Like a closed file system, a closed backend makes no new descriptors. */
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this kernel backend was closed; open a new one (Vfio.kernel() or KernelBackend.open())");
+        }
+    }
+
     @Override
     public void close() {
+        closed = true;
         for (Long address : List.copyOf(mappings.keySet())) {
             Mapping m = mappings.remove(address);
             if (m != null) {

@@ -1,6 +1,7 @@
 package org.vfio4j.kernel;
 
 import org.vfio4j.VfioBackend;
+import org.vfio4j.VfioException;
 import org.vfio4j.spi.VfioKernel;
 
 /** This machine's kernel as a {@link VfioBackend}, found by {@code Vfio.kernel()} through {@link java.util.ServiceLoader}. */
@@ -11,6 +12,12 @@ public final class SystemBackend implements VfioBackend {
     @Override
     public String name() {
         return "kernel";
+    }
+
+    /** {@link KernelBackend#availability()}: fails with every sentence it has, and the errno of the first problem. */
+    @Override
+    public void checkUsable() throws VfioException {
+        KernelBackend.requireAvailable();
     }
 
     @Override

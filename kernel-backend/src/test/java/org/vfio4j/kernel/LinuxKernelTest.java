@@ -155,7 +155,7 @@ class LinuxKernelTest {
             Fd foreign = other.eventfd(0, 0);
             assertThatThrownBy(() -> kernel.readEventCounter(foreign))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("belongs to the kernel backend");
+                    .hasMessageContaining("belongs to another instance of the kernel backend");
         }
     }
 

@@ -57,7 +57,7 @@ final class PciFunction {
         this.irqs = new PciIrqs(this, kernel);
         for (DeviceRegion r : regions) {
             regionMemory.add(r.handler().isPresent() ? null
-                    : java.lang.foreign.Arena.ofAuto().allocate(Math.max(PciHardware.PAGE, (r.size() + 4095) & -4096L), 4096));
+                    : kernel.deviceMemory().allocate(Math.max(PciHardware.PAGE, (r.size() + 4095) & -4096L), 4096));
         }
         if (spec.isPhysicalFunction()) {
             vfToken = UUID.randomUUID();
@@ -955,6 +955,55 @@ final class PciFunction {
             MemorySegment.copy(regionMemory.get(n), pos, buf, 0, count);
         }
         return count;
+    }
+
+    // ---- accesses through a mapping (the CPU's loads and stores; vfio_pci_mmap_fault) ----------
+
+    /**
+     * A load or store of {@code size} bytes (1, 2, 4 or 8) at {@code pos} of region {@code index},
+     * made by the CPU through a mapping: the device sees one access of that width at that offset,
+     * as a trapped mapping would deliver it, with none of pread/pwrite's splitting. A BAR whose
+     * memory decode is off (or that is in D3hot) no longer backs its mappings: the kernel's fault
+     * handler refuses the page and the process gets SIGBUS, reported here as EIO.
+     */
+    long mappedAccess(int index, long pos, int size, boolean write, long value) throws KernelError {
+        if (index >= NUM_FIXED_REGIONS) {
+            MemorySegment m = regionMemory.get(index - NUM_FIXED_REGIONS);
+            return memoryAccess(m, pos, size, write, value);
+        }
+        Bar b = hw.bars[index];
+        if (!vconfig.memoryEnabled()) {
+            throw KernelError.of(Errno.EIO, "SIGBUS: memory decode is off" + (hw.powerState >= 3 ? " (the function is in D3hot)"
+                    : " (PCI_COMMAND_MEMORY is clear in the virtual command register)") + ", so the mapping of BAR" + index
+                    + " has no backing page (vfio_pci_mmap_fault)");
+        }
+        if (pos + size > b.size()) { // the tail of a page past a small BAR: nothing decodes it
+            return write ? 0 : -1L >>> (64 - 8 * size);
+        }
+        if (write) {
+            hw.mmioWrite(index, pos, size, value);
+            return 0;
+        }
+        long v = hw.mmioRead(index, pos, size);
+        return size == 8 ? v : v & (-1L >>> (64 - 8 * size));
+    }
+
+    static long memoryAccess(MemorySegment m, long pos, int size, boolean write, long value) {
+        if (write) {
+            switch (size) {
+                case 1 -> m.set(ValueLayout.JAVA_BYTE, pos, (byte) value);
+                case 2 -> m.set(ValueLayout.JAVA_SHORT_UNALIGNED, pos, (short) value);
+                case 4 -> m.set(ValueLayout.JAVA_INT_UNALIGNED, pos, (int) value);
+                default -> m.set(ValueLayout.JAVA_LONG_UNALIGNED, pos, value);
+            }
+            return 0;
+        }
+        return switch (size) {
+            case 1 -> m.get(ValueLayout.JAVA_BYTE, pos) & 0xffL;
+            case 2 -> m.get(ValueLayout.JAVA_SHORT_UNALIGNED, pos) & 0xffffL;
+            case 4 -> m.get(ValueLayout.JAVA_INT_UNALIGNED, pos) & 0xffff_ffffL;
+            default -> m.get(ValueLayout.JAVA_LONG_UNALIGNED, pos);
+        };
     }
 
     // ---- mmap (vfio_pci_core_mmap) --------------------------------------------------------------

@@ -39,14 +39,13 @@ final class PciHardware {
     final long msixSize;
     int powerState; // 0 = D0, 3 = D3hot
 
-    PciHardware(HostDevice spec, PciDeviceModel model, BarAllocator allocator) {
+    PciHardware(HostDevice spec, PciDeviceModel model, BarAllocator allocator, Arena arena) {
         this.spec = spec;
         this.model = model;
         this.powerOn = model.config();
         this.cfgSize = powerOn.size();
         this.cfg = powerOn.bytes();
         this.wmask = powerOn.writeMask();
-        Arena arena = Arena.ofAuto();
         for (Bar bar : model.bars()) {
             if (bars[bar.index()] != null || (bar.kind() == BarKind.MEMORY64 && bar.index() < 5 && bars[bar.index() + 1] != null)) {
                 throw new IllegalArgumentException(spec.address() + ": BAR" + bar.index() + " declared twice");
@@ -193,7 +192,8 @@ final class PciHardware {
         return switch (size) {
             case 1 -> m.get(ValueLayout.JAVA_BYTE, offset) & 0xffL;
             case 2 -> m.get(ValueLayout.JAVA_SHORT_UNALIGNED, offset) & 0xffffL;
-            default -> m.get(ValueLayout.JAVA_INT_UNALIGNED, offset) & 0xffffffffL;
+            case 4 -> m.get(ValueLayout.JAVA_INT_UNALIGNED, offset) & 0xffffffffL;
+            default -> m.get(ValueLayout.JAVA_LONG_UNALIGNED, offset);
         };
     }
 

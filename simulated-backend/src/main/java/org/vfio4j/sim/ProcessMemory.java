@@ -26,16 +26,39 @@ final class ProcessMemory {
         this.capIpcLock = host.capIpcLock();
     }
 
+    /**
+     * Records {@code memory} at its address. A segment inside one already recorded for the same
+     * live allocation (a slice of it) changes nothing: the enclosing segment still describes that
+     * memory. An overlapping segment of another scope means the addresses were reused, and the
+     * old entries go. Partial overlaps within one allocation keep both.
+     */
     long register(MemorySegment memory) {
         long address = memory.address();
         long end = address + memory.byteSize();
-        Map.Entry<Long, MemorySegment> below = segments.floorEntry(address);
-        if (below != null && Long.compareUnsigned(below.getKey() + below.getValue().byteSize(), address) > 0
-                && !below.getValue().equals(memory)) {
-            segments.remove(below.getKey());
+        if (Long.compareUnsigned(end, address) < 0) {
+            return address; // wraps the address space: no memory to record; MAP_DMA's own range check refuses it
         }
-        segments.subMap(address, false, end, false).clear();
-        segments.put(address, memory);
+        for (Map.Entry<Long, MemorySegment> e = segments.floorEntry(address); e != null; e = segments.lowerEntry(e.getKey())) {
+            MemorySegment old = e.getValue();
+            long oldEnd = e.getKey() + old.byteSize();
+            if (Long.compareUnsigned(oldEnd, address) <= 0) {
+                break;
+            }
+            if (old.scope().equals(memory.scope()) && old.scope().isAlive()) {
+                if (Long.compareUnsigned(oldEnd, end) >= 0) {
+                    return address; // a slice of recorded memory
+                }
+            } else {
+                segments.remove(e.getKey()); // reused addresses: the old memory is gone
+            }
+        }
+        var inside = segments.subMap(address, true, end, false);
+        inside.values().removeIf(old -> !old.scope().equals(memory.scope())
+                || Long.compareUnsigned(old.address() + old.byteSize(), end) <= 0);
+        MemorySegment same = segments.get(address);
+        if (same == null || same.byteSize() < memory.byteSize()) {
+            segments.put(address, memory);
+        }
         return address;
     }
 
@@ -44,20 +67,28 @@ final class ProcessMemory {
      * the registered segment containing {@code vaddr}, as far as it reaches; null if none.
      */
     MemorySegment resolve(long vaddr, long size) {
-        Map.Entry<Long, MemorySegment> e = segments.floorEntry(vaddr);
-        if (e == null) {
-            return null;
+        MemorySegment best = null;
+        long bestReach = 0;
+        int looked = 0;
+        // entries of one allocation may overlap: take the one reaching furthest past vaddr (a few steps back at most)
+        for (Map.Entry<Long, MemorySegment> e = segments.floorEntry(vaddr); e != null && looked < 8;
+                e = segments.lowerEntry(e.getKey()), looked++) {
+            MemorySegment s = e.getValue();
+            if (!s.scope().isAlive()) {
+                segments.remove(e.getKey());
+                continue;
+            }
+            long offset = vaddr - e.getKey();
+            long reach = s.byteSize() - offset;
+            if (Long.compareUnsigned(offset, s.byteSize()) < 0 && reach > bestReach) {
+                best = s.asSlice(offset, Math.min(size, reach));
+                bestReach = reach;
+                if (reach >= size) {
+                    break;
+                }
+            }
         }
-        MemorySegment s = e.getValue();
-        if (!s.scope().isAlive()) {
-            segments.remove(e.getKey());
-            return null;
-        }
-        long offset = vaddr - e.getKey();
-        if (Long.compareUnsigned(offset, s.byteSize()) >= 0) {
-            return null;
-        }
-        return s.asSlice(offset, Math.min(size, s.byteSize() - offset));
+        return best;
     }
 
     boolean capIpcLock() {

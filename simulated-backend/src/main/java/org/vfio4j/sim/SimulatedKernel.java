@@ -47,7 +47,9 @@ public final class SimulatedKernel implements VfioKernel {
     private final Map<PciAddress, PciFunction> functions = new LinkedHashMap<>();
     private final Map<PciAddress, Integer> groupOfDevice = new LinkedHashMap<>();
     private final List<IommuFault> faults = new ArrayList<>();
-    private final Map<MemorySegment, Fd> mappings = new java.util.IdentityHashMap<>();
+    private final Map<MemorySegment, Mapping> mappings = new java.util.IdentityHashMap<>();
+    /** BAR, region and dma-buf memory: it dies with the kernel, as the mappings of a closed process do. */
+    private final java.lang.foreign.Arena deviceMemory = java.lang.foreign.Arena.ofShared();
     private final TreeMap<Integer, OpenFile> files = new TreeMap<>();
     private final Map<Integer, Fd> handles = new TreeMap<>();
     private final List<TraceEntry> trace = new ArrayList<>();
@@ -71,7 +73,7 @@ public final class SimulatedKernel implements VfioKernel {
             Group group = new Group(g, host.isNoIommu(), this);
             for (HostDevice d : g.devices()) {
                 if (d.isVfioDevice()) {
-                    PciFunction f = new PciFunction(d, group, new PciHardware(d, d.hardware(), allocator), this);
+                    PciFunction f = new PciFunction(d, group, new PciHardware(d, d.hardware(), allocator, deviceMemory), this);
                     group.devices.add(f);
                     functions.put(d.address(), f);
                 }
@@ -100,6 +102,11 @@ public final class SimulatedKernel implements VfioKernel {
 
     ProcessMemory memory() {
         return memory;
+    }
+
+    /** Where device memory (BARs, regions, dma-bufs) is allocated: closed with the kernel. */
+    java.lang.foreign.Arena deviceMemory() {
+        return deviceMemory;
     }
 
     @Override
@@ -469,8 +476,10 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public long pread(Fd fd, MemorySegment dst, long offset) throws VfioException {
+        requireSegment(dst, "pread");
         return call(fd, () -> "pread", (f, c) -> {
             c.describe(() -> String.format("{count=%d, offset=0x%x}", dst.byteSize(), offset));
+            checkDestination(dst);
             if (offset < 0) {
                 throw KernelError.of(Errno.EINVAL, "negative offset (ksys_pread64)");
             }
@@ -485,6 +494,7 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public long pwrite(Fd fd, MemorySegment src, long offset) throws VfioException {
+        requireSegment(src, "pwrite");
         return call(fd, () -> "pwrite", (f, c) -> {
             c.describe(() -> String.format("{count=%d, offset=0x%x}", src.byteSize(), offset));
             if (offset < 0) {
@@ -501,15 +511,34 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public long read(Fd fd, MemorySegment dst) throws VfioException {
-        return call(fd, () -> "read", (f, c) -> switch (f) {
-            case EventFdFile e -> readEventFd(e, dst);
-            case DeviceFile d -> d.device().read(dst, 0);
-            default -> throw KernelError.of(Errno.EINVAL, "a " + f.kind() + " fd cannot be read (vfs_read)");
+        requireSegment(dst, "read");
+        return call(fd, () -> "read", (f, c) -> {
+            checkDestination(dst);
+            return switch (f) {
+                case EventFdFile e -> readEventFd(e, dst);
+                case DeviceFile d -> d.device().read(dst, 0);
+                default -> throw KernelError.of(Errno.EINVAL, "a " + f.kind() + " fd cannot be read (vfs_read)");
+            };
         });
+    }
+
+    /** The Java side of a buffer argument: null is a programming error the C ABI cannot express. */
+    private static void requireSegment(MemorySegment segment, String operation) {
+        if (segment == null) {
+            throw new IllegalArgumentException(operation + " needs a buffer segment, not null");
+        }
+    }
+
+    /** copy_to_user into memory the caller made read-only faults. */
+    private static void checkDestination(MemorySegment dst) throws KernelError {
+        if (dst.isReadOnly()) {
+            throw KernelError.of(Errno.EFAULT, "the destination buffer is a read-only segment: copy_to_user faults");
+        }
     }
 
     @Override
     public long write(Fd fd, MemorySegment src) throws VfioException {
+        requireSegment(src, "write");
         return call(fd, () -> "write", (f, c) -> switch (f) {
             case EventFdFile e -> writeEventFd(e, src);
             case DeviceFile d -> d.device().write(src, 0);
@@ -604,9 +633,7 @@ public final class SimulatedKernel implements VfioKernel {
         MemorySegment[] result = new MemorySegment[1];
         call(fd, () -> "mmap", (f, c) -> {
             c.describe(() -> String.format("{offset=0x%x, length=0x%x}", offset, length));
-            if (length <= 0 || (offset & (SimulatedHost.PAGE_SIZE - 1)) != 0) {
-                throw KernelError.of(Errno.EINVAL, "mmap needs a length > 0 and a page-aligned offset (do_mmap)");
-            }
+            checkMmapArguments(offset, length);
             if (f instanceof DmaBufFile b) {
                 if (offset + length > ((b.pixels().byteSize() + SimulatedHost.PAGE_SIZE - 1) & -SimulatedHost.PAGE_SIZE)) {
                     throw KernelError.of(Errno.EINVAL, "the mapping passes the end of the dma-buf (dma_buf_mmap_internal)");
@@ -618,20 +645,60 @@ public final class SimulatedKernel implements VfioKernel {
                 throw KernelError.of(Errno.ENODEV, "a " + f.kind() + " fd has no mmap (do_mmap)");
             }
             result[0] = d.device().mmap(offset, length, flags);
+            synchronized (lock) {
+                mappings.put(result[0], new Mapping(fd.toString(), d.device(), (int) (offset >>> 40), offset & ((1L << 40) - 1)));
+            }
             return 0;
         });
         synchronized (lock) {
-            mappings.put(result[0], fd);
+            mappings.putIfAbsent(result[0], new Mapping(fd.toString(), null, 0, offset));
         }
         return result[0];
     }
 
     /**
-     * Forgets a mapping. The simulator cannot revoke a Java segment, so unlike the kernel backend
-     * the segment stays readable afterwards; a second munmap of it is refused.
+     * The checks of the mmap system call before any driver sees it, in its order: a page-aligned
+     * offset ({@code ksys_mmap_pgoff}), a length ({@code do_mmap}: 0 is EINVAL; one that page
+     * alignment wraps or that exceeds the 47-bit user address space is ENOMEM), and an end that
+     * does not pass the file's largest offset ({@code file_mmap_ok}: EOVERFLOW).
+     */
+    private static void checkMmapArguments(long offset, long length) throws KernelError {
+        long page = SimulatedHost.PAGE_SIZE;
+        if ((offset & (page - 1)) != 0) {
+            throw KernelError.of(Errno.EINVAL, String.format("offset 0x%x is not page aligned (ksys_mmap_pgoff)", offset));
+        }
+        if (length == 0) {
+            throw KernelError.of(Errno.EINVAL, "a mapping needs a length > 0 (do_mmap)");
+        }
+        long aligned = (length + page - 1) & -page;
+        if (aligned == 0 || Long.compareUnsigned(aligned, 1L << 47) > 0) {
+            throw KernelError.of(Errno.ENOMEM, String.format("length 0x%x does not fit the 47-bit user address space"
+                    + " (do_mmap, get_unmapped_area)", length));
+        }
+        // file_mmap_ok: device and dma-buf fds are anonymous inodes, whose largest offset is ULONG_MAX
+        long pgoff = offset >>> 12;
+        if (Long.compareUnsigned(pgoff, (-1L - aligned) >>> 12) > 0) {
+            throw KernelError.of(Errno.EOVERFLOW, String.format("offset 0x%x plus length 0x%x passes the largest file offset"
+                    + " (file_mmap_ok in do_mmap)", offset, length));
+        }
+    }
+
+    /**
+     * What a mapping reaches: a device region ({@code device} set; {@code index} and {@code pos}
+     * locate it) or plain memory (a dma-buf).
+     */
+    private record Mapping(String fd, PciFunction device, int index, long pos) {}
+
+    /**
+     * Forgets a mapping. The simulator cannot revoke a Java segment before the kernel closes (then
+     * all device memory goes), so unlike the kernel backend the segment stays readable after
+     * munmap; {@link #load}/{@link #store} and a second munmap of it are refused.
      */
     @Override
     public void munmap(MemorySegment mapping) {
+        if (mapping == null) {
+            throw new IllegalArgumentException("munmap needs the segment mmap returned, not null");
+        }
         synchronized (lock) {
             if (mappings.remove(mapping) == null) {
                 throw new IllegalArgumentException("not a live mapping made by this backend's mmap: " + mapping);
@@ -640,11 +707,62 @@ public final class SimulatedKernel implements VfioKernel {
     }
 
     @Override
+    public long load(MemorySegment mapping, long offset, int size) throws VfioException {
+        return mappedAccess(mapping, offset, size, false, 0);
+    }
+
+    @Override
+    public void store(MemorySegment mapping, long offset, int size, long value) throws VfioException {
+        mappedAccess(mapping, offset, size, true, value);
+    }
+
+    private long mappedAccess(MemorySegment mapping, long offset, int size, boolean write, long value) throws VfioException {
+        if (mapping == null) {
+            throw new IllegalArgumentException("a mapped access needs the segment mmap returned, not null");
+        }
+        if (size != 1 && size != 2 && size != 4 && size != 8) {
+            throw new IllegalArgumentException("a mapped access is 1, 2, 4 or 8 bytes, not " + size);
+        }
+        synchronized (lock) {
+            Mapping m = mappings.get(mapping);
+            if (m == null) {
+                throw new IllegalArgumentException("not a live mapping made by this backend's mmap (unmapped, or a slice): " + mapping);
+            }
+            if (offset < 0 || offset > mapping.byteSize() - size) {
+                throw new IllegalArgumentException(String.format("a %d-byte access at 0x%x leaves the 0x%x-byte mapping", size, offset,
+                        mapping.byteSize()));
+            }
+            String what = write ? "store" : "load";
+            if (m.device() == null) {
+                return PciFunction.memoryAccess(mapping, offset, size, write, value);
+            }
+            try {
+                long r = m.device().mappedAccess(m.index(), m.pos() + offset, size, write, value);
+                if (tracing) {
+                    event(m.fd(), what, String.format("%s+0x%x, %d bytes%s", regionName(m.index()), m.pos() + offset, size,
+                            String.format(write ? " <- 0x%x" : " -> 0x%x", write ? value : r)));
+                }
+                return r;
+            } catch (KernelError e) {
+                throw fail(m.fd(), what, described(String.format("{%s+0x%x, %d bytes}", regionName(m.index()), m.pos() + offset, size)), e);
+            }
+        }
+    }
+
+    private static String regionName(int index) {
+        return index <= VFIO_PCI_BAR5_REGION_INDEX ? "BAR" + index : "region " + index;
+    }
+
+    @Override
     public long userAddress(MemorySegment segment) {
+        if (segment == null) {
+            throw new IllegalArgumentException("userAddress needs a segment, not null");
+        }
         if (!segment.isNative()) {
             throw new IllegalArgumentException("a heap segment has no stable address for the kernel to use: " + segment);
         }
         synchronized (lock) {
+            checkOpen();
             return memory.register(segment);
         }
     }
@@ -677,7 +795,11 @@ public final class SimulatedKernel implements VfioKernel {
                     if (p.fd().owner() != this) {
                         throw new IllegalArgumentException(p.fd() + " belongs to the " + p.fd().owner().name() + " backend");
                     }
-                    OpenFile f = p.fd().isOpen() ? files.get(p.fd().number()) : null;
+                    if (!p.fd().isOpen()) { // its number may belong to another file by now: never poll it
+                        throw new VfioException(Errno.EBADF, "poll", p.fd().toString(),
+                                "the handle was closed; its number may already belong to another file");
+                    }
+                    OpenFile f = files.get(p.fd().number());
                     short ready = switch (f) {
                         case null -> LinuxAbi.POLLNVAL;
                         case EventFdFile e -> (short) ((e.counter != 0 ? LinuxAbi.POLLIN : 0) | (e.counter != -2L ? LinuxAbi.POLLOUT : 0));
@@ -722,6 +844,10 @@ public final class SimulatedKernel implements VfioKernel {
                     // closing everything on the way out
                 }
             }
+        }
+        synchronized (lock) {
+            mappings.clear();
+            deviceMemory.close(); // every mapping of a device dies with the kernel, as with the kernel backend
         }
         try {
             fileSystem.close();

@@ -21,8 +21,9 @@ final class UserArg {
         this.memory = memory;
     }
 
+    /** A pointer to {@code memory}; a null segment is the NULL pointer, which copy_from_user faults on. */
     static UserArg pointer(MemorySegment memory) {
-        return new UserArg(memory.address(), memory);
+        return memory == null ? new UserArg(0, null) : new UserArg(memory.address(), memory);
     }
 
     static UserArg value(long value) {

@@ -169,7 +169,28 @@ class DeviceModelTest {
         assertThat(regs.isReadOnly()).as("registers cannot be trapped through a mapping").isTrue();
         assertThatThrownBy(() -> regs.set(ValueLayout.JAVA_INT, 0x18, 1)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("read-only");
         try (var bar0 = w.device().region(0)) {
-            assertThat(bar0.isMapped(0, 4)).as("the accessor takes pread/pwrite for registers").isFalse();
+            assertThat(bar0.isMapped(0, 8)).as("registers are mapped: the accessor's loads and stores reach the model").isTrue();
+            w.model().accesses.clear();
+            bar0.writeLong(0x10, 0x1234);
+            bar0.writeShort(0x2, 7);
+            assertThat(bar0.readLong(0x10)).isEqualTo(0x1234);
+            bar0.write(0x1, MemorySegment.ofArray(new byte[7]));
+            assertThat(w.model().accesses).as("one access of each width at each offset, as the CPU makes them")
+                    .containsExactly("w8@16", "w2@2", "r8@16", "w1@1", "w2@2", "w4@4");
+        }
+        w.kernel().munmap(regs);
+        assertThatThrownBy(() -> w.kernel().load(regs, 0, 4)).as("an unmapped mapping").isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not a live mapping");
+    }
+
+    @Test
+    void mappedAccessWithMemoryDecodeOff_isSigbusAsEio() throws Exception {
+        World w = boot(new Copier());
+        try (var bar0 = w.device().region(0)) {
+            w.device().config().disableCommand(org.vfio4j.PciRegisters.COMMAND_MEMORY);
+            assertThat(Errnos.of(() -> bar0.readInt(0x10))).as("vfio_pci_mmap_fault refuses the page").isEqualTo(Errno.EIO);
+            w.device().config().enableCommand(org.vfio4j.PciRegisters.COMMAND_MEMORY);
+            assertThat(bar0.readInt(0x10)).isZero();
         }
     }
 

@@ -24,13 +24,35 @@ class ProcessMemoryTest {
     }
 
     @Test
-    void register_ofOverlappingMemory_replacesTheOldEntry() {
+    void register_ofASliceOfRecordedMemory_keepsTheEnclosingSegment() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment big = arena.allocate(16 * 4096, 4096);
+            memory.register(big);
+            memory.register(big.asSlice(0, 4096));
+            memory.register(big.asSlice(4096, 4096));
+            assertThat(memory.resolve(big.address(), big.byteSize())).as("all of the enclosing segment still resolves")
+                    .extracting(MemorySegment::byteSize).isEqualTo(big.byteSize());
+        }
+    }
+
+    @Test
+    void register_ofPartlyOverlappingSlices_keepsBoth() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment big = arena.allocate(4 * 4096, 4096);
-            memory.register(big);
+            memory.register(big.asSlice(0, 2 * 4096));
+            memory.register(big.asSlice(4096, 3 * 4096));
+            assertThat(memory.resolve(big.address(), 2 * 4096)).extracting(MemorySegment::byteSize).isEqualTo(2 * 4096L);
+            assertThat(memory.resolve(big.address() + 4096, 3 * 4096)).extracting(MemorySegment::byteSize).isEqualTo(3 * 4096L);
+        }
+    }
+
+    @Test
+    void register_ofALargerSegment_replacesTheSlicesItContains() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment big = arena.allocate(4 * 4096, 4096);
             memory.register(big.asSlice(4096, 4096));
-            assertThat(memory.resolve(big.address(), 4096)).as("the older, overlapping entry is gone").isNull();
-            assertThat(memory.resolve(big.address() + 4096, 4096)).isNotNull();
+            memory.register(big);
+            assertThat(memory.resolve(big.address(), big.byteSize())).extracting(MemorySegment::byteSize).isEqualTo(big.byteSize());
         }
     }
 
