@@ -4,10 +4,11 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.regex.Pattern;
 import org.vfio4j.conformance.ConformanceTarget;
 import org.vfio4j.conformance.run.ContractRunner;
 import org.vfio4j.conformance.run.Report;
@@ -22,70 +23,103 @@ import org.vfio4j.sim.KernelProfile;
 final class Conformance {
     private Conformance() {}
 
-    static final String USAGE = """
+    /** The most tries per property and differential chains the command line accepts. */
+    static final int MAX_EFFORT = 10_000;
+
+    static final String HELP = """
             usage: vfio4j conformance [--profile 6.1|5.7] [--tries N]
                    vfio4j conformance --backend kernel --group N --device BDF [--non-viable-group N]
                                       [--allow-reset] [--allow-dma] [--tries N]
                    vfio4j conformance --lane qemu [--chains N] [--tries N]
+
+            Runs every conformance contract and prints one row per property; exits 1 if any fails.
+
+              --backend sim|kernel  where to run: the simulator (sim, the default) or this machine's kernel
+              --profile 6.1|5.7     the simulator only: which Linux version's rules it follows (default 6.1)
+              --tries N             tries per property, 1 to 10000 (default 30; 5 with --lane)
+              --group N             --backend kernel: the device's IOMMU group, /dev/vfio/N
+              --device BDF          --backend kernel: the device's PCI address as sysfs writes it, e.g. 0000:01:00.0;
+                                    bind it to vfio-pci first
+              --non-viable-group N  --backend kernel: a group that is not viable, used for its status and
+                                    SET_CONTAINER only
+              --allow-reset         --backend kernel: also reset the device (function and hot reset)
+              --allow-dma           --backend kernel: let an edu device DMA into this process's own memory
+              --lane qemu           boot Linux 6.1 in a QEMU guest and run the contracts on its real VFIO and on a
+                                    simulated mirror, then differential chains (about 3 minutes; see
+                                    docs/real-kernel-lane.md)
+              --chains N            --lane only: differential chains, 1 to 10000 (default 200)
+              -h, --help            this text
+
+            Before touching a device, --backend kernel prints what it will touch and do.
             """;
 
+    private static final List<String> FLAGS = List.of("--allow-reset", "--allow-dma");
+    private static final Map<String, String> VALUED = new LinkedHashMap<>();
+
+    static {
+        VALUED.put("--backend", "sim or kernel");
+        VALUED.put("--profile", "6.1 or 5.7");
+        VALUED.put("--tries", "a whole number from 1 to " + MAX_EFFORT);
+        VALUED.put("--group", "an IOMMU group number");
+        VALUED.put("--device", "a PCI address such as 0000:01:00.0");
+        VALUED.put("--non-viable-group", "an IOMMU group number");
+        VALUED.put("--lane", "qemu");
+        VALUED.put("--chains", "a whole number from 1 to " + MAX_EFFORT);
+    }
+
+    /** domain:bus:device.function, lower-case hex, as /sys/bus/pci/devices names it (the kernel compares names exactly). */
+    private static final Pattern PCI_ADDRESS = Pattern.compile("[0-9a-f]{4,8}:[0-9a-f]{2}:[01][0-9a-f]\\.[0-7]");
+
     static int run(List<String> args, PrintStream out, PrintStream err) throws Exception {
-        Map<String, String> o = new HashMap<>();
-        for (int i = 0; i < args.size(); i++) {
-            String a = args.get(i);
-            if (a.equals("--allow-reset") || a.equals("--allow-dma")) {
-                o.put(a, "yes");
-            } else if (a.startsWith("--") && i + 1 < args.size()) {
-                o.put(a, args.get(++i));
-            } else {
-                err.print("vfio4j conformance: unexpected argument '" + a + "'\n" + USAGE);
-                return 2;
-            }
+        Options o = Options.parse(args, FLAGS, VALUED);
+        if (o.help()) {
+            out.print(HELP);
+            return 0;
         }
-        int tries = Integer.parseInt(o.getOrDefault("--tries", "30"));
-        if (o.containsKey("--lane")) {
-            if (!o.get("--lane").equals("qemu")) {
-                err.println("vfio4j conformance: the only lane is 'qemu'");
-                return 2;
-            }
-            return lane(Integer.parseInt(o.getOrDefault("--chains", "200")), Math.min(tries, 5), out, err);
+        boolean lane = o.has("--lane");
+        if (lane) {
+            o.choice("--lane", null, "qemu");
         }
-        String backend = o.getOrDefault("--backend", "sim");
-        if (backend.equals("kernel")) {
-            if (!o.containsKey("--group") || !o.containsKey("--device")) {
-                err.print("vfio4j conformance: --backend kernel needs --group and --device (a device you bound to vfio-pci)\n" + USAGE);
-                return 2;
-            }
+        o.notTogether("--lane", "--backend", "the lane runs both the kernel backend and the simulator itself");
+        boolean kernel = o.choice("--backend", "sim", "sim", "kernel").equals("kernel");
+        o.onlyWith(kernel, "--backend kernel", "--group", "--device", "--non-viable-group", "--allow-reset", "--allow-dma");
+        o.onlyWith(lane, "--lane qemu", "--chains");
+        o.onlyWith(!kernel && !lane, "the simulator (--backend sim, the default)", "--profile");
+        o.required(kernel, "--backend kernel", "--group", "--device");
+        int tries = o.integer("--tries", lane ? 5 : 30, 1, MAX_EFFORT);
+        int chains = o.integer("--chains", 200, 1, MAX_EFFORT);
+        KernelProfile profile = o.choice("--profile", "6.1", "6.1", "5.7").equals("6.1") ? KernelProfile.LINUX_6_1 : KernelProfile.LINUX_5_7;
+        int group = o.integer("--group", -1, 0, Integer.MAX_VALUE);
+        OptionalInt nonViable = o.has("--non-viable-group")
+                ? OptionalInt.of(o.integer("--non-viable-group", -1, 0, Integer.MAX_VALUE)) : OptionalInt.empty();
+        if (nonViable.isPresent() && nonViable.getAsInt() == group) {
+            throw new Options.UsageException("--non-viable-group must be another group than --group (both are " + group + ")");
+        }
+        String device = o.text("--device", d -> PCI_ADDRESS.matcher(d).matches(),
+                "a PCI address as /sys/bus/pci/devices names it, domain:bus:device.function in lower-case hex (e.g. 0000:01:00.0)");
+
+        if (lane) {
+            return lane(chains, tries, out, err);
+        }
+        if (kernel) {
             var availability = KernelBackend.availability();
             if (!availability.isAvailable()) {
                 err.println("vfio4j conformance: kernel VFIO is not usable here: " + String.join("; ", availability.problems()));
                 return 1;
             }
-            int group = Integer.parseInt(o.get("--group"));
-            OptionalInt nonViable = o.containsKey("--non-viable-group")
-                    ? OptionalInt.of(Integer.parseInt(o.get("--non-viable-group"))) : OptionalInt.empty();
-            out.println("This run will touch only: /dev/vfio/vfio, /dev/vfio/" + group + " and device " + o.get("--device")
+            out.println("This run will touch only: /dev/vfio/vfio, /dev/vfio/" + group + " and device " + device
                     + nonViable.stream().mapToObj(g -> ", group " + g + " (status and SET_CONTAINER only)").findFirst().orElse("") + ".");
-            boolean resets = o.containsKey("--allow-reset");
+            boolean resets = o.has("--allow-reset");
             out.println("It opens the device (the kernel may reset it on first open), reads its config space and BARs, writes"
                     + " config registers and restores them, sets up and removes ioeventfds (never signalled), maps and unmaps DMA of"
                     + " its own memory, and makes the device DMA only with --allow-dma."
                     + (resets ? " --allow-reset: it also resets the device (function and hot reset)." : " It resets nothing (--allow-reset would)."));
-            if (o.containsKey("--allow-dma")) {
+            if (o.has("--allow-dma")) {
                 out.println("--allow-dma: an edu device among them is made to DMA into this process's own mapped memory.");
             }
-            return contracts(Targets.kernel(group, o.get("--device"), nonViable, dmaEntryLimit(), OptionalInt.empty())
-                    .withDevices(java.util.List.of(), resets, o.containsKey("--allow-dma")), tries, 15, out);
+            return contracts(Targets.kernel(group, device, nonViable, dmaEntryLimit(), OptionalInt.empty())
+                    .withDevices(java.util.List.of(), resets, o.has("--allow-dma")), tries, 15, out);
         }
-        if (!backend.equals("sim")) {
-            err.println("vfio4j conformance: --backend is 'sim' or 'kernel'");
-            return 2;
-        }
-        KernelProfile profile = switch (o.getOrDefault("--profile", "6.1")) {
-            case "6.1" -> KernelProfile.LINUX_6_1;
-            case "5.7" -> KernelProfile.LINUX_5_7;
-            default -> throw new IllegalArgumentException("--profile is 6.1 or 5.7");
-        };
         return contracts(Targets.simulated(profile), tries, 60, out);
     }
 
@@ -111,7 +145,7 @@ final class Conformance {
         Path script = home == null ? null : Path.of(home, "conformance-tests/src/lane/qemu-lane");
         if (script == null || !Files.isExecutable(script)) {
             err.println("vfio4j conformance: the lane script is not found; run through the ./vfio4j launcher of a checkout");
-            return 2;
+            return 1;
         }
         String java = ProcessHandle.current().info().command().orElse("java");
         // the JVM runs without CAP_IPC_LOCK and with RLIMIT_MEMLOCK = 64 pages, so that pinning is charged (I21)

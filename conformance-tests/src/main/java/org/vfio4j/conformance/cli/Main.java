@@ -1,39 +1,74 @@
 package org.vfio4j.conformance.cli;
 
 import java.io.PrintStream;
+import java.util.List;
+import java.util.Map;
+import org.vfio4j.conformance.cli.Options.UsageException;
 
 /**
  * The {@code vfio4j} command line: {@code tour} walks VFIO on a simulated host; {@code conformance}
- * runs the contracts on the simulator, this machine's kernel, or the real-kernel lane.
+ * runs the contracts on the simulator, this machine's kernel, or the real-kernel lane. Exit status:
+ * 0 done, 1 something failed (a contract, or kernel VFIO is not usable), 2 the command line is wrong.
  */
 public final class Main {
     private Main() {}
+
+    static final String HELP = """
+            usage: vfio4j <command> [options]
+
+              tour          the canonical VFIO sequence on a simulated x86 host, explained call by call
+              conformance   the conformance contracts: on the simulator (default), --backend kernel, or --lane qemu
+              help          this text; 'vfio4j help <command>' or 'vfio4j <command> --help' describes a command
+
+            Exit status: 0 done, 1 a failure (a contract failed, kernel VFIO is not usable), 2 a usage error.
+            """;
 
     public static void main(String[] args) throws Exception {
         System.exit(run(args, System.out, System.err));
     }
 
+    /** Runs one command line and returns its exit status; usage errors are one line on {@code err}, status 2. */
     static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
         String command = args.length == 0 ? "help" : args[0];
-        switch (command) {
-            case "tour" -> {
-                new Tour(out).run();
-                return 0;
-            }
-            case "conformance" -> {
-                return Conformance.run(java.util.List.of(args).subList(1, args.length), out, err);
-            }
-            case "help", "-h", "--help" -> {
-                out.println("usage: vfio4j <command>");
-                out.println("  tour          the canonical VFIO sequence on a simulated x86 host, explained call by call");
-                out.println("  conformance   the conformance contracts: on the simulator (default), --backend kernel, or --lane qemu");
-                out.print(Conformance.USAGE);
-                return 0;
-            }
-            default -> {
-                err.println("vfio4j: unknown command '" + command + "' (try: vfio4j help)");
-                return 2;
-            }
+        List<String> rest = List.of(args).subList(Math.min(1, args.length), args.length);
+        try {
+            return switch (command) {
+                case "tour" -> tour(rest, out);
+                case "conformance" -> Conformance.run(rest, out, err);
+                case "help", "-h", "--help" -> help(rest, out);
+                default -> throw new UsageException(command.startsWith("-")
+                        ? "unknown option '" + command + "' before the command; options follow it: vfio4j <command> [options]"
+                        : "unknown command '" + command + "'; the commands are tour, conformance, help");
+            };
+        } catch (UsageException e) {
+            boolean known = command.equals("tour") || command.equals("conformance");
+            err.println((known ? "vfio4j " + command : "vfio4j") + ": " + e.getMessage()
+                    + " (try: vfio4j " + (known ? command + " --help" : "help") + ")");
+            return 2;
         }
+    }
+
+    private static int tour(List<String> args, PrintStream out) throws Exception {
+        if (Options.parse(args, List.of(), Map.of()).help()) {
+            out.print(Tour.HELP);
+        } else {
+            new Tour(out).run();
+        }
+        return 0;
+    }
+
+    private static int help(List<String> args, PrintStream out) throws UsageException {
+        if (args.size() > 1) {
+            throw new UsageException("help takes at most one command, e.g. vfio4j help conformance");
+        }
+        String about = args.isEmpty() ? "" : args.get(0);
+        out.print(switch (about) {
+            case "" -> HELP;
+            case "tour" -> Tour.HELP;
+            case "conformance" -> Conformance.HELP;
+            case "help" -> HELP;
+            default -> throw new UsageException("unknown command '" + about + "'; the commands are tour, conformance, help");
+        });
+        return 0;
     }
 }

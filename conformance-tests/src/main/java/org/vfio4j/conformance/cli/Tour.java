@@ -25,6 +25,16 @@ import org.vfio4j.sim.TraceEntry;
  * purpose, to show how the simulator explains an errno.
  */
 final class Tour {
+    static final String HELP = """
+            usage: vfio4j tour
+
+            Walks the canonical VFIO sequence on a simulated x86 host with Linux 6.1 rules: discover the IOMMU
+            groups, open a container and a group, choose the type1v2 IOMMU, map DMA, open and query the device,
+            close in order. Each system call is shown as the kernel received it, with its result and what it
+            means; two classic mistakes are made on purpose to show how an errno is explained. It needs no
+            hardware and takes no options.
+            """;
+
     private final PrintStream out;
     private final SimulatedKernel kernel;
     private int shown;

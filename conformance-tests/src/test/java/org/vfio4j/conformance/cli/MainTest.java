@@ -1,11 +1,15 @@
 package org.vfio4j.conformance.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.vfio4j.kernel.KernelBackend;
 
 class MainTest {
 
@@ -13,13 +17,39 @@ class MainTest {
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     private int run(String... args) throws Exception {
+        out.reset();
+        err.reset();
         return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    private String out() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    /** A usage error: status 2, exactly one line on stderr with {@code message}, nothing on stdout, no stack trace. */
+    private void assertUsageError(String commandLine, String message) {
+        int status;
+        try {
+            status = run(commandLine.isBlank() ? new String[0] : commandLine.split(" "));
+        } catch (Throwable t) {
+            throw new AssertionError("'" + commandLine + "' threw instead of reporting a usage error", t);
+        }
+        assertThat(status).as("exit status of '%s' (stderr: %s)", commandLine, err()).isEqualTo(2);
+        assertThat(err()).as("stderr of '%s'", commandLine)
+                .contains(message)
+                .doesNotContain("Exception", "\tat ")
+                .hasLineCount(1);
+        assertThat(out()).as("stdout of '%s'", commandLine).isEmpty();
     }
 
     @Test
     void tour_walksTheSequence_andExplainsBothMistakes() throws Exception {
         assertThat(run("tour")).isZero();
-        String text = out.toString(StandardCharsets.UTF_8);
+        String text = out();
         assertThat(text)
                 .contains("> open /dev/vfio/vfio = 3")
                 .contains("VFIO_IOMMU_MAP_DMA on fd 3 (container 1) = -1 EINVAL (container 1 has no IOMMU yet")
@@ -33,9 +63,98 @@ class MainTest {
 
     @Test
     void unknownCommand_exitsTwoWithAHint() throws Exception {
-        assertThat(run("frobnicate")).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown command 'frobnicate'").contains("vfio4j help");
+        assertUsageError("frobnicate", "vfio4j: unknown command 'frobnicate'; the commands are tour, conformance, help (try: vfio4j help)");
         assertThat(run()).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("tour");
+        assertThat(out()).contains("tour").contains("conformance");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiterString = "=>", quoteCharacter = '"', textBlock = """
+            conformance --tries abc => vfio4j conformance: --tries takes a whole number from 1 to 10000, not 'abc' (try: vfio4j conformance --help)
+            conformance --tries=abc => --tries takes a whole number from 1 to 10000, not 'abc'
+            conformance --tries 0 => --tries takes a whole number from 1 to 10000, not '0'
+            conformance --tries -5 => --tries takes a whole number from 1 to 10000, not '-5'
+            conformance --tries 10001 => --tries takes a whole number from 1 to 10000, not '10001'
+            conformance --tries 99999999999999999999 => --tries takes a whole number from 1 to 10000, not '99999999999999999999'
+            conformance --tries 1.5 => --tries takes a whole number from 1 to 10000, not '1.5'
+            conformance --tries => --tries needs a value: a whole number from 1 to 10000
+            conformance --tries --allow-dma => --tries needs a value: a whole number from 1 to 10000
+            conformance --tries 5 --tries 6 => --tries is given more than once
+            conformance --profile 9.9 => vfio4j conformance: --profile takes 6.1 or 5.7, not '9.9' (try: vfio4j conformance --help)
+            conformance --backend vm => --backend takes sim or kernel, not 'vm'
+            conformance --group 3 => --group only makes sense with --backend kernel
+            conformance --backend sim --group 3 => --group only makes sense with --backend kernel
+            conformance --device 0000:01:00.0 => --device only makes sense with --backend kernel
+            conformance --non-viable-group 8 => --non-viable-group only makes sense with --backend kernel
+            conformance --allow-reset => --allow-reset only makes sense with --backend kernel
+            conformance --allow-dma => --allow-dma only makes sense with --backend kernel
+            conformance --allow-dma=yes => --allow-dma takes no value (given 'yes')
+            conformance --chains 5 => --chains only makes sense with --lane qemu
+            conformance --backend kernel --profile 5.7 => --profile only makes sense with the simulator (--backend sim, the default)
+            conformance --lane qemu --profile 5.7 => --profile only makes sense with the simulator (--backend sim, the default)
+            conformance --lane qemu --backend kernel => --lane and --backend cannot be used together: the lane runs both the kernel backend and the simulator itself
+            conformance --lane qemu --backend sim => --lane and --backend cannot be used together
+            conformance --lane qemu --group 7 => --group only makes sense with --backend kernel
+            conformance --lane kvm => --lane takes only qemu, not 'kvm'
+            conformance --lane qemu --chains 0 => --chains takes a whole number from 1 to 10000, not '0'
+            conformance --lane qemu --tries x => --tries takes a whole number from 1 to 10000, not 'x'
+            conformance --backend kernel => --backend kernel needs --group and --device (--group is missing)
+            conformance --backend kernel --group 7 => --backend kernel needs --group and --device (--device is missing)
+            conformance --backend kernel --group x --device 0000:01:00.0 => --group takes a whole number from 0 to 2147483647, not 'x'
+            conformance --backend kernel --group -1 --device 0000:01:00.0 => --group takes a whole number from 0 to 2147483647, not '-1'
+            conformance --backend kernel --group 7 --device 01:00.0 => --device takes a PCI address as /sys/bus/pci/devices names it, domain:bus:device.function in lower-case hex (e.g. 0000:01:00.0), not '01:00.0'
+            conformance --backend kernel --group 7 --device 0000:01:00.0 --tries 0 => --tries takes a whole number from 1 to 10000, not '0'
+            conformance --backend kernel --group 7 --device 0000:01:00.0 --non-viable-group y => --non-viable-group takes a whole number from 0 to 2147483647, not 'y'
+            conformance --backend kernel --group 7 --device 0000:01:00.0 --non-viable-group 7 => --non-viable-group must be another group than --group (both are 7)
+            conformance --bogus => vfio4j conformance: unknown option '--bogus'; the options are --backend, --profile, --tries, --group, --device, --non-viable-group, --lane, --chains, --allow-reset, --allow-dma (try: vfio4j conformance --help)
+            conformance --bogus value => unknown option '--bogus'
+            conformance extra => unexpected argument 'extra'
+            tour --fast => vfio4j tour: unknown option '--fast'; this command takes no options (try: vfio4j tour --help)
+            tour extra => vfio4j tour: unexpected argument 'extra'; this command takes no options (try: vfio4j tour --help)
+            --tries 5 => vfio4j: unknown option '--tries' before the command; options follow it: vfio4j <command> [options] (try: vfio4j help)
+            help frobnicate => vfio4j: unknown command 'frobnicate'; the commands are tour, conformance, help (try: vfio4j help)
+            help tour conformance => vfio4j: help takes at most one command, e.g. vfio4j help conformance (try: vfio4j help)
+            """)
+    void usageErrors_exitTwo_withOneLineNamingTheOption_andNoStackTrace(String commandLine, String message) {
+        assertUsageError(commandLine, message);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiterString = "=>", quoteCharacter = '"', textBlock = """
+            help => usage: vfio4j <command> [options]
+            --help => usage: vfio4j <command> [options]
+            -h => usage: vfio4j <command> [options]
+            help help => usage: vfio4j <command> [options]
+            help tour => usage: vfio4j tour
+            tour --help => usage: vfio4j tour
+            tour -h => usage: vfio4j tour
+            help conformance => usage: vfio4j conformance [--profile 6.1|5.7] [--tries N]
+            conformance --help => usage: vfio4j conformance [--profile 6.1|5.7] [--tries N]
+            conformance -h => usage: vfio4j conformance [--profile 6.1|5.7] [--tries N]
+            conformance --tries abc --help => usage: vfio4j conformance [--profile 6.1|5.7] [--tries N]
+            conformance --backend kernel -h => usage: vfio4j conformance [--profile 6.1|5.7] [--tries N]
+            """)
+    void help_perCommand_exitsZero_onStdout_withoutRunningAnything(String commandLine, String firstLine) throws Exception {
+        assertThat(run(commandLine.split(" "))).as("exit status of '%s' (stderr: %s)", commandLine, err()).isZero();
+        assertThat(out()).startsWith(firstLine + "\n").doesNotContain("> open", "Running the conformance contracts");
+        assertThat(err()).isEmpty();
+    }
+
+    @Test
+    void conformanceHelp_describesEveryOptionTheCommandAccepts() throws Exception {
+        run("conformance", "--help");
+        assertThat(out()).contains("--backend sim|kernel", "--profile 6.1|5.7", "--tries N", "--group N", "--device BDF",
+                "--non-viable-group N", "--allow-reset", "--allow-dma", "--lane qemu", "--chains N", "-h, --help");
+    }
+
+    @Test
+    void kernelBackend_withValidOptions_passesTheChecks_andStopsAtAvailability() throws Exception {
+        // only where kernel VFIO is missing: elsewhere this would touch a real device
+        assumeFalse(KernelBackend.availability().isAvailable(), "kernel VFIO is usable here");
+        int status = run("conformance", "--backend", "kernel", "--group=7", "--device", "0000:01:00.0", "--tries", "1",
+                "--non-viable-group", "8", "--allow-reset", "--allow-dma");
+        assertThat(status).as("not a usage error: the machine lacks VFIO").isEqualTo(1);
+        assertThat(err()).startsWith("vfio4j conformance: kernel VFIO is not usable here: ").hasLineCount(1);
+        assertThat(out()).isEmpty();
     }
 }
