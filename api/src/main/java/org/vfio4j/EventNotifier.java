@@ -45,6 +45,8 @@ public final class EventNotifier extends FdHandle {
      * clears it), or on timeout throws with what the backend knows about why nothing came (the
      * simulator names the interrupts that were dropped or held back for this eventfd and why).
      *
+     * @param timeout how long to wait
+     * @return the counter, non-zero
      * @throws VfioException {@link Errno#ETIMEDOUT} when nothing arrived within {@code timeout}
      */
     public long expectSignal(Duration timeout) throws VfioException {

@@ -109,6 +109,9 @@ public interface VfioKernel extends AutoCloseable {
      * timed-out wait: for the simulator, the interrupts routed (or routable) to it that were
      * dropped or held back and why (bus mastering off, INTx masked, a vector masked or not
      * enabled), or that it is bound to no interrupt. The kernel backend knows nothing: empty.
+     *
+     * @param eventfd an eventfd made by {@link #eventfd}
+     * @return one or more sentences, or empty when the backend cannot say
      */
     default Optional<String> diagnose(Fd eventfd) {
         return Optional.empty();

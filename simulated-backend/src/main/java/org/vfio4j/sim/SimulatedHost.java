@@ -190,7 +190,11 @@ public final class SimulatedHost implements VfioBackend {
         return irqVectorLimit;
     }
 
-    /** The most recent trace entries each booted kernel keeps; 0 when tracing is off. */
+    /**
+     * The most recent trace entries each booted kernel keeps; 0 when tracing is off.
+     *
+     * @return the capacity set with {@link Builder#traceCapacity(int)}
+     */
     public int traceCapacity() {
         return traceCapacity;
     }
@@ -330,6 +334,9 @@ public final class SimulatedHost implements VfioBackend {
          * How many of the most recent calls and events {@link SimulatedKernel#trace()} keeps
          * (default {@link #DEFAULT_TRACE_CAPACITY}); older ones are dropped and counted. 0 turns
          * the trace off.
+         *
+         * @param entries the capacity, {@code >= 0}
+         * @return this builder
          */
         public Builder traceCapacity(int entries) {
             if (entries < 0) {

@@ -856,7 +856,8 @@ public final class SimulatedKernel implements VfioKernel {
                 }
             }
             long n = e.history.deliveredCount();
-            String before = n == 0 ? "" : "; the " + n + " signal" + (n == 1 ? "" : "s") + " it got before were read";
+            String got = n == 1 ? "the 1 signal it got before was read" : "the " + n + " signals it got before were read";
+            String before = n == 0 ? "" : "; " + got;
             if (!sentences.isEmpty()) {
                 return Optional.of(String.join("; ", sentences) + (bindings.isEmpty() ? "; it is bound to no interrupt now" : ""));
             }
@@ -864,8 +865,7 @@ public final class SimulatedKernel implements VfioKernel {
                 return Optional.of("it is bound to no interrupt: no VFIO_DEVICE_SET_IRQS with DATA_EVENTFD names it" + before);
             }
             return Optional.of("it is bound to " + String.join(", ", bindings) + " and no interrupt routed there was dropped or held"
-                    + " back: the device raised none" + (n == 0 ? "" : " since the " + n + " signal" + (n == 1 ? "" : "s")
-                    + " it got before, which were read"));
+                    + " back: the device raised none" + (n == 0 ? "" : " since; " + got));
         }
     }
 

@@ -28,7 +28,17 @@ import org.vfio4j.Errno;
 public record TraceEntry(long sequence, String target, String call, String arguments, long result,
                          Optional<Errno> errno, Optional<String> explanation, boolean event, long cause) {
 
-    /** A system call's entry. */
+    /**
+     * A system call's entry (not an event, no cause).
+     *
+     * @param sequence    position in the trace, from 1
+     * @param target      the file it was applied to
+     * @param call        the system call or ioctl name
+     * @param arguments   the decoded arguments
+     * @param result      the return value on success
+     * @param errno       the errno on failure
+     * @param explanation why it failed
+     */
     public TraceEntry(long sequence, String target, String call, String arguments, long result,
                       Optional<Errno> errno, Optional<String> explanation) {
         this(sequence, target, call, arguments, result, errno, explanation, false, 0);

@@ -158,7 +158,7 @@ class TraceAndDiagnosisTest {
             w.model().context.signalMsi(0);
             assertThat(v0.poll()).hasValue(1);
             assertThat(w.kernel().diagnose(v0.fd())).hasValue("it is bound to MSI vector 0 of " + BDF + " and no interrupt routed there"
-                    + " was dropped or held back: the device raised none since the 1 signal it got before, which were read");
+                    + " was dropped or held back: the device raised none since; the 1 signal it got before was read");
         }
     }
 }
