@@ -454,7 +454,7 @@ final class PciIrqs {
             }
             if (data == VFIO_IRQ_SET_DATA_NONE || arg.u8(20 + i - start) != 0) {
                 EventFdFile e = ctx[i];
-                kernel.event(label(), name(index) + " " + i, () -> "loop-back trigger -> " + kernel.describeEventFd(e));
+                kernel.event(label(), name(index) + " vector " + i, () -> "loop-back trigger -> " + kernel.describeEventFd(e));
                 kernel.signal(ctx[i]);
             }
         }
@@ -594,7 +594,7 @@ final class PciIrqs {
         if (pending(vector, msix) && !vectorMasked(vector, msix) && ctx[vector] != null) {
             setPending(vector, msix, false);
             EventFdFile e = ctx[vector];
-            kernel.event(label(), name(type) + " " + vector, () -> "pending message delivered on unmask -> " + kernel.describeEventFd(e));
+            kernel.event(label(), name(type) + " vector " + vector, () -> "pending message delivered on unmask -> " + kernel.describeEventFd(e));
             kernel.signal(e);
         }
     }
@@ -632,7 +632,7 @@ final class PciIrqs {
             suppressed(ctx[vector], vectorName(msix, vector), "held pending", why);
         } else if (ctx[vector] != null) {
             EventFdFile e = ctx[vector];
-            kernel.event(label(), name(type) + " " + vector, () -> "the device sent a message -> " + kernel.describeEventFd(e));
+            kernel.event(label(), name(type) + " vector " + vector, () -> "the device sent a message -> " + kernel.describeEventFd(e));
             kernel.signal(e);
         } else {
             suppressed(null, vectorName(msix, vector), "dropped", "no eventfd is bound to the vector");

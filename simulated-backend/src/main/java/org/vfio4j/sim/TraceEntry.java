@@ -16,7 +16,7 @@ import org.vfio4j.Errno;
  * @param target      the file it was applied to ({@code "fd 4 (container 1)"}), or the function an
  *                    event happened on; empty for open, whose path is the argument
  * @param call        the system call or ioctl name ({@code "VFIO_IOMMU_MAP_DMA"}, {@code "open"}), or
- *                    what happened ({@code "MSI 0"}, {@code "INTx"}, {@code "DMA"})
+ *                    what happened ({@code "MSI vector 0"}, {@code "INTx"}, {@code "DMA"})
  * @param arguments   the decoded arguments, or what became of an event; {@code ""} if none
  * @param result      the return value on success (a new fd for open and GET_DEVICE_FD); 0 for events
  * @param errno       the errno on failure
