@@ -161,4 +161,38 @@ class TraceAndDiagnosisTest {
                     + " was dropped or held back: the device raised none since; the 1 signal it got before was read");
         }
     }
+
+    /** A read blocked on an eventfd keeps the place it started at; an event names the call that caused it, never the blocked read. */
+    @Test
+    void blockedRead_keepsItsPlace_andEventsNameTheCallThatCausedThem() throws Exception {
+        World w = boot(false, 1000, true);
+        try (EventNotifier n = w.vfio().eventNotifier(); EventNotifier other = w.vfio().eventNotifier()) {
+            w.device().enableIrq(VFIO_PCI_MSI_IRQ_INDEX, List.of(n, other));
+            w.kernel().clearTrace();
+            long[] got = new long[1];
+            Thread reader = Thread.ofPlatform().start(() -> {
+                try {
+                    got[0] = n.await();
+                } catch (VfioException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            while (reader.isAlive() && reader.getState() != Thread.State.WAITING) {
+                Thread.sleep(1);
+            }
+            w.model().context.signalMsi(1); // the device on its own while the read waits: caused by no call
+            w.device().triggerIrq(VFIO_PCI_MSI_IRQ_INDEX, 0, 1);
+            reader.join(5000);
+            assertThat(got[0]).isEqualTo(1);
+            List<TraceEntry> trace = w.kernel().trace();
+            TraceEntry read = trace.stream().filter(e -> e.call().equals("read")).findFirst().orElseThrow();
+            TraceEntry trigger = trace.stream().filter(e -> e.call().equals("VFIO_DEVICE_SET_IRQS")).findFirst().orElseThrow();
+            TraceEntry own = trace.stream().filter(e -> e.call().equals("MSI vector 1")).findFirst().orElseThrow();
+            TraceEntry looped = trace.stream().filter(e -> e.call().equals("MSI vector 0")).findFirst().orElseThrow();
+            assertThat(read.sequence()).as("the read started first").isLessThan(own.sequence()).isLessThan(trigger.sequence());
+            assertThat(trace.indexOf(read)).as("and is listed at its place").isLessThan(trace.indexOf(own));
+            assertThat(own.cause()).as("not the blocked read").isZero();
+            assertThat(looped.cause()).as("the loop-back trigger").isEqualTo(trigger.sequence());
+        }
+    }
 }
