@@ -9,6 +9,10 @@ import java.util.List;
  * first, with the count of dropped entries. A call reserves its slot when it starts and fills it
  * when it returns, so that what it causes follows it; a slot still open (a read blocked on an
  * eventfd) is left out of snapshots until its call returns. Not thread-safe: the kernel lock guards it.
+ *
+ * <p>An entry is formatted when its call returns, and only when the trace is on; not later when
+ * read, because the decoded arguments point into the caller's memory, which may be freed or reused
+ * by then. What a million entries cost is the formatting, not memory: the ring holds {@code capacity}.
  */
 final class TraceRing {
     /** One reserved place in the trace. */
