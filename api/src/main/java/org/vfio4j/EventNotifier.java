@@ -63,4 +63,24 @@ public final class EventNotifier extends FdHandle {
     public OptionalLong poll() throws VfioException {
         return await(Duration.ZERO);
     }
+
+    /**
+     * Waits like {@link #await(Duration)} for a signal that must come: returns the counter (and
+     * clears it), or on timeout throws with what the backend knows about why nothing came (the
+     * simulator names the interrupts that were dropped or held back for this eventfd and why).
+     *
+     * @param timeout how long to wait
+     * @return the counter, non-zero
+     * @throws VfioException {@link Errno#ETIMEDOUT} when nothing arrived within {@code timeout}
+     */
+    public long expectSignal(Duration timeout) throws VfioException {
+        OptionalLong count = await(timeout);
+        if (count.isPresent()) {
+            return count.getAsLong();
+        }
+        String within = timeout.toMillisPart() == 0 && timeout.toNanosPart() % 1_000_000 == 0 ? timeout.getSeconds() + "s"
+                : timeout.toMillis() + "ms";
+        throw new VfioException(Errno.ETIMEDOUT, "await", fd.toString(), "no signal within " + within + " on " + fd
+                + kernel.diagnose(fd).map(d -> ": " + d).orElse(""));
+    }
 }

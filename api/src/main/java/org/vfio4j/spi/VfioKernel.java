@@ -3,6 +3,7 @@ package org.vfio4j.spi;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.vfio4j.VfioException;
 
 /**
@@ -123,6 +124,19 @@ public interface VfioKernel extends AutoCloseable {
 
     /** Adds {@code value} to an eventfd's counter with an 8-byte {@code write(2)}. */
     void writeEventCounter(Fd eventfd, long value) throws VfioException;
+
+    /**
+     * What the backend knows about why nothing signalled {@code eventfd}, in a sentence for a
+     * timed-out wait: for the simulator, the interrupts routed (or routable) to it that were
+     * dropped or held back and why (bus mastering off, INTx masked, a vector masked or not
+     * enabled), or that it is bound to no interrupt. The kernel backend knows nothing: empty.
+     *
+     * @param eventfd an eventfd made by {@link #eventfd}
+     * @return one or more sentences, or empty when the backend cannot say
+     */
+    default Optional<String> diagnose(Fd eventfd) {
+        return Optional.empty();
+    }
 
     /** Closes every descriptor and mapping this backend still holds. */
     @Override

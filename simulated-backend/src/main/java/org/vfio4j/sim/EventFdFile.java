@@ -8,6 +8,8 @@ final class EventFdFile implements OpenFile {
      * consume the counter and run. Closing the eventfd detaches them (EPOLLHUP).
      */
     final java.util.List<Runnable> virqfds = new java.util.ArrayList<>();
+    /** What became of the interrupts that could have signalled this eventfd, for {@link SimulatedKernel#diagnose}. */
+    final IrqHistory history = new IrqHistory();
     final boolean semaphore;
     final boolean nonblocking;
 

@@ -254,7 +254,7 @@ final class PciFunction {
         arg.checkReadable(0, 32, "struct vfio_region_info");
         int argsz = arg.u32(0);
         int index = arg.u32(8);
-        call.describe(() -> "{argsz=" + argsz + ", index=" + Integer.toUnsignedString(index) + "}");
+        call.describe(() -> "{argsz=" + argsz + ", index=" + TraceText.regionName(Integer.toUnsignedLong(index)) + "}");
         if (Integer.compareUnsigned(argsz, 32) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below sizeof(struct vfio_region_info) = 32"
                     + " (vfio_pci_ioctl_get_region_info)");
@@ -330,8 +330,9 @@ final class PciFunction {
         arg.putU64(16, size);
         arg.putU64(24, offset);
         int shownFlags = written;
-        call.describe(() -> "{argsz=" + argsz + ", index=" + index + "} -> {flags=0x" + Integer.toHexString(shownFlags) + ", size=0x"
-                + Long.toHexString(size) + ", offset=0x" + Long.toHexString(offset) + (caps.isEmpty() ? "" : ", caps=" + caps) + "}");
+        call.describe(() -> "{argsz=" + argsz + ", index=" + TraceText.regionName(index) + "} -> {flags="
+                + TraceText.regionInfoFlags(shownFlags) + ", size=0x" + Long.toHexString(size) + ", offset=0x" + Long.toHexString(offset)
+                + (caps.isEmpty() ? "" : ", caps=" + caps) + "}");
         return 0;
     }
 
@@ -340,7 +341,7 @@ final class PciFunction {
         arg.checkReadable(0, 16, "struct vfio_irq_info");
         int argsz = arg.u32(0);
         int index = arg.u32(8);
-        call.describe(() -> "{argsz=" + argsz + ", index=" + Integer.toUnsignedString(index) + "}");
+        call.describe(() -> "{argsz=" + argsz + ", index=" + TraceText.irqIndex(Integer.toUnsignedLong(index)) + "}");
         if (Integer.compareUnsigned(argsz, 16) < 0 || Integer.compareUnsigned(index, VFIO_PCI_NUM_IRQS) >= 0) {
             throw KernelError.of(Errno.EINVAL, Integer.compareUnsigned(argsz, 16) < 0
                     ? "argsz " + argsz + " is below sizeof(struct vfio_irq_info) = 16 (vfio_pci_ioctl_get_irq_info)"
@@ -356,7 +357,8 @@ final class PciFunction {
         arg.checkWritable(0, 16, "struct vfio_irq_info");
         arg.putU32(4, flags);
         arg.putU32(12, count);
-        call.describe(() -> "{argsz=" + argsz + ", index=" + index + "} -> {flags=0x" + Integer.toHexString(flags) + ", count=" + count + "}");
+        call.describe(() -> "{argsz=" + argsz + ", index=" + TraceText.irqIndex(index) + "} -> {flags=" + TraceText.irqInfoFlags(flags)
+                + ", count=" + count + "}");
         return 0;
     }
 
@@ -682,7 +684,8 @@ final class PciFunction {
         long offset = arg.u64(8);
         long data = arg.u64(16);
         int fd = arg.u32(24);
-        call.describe(() -> String.format("{argsz=%d, flags=0x%x, offset=0x%x, data=0x%x, fd=%d}", argsz, flags, offset, data, fd));
+        call.describe(() -> String.format("{argsz=%d, flags=%s, offset=%s, data=0x%x, fd=%d}", argsz, TraceText.ioeventfdFlags(flags),
+                TraceText.regionOffset(offset), data, fd));
         if (Integer.compareUnsigned(argsz, 28) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below offsetofend(struct vfio_device_ioeventfd, fd) = 28"
                     + " (vfio_pci_ioctl_ioeventfd)");

@@ -13,6 +13,11 @@ import org.vfio4j.Errno;
  * errno; and what happens when the device raises an interrupt: INTx is level-triggered and masked
  * by the kernel when it fires, MSI and MSI-X messages go to their vector's eventfd unless the
  * vector is masked, in which case the pending bit is set and the message is delivered on unmask.
+ *
+ * <p>An interrupt that does not reach an eventfd is a trace event saying why, and is counted in the
+ * history of the eventfd it would have signalled ({@link EventFdFile#history}), or in this
+ * function's {@link #unrouted} history when no eventfd is bound where it went, for {@link
+ * SimulatedKernel#diagnose}.
  */
 final class PciIrqs {
     private static final int NONE = VFIO_PCI_NUM_IRQS; // irq_type when nothing is enabled
@@ -28,10 +33,38 @@ final class PciIrqs {
     private EventFdFile req;
     /** MSI vectors with a pending message (functions without per-vector mask bits keep it here). */
     private boolean[] msiPending = new boolean[0];
+    /** Who masked INTx, for the diagnosis of a suppressed interrupt. */
+    private String intxMaskedBy = "";
+    /** Interrupts this function raised that had no eventfd to be counted against (bounded). */
+    final IrqHistory unrouted = new IrqHistory();
+    /** The function's address as text, formatted once for the diagnosis and the trace. */
+    private String bdf;
+    private String label;
+
+    private static final String AUTOMASKED = "INTx is masked: the kernel masked it when it fired (VFIO_IRQ_INFO_AUTOMASKED) and"
+            + " nothing unmasked it since; after handling each interrupt, unmask it with VFIO_IRQ_SET_ACTION_UNMASK on the INTx index";
+    private static final String MASKED_BY_USER = "INTx is masked by VFIO_IRQ_SET_ACTION_MASK; unmask it with VFIO_IRQ_SET_ACTION_UNMASK";
+    private static final String DISINTX = "INTx Disable (PCI_COMMAND_INTX_DISABLE) is set in the command register";
+    private static final String NO_MASTER = "bus mastering is off (PCI_COMMAND_MASTER clear in the command register), so the"
+            + " message, a memory write, is never sent";
 
     PciIrqs(PciFunction f, SimulatedKernel kernel) {
         this.f = f;
         this.kernel = kernel;
+    }
+
+    private String bdf() {
+        if (bdf == null) {
+            bdf = f.address().toString();
+            label = "device " + bdf;
+        }
+        return bdf;
+    }
+
+    /** How trace events name the function ({@code device 0000:01:00.0}), formatted once. */
+    private String label() {
+        bdf();
+        return label;
     }
 
     private PciHardware hw() {
@@ -71,8 +104,9 @@ final class PciIrqs {
         int index = arg.u32(8);
         int start = arg.u32(12);
         int count = arg.u32(16);
-        call.describe(() -> String.format("{argsz=%d, flags=0x%x, index=%s, start=%s, count=%s}", argsz, flags,
-                Integer.toUnsignedString(index), Integer.toUnsignedString(start), Integer.toUnsignedString(count)));
+        call.describe(() -> "{argsz=" + argsz + ", flags=" + TraceText.irqSetFlags(flags) + ", index="
+                + TraceText.irqIndex(Integer.toUnsignedLong(index)) + ", start=" + Integer.toUnsignedString(start) + ", count="
+                + Integer.toUnsignedString(count) + "}");
         int max = Integer.compareUnsigned(index, VFIO_PCI_NUM_IRQS) < 0 ? irqCount(index) : 0;
         if (Integer.compareUnsigned(argsz, 20) < 0 || Integer.compareUnsigned(index, VFIO_PCI_NUM_IRQS) >= 0
                 || Integer.compareUnsigned(count, -1 - start) >= 0
@@ -102,6 +136,9 @@ final class PciIrqs {
         }
         if (dataSize > 0) {
             arg.checkReadable(20, dataSize, "the SET_IRQS data");
+            call.describe(() -> "{argsz=" + argsz + ", flags=" + TraceText.irqSetFlags(flags) + ", index=" + TraceText.irqIndex(index)
+                    + ", start=" + Integer.toUnsignedString(start) + ", count=" + Integer.toUnsignedString(count) + ", "
+                    + describeData(arg, count, size) + "}");
         }
         int action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
         boolean supported = switch (index) {
@@ -123,6 +160,15 @@ final class PciIrqs {
             case VFIO_PCI_MSI_IRQ_INDEX, VFIO_PCI_MSIX_IRQ_INDEX -> msiTrigger(index, start, count, data, arg);
             default -> ctxTriggerSingle(index, start, count, data, arg);
         };
+    }
+
+    /** The SET_IRQS data for the trace: {@code fds=[7, -1]} or {@code bools=[1, 0]}, the first 8. */
+    private static String describeData(UserArg arg, int count, int size) {
+        StringBuilder sb = new StringBuilder(size == 4 ? "fds=[" : "bools=[");
+        for (int i = 0; i < Math.min(count, 8); i++) {
+            sb.append(i == 0 ? "" : ", ").append(size == 4 ? arg.u32(20 + 4L * i) : arg.u8(20 + i));
+        }
+        return sb.append(count > 8 ? ", ...]" : "]").toString();
     }
 
     /** {@code vfio_pci_get_irq_count}. */
@@ -153,6 +199,7 @@ final class PciIrqs {
         }
         if (data == VFIO_IRQ_SET_DATA_NONE || arg.u8(20) != 0) {
             mask();
+            intxMaskedBy = MASKED_BY_USER;
         }
         return 0;
     }
@@ -210,6 +257,7 @@ final class PciIrqs {
             type = VFIO_PCI_INTX_IRQ_INDEX; // vfio_intx_enable
             ctx = new EventFdFile[1];
             intxMasked = virqDisabled();
+            intxMaskedBy = DISINTX;
             setDisIntx(intxMasked);
             try {
                 setIntxSignal(fd);
@@ -254,8 +302,9 @@ final class PciIrqs {
     /** {@code vfio_send_intx_eventfd}. */
     private void sendIntx(String why) {
         if (type == VFIO_PCI_INTX_IRQ_INDEX && !virqDisabled() && ctx[0] != null) {
-            kernel.event(f, "INTx", why + " -> eventfd");
-            kernel.signal(ctx[0]);
+            EventFdFile e = ctx[0];
+            kernel.event(label(), "INTx", () -> why + " -> " + kernel.describeEventFd(e));
+            kernel.signal(e);
         }
     }
 
@@ -266,6 +315,7 @@ final class PciIrqs {
         } else if (!intxMasked) {
             setDisIntx(true);
             intxMasked = true;
+            intxMaskedBy = DISINTX;
         }
     }
 
@@ -289,18 +339,63 @@ final class PciIrqs {
 
     /** The device drives its INTx line: the status bit follows it; a rising, unmasked line fires ({@code vfio_intx_handler}). */
     void intxLevel(boolean asserted) {
+        boolean was = intxAsserted();
         hw().put(0x06, 2, hw().u16(0x06) & ~0x08 | (asserted ? 0x08 : 0));
-        if (asserted) {
-            fireIntxIfAsserted();
+        if (asserted && !fireIntxIfAsserted()) {
+            intxSuppressed(was);
         }
     }
 
-    private void fireIntxIfAsserted() {
+    private boolean fireIntxIfAsserted() {
         if (type == VFIO_PCI_INTX_IRQ_INDEX && ctx[0] != null && intxAsserted() && !intxMasked && (hw().u16(0x04) & 0x400) == 0) {
             setDisIntx(true); // pci_check_and_mask_intx
             intxMasked = true;
+            intxMaskedBy = AUTOMASKED;
             sendIntx("the device asserted INTx; the kernel masked it");
+            return true;
         }
+        return false;
+    }
+
+    /** Why an asserted INTx signalled nothing: a trace event, and a note where a diagnosis will look. */
+    private void intxSuppressed(boolean wasAsserted) {
+        String source = "INTx";
+        String outcome = wasAsserted ? "not signalled (the line was still asserted)" : "not signalled";
+        if (type != VFIO_PCI_INTX_IRQ_INDEX) {
+            suppressed(null, source, outcome, "INTx is not enabled (" + (type == NONE ? "no interrupt index is enabled"
+                    : typeName() + " is") + "); enable it with VFIO_DEVICE_SET_IRQS DATA_EVENTFD|ACTION_TRIGGER on the INTx index");
+        } else if (ctx[0] == null) {
+            suppressed(null, source, outcome, "no eventfd is bound to INTx (it was enabled with fd -1)");
+        } else if (virqDisabled()) {
+            suppressed(ctx[0], source, outcome, DISINTX);
+        } else if (intxMasked) {
+            suppressed(ctx[0], source, outcome, intxMaskedBy.isEmpty() ? AUTOMASKED : intxMaskedBy);
+        } else {
+            suppressed(ctx[0], source, outcome, DISINTX);
+        }
+    }
+
+    /** Records an interrupt that did not reach an eventfd: counted against {@code target}, or the function's unrouted history. */
+    private void suppressed(EventFdFile target, String what, String outcome, String reason) {
+        (target != null ? target.history : unrouted).note(what + " of " + bdf(), outcome, reason);
+        kernel.event(label(), what, () -> outcome + ": " + reason);
+    }
+
+    /** How the diagnosis names where {@code e} is bound on this function ({@code "MSI vector 0 of 0000:01:00.0"}). */
+    java.util.List<String> bindingsOf(EventFdFile e) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (int v = 0; v < ctx.length; v++) {
+            if (ctx[v] == e) {
+                out.add(type == VFIO_PCI_INTX_IRQ_INDEX ? "INTx of " + bdf() : name(type) + " vector " + v + " of " + bdf());
+            }
+        }
+        if (err == e) {
+            out.add("ERR of " + bdf());
+        }
+        if (req == e) {
+            out.add("REQ of " + bdf());
+        }
+        return out;
     }
 
     // ---- MSI / MSI-X ----
@@ -326,7 +421,7 @@ final class PciIrqs {
             }
             int granted = Math.min(nvec, kernel.host().irqVectorLimit());
             if (granted < nvec) {
-                kernel.event(f, name(index), "asked for " + nvec + " vectors, the platform grants " + granted + ": nothing enabled");
+                kernel.event(label(), name(index), "asked for " + nvec + " vectors, the platform grants " + granted + ": nothing enabled");
                 return granted; // vfio_msi_enable: the number of vectors available, positive
             }
             type = index;
@@ -358,7 +453,8 @@ final class PciIrqs {
                 continue;
             }
             if (data == VFIO_IRQ_SET_DATA_NONE || arg.u8(20 + i - start) != 0) {
-                kernel.event(f, name(index) + " " + i, "loop-back trigger -> eventfd");
+                EventFdFile e = ctx[i];
+                kernel.event(label(), name(index) + " vector " + i, () -> "loop-back trigger -> " + kernel.describeEventFd(e));
                 kernel.signal(ctx[i]);
             }
         }
@@ -497,24 +593,29 @@ final class PciIrqs {
     private void deliverPending(int vector, boolean msix) {
         if (pending(vector, msix) && !vectorMasked(vector, msix) && ctx[vector] != null) {
             setPending(vector, msix, false);
-            kernel.event(f, name(type) + " " + vector, "pending message delivered on unmask -> eventfd");
-            kernel.signal(ctx[vector]);
+            EventFdFile e = ctx[vector];
+            kernel.event(label(), name(type) + " vector " + vector, () -> "pending message delivered on unmask -> " + kernel.describeEventFd(e));
+            kernel.signal(e);
         }
     }
 
     /** The device sends an MSI or MSI-X message for {@code vector}: delivered, or pending while masked. */
     void message(int vector) {
-        if ((hw().u16(0x04) & 0x4) == 0) {
-            kernel.event(f, "MSI", "vector " + vector + ": bus mastering is off (PCI_COMMAND_MASTER), the message is never sent");
-            return;
-        }
-        if (type != VFIO_PCI_MSI_IRQ_INDEX && type != VFIO_PCI_MSIX_IRQ_INDEX) {
-            kernel.event(f, "MSI", "vector " + vector + " raised with neither MSI nor MSI-X enabled: dropped");
-            return;
-        }
+        boolean enabled = type == VFIO_PCI_MSI_IRQ_INDEX || type == VFIO_PCI_MSIX_IRQ_INDEX;
         boolean msix = type == VFIO_PCI_MSIX_IRQ_INDEX;
-        if (vector < 0 || vector >= ctx.length) {
-            kernel.event(f, name(type), "vector " + vector + " is not enabled (" + ctx.length + " are): dropped");
+        boolean inRange = enabled && vector >= 0 && vector < ctx.length;
+        if ((hw().u16(0x04) & 0x4) == 0) {
+            suppressed(inRange ? ctx[vector] : null, vectorName(msix, vector), "dropped", NO_MASTER);
+            return;
+        }
+        if (!enabled) {
+            suppressed(null, vectorName(msix, vector), "dropped", "neither MSI nor MSI-X is enabled (" + (type == NONE ? "no interrupt index is enabled"
+                    : typeName() + " is") + "); enable MSI with VFIO_DEVICE_SET_IRQS DATA_EVENTFD|ACTION_TRIGGER on the MSI index");
+            return;
+        }
+        if (!inRange) {
+            suppressed(null, vectorName(msix, vector), "dropped", "the vector is not enabled (" + ctx.length + " " + name(type) + " vector"
+                    + (ctx.length == 1 ? " is" : "s are") + ")");
             return;
         }
         for (int v = 0; v < ctx.length; v++) {
@@ -522,11 +623,24 @@ final class PciIrqs {
         }
         if (vectorMasked(vector, msix)) {
             setPending(vector, msix, true);
-            kernel.event(f, name(type) + " " + vector, "message while masked: pending bit set");
+            String why = msix && (hw().u16(hw().capability(0x11) + 2) & 0x4000) != 0
+                    ? "the MSI-X Function Mask bit is set in the message control register"
+                    : ctx[vector] == null ? "no eventfd is bound to the vector, and the kernel keeps such a vector masked; the message"
+                            + " is delivered when one is bound"
+                    : "the vector is masked (" + (msix ? "the Mask bit of its MSI-X table entry" : "its bit in the MSI mask register")
+                            + "); the message is delivered when it is unmasked";
+            suppressed(ctx[vector], vectorName(msix, vector), "held pending", why);
         } else if (ctx[vector] != null) {
-            kernel.event(f, name(type) + " " + vector, "the device sent a message -> eventfd");
-            kernel.signal(ctx[vector]);
+            EventFdFile e = ctx[vector];
+            kernel.event(label(), name(type) + " vector " + vector, () -> "the device sent a message -> " + kernel.describeEventFd(e));
+            kernel.signal(e);
+        } else {
+            suppressed(null, vectorName(msix, vector), "dropped", "no eventfd is bound to the vector");
         }
+    }
+
+    private static String vectorName(boolean msix, int vector) {
+        return (msix ? "MSI-X vector " : "MSI vector ") + vector;
     }
 
     // ---- ERR / REQ ----
@@ -541,7 +655,7 @@ final class PciIrqs {
         if (data == VFIO_IRQ_SET_DATA_NONE) {
             if (current != null) {
                 if (count != 0) {
-                    kernel.event(f, name(index), "loop-back trigger -> eventfd");
+                    kernel.event(label(), name(index), () -> "loop-back trigger -> " + kernel.describeEventFd(current));
                     kernel.signal(current);
                 } else {
                     setSingle(index, null);
@@ -556,7 +670,7 @@ final class PciIrqs {
         }
         if (data == VFIO_IRQ_SET_DATA_BOOL) {
             if (arg.u8(20) != 0 && current != null) {
-                kernel.event(f, name(index), "loop-back trigger -> eventfd");
+                kernel.event(label(), name(index), () -> "loop-back trigger -> " + kernel.describeEventFd(current));
                 kernel.signal(current);
             }
             return 0;
@@ -583,7 +697,7 @@ final class PciIrqs {
         if (req == null) {
             return false;
         }
-        kernel.event(f, "REQ", "the host asks for the device back -> eventfd");
+        kernel.event(label(), "REQ", () -> "the host asks for the device back -> " + kernel.describeEventFd(req));
         kernel.signal(req);
         return true;
     }
@@ -593,7 +707,7 @@ final class PciIrqs {
         if (err == null) {
             return false;
         }
-        kernel.event(f, "ERR", "AER error detected -> eventfd");
+        kernel.event(label(), "ERR", () -> "AER error detected -> " + kernel.describeEventFd(err));
         kernel.signal(err);
         return true;
     }

@@ -27,6 +27,12 @@ public final class SimulatedHost implements VfioBackend {
     /** The kernel's default {@code vfio_iommu_type1.dma_entry_limit} (U16_MAX). */
     public static final int DEFAULT_DMA_ENTRY_LIMIT = 65535;
 
+    /**
+     * The entries a kernel's trace keeps by default: the last 10 000 calls and events (a few MiB),
+     * enough to read back the story of a failing test, bounded for soaks.
+     */
+    public static final int DEFAULT_TRACE_CAPACITY = 10_000;
+
     private final String name;
     private final KernelProfile profile;
     private final List<HostGroup> groups;
@@ -41,6 +47,7 @@ public final class SimulatedHost implements VfioBackend {
     private final boolean nestingSupported;
     private final boolean enforceCacheCoherency;
     private final int irqVectorLimit;
+    private final int traceCapacity;
 
     private SimulatedHost(Builder b) {
         this.name = b.name;
@@ -57,6 +64,7 @@ public final class SimulatedHost implements VfioBackend {
         this.nestingSupported = b.nestingSupported;
         this.enforceCacheCoherency = b.enforceCacheCoherency;
         this.irqVectorLimit = b.irqVectorLimit;
+        this.traceCapacity = b.traceCapacity;
     }
 
     /**
@@ -182,6 +190,15 @@ public final class SimulatedHost implements VfioBackend {
         return irqVectorLimit;
     }
 
+    /**
+     * The most recent trace entries each booted kernel keeps; 0 when tracing is off.
+     *
+     * @return the capacity set with {@link Builder#traceCapacity(int)}
+     */
+    public int traceCapacity() {
+        return traceCapacity;
+    }
+
     /** The group with this id. */
     public java.util.Optional<HostGroup> group(int id) {
         return groups.stream().filter(g -> g.id() == id).findFirst();
@@ -209,6 +226,7 @@ public final class SimulatedHost implements VfioBackend {
         private boolean nestingSupported;
         private boolean enforceCacheCoherency = true;
         private int irqVectorLimit = Integer.MAX_VALUE;
+        private int traceCapacity = DEFAULT_TRACE_CAPACITY;
 
         private Builder() {}
 
@@ -227,6 +245,7 @@ public final class SimulatedHost implements VfioBackend {
             nestingSupported = h.nestingSupported;
             enforceCacheCoherency = h.enforceCacheCoherency;
             irqVectorLimit = h.irqVectorLimit;
+            traceCapacity = h.traceCapacity;
         }
 
         public Builder name(String name) {
@@ -308,6 +327,22 @@ public final class SimulatedHost implements VfioBackend {
                 throw new IllegalArgumentException("at least one vector");
             }
             this.irqVectorLimit = vectors;
+            return this;
+        }
+
+        /**
+         * How many of the most recent calls and events {@link SimulatedKernel#trace()} keeps
+         * (default {@link #DEFAULT_TRACE_CAPACITY}); older ones are dropped and counted. 0 turns
+         * the trace off.
+         *
+         * @param entries the capacity, {@code >= 0}
+         * @return this builder
+         */
+        public Builder traceCapacity(int entries) {
+            if (entries < 0) {
+                throw new IllegalArgumentException("traceCapacity must be >= 0: " + entries);
+            }
+            this.traceCapacity = entries;
             return this;
         }
 

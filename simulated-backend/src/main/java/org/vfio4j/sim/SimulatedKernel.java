@@ -52,15 +52,25 @@ public final class SimulatedKernel implements VfioKernel {
     private final java.lang.foreign.Arena deviceMemory = java.lang.foreign.Arena.ofShared();
     private final TreeMap<Integer, OpenFile> files = new TreeMap<>();
     private final Map<Integer, Fd> handles = new TreeMap<>();
-    private final List<TraceEntry> trace = new ArrayList<>();
+    private final TraceRing trace;
+    /**
+     * The slot of the call being served and its thread, so that events inside it name it as their
+     * cause (a call blocked on an eventfd lets others run: the thread tells whose call it is).
+     */
+    private TraceRing.Slot activeCall;
+    private Thread activeThread;
+    /** What the trace says about each live mapping, for its munmap entry. */
+    private final Map<MemorySegment, String> mappingNames = new java.util.IdentityHashMap<>();
     private final FileSystem fileSystem;
     private final Object lock = new Object();
     private int nextContainerId = 1;
-    private boolean tracing = true;
+    private boolean tracing;
     private boolean closed;
 
     SimulatedKernel(SimulatedHost host) {
         this.host = host;
+        this.trace = new TraceRing(host.traceCapacity());
+        this.tracing = host.traceCapacity() > 0;
         this.memory = new ProcessMemory(host);
         PciHardware.BarAllocator allocator = new PciHardware.BarAllocator();
         for (HostGroup g : host.groups()) {
@@ -225,6 +235,9 @@ public final class SimulatedKernel implements VfioKernel {
                     if (reason != null) {
                         IommuFault fault = new IommuFault(function.address(), at, buf.byteSize() - done, write, reason);
                         faults.add(fault);
+                        long left = buf.byteSize() - done;
+                        event(function, "DMA fault", () -> String.format("%s of 0x%x bytes at IOVA 0x%x refused: %s",
+                                write ? "write" : "read", left, at, reason));
                         throw new DmaFaultException(fault);
                     }
                     long off = at - d.iova;
@@ -236,37 +249,66 @@ public final class SimulatedKernel implements VfioKernel {
                     }
                     done += n;
                 }
+                event(function, "DMA", () -> String.format("%s of 0x%x bytes at IOVA 0x%x (%s host memory)",
+                        write ? "write" : "read", buf.byteSize(), iova, write ? "into" : "out of"));
             }
         }
     }
 
-    /** Every call served so far, oldest first (an immutable snapshot). */
+    /**
+     * The most recent calls and events, oldest first (an immutable snapshot): at most the host's
+     * {@link SimulatedHost.Builder#traceCapacity(int) trace capacity}, older ones dropped (counted
+     * by {@link #traceDropped()}). A call still in progress (a blocking eventfd read) appears when it
+     * returns, at the place it started.
+     */
     public List<TraceEntry> trace() {
         synchronized (lock) {
-            return List.copyOf(trace);
+            return trace.snapshot();
         }
     }
 
-    /** The trace as text, one call a line. */
+    /** The trace as text, one entry a line, after a line saying how many older entries were dropped, if any. */
     public String traceText() {
+        List<TraceEntry> entries;
+        long dropped;
+        synchronized (lock) {
+            entries = trace.snapshot();
+            dropped = trace.dropped();
+        }
         StringBuilder sb = new StringBuilder();
-        for (TraceEntry e : trace()) {
+        if (dropped > 0) {
+            sb.append("... ").append(dropped).append(" older entries dropped (trace capacity ").append(trace.capacity()).append(")\n");
+        }
+        for (TraceEntry e : entries) {
             sb.append(e).append('\n');
         }
         return sb.toString();
     }
 
-    /** Forgets the trace so far. */
+    /** How many entries the bounded trace has dropped to make room, since boot. */
+    public long traceDropped() {
+        synchronized (lock) {
+            return trace.dropped();
+        }
+    }
+
+    /** Forgets the trace so far (sequence numbers keep counting). */
     public void clearTrace() {
         synchronized (lock) {
             trace.clear();
         }
     }
 
-    /** Turns recording on or off (off for benchmarks; the trace costs an entry per call). */
+    /**
+     * Turns recording on or off (off for benchmarks; the trace costs an entry per call). Turning it
+     * on for a host booted with capacity 0 records up to {@link SimulatedHost#DEFAULT_TRACE_CAPACITY}.
+     */
     public void recordTrace(boolean on) {
         synchronized (lock) {
             tracing = on;
+            if (on && trace.capacity() == 0) {
+                trace.capacity(SimulatedHost.DEFAULT_TRACE_CAPACITY);
+            }
         }
     }
 
@@ -440,15 +482,23 @@ public final class SimulatedKernel implements VfioKernel {
                 throw named;
             }
             SyscallContext call = new SyscallContext();
+            TraceRing.Slot slot = tracing ? trace.reserve() : null; // its place: before what it causes
+            Thread self = Thread.currentThread();
+            TraceRing.Slot outer = activeThread == self ? activeCall : null;
+            activeCall = slot;
+            activeThread = self;
             try {
                 long r = op.apply(files.get(n), call);
-                if (tracing) {
-                    record(fd, name.get(), call, r, null);
+                if (slot != null) {
+                    fill(slot, fd, name.get(), call, r, null);
                 }
                 return r;
             } catch (KernelError e) {
-                throw fail(fd.toString(), name.get(), call, e);
+                fill(slot, fd, name.get(), call, 0, e);
+                throw new VfioException(e.errno, name.get(), fd.toString(), e.getMessage());
             } finally {
+                activeCall = outer;
+                activeThread = outer == null ? null : self;
                 fd.exit();
             }
         }
@@ -478,17 +528,19 @@ public final class SimulatedKernel implements VfioKernel {
     public long pread(Fd fd, MemorySegment dst, long offset) throws VfioException {
         requireSegment(dst, "pread");
         return call(fd, () -> "pread", (f, c) -> {
-            c.describe(() -> String.format("{count=%d, offset=0x%x}", dst.byteSize(), offset));
+            c.describe(() -> "{" + where(f, offset) + ", " + dst.byteSize() + " bytes}");
             checkDestination(dst);
             if (offset < 0) {
                 throw KernelError.of(Errno.EINVAL, "negative offset (ksys_pread64)");
             }
-            return switch (f) {
+            long n = switch (f) {
                 case DeviceFile d -> d.device().read(dst, offset);
                 case EventFdFile e -> throw KernelError.of(Errno.ESPIPE, "an eventfd has no file position to read at (ksys_pread64)");
                 case DmaBufFile b -> throw KernelError.of(Errno.EINVAL, "a dma-buf is read through mmap, not pread (dma_buf_fops)");
                 default -> throw KernelError.of(Errno.EINVAL, "a " + f.kind() + " fd cannot be read (vfs_read)");
             };
+            c.describe(() -> "{" + where(f, offset) + ", " + dst.byteSize() + " bytes} -> " + TraceText.data(dst, n));
+            return n;
         });
     }
 
@@ -496,7 +548,7 @@ public final class SimulatedKernel implements VfioKernel {
     public long pwrite(Fd fd, MemorySegment src, long offset) throws VfioException {
         requireSegment(src, "pwrite");
         return call(fd, () -> "pwrite", (f, c) -> {
-            c.describe(() -> String.format("{count=%d, offset=0x%x}", src.byteSize(), offset));
+            c.describe(() -> "{" + where(f, offset) + ", " + src.byteSize() + " bytes: " + TraceText.data(src, src.byteSize()) + "}");
             if (offset < 0) {
                 throw KernelError.of(Errno.EINVAL, "negative offset (ksys_pwrite64)");
             }
@@ -599,6 +651,7 @@ public final class SimulatedKernel implements VfioKernel {
      */
     void signal(EventFdFile e) {
         synchronized (lock) {
+            e.history.delivered();
             add(e, Long.compareUnsigned(e.counter, -2L) < 0 ? 1 : 0);
         }
     }
@@ -632,7 +685,7 @@ public final class SimulatedKernel implements VfioKernel {
     public MemorySegment mmap(Fd fd, long offset, long length, int prot, int flags) throws VfioException {
         MemorySegment[] result = new MemorySegment[1];
         call(fd, () -> "mmap", (f, c) -> {
-            c.describe(() -> String.format("{offset=0x%x, length=0x%x}", offset, length));
+            c.describe(() -> String.format("{%s, length=0x%x, prot=%s}", where(f, offset), length, protNames(prot)));
             checkMmapArguments(offset, length);
             if (f instanceof DmaBufFile b) {
                 if (offset + length > ((b.pixels().byteSize() + SimulatedHost.PAGE_SIZE - 1) & -SimulatedHost.PAGE_SIZE)) {
@@ -652,6 +705,9 @@ public final class SimulatedKernel implements VfioKernel {
         });
         synchronized (lock) {
             mappings.putIfAbsent(result[0], new Mapping(fd.toString(), null, 0, offset));
+            if (tracing) {
+                mappingNames.put(result[0], String.format("{%s, length=0x%x}", where(files.get(fd.number()), offset), length));
+            }
         }
         return result[0];
     }
@@ -700,9 +756,12 @@ public final class SimulatedKernel implements VfioKernel {
             throw new IllegalArgumentException("munmap needs the segment mmap returned, not null");
         }
         synchronized (lock) {
-            if (mappings.remove(mapping) == null) {
+            Mapping of = mappings.remove(mapping);
+            if (of == null) {
                 throw new IllegalArgumentException("not a live mapping made by this backend's mmap: " + mapping);
             }
+            String named = mappingNames.remove(mapping);
+            record(of.fd(), "munmap", described(named != null ? named : String.format("{length=0x%x}", mapping.byteSize())), 0, null);
         }
     }
 
@@ -847,6 +906,7 @@ public final class SimulatedKernel implements VfioKernel {
         }
         synchronized (lock) {
             mappings.clear();
+            mappingNames.clear();
             deviceMemory.close(); // every mapping of a device dies with the kernel, as with the kernel backend
         }
         try {
@@ -863,13 +923,88 @@ public final class SimulatedKernel implements VfioKernel {
         return new VfioException(e.errno, name, target, e.getMessage());
     }
 
-    /** Records something the hardware did (an interrupt, a request) in the trace, as result 0. */
+    /** Records something the hardware or the kernel did (an interrupt, a DMA) in the trace. */
     void event(Object target, String what, String detail) {
         synchronized (lock) {
             if (tracing) {
-                trace.add(new TraceEntry(trace.size() + 1, target.toString(), what, detail, 0, Optional.empty(), Optional.empty()));
+                eventEntry(target, what, detail);
             }
         }
+    }
+
+    /** Like {@link #event(Object, String, String)}, formatting the detail only when the trace is on. */
+    void event(Object target, String what, java.util.function.Supplier<String> detail) {
+        synchronized (lock) {
+            if (tracing) {
+                eventEntry(target, what, detail.get());
+            }
+        }
+    }
+
+    private void eventEntry(Object target, String what, String detail) {
+        TraceRing.Slot s = trace.reserve();
+        if (s != null) {
+            s.entry = new TraceEntry(s.sequence, target.toString(), what, detail, 0, Optional.empty(), Optional.empty(), true,
+                    activeCall == null || activeThread != Thread.currentThread() ? 0 : activeCall.sequence);
+        }
+    }
+
+    /** Where a pread/pwrite/mmap offset points: region and offset on a device fd, else the raw offset. */
+    private static String where(OpenFile f, long offset) {
+        return f instanceof DeviceFile ? TraceText.regionOffset(offset) : String.format("offset=0x%x", offset);
+    }
+
+    private static String protNames(int prot) {
+        return prot == LinuxAbi.PROT_NONE ? "NONE" : ((prot & LinuxAbi.PROT_READ) != 0 ? "READ" : "")
+                + ((prot & LinuxAbi.PROT_READ) != 0 && (prot & LinuxAbi.PROT_WRITE) != 0 ? "|" : "")
+                + ((prot & LinuxAbi.PROT_WRITE) != 0 ? "WRITE" : "")
+                + ((prot & ~(LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE)) != 0 ? "|0x" + Integer.toHexString(prot & ~3) : "");
+    }
+
+    /**
+     * What the simulated kernel knows about why nothing signalled {@code eventfd}: the interrupts
+     * routed to it that were dropped or held back (bus mastering off, a masked INTx or vector, an
+     * index not enabled) with their counts, or that it is bound to no interrupt at all, or where it
+     * is bound when nothing was raised there. Bounded: a few counted notes per eventfd and function.
+     */
+    @Override
+    public Optional<String> diagnose(Fd eventfd) {
+        synchronized (lock) {
+            if (eventfd.owner() != this || !eventfd.isOpen() || !(files.get(eventfd.number()) instanceof EventFdFile e)) {
+                return Optional.empty();
+            }
+            List<String> bindings = new ArrayList<>();
+            List<String> sentences = new ArrayList<>(e.history.sentences());
+            for (PciFunction f : functions.values()) {
+                List<String> b = f.irqs.bindingsOf(e);
+                if (!b.isEmpty()) {
+                    bindings.addAll(b);
+                    sentences.addAll(f.irqs.unrouted.sentences());
+                }
+            }
+            long n = e.history.deliveredCount();
+            String got = n == 1 ? "the 1 signal it got before was read" : "the " + n + " signals it got before were read";
+            String before = n == 0 ? "" : "; " + got;
+            if (!sentences.isEmpty()) {
+                return Optional.of(String.join("; ", sentences) + (bindings.isEmpty() ? "; it is bound to no interrupt now" : ""));
+            }
+            if (bindings.isEmpty()) {
+                return Optional.of("it is bound to no interrupt: no VFIO_DEVICE_SET_IRQS with DATA_EVENTFD names it" + before);
+            }
+            return Optional.of("it is bound to " + String.join(", ", bindings) + " and no interrupt routed there was dropped or held"
+                    + " back: the device raised none" + (n == 0 ? "" : " since; " + got));
+        }
+    }
+
+    /** How the trace names an eventfd: {@code fd 7 (eventfd)}, or {@code a closed eventfd}. */
+    String describeEventFd(EventFdFile e) {
+        for (Map.Entry<Integer, OpenFile> f : files.entrySet()) {
+            if (f.getValue() == e) {
+                Fd h = handles.get(f.getKey());
+                return h != null ? h.toString() : "fd " + f.getKey() + " (eventfd)";
+            }
+        }
+        return "a closed eventfd";
     }
 
     /** The kernel lock, for hardware events that arrive from a model's own thread. */
@@ -878,12 +1013,19 @@ public final class SimulatedKernel implements VfioKernel {
     }
 
     private void record(Object target, String name, SyscallContext call, long result, KernelError error) {
-        if (!tracing) {
+        if (tracing) {
+            fill(trace.reserve(), target, name, call, result, error);
+        }
+    }
+
+    /** Completes a reserved slot (none when the trace is off). */
+    private static void fill(TraceRing.Slot slot, Object target, String name, SyscallContext call, long result, KernelError error) {
+        if (slot == null) {
             return;
         }
-        trace.add(new TraceEntry(trace.size() + 1, target.toString(), name, call.arguments(), result,
+        slot.entry = new TraceEntry(slot.sequence, target.toString(), name, call.arguments(), result,
                 error == null ? Optional.empty() : Optional.of(error.errno),
-                error == null ? Optional.empty() : Optional.of(error.getMessage())));
+                error == null ? Optional.empty() : Optional.of(error.getMessage()));
     }
 
     private static SyscallContext described(String arguments) {

@@ -246,7 +246,8 @@ final class Type1Iommu {
         long vaddr = arg.u64(8);
         long iova = arg.u64(16);
         long size = arg.u64(24);
-        call.describe(() -> String.format("{argsz=%d, flags=0x%x, vaddr=0x%x, iova=0x%x, size=0x%x}", argsz, flags, vaddr, iova, size));
+        call.describe(() -> String.format("{argsz=%d, flags=%s, vaddr=0x%x, iova=0x%x, size=0x%x}", argsz, TraceText.dmaMapFlags(flags),
+                vaddr, iova, size));
         int known = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE | (profile.isAtLeast61() ? VFIO_DMA_MAP_FLAG_VADDR : 0);
         if (Integer.compareUnsigned(argsz, 32) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below sizeof(struct vfio_iommu_type1_dma_map) = 32 (vfio_iommu_type1_map_dma)");
@@ -364,7 +365,7 @@ final class Type1Iommu {
         int flags = arg.u32(4);
         long iova = arg.u64(8);
         long requested = arg.u64(16);
-        call.describe(() -> String.format("{argsz=%d, flags=0x%x, iova=0x%x, size=0x%x}", argsz, flags, iova, requested));
+        call.describe(() -> String.format("{argsz=%d, flags=%s, iova=0x%x, size=0x%x}", argsz, TraceText.dmaUnmapFlags(flags), iova, requested));
         long size = requested;
         int known = profile.isAtLeast61()
                 ? VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR : 0;
@@ -426,7 +427,8 @@ final class Type1Iommu {
                                      long unmapped) throws KernelError {
         arg.checkWritable(0, 24, "struct vfio_iommu_type1_dma_unmap");
         arg.putU64(16, unmapped);
-        call.describe(() -> String.format("{argsz=%d, flags=0x%x, iova=0x%x, size=0x%x} -> {size=0x%x}", argsz, flags, iova, requested, unmapped));
+        call.describe(() -> String.format("{argsz=%d, flags=%s, iova=0x%x, size=0x%x} -> {size=0x%x}", argsz, TraceText.dmaUnmapFlags(flags),
+                iova, requested, unmapped));
         return 0;
     }
 
