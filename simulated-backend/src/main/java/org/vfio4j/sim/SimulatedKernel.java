@@ -293,6 +293,10 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public Fd open(String path, int flags) throws VfioException {
+        return held(() -> "open", () -> openHeld(path, flags));
+    }
+
+    private Fd openHeld(String path, int flags) throws VfioException {
         synchronized (lock) {
             checkOpen();
             SyscallContext call = new SyscallContext();
@@ -393,6 +397,10 @@ public final class SimulatedKernel implements VfioKernel {
     /** Descriptors the kernel created for ioctl results already have their handle: it is returned. */
     @Override
     public Fd adopt(int number, String description) throws VfioException {
+        return held(() -> "adopt", () -> adoptHeld(number, description));
+    }
+
+    private Fd adoptHeld(int number, String description) throws VfioException {
         synchronized (lock) {
             Fd fd = handles.get(number);
             if (fd == null) {
@@ -404,6 +412,13 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public void close(Fd fd) throws VfioException {
+        held(() -> "close", () -> {
+            closeHeld(fd);
+            return null;
+        });
+    }
+
+    private void closeHeld(Fd fd) throws VfioException {
         synchronized (lock) {
             String target = fd.toString();
             try {
@@ -423,6 +438,10 @@ public final class SimulatedKernel implements VfioKernel {
 
     /** The common path of every call on an fd; {@code name} is only evaluated for the trace and errors. */
     private long call(Fd fd, java.util.function.Supplier<String> name, FileCall op) throws VfioException {
+        return held(name, () -> callHeld(fd, name, op));
+    }
+
+    private long callHeld(Fd fd, java.util.function.Supplier<String> name, FileCall op) throws VfioException {
         synchronized (lock) {
             int n;
             try {
@@ -526,11 +545,14 @@ public final class SimulatedKernel implements VfioKernel {
             if (e.nonblocking) {
                 throw KernelError.of(Errno.EAGAIN, "the eventfd counter is 0 and the fd is non-blocking (eventfd_read)");
             }
+            int depth = holdPause();
             try {
                 lock.wait();
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
                 throw KernelError.of(Errno.EINTR, "interrupted while waiting for the eventfd");
+            } finally {
+                holdResume(depth);
             }
         }
         long v = e.semaphore ? 1 : e.counter;
@@ -553,11 +575,14 @@ public final class SimulatedKernel implements VfioKernel {
             if (e.nonblocking) {
                 throw KernelError.of(Errno.EAGAIN, "adding " + Long.toUnsignedString(v) + " would pass the eventfd maximum 2^64-2 (eventfd_write)");
             }
+            int depth = holdPause();
             try {
                 lock.wait();
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
                 throw KernelError.of(Errno.EINTR, "interrupted while waiting for room in the eventfd");
+            } finally {
+                holdResume(depth);
             }
         }
         add(e, v);
@@ -632,6 +657,13 @@ public final class SimulatedKernel implements VfioKernel {
      */
     @Override
     public void munmap(MemorySegment mapping) {
+        held(() -> "munmap", () -> {
+            munmapHeld(mapping);
+            return null;
+        });
+    }
+
+    private void munmapHeld(MemorySegment mapping) {
         synchronized (lock) {
             if (mappings.remove(mapping) == null) {
                 throw new IllegalArgumentException("not a live mapping made by this backend's mmap: " + mapping);
@@ -641,6 +673,10 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public long userAddress(MemorySegment segment) {
+        return held(() -> "userAddress", () -> userAddressHeld(segment));
+    }
+
+    private long userAddressHeld(MemorySegment segment) {
         if (!segment.isNative()) {
             throw new IllegalArgumentException("a heap segment has no stable address for the kernel to use: " + segment);
         }
@@ -651,6 +687,10 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public Fd eventfd(int initialValue, int flags) throws VfioException {
+        return held(() -> "eventfd", () -> eventfdHeld(initialValue, flags));
+    }
+
+    private Fd eventfdHeld(int initialValue, int flags) throws VfioException {
         synchronized (lock) {
             checkOpen();
             int known = LinuxAbi.EFD_SEMAPHORE | LinuxAbi.EFD_NONBLOCK | LinuxAbi.EFD_CLOEXEC;
@@ -667,6 +707,10 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public short[] poll(List<PollFd> fds, int timeoutMillis) throws VfioException {
+        return held(() -> "poll", () -> pollHeld(fds, timeoutMillis));
+    }
+
+    private short[] pollHeld(List<PollFd> fds, int timeoutMillis) throws VfioException {
         long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000L;
         synchronized (lock) {
             while (true) {
@@ -690,11 +734,14 @@ public final class SimulatedKernel implements VfioKernel {
                 if (any || left <= 0) {
                     return revents;
                 }
+                int depth = holdPause();
                 try {
                     lock.wait(Math.max(1, Math.min(left / 1_000_000L, Integer.MAX_VALUE)));
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                     throw new VfioException(Errno.EINTR, "poll", null, "interrupted");
+                } finally {
+                    holdResume(depth);
                 }
             }
         }
@@ -713,6 +760,13 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public void close() {
+        held(() -> "close the kernel", () -> {
+            closeHeld();
+            return null;
+        });
+    }
+
+    private void closeHeld() {
         synchronized (lock) {
             closed = true;
             for (Fd fd : List.copyOf(handles.values())) {
@@ -824,5 +878,109 @@ public final class SimulatedKernel implements VfioKernel {
             Map.entry(VFIO_DEVICE_GET_GFX_DMABUF, "VFIO_DEVICE_GET_GFX_DMABUF"),
             Map.entry(VFIO_DEVICE_IOEVENTFD, "VFIO_DEVICE_IOEVENTFD"),
             Map.entry(VFIO_DEVICE_FEATURE, "VFIO_DEVICE_FEATURE"));
+
+    // ---- lock-hold measurement and state inspection, for the seam fuzzer ----
+
+    /** A seam call's body, run under the kernel lock. */
+    @FunctionalInterface
+    private interface Held<T, E extends Exception> {
+        T run() throws E;
+    }
+
+    private java.util.function.LongSupplier holdClock; // null: not measuring
+    private int holdDepth;
+    private long holdSince;
+    private long longestHold;
+    private String longestHoldCall = "";
+
+    /** Runs a seam call's body under the kernel lock, measuring how long it holds the lock when asked to. */
+    private <T, E extends Exception> T held(java.util.function.Supplier<String> what, Held<T, E> body) throws E {
+        synchronized (lock) {
+            if (holdDepth++ == 0 && holdClock != null) {
+                holdSince = holdClock.getAsLong();
+            }
+            try {
+                return body.run();
+            } finally {
+                if (--holdDepth == 0 && holdClock != null) {
+                    noteHold(what);
+                }
+            }
+        }
+    }
+
+    /** Before {@code lock.wait()}: the wait releases the lock, so it does not count as holding it. */
+    private int holdPause() {
+        int depth = holdDepth;
+        if (depth > 0 && holdClock != null) {
+            noteHold(() -> "a call before waiting");
+        }
+        holdDepth = 0;
+        return depth;
+    }
+
+    /** After {@code lock.wait()} returns: the lock is held again. */
+    private void holdResume(int depth) {
+        holdDepth = depth;
+        if (holdClock != null) {
+            holdSince = holdClock.getAsLong();
+        }
+    }
+
+    private void noteHold(java.util.function.Supplier<String> what) {
+        long held = holdClock.getAsLong() - holdSince;
+        if (held > longestHold) {
+            longestHold = held;
+            longestHoldCall = what.get();
+        }
+    }
+
+    /**
+     * Starts measuring how long seam calls hold the kernel lock, from zero, in nanoseconds of {@code
+     * clock} ({@code System::nanoTime}, or the thread's CPU time so that a descheduled thread or a
+     * garbage collection does not count); null stops. Off by default: it costs two clock reads a call.
+     */
+    void measureLockHolds(java.util.function.LongSupplier clock) {
+        synchronized (lock) {
+            holdClock = clock;
+            longestHold = 0;
+            longestHoldCall = "";
+        }
+    }
+
+    /** The longest time one seam call held the kernel lock since {@link #measureLockHolds}, waits in {@code lock.wait()} excluded. */
+    long longestLockHoldNanos() {
+        synchronized (lock) {
+            return longestHold;
+        }
+    }
+
+    /** The name of the call that held the lock longest. */
+    String longestLockHoldCall() {
+        synchronized (lock) {
+            return longestHoldCall;
+        }
+    }
+
+    /** Descriptors open in the fd table. */
+    int openDescriptorCount() {
+        synchronized (lock) {
+            return files.size();
+        }
+    }
+
+    /** Segments returned by {@link #mmap} and not yet unmapped. */
+    int liveMappingCount() {
+        synchronized (lock) {
+            return mappings.size();
+        }
+    }
+
+    /** The groups with a {@code /dev/vfio} node, for state checks (read under {@link #lock()}). */
+    List<Group> groupStates() {
+        synchronized (lock) {
+            return List.copyOf(groupsById.values());
+        }
+    }
 
 }
