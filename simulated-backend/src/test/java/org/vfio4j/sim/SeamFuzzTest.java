@@ -43,8 +43,12 @@ class SeamFuzzTest {
         long calls = Long.getLong("fuzz.calls", 20_000);
         long seconds = Long.getLong("fuzz.seconds", 5);
         boolean wrapping = SeamFuzzTest.class.getModule().isNativeAccessEnabled();
+        int threads = Integer.getInteger("fuzz.threads", 1);
         ThreadCpuClock.Clock clock = ThreadCpuClock.get();
-        SeamFuzzer.Report r = new SeamFuzzer(seed, calls, TimeUnit.SECONDS.toNanos(seconds), wrapping, clock.nanos()).run();
+        SeamFuzzer.Report r = threads > 1
+                ? SeamFuzzer.concurrent(seed, threads, calls, TimeUnit.SECONDS.toNanos(seconds), wrapping, clock.nanos())
+                : new SeamFuzzer(seed, calls, TimeUnit.SECONDS.toNanos(seconds), wrapping, clock.nanos()).run();
+        System.out.println(threads > 1 ? threads + " walkers per kernel (interleavings are not replayed by the seed)" : "one walker");
         System.out.println("lock holds measured in " + (clock.cpu() ? "thread CPU time" : "wall-clock time"));
         System.out.print(r.summary());
         for (SeamFuzzer.Finding f : r.findings.values()) {

@@ -87,6 +87,24 @@ final class SeamFuzzer {
                     + findings.values().stream().mapToLong(f -> f.count).sum();
         }
 
+        void merge(Report o) {
+            calls += o.calls;
+            successes += o.successes;
+            o.documented.forEach((k, v) -> documented.merge(k, v, Long::sum));
+            o.known.forEach((k, v) -> known.merge(k, v, Long::sum));
+            o.reported.forEach((k, v) -> reported.merge(k, v, Long::sum));
+            o.succeeded.forEach((k, v) -> succeeded.merge(k, v, Long::sum));
+            o.findings.forEach((k, f) -> findings.merge(k, f, (a, b) -> {
+                a.count += b.count;
+                return a;
+            }));
+            freshStateViolations.addAll(o.freshStateViolations);
+            if (o.longestCallNanos > longestCallNanos) {
+                longestCallNanos = o.longestCallNanos;
+                longestCall = o.longestCall;
+            }
+        }
+
         String summary() {
             StringBuilder sb = new StringBuilder();
             sb.append(String.format("seam fuzz: seed %d, %d calls in %d episodes, %.1f s; %d succeeded%n", seed, calls, episodes,
@@ -216,7 +234,8 @@ final class SeamFuzzer {
             for (int i = 0; i < calls && report.calls < maxCalls; i++) {
                 step();
             }
-            cleanUp(where);
+            cleanUp();
+            checkFresh(where);
             closeKernel();
         } finally {
             if (!kernelClosed) {
@@ -235,8 +254,8 @@ final class SeamFuzzer {
         }
     }
 
-    /** Unmaps and closes everything the episode made, then checks the kernel is as freshly booted. */
-    private void cleanUp(String where) {
+    /** Unmaps and closes everything this walker made. */
+    private void cleanUp() {
         for (MemorySegment m : List.copyOf(mapped)) {
             invoke("munmap", () -> "munmap(" + m + ")", () -> {
                 kernel.munmap(m);
@@ -254,7 +273,103 @@ final class SeamFuzzer {
                 return null;
             });
         }
-        checkFresh(where);
+    }
+
+    // ---- several walkers on one kernel ----
+
+    /**
+     * {@code threads} walkers on each booted kernel at once, each with its own descriptors, memory
+     * and random sequence ({@code seed + i}); after all have closed what they opened, the kernel
+     * must be fresh. Interleavings are not reproducible by the seed: a finding here comes with its
+     * stack trace and call.
+     */
+    static Report concurrent(long seed, int threads, long maxCalls, long maxNanos, boolean wrapping,
+                             java.util.function.LongSupplier holdClock) throws Exception {
+        List<SeamFuzzer> walkers = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+            walkers.add(new SeamFuzzer(seed + i, maxCalls / threads, maxNanos, wrapping, holdClock));
+        }
+        SeamFuzzer lead = walkers.get(0);
+        Random episodes = new Random(seed);
+        long start = System.nanoTime();
+        int episode = 0;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            while (lead.report.calls < maxCalls / threads && System.nanoTime() < lead.deadline) {
+                episode++;
+                int r = episodes.nextInt(10);
+                int hostNumber = r < 5 ? 0 : r < 7 ? 1 : r < 8 ? 2 : 3;
+                SimulatedHost host = FuzzHosts.host(hostNumber);
+                SimulatedKernel kernel = host.boot();
+                kernel.recordTrace(episodes.nextBoolean());
+                kernel.measureLockHolds(holdClock);
+                int calls = 100 + episodes.nextInt(900);
+                List<CompletableFuture<Void>> runs = new ArrayList<>();
+                for (SeamFuzzer w : walkers) {
+                    runs.add(CompletableFuture.runAsync(() -> w.walk(host, kernel, calls), pool));
+                }
+                for (CompletableFuture<Void> run : runs) {
+                    run.join();
+                }
+                String where = "concurrent episode " + episode + " (host " + hostNumber + ", " + threads + " walkers)";
+                lead.kernel = kernel;
+                lead.host = host;
+                lead.checkFresh(where);
+                kernel.close();
+                long hold = kernel.longestLockHoldNanos();
+                if (episode == 1) {
+                    lead.report.warmUpHoldNanos = hold;
+                    lead.report.warmUpHoldCall = kernel.longestLockHoldCall();
+                } else if (hold > lead.report.longestHoldNanos) {
+                    lead.report.longestHoldNanos = hold;
+                    lead.report.longestHoldCall = kernel.longestLockHoldCall() + " (" + where + ")";
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+            for (SeamFuzzer w : walkers) {
+                w.foreign.close();
+            }
+        }
+        Report merged = lead.report;
+        merged.episodes = episode;
+        for (SeamFuzzer w : walkers.subList(1, walkers.size())) {
+            merged.merge(w.report);
+        }
+        merged.seed = seed;
+        merged.elapsedNanos = System.nanoTime() - start;
+        return merged;
+    }
+
+    /** One walker's share of a concurrent episode: calls, then closing what it opened. */
+    private void walk(SimulatedHost host, SimulatedKernel kernel, int calls) {
+        this.host = host;
+        this.kernel = kernel;
+        kernelClosed = false;
+        handles.clear();
+        mapped.clear();
+        unmapped.clear();
+        buffers.clear();
+        dmaRanges.clear();
+        dmabufIds.clear();
+        arena = Arena.ofShared();
+        try (Arena gone = Arena.ofConfined()) {
+            deadSegment = gone.allocate(PAGE, PAGE);
+        }
+        otherThreadSegment = CompletableFuture.supplyAsync(() -> Arena.ofConfined().allocate(PAGE, PAGE)).join();
+        for (long size : new long[] {PAGE, PAGE, 4 * PAGE, 16 * PAGE, 64 * PAGE, 128}) {
+            buffers.add(arena.allocate(size, PAGE));
+        }
+        try {
+            for (int i = 0; i < calls; i++) {
+                step();
+            }
+            cleanUp();
+        } catch (RuntimeException | Error e) {
+            report.findings.computeIfAbsent("walker died: " + e, x -> new Finding(x, "a walker", report.calls, e)).count++;
+        } finally {
+            arena.close();
+        }
     }
 
     private void checkFresh(String where) {
@@ -760,19 +875,27 @@ final class SeamFuzzer {
         }
         Handle g = any(groups);
         Group group;
+        Container attached;
+        boolean hasIommu;
         synchronized (kernel.lock()) {
             group = kernel.fileOf(g.fd().number()) instanceof GroupFile f ? f.group : null;
+            attached = group == null ? null : group.container;
+            hasIommu = attached != null && attached.hasIommu();
         }
         if (group == null) {
             return;
         }
-        if (group.container == null) {
+        if (attached == null) {
             ioctlBytes(g.fd(), VFIO_GROUP_SET_CONTAINER, new Struct(4).u32(0, any(containers).fd().number()).bytes());
             return;
         }
-        if (!group.container.hasIommu()) {
+        if (!hasIommu) {
             for (Handle c : containers) {
-                if (kernel.fileOf(c.fd().number()) instanceof ContainerFile cf && cf.container() == group.container) {
+                boolean same;
+                synchronized (kernel.lock()) {
+                    same = kernel.fileOf(c.fd().number()) instanceof ContainerFile cf && cf.container() == attached;
+                }
+                if (same) {
                     long type = host.isNoIommu() ? VFIO_NOIOMMU_IOMMU : pick(VFIO_TYPE1v2_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_TYPE1_IOMMU);
                     lastRequest = "VFIO_SET_IOMMU (value)";
                     invoke("ioctl", () -> "ioctl(" + c.fd() + ", VFIO_SET_IOMMU, " + type + ")", () -> kernel.ioctl(c.fd(), VFIO_SET_IOMMU, type));
