@@ -76,6 +76,8 @@ final class SeamFuzzer {
         final Map<String, Long> documented = new TreeMap<>();
         final Map<String, Long> known = new TreeMap<>();
         final Map<String, Long> reported = new TreeMap<>();
+        /** The first call of each reported category, with its stack trace. */
+        final Map<String, Finding> reportedFirst = new TreeMap<>();
         final Map<String, Finding> findings = new LinkedHashMap<>();
         final List<String> freshStateViolations = new ArrayList<>();
         long successes;
@@ -93,6 +95,7 @@ final class SeamFuzzer {
             o.documented.forEach((k, v) -> documented.merge(k, v, Long::sum));
             o.known.forEach((k, v) -> known.merge(k, v, Long::sum));
             o.reported.forEach((k, v) -> reported.merge(k, v, Long::sum));
+            o.reportedFirst.forEach(reportedFirst::putIfAbsent);
             o.succeeded.forEach((k, v) -> succeeded.merge(k, v, Long::sum));
             o.findings.forEach((k, f) -> findings.merge(k, f, (a, b) -> {
                 a.count += b.count;
@@ -116,6 +119,11 @@ final class SeamFuzzer {
             sb.append("documented exceptions: ").append(documented).append('\n');
             sb.append("known findings (being fixed): ").append(known).append('\n');
             sb.append("reported findings (not fixed here): ").append(reported).append('\n');
+            for (Finding f : reportedFirst.values()) {
+                sb.append("  first ").append(f.signature).append(" at call #").append(f.index).append(": ").append(f.call)
+                        .append(" ").append(f.stackTrace.lines().filter(l -> l.contains("org.vfio4j.sim.") && !l.contains("SeamFuzzer"))
+                                .findFirst().orElse("?").trim()).append('\n');
+            }
             sb.append("new findings: ").append(findings.size()).append('\n');
             for (Finding f : findings.values()) {
                 sb.append("  ").append(f.signature).append(" x").append(f.count).append(", first at call #").append(f.index)
@@ -522,6 +530,8 @@ final class SeamFuzzer {
             report.known.merge(known, 1L, Long::sum);
         } else if (reported != null) {
             report.reported.merge(reported, 1L, Long::sum);
+            String category = reported;
+            report.reportedFirst.computeIfAbsent(category, x -> new Finding(x, describe.get() + " -> " + t, index, t));
         } else {
             String signature = t.getClass().getName() + " from " + op + " at " + firstFrame(t);
             report.findings.computeIfAbsent(signature, s -> new Finding(s, describe.get() + " -> " + t, index, t)).count++;
@@ -537,10 +547,11 @@ final class SeamFuzzer {
 
     /**
      * New findings reported rather than fixed here, because their answer must be decided together
-     * with a known one or for both backends (see the report in docs/simulator.md): a null buffer
-     * (NullPointerException, as UserArg.pointer's known one), and a buffer the caller itself cannot
-     * reach, of a closed arena or confined to another thread (the FFM exceptions escape; the kernel
-     * backend wraps the same exceptions of its downcall in an AssertionError).
+     * with a known one or for both backends: a null buffer to pread/pwrite/read/write
+     * (NullPointerException, as UserArg.pointer's known one), and such a buffer the caller itself
+     * cannot reach, of a closed arena or confined to another thread (the FFM exceptions escape, where
+     * the read-only destination's known fix will decide EFAULT; the kernel backend wraps the same
+     * exceptions of its downcall in an AssertionError). An ioctl argument like that is EFAULT.
      */
     private static String reportedFinding(String op, Throwable t) {
         boolean transfer = op.equals("pread") || op.equals("pwrite") || op.equals("read") || op.equals("write");
@@ -548,7 +559,7 @@ final class SeamFuzzer {
             return "NullPointerException: null buffer to " + op;
         }
         if ((t instanceof WrongThreadException || t instanceof IllegalStateException && "Already closed".equals(t.getMessage()))
-                && (transfer || op.equals("ioctl"))) {
+                && transfer) {
             return t.getClass().getSimpleName() + ": the caller's buffer is of a closed arena or another thread's (" + op + ")";
         }
         return null;
@@ -944,7 +955,8 @@ final class SeamFuzzer {
         MemorySegment arg = arena.allocate(Math.max(1, bytes.length), 8);
         MemorySegment.copy(bytes, 0, arg, ValueLayout.JAVA_BYTE, 0, bytes.length);
         lastRequest = requestName(request, kindOf(fd));
-        return invoke("ioctl", () -> "ioctl(" + fd + ", " + requestName(request) + ", " + hex(bytes) + ")", () -> kernel.ioctl(fd, request, arg));
+        String name = lastRequest;
+        return invoke("ioctl", () -> "ioctl(" + fd + ", " + name + ", " + hex(bytes) + ")", () -> kernel.ioctl(fd, request, arg));
     }
 
     private void pwriteValue(Fd fd, long offset, int size, long value) {
