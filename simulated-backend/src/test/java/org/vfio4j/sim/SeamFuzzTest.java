@@ -55,7 +55,7 @@ class SeamFuzzTest {
             System.out.println("first " + f.signature + " at call #" + f.index + ":\n" + f.stackTrace);
         }
         String replay = "replay: mvn -pl simulated-backend -am verify -Dtest=SeamFuzzTest -Dsurefire.failIfNoSpecifiedTests=false"
-                + " -Dfuzz.seed=" + seed + " -Dfuzz.calls=" + r.calls + "\n";
+                + " -Dfuzz.seed=" + seed + " -Dfuzz.calls=" + r.calls + " -Dfuzz.seconds=600\n";
         assertThat(r.calls).as("the walk made calls").isPositive();
         assertThat(r.findings.keySet()).as(replay + r.summary()).isEmpty();
         assertThat(r.freshStateViolations).as(replay).isEmpty();
