@@ -342,6 +342,10 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public Fd open(String path, int flags) throws VfioException {
+        return held(() -> "open", () -> openHeld(path, flags));
+    }
+
+    private Fd openHeld(String path, int flags) throws VfioException {
         synchronized (lock) {
             checkOpen();
             SyscallContext call = new SyscallContext();
@@ -442,6 +446,10 @@ public final class SimulatedKernel implements VfioKernel {
     /** Descriptors the kernel created for ioctl results already have their handle: it is returned. */
     @Override
     public Fd adopt(int number, String description) throws VfioException {
+        return held(() -> "adopt", () -> adoptHeld(number, description));
+    }
+
+    private Fd adoptHeld(int number, String description) throws VfioException {
         synchronized (lock) {
             Fd fd = handles.get(number);
             if (fd == null) {
@@ -453,6 +461,13 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public void close(Fd fd) throws VfioException {
+        held(() -> "close", () -> {
+            closeHeld(fd);
+            return null;
+        });
+    }
+
+    private void closeHeld(Fd fd) throws VfioException {
         synchronized (lock) {
             String target = fd.toString();
             try {
@@ -472,6 +487,10 @@ public final class SimulatedKernel implements VfioKernel {
 
     /** The common path of every call on an fd; {@code name} is only evaluated for the trace and errors. */
     private long call(Fd fd, java.util.function.Supplier<String> name, FileCall op) throws VfioException {
+        return held(name, () -> callHeld(fd, name, op));
+    }
+
+    private long callHeld(Fd fd, java.util.function.Supplier<String> name, FileCall op) throws VfioException {
         synchronized (lock) {
             int n;
             try {
@@ -528,8 +547,8 @@ public final class SimulatedKernel implements VfioKernel {
     public long pread(Fd fd, MemorySegment dst, long offset) throws VfioException {
         requireSegment(dst, "pread");
         return call(fd, () -> "pread", (f, c) -> {
+            checkUserBuffer(dst, true);
             c.describe(() -> "{" + where(f, offset) + ", " + dst.byteSize() + " bytes}");
-            checkDestination(dst);
             if (offset < 0) {
                 throw KernelError.of(Errno.EINVAL, "negative offset (ksys_pread64)");
             }
@@ -548,6 +567,7 @@ public final class SimulatedKernel implements VfioKernel {
     public long pwrite(Fd fd, MemorySegment src, long offset) throws VfioException {
         requireSegment(src, "pwrite");
         return call(fd, () -> "pwrite", (f, c) -> {
+            checkUserBuffer(src, false);
             c.describe(() -> "{" + where(f, offset) + ", " + src.byteSize() + " bytes: " + TraceText.data(src, src.byteSize()) + "}");
             if (offset < 0) {
                 throw KernelError.of(Errno.EINVAL, "negative offset (ksys_pwrite64)");
@@ -565,7 +585,7 @@ public final class SimulatedKernel implements VfioKernel {
     public long read(Fd fd, MemorySegment dst) throws VfioException {
         requireSegment(dst, "read");
         return call(fd, () -> "read", (f, c) -> {
-            checkDestination(dst);
+            checkUserBuffer(dst, true);
             return switch (f) {
                 case EventFdFile e -> readEventFd(e, dst);
                 case DeviceFile d -> d.device().read(dst, 0);
@@ -581,20 +601,35 @@ public final class SimulatedKernel implements VfioKernel {
         }
     }
 
-    /** copy_to_user into memory the caller made read-only faults. */
-    private static void checkDestination(MemorySegment dst) throws KernelError {
-        if (dst.isReadOnly()) {
-            throw KernelError.of(Errno.EFAULT, "the destination buffer is a read-only segment: copy_to_user faults");
+    /**
+     * A buffer the kernel cannot reach faults ({@code copy_to_user}/{@code copy_from_user}: EFAULT):
+     * memory of a closed arena is unmapped, memory confined to another thread is out of this
+     * call's reach, and a read-only segment cannot receive what the kernel writes. Checked before
+     * the file is touched, so a refused read consumes nothing.
+     */
+    private static void checkUserBuffer(MemorySegment buf, boolean kernelWrites) throws KernelError {
+        String copy = kernelWrites ? "copy_to_user" : "copy_from_user";
+        if (!buf.scope().isAlive()) {
+            throw KernelError.of(Errno.EFAULT, copy + " faults: the buffer's arena was closed, so its memory is unmapped");
+        }
+        if (!buf.isAccessibleBy(Thread.currentThread())) {
+            throw KernelError.of(Errno.EFAULT, copy + " faults: the buffer is confined to another thread's arena");
+        }
+        if (kernelWrites && buf.isReadOnly()) {
+            throw KernelError.of(Errno.EFAULT, copy + " faults: the destination buffer is a read-only segment");
         }
     }
 
     @Override
     public long write(Fd fd, MemorySegment src) throws VfioException {
         requireSegment(src, "write");
-        return call(fd, () -> "write", (f, c) -> switch (f) {
-            case EventFdFile e -> writeEventFd(e, src);
-            case DeviceFile d -> d.device().write(src, 0);
-            default -> throw KernelError.of(Errno.EINVAL, "a " + f.kind() + " fd cannot be written (vfs_write)");
+        return call(fd, () -> "write", (f, c) -> {
+            checkUserBuffer(src, false);
+            return switch (f) {
+                case EventFdFile e -> writeEventFd(e, src);
+                case DeviceFile d -> d.device().write(src, 0);
+                default -> throw KernelError.of(Errno.EINVAL, "a " + f.kind() + " fd cannot be written (vfs_write)");
+            };
         });
     }
 
@@ -607,11 +642,14 @@ public final class SimulatedKernel implements VfioKernel {
             if (e.nonblocking) {
                 throw KernelError.of(Errno.EAGAIN, "the eventfd counter is 0 and the fd is non-blocking (eventfd_read)");
             }
+            int depth = holdPause();
             try {
                 lock.wait();
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
                 throw KernelError.of(Errno.EINTR, "interrupted while waiting for the eventfd");
+            } finally {
+                holdResume(depth);
             }
         }
         long v = e.semaphore ? 1 : e.counter;
@@ -634,11 +672,14 @@ public final class SimulatedKernel implements VfioKernel {
             if (e.nonblocking) {
                 throw KernelError.of(Errno.EAGAIN, "adding " + Long.toUnsignedString(v) + " would pass the eventfd maximum 2^64-2 (eventfd_write)");
             }
+            int depth = holdPause();
             try {
                 lock.wait();
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
                 throw KernelError.of(Errno.EINTR, "interrupted while waiting for room in the eventfd");
+            } finally {
+                holdResume(depth);
             }
         }
         add(e, v);
@@ -688,7 +729,8 @@ public final class SimulatedKernel implements VfioKernel {
             c.describe(() -> String.format("{%s, length=0x%x, prot=%s}", where(f, offset), length, protNames(prot)));
             checkMmapArguments(offset, length);
             if (f instanceof DmaBufFile b) {
-                if (offset + length > ((b.pixels().byteSize() + SimulatedHost.PAGE_SIZE - 1) & -SimulatedHost.PAGE_SIZE)) {
+                long pages = (b.pixels().byteSize() + SimulatedHost.PAGE_SIZE - 1) & -SimulatedHost.PAGE_SIZE;
+                if (Long.compareUnsigned(offset, pages) >= 0 || length > pages - offset) { // offsets are unsigned page numbers
                     throw KernelError.of(Errno.EINVAL, "the mapping passes the end of the dma-buf (dma_buf_mmap_internal)");
                 }
                 result[0] = b.pixels().asSlice(offset, Math.min(length, b.pixels().byteSize() - offset));
@@ -755,6 +797,13 @@ public final class SimulatedKernel implements VfioKernel {
         if (mapping == null) {
             throw new IllegalArgumentException("munmap needs the segment mmap returned, not null");
         }
+        held(() -> "munmap", () -> {
+            munmapHeld(mapping);
+            return null;
+        });
+    }
+
+    private void munmapHeld(MemorySegment mapping) {
         synchronized (lock) {
             Mapping of = mappings.remove(mapping);
             if (of == null) {
@@ -817,6 +866,10 @@ public final class SimulatedKernel implements VfioKernel {
         if (segment == null) {
             throw new IllegalArgumentException("userAddress needs a segment, not null");
         }
+        return held(() -> "userAddress", () -> userAddressHeld(segment));
+    }
+
+    private long userAddressHeld(MemorySegment segment) {
         if (!segment.isNative()) {
             throw new IllegalArgumentException("a heap segment has no stable address for the kernel to use: " + segment);
         }
@@ -828,6 +881,10 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public Fd eventfd(int initialValue, int flags) throws VfioException {
+        return held(() -> "eventfd", () -> eventfdHeld(initialValue, flags));
+    }
+
+    private Fd eventfdHeld(int initialValue, int flags) throws VfioException {
         synchronized (lock) {
             checkOpen();
             int known = LinuxAbi.EFD_SEMAPHORE | LinuxAbi.EFD_NONBLOCK | LinuxAbi.EFD_CLOEXEC;
@@ -844,6 +901,10 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public short[] poll(List<PollFd> fds, int timeoutMillis) throws VfioException {
+        return held(() -> "poll", () -> pollHeld(fds, timeoutMillis));
+    }
+
+    private short[] pollHeld(List<PollFd> fds, int timeoutMillis) throws VfioException {
         long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000L;
         synchronized (lock) {
             while (true) {
@@ -871,11 +932,14 @@ public final class SimulatedKernel implements VfioKernel {
                 if (any || left <= 0) {
                     return revents;
                 }
+                int depth = holdPause();
                 try {
                     lock.wait(Math.max(1, Math.min(left / 1_000_000L, Integer.MAX_VALUE)));
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                     throw new VfioException(Errno.EINTR, "poll", null, "interrupted");
+                } finally {
+                    holdResume(depth);
                 }
             }
         }
@@ -894,6 +958,13 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public void close() {
+        held(() -> "close the kernel", () -> {
+            closeHeld();
+            return null;
+        });
+    }
+
+    private void closeHeld() {
         synchronized (lock) {
             closed = true;
             for (Fd fd : List.copyOf(handles.values())) {
@@ -1092,5 +1163,109 @@ public final class SimulatedKernel implements VfioKernel {
             Map.entry(VFIO_DEVICE_GET_GFX_DMABUF, "VFIO_DEVICE_GET_GFX_DMABUF"),
             Map.entry(VFIO_DEVICE_IOEVENTFD, "VFIO_DEVICE_IOEVENTFD"),
             Map.entry(VFIO_DEVICE_FEATURE, "VFIO_DEVICE_FEATURE"));
+
+    // ---- lock-hold measurement and state inspection, for the seam fuzzer ----
+
+    /** A seam call's body, run under the kernel lock. */
+    @FunctionalInterface
+    private interface Held<T, E extends Exception> {
+        T run() throws E;
+    }
+
+    private java.util.function.LongSupplier holdClock; // null: not measuring
+    private int holdDepth;
+    private long holdSince;
+    private long longestHold;
+    private String longestHoldCall = "";
+
+    /** Runs a seam call's body under the kernel lock, measuring how long it holds the lock when asked to. */
+    private <T, E extends Exception> T held(java.util.function.Supplier<String> what, Held<T, E> body) throws E {
+        synchronized (lock) {
+            if (holdDepth++ == 0 && holdClock != null) {
+                holdSince = holdClock.getAsLong();
+            }
+            try {
+                return body.run();
+            } finally {
+                if (--holdDepth == 0 && holdClock != null) {
+                    noteHold(what);
+                }
+            }
+        }
+    }
+
+    /** Before {@code lock.wait()}: the wait releases the lock, so it does not count as holding it. */
+    private int holdPause() {
+        int depth = holdDepth;
+        if (depth > 0 && holdClock != null) {
+            noteHold(() -> "a call before waiting");
+        }
+        holdDepth = 0;
+        return depth;
+    }
+
+    /** After {@code lock.wait()} returns: the lock is held again. */
+    private void holdResume(int depth) {
+        holdDepth = depth;
+        if (holdClock != null) {
+            holdSince = holdClock.getAsLong();
+        }
+    }
+
+    private void noteHold(java.util.function.Supplier<String> what) {
+        long held = holdClock.getAsLong() - holdSince;
+        if (held > longestHold) {
+            longestHold = held;
+            longestHoldCall = what.get();
+        }
+    }
+
+    /**
+     * Starts measuring how long seam calls hold the kernel lock, from zero, in nanoseconds of {@code
+     * clock} ({@code System::nanoTime}, or the thread's CPU time so that a descheduled thread or a
+     * garbage collection does not count); null stops. Off by default: it costs two clock reads a call.
+     */
+    void measureLockHolds(java.util.function.LongSupplier clock) {
+        synchronized (lock) {
+            holdClock = clock;
+            longestHold = 0;
+            longestHoldCall = "";
+        }
+    }
+
+    /** The longest time one seam call held the kernel lock since {@link #measureLockHolds}, waits in {@code lock.wait()} excluded. */
+    long longestLockHoldNanos() {
+        synchronized (lock) {
+            return longestHold;
+        }
+    }
+
+    /** The name of the call that held the lock longest. */
+    String longestLockHoldCall() {
+        synchronized (lock) {
+            return longestHoldCall;
+        }
+    }
+
+    /** Descriptors open in the fd table. */
+    int openDescriptorCount() {
+        synchronized (lock) {
+            return files.size();
+        }
+    }
+
+    /** Segments returned by {@link #mmap} and not yet unmapped. */
+    int liveMappingCount() {
+        synchronized (lock) {
+            return mappings.size();
+        }
+    }
+
+    /** The groups with a {@code /dev/vfio} node, for state checks (read under {@link #lock()}). */
+    List<Group> groupStates() {
+        synchronized (lock) {
+            return List.copyOf(groupsById.values());
+        }
+    }
 
 }

@@ -30,13 +30,32 @@ final class UserArg {
         return new UserArg(value, null);
     }
 
-    /** How many bytes of user memory the pointer reaches (0 for a plain value). */
+    /** How many bytes of user memory the pointer reaches (0 for a plain value, or memory the kernel cannot reach). */
     long reach() {
-        return memory == null ? 0 : memory.byteSize();
+        return memory == null || unreachable() != null ? 0 : memory.byteSize();
+    }
+
+    /**
+     * Why the kernel cannot reach the argument memory at all, or null: its arena was closed (the
+     * memory is unmapped), or it is confined to another thread (no other thread, the simulated
+     * kernel included, can touch it). Either way {@code copy_from_user} faults.
+     */
+    private String unreachable() {
+        if (!memory.scope().isAlive()) {
+            return "the argument memory is gone (its arena was closed)";
+        }
+        if (!memory.isAccessibleBy(Thread.currentThread())) {
+            return "the argument memory is confined to another thread";
+        }
+        return null;
     }
 
     /** {@code copy_from_user} of {@code length} bytes at {@code offset}: fails EFAULT outside the caller's memory. */
     void checkReadable(long offset, long length, String what) throws KernelError {
+        String gone = memory == null ? null : unreachable();
+        if (gone != null) {
+            throw KernelError.of(Errno.EFAULT, "copy_from_user of " + length + " bytes (" + what + ") faults: " + gone);
+        }
         if (memory == null || offset < 0 || length < 0 || offset + length > memory.byteSize()) {
             throw KernelError.of(Errno.EFAULT, "copy_from_user of " + length + " bytes (" + what + ") at offset " + offset
                     + " faults: the argument " + describe() + " does not reach that far");
