@@ -816,12 +816,12 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public long load(MemorySegment mapping, long offset, int size) throws VfioException {
-        return mappedAccess(mapping, offset, size, false, 0);
+        return held(() -> "load", () -> mappedAccess(mapping, offset, size, false, 0));
     }
 
     @Override
     public void store(MemorySegment mapping, long offset, int size, long value) throws VfioException {
-        mappedAccess(mapping, offset, size, true, value);
+        held(() -> "store", () -> mappedAccess(mapping, offset, size, true, value));
     }
 
     private long mappedAccess(MemorySegment mapping, long offset, int size, boolean write, long value) throws VfioException {
