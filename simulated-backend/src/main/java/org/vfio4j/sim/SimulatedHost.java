@@ -1,5 +1,6 @@
 package org.vfio4j.sim;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -14,7 +15,8 @@ import org.vfio4j.spi.VfioKernel;
  * The immutable description of a simulated machine: its IOMMU groups and PCI functions, what the
  * IOMMU offers, the process's limits and privileges, and which kernel's behaviour to reproduce.
  * {@link #boot()} starts a fresh {@link SimulatedKernel} for it; hosts are values and can boot any
- * number of independent kernels.
+ * number of independent kernels, each with its own device state (device models come from the
+ * factories of {@link HostDevice#of(String, java.util.function.Supplier)}).
  *
  * <p>Start from a preset ({@link #x86Type1()}, {@link #noIommu()}) and adjust it with {@link
  * #toBuilder()}, or build one from scratch with {@link #builder()}.
@@ -26,6 +28,12 @@ public final class SimulatedHost implements VfioBackend {
 
     /** The kernel's default {@code vfio_iommu_type1.dma_entry_limit} (U16_MAX). */
     public static final int DEFAULT_DMA_ENTRY_LIMIT = 65535;
+
+    /**
+     * The default {@link #deviceLatency()}: 1 ms, long enough that a driver which reads a result
+     * right after starting the work sees the device busy, short enough that tests stay fast.
+     */
+    public static final Duration DEFAULT_DEVICE_LATENCY = Duration.ofMillis(1);
 
     private final String name;
     private final KernelProfile profile;
@@ -41,6 +49,7 @@ public final class SimulatedHost implements VfioBackend {
     private final boolean nestingSupported;
     private final boolean enforceCacheCoherency;
     private final int irqVectorLimit;
+    private final Duration deviceLatency;
 
     private SimulatedHost(Builder b) {
         this.name = b.name;
@@ -57,6 +66,7 @@ public final class SimulatedHost implements VfioBackend {
         this.nestingSupported = b.nestingSupported;
         this.enforceCacheCoherency = b.enforceCacheCoherency;
         this.irqVectorLimit = b.irqVectorLimit;
+        this.deviceLatency = b.deviceLatency;
     }
 
     /**
@@ -182,6 +192,17 @@ public final class SimulatedHost implements VfioBackend {
         return irqVectorLimit;
     }
 
+    /**
+     * How long slow device work takes: device models complete DMA transfers and computations this
+     * long after the register write that started them ({@link
+     * org.vfio4j.sim.device.DeviceContext#deviceLatency()}), reporting "busy" meanwhile.
+     *
+     * @return the latency, never negative
+     */
+    public Duration deviceLatency() {
+        return deviceLatency;
+    }
+
     /** The group with this id. */
     public java.util.Optional<HostGroup> group(int id) {
         return groups.stream().filter(g -> g.id() == id).findFirst();
@@ -209,6 +230,7 @@ public final class SimulatedHost implements VfioBackend {
         private boolean nestingSupported;
         private boolean enforceCacheCoherency = true;
         private int irqVectorLimit = Integer.MAX_VALUE;
+        private Duration deviceLatency = DEFAULT_DEVICE_LATENCY;
 
         private Builder() {}
 
@@ -227,6 +249,7 @@ public final class SimulatedHost implements VfioBackend {
             nestingSupported = h.nestingSupported;
             enforceCacheCoherency = h.enforceCacheCoherency;
             irqVectorLimit = h.irqVectorLimit;
+            deviceLatency = h.deviceLatency;
         }
 
         public Builder name(String name) {
@@ -308,6 +331,24 @@ public final class SimulatedHost implements VfioBackend {
                 throw new IllegalArgumentException("at least one vector");
             }
             this.irqVectorLimit = vectors;
+            return this;
+        }
+
+        /**
+         * How long slow device work takes (default {@link #DEFAULT_DEVICE_LATENCY}): a host-wide
+         * setting rather than a model's, so every model on the host keeps its register behaviour and
+         * a test chooses its own speed. QEMU's edu takes 100 ms for a DMA; {@link Duration#ZERO} still
+         * completes the work later, on the kernel's device thread, never inside the write.
+         *
+         * @param latency the delay, {@code >= 0}
+         * @return this builder
+         * @throws IllegalArgumentException if {@code latency} is negative
+         */
+        public Builder deviceLatency(Duration latency) {
+            if (latency.isNegative()) {
+                throw new IllegalArgumentException("deviceLatency must be >= 0: " + latency);
+            }
+            this.deviceLatency = latency;
             return this;
         }
 
