@@ -107,12 +107,12 @@ class DeviceWorkTest {
         try (SimulatedKernel k = host().boot()) {
             DeviceContext c = k.model(ADDRESS, Worker.class).context;
             CountDownLatch ran = new CountDownLatch(1);
-            DeviceContext.Scheduled s = c.schedule(Duration.ofMillis(100), ran::countDown);
+            DeviceContext.Scheduled s = c.schedule(Duration.ofMillis(500), ran::countDown);
             assertThat(s.isPending()).isTrue();
             assertThat(s.cancel()).isTrue();
             assertThat(s.cancel()).as("only once").isFalse();
             assertThat(s.isPending()).isFalse();
-            assertThat(ran.await(400, TimeUnit.MILLISECONDS)).isFalse();
+            assertThat(ran.await(1000, TimeUnit.MILLISECONDS)).isFalse();
         }
     }
 
@@ -122,11 +122,11 @@ class DeviceWorkTest {
         SimulatedKernel k = host.boot();
         DeviceContext c = k.model(ADDRESS, Worker.class).context;
         CountDownLatch ran = new CountDownLatch(1);
-        DeviceContext.Scheduled s = c.schedule(Duration.ofMillis(100), ran::countDown);
+        DeviceContext.Scheduled s = c.schedule(Duration.ofMillis(500), ran::countDown);
         assertThat(deviceThreads(host)).hasSize(1);
         k.close();
         assertThat(s.isPending()).isFalse();
-        assertThat(ran.await(400, TimeUnit.MILLISECONDS)).as("nothing runs after close").isFalse();
+        assertThat(ran.await(1000, TimeUnit.MILLISECONDS)).as("nothing runs after close").isFalse();
         assertThat(deviceThreads(host)).as("no thread left behind").isEmpty();
         DeviceContext.Scheduled late = c.schedule(Duration.ZERO, ran::countDown);
         assertThat(late.isPending()).as("scheduling on a closed kernel does nothing").isFalse();
