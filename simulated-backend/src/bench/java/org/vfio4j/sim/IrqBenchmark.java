@@ -65,7 +65,7 @@ public class IrqBenchmark {
 
     static Loopback open() throws VfioException {
         SimulatedHost host = SimulatedHost.x86Type1().toBuilder().clearGroups()
-                .group(9, HostDevice.of("0000:03:00.0", new MsixFunction()).boundTo(HostDevice.VFIO_PCI)).build();
+                .group(9, HostDevice.of("0000:03:00.0", MsixFunction::new).boundTo(HostDevice.VFIO_PCI)).build();
         SimulatedKernel k = host.boot();
         k.recordTrace(false);
         Vfio vfio = Vfio.over(k);

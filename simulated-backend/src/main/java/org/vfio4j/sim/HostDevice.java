@@ -2,6 +2,7 @@ package org.vfio4j.sim;
 
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.vfio4j.PciAddress;
 import org.vfio4j.sim.device.ConfigSpace;
 import org.vfio4j.sim.device.PciDeviceModel;
@@ -9,7 +10,9 @@ import org.vfio4j.sim.device.PciDeviceModel;
 /**
  * A PCI function of a simulated host: identity, the driver it is bound to, the properties VFIO
  * looks at, and the emulated hardware behind it. Immutable; {@code with*} methods return changed
- * copies.
+ * copies. The hardware is a factory of device models: every kernel booted from a host gets fresh
+ * models, so device state (registers, pending interrupts, DMA in flight) is never shared between
+ * kernels; {@link SimulatedKernel#model(PciAddress, Class)} gives a test the booted kernel's one.
  *
  * @param address          where it sits
  * @param vendor           PCI vendor id
@@ -21,17 +24,19 @@ import org.vfio4j.sim.device.PciDeviceModel;
  *                         make a group non-viable
  * @param resettable       forces a working function reset (VFIO_DEVICE_FLAGS_RESET) even when the
  *                         model's capabilities offer none, like a device-specific reset quirk
- * @param model            the emulated hardware; empty: a bare function with the standard header only
+ * @param model            makes the emulated hardware, once per booted kernel; empty: a bare function
+ *                         with the standard header only
  * @param physicalFunction for an SR-IOV virtual function, its PF (VF-token rules apply when the PF
  *                         is bound to vfio-pci)
  */
 public record HostDevice(PciAddress address, int vendor, int device, int classCode, Optional<String> driver,
-                         boolean bridge, boolean resettable, Optional<PciDeviceModel> model,
+                         boolean bridge, boolean resettable, Optional<Supplier<? extends PciDeviceModel>> model,
                          Optional<PciAddress> physicalFunction) {
 
     /** The driver of devices VFIO hands to userspace. */
     public static final String VFIO_PCI = "vfio-pci";
 
+    /** Checks the identity's widths; every component but the ids must be present. */
     public HostDevice {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(driver, "driver");
@@ -49,13 +54,39 @@ public record HostDevice(PciAddress address, int vendor, int device, int classCo
     }
 
     /**
-     * An unbound function whose hardware is {@code model}; identity comes from the model's config
-     * space.
+     * An unbound function whose hardware {@code factory} makes: each kernel booted from the host
+     * calls it once, so each boot has its own device state ({@code HostDevice.of(address,
+     * QemuEdu::new)}). Identity (vendor, device, class) comes from the config space of one model
+     * the factory makes now, as a probe that is never attached.
+     *
+     * @param address where it sits, {@code "0000:00:03.0"}
+     * @param factory makes the model; called once per boot (and once now for the probe)
+     * @return the unbound function
      */
-    public static HostDevice of(String address, PciDeviceModel model) {
-        ConfigSpace c = model.config();
-        return new HostDevice(PciAddress.parse(address), c.u16(0), c.u16(2), c.u32(8) >>> 8, Optional.empty(), false, false,
-                Optional.of(model), Optional.empty());
+    public static HostDevice of(String address, Supplier<? extends PciDeviceModel> factory) {
+        return identified(PciAddress.parse(address), new Models(Objects.requireNonNull(factory, "factory"), null));
+    }
+
+    /**
+     * An unbound function whose hardware is this very {@code model} instance, for a test that keeps
+     * the instance to drive or inspect it. A model has one set of state, so it can serve one live
+     * kernel at a time: booting a second kernel from the host while the first is open fails with
+     * {@link IllegalStateException}; use the factory form {@link #of(String, Supplier)} for hosts
+     * that boot more than once, and {@link SimulatedKernel#model(PciAddress, Class)} to reach each
+     * kernel's model.
+     *
+     * @param address where it sits, {@code "0000:00:03.0"}
+     * @param model   the model every kernel booted from the host uses, one at a time
+     * @return the unbound function
+     */
+    public static HostDevice ofInstance(String address, PciDeviceModel model) {
+        return identified(PciAddress.parse(address), new Models(null, Objects.requireNonNull(model, "model")));
+    }
+
+    private static HostDevice identified(PciAddress address, Models models) {
+        ConfigSpace c = models.probe;
+        return new HostDevice(address, c.u16(0), c.u16(2), c.u32(8) >>> 8, Optional.empty(), false, false,
+                Optional.of(models), Optional.empty());
     }
 
     /** This device bound to {@code driver}. */
@@ -90,16 +121,83 @@ public record HostDevice(PciAddress address, int vendor, int device, int classCo
 
     /** Whether it is an SR-IOV physical function: its config space has the SR-IOV extended capability. */
     public boolean isPhysicalFunction() {
-        return hardware().config().findExtendedCapability(0x10) >= 0;
+        ConfigSpace c = model.isPresent() && model.get() instanceof Models m ? m.probe : hardware().config();
+        return c.findExtendedCapability(0x10) >= 0;
     }
 
-    /** The emulated hardware: the model, or a bare header with interrupt pin A. */
+    /**
+     * A new instance of the emulated hardware: the factory's next model (the one instance, for
+     * {@link #ofInstance}), or a bare header with interrupt pin A.
+     *
+     * @return the model
+     */
     public PciDeviceModel hardware() {
-        return model.orElseGet(() -> {
+        return model.<PciDeviceModel>map(f -> Objects.requireNonNull(f.get(), () -> address + ": the model factory returned null"))
+                .orElseGet(() -> {
             ConfigSpace c = ConfigSpace.builder(vendor, device, classCode).interruptPin(1).readOnlyGaps()
                     .bytes(0x0e, new byte[] {(byte) (bridge ? 1 : 0)}).build();
             return () -> c;
         });
+    }
+
+    /**
+     * The hardware for {@code kernel}, which is booting: a fresh model, or the one instance of
+     * {@link #ofInstance} if no other live kernel holds it.
+     */
+    PciDeviceModel attachTo(Object kernel) {
+        if (model.isPresent() && model.get() instanceof Models m && m.instance != null) {
+            m.claim(address, kernel);
+            return m.instance;
+        }
+        return hardware();
+    }
+
+    /** {@code kernel} closed: an instance it held may serve another kernel. */
+    void detachFrom(Object kernel) {
+        if (model.isPresent() && model.get() instanceof Models m) {
+            m.release(kernel);
+        }
+    }
+
+    /** The factory or instance behind {@link #of(String, Supplier)} and {@link #ofInstance}, with the identity probe. */
+    private static final class Models implements Supplier<PciDeviceModel> {
+        private final Supplier<? extends PciDeviceModel> factory;
+        private final PciDeviceModel instance;
+        private final ConfigSpace probe;
+        private Object owner; // the live kernel holding the instance
+
+        Models(Supplier<? extends PciDeviceModel> factory, PciDeviceModel instance) {
+            this.factory = factory;
+            this.instance = instance;
+            PciDeviceModel m = instance != null ? instance : Objects.requireNonNull(factory.get(), "the model factory returned null");
+            this.probe = m.config();
+        }
+
+        @Override
+        public PciDeviceModel get() {
+            return instance != null ? instance : factory.get();
+        }
+
+        synchronized void claim(PciAddress address, Object kernel) {
+            if (owner != null && owner != kernel) {
+                throw new IllegalStateException(address + ": this " + instance.getClass().getSimpleName() + " instance is the"
+                        + " hardware of a kernel that is still open, and one model has one device state; build the host with"
+                        + " HostDevice.of(address, factory) (e.g. QemuEdu::new) so each boot() gets its own model, or close the"
+                        + " first kernel");
+            }
+            owner = kernel;
+        }
+
+        synchronized void release(Object kernel) {
+            if (owner == kernel) {
+                owner = null;
+            }
+        }
+
+        @Override
+        public String toString() {
+            return instance != null ? "the instance " + instance : "a model factory";
+        }
     }
 
     /** Whether vfio-pci drives it, so that VFIO offers it as a device of its group. */

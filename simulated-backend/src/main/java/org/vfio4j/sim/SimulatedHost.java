@@ -1,5 +1,6 @@
 package org.vfio4j.sim;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -14,7 +15,8 @@ import org.vfio4j.spi.VfioKernel;
  * The immutable description of a simulated machine: its IOMMU groups and PCI functions, what the
  * IOMMU offers, the process's limits and privileges, and which kernel's behaviour to reproduce.
  * {@link #boot()} starts a fresh {@link SimulatedKernel} for it; hosts are values and can boot any
- * number of independent kernels.
+ * number of independent kernels, each with its own device state (device models come from the
+ * factories of {@link HostDevice#of(String, java.util.function.Supplier)}).
  *
  * <p>Start from a preset ({@link #x86Type1()}, {@link #noIommu()}) and adjust it with {@link
  * #toBuilder()}, or build one from scratch with {@link #builder()}.
@@ -33,6 +35,12 @@ public final class SimulatedHost implements VfioBackend {
      */
     public static final int DEFAULT_TRACE_CAPACITY = 10_000;
 
+    /**
+     * The default {@link #deviceLatency()}: 1 ms, long enough that a driver which reads a result
+     * right after starting the work sees the device busy, short enough that tests stay fast.
+     */
+    public static final Duration DEFAULT_DEVICE_LATENCY = Duration.ofMillis(1);
+
     private final String name;
     private final KernelProfile profile;
     private final List<HostGroup> groups;
@@ -48,6 +56,7 @@ public final class SimulatedHost implements VfioBackend {
     private final boolean enforceCacheCoherency;
     private final int irqVectorLimit;
     private final int traceCapacity;
+    private final Duration deviceLatency;
 
     private SimulatedHost(Builder b) {
         this.name = b.name;
@@ -65,6 +74,7 @@ public final class SimulatedHost implements VfioBackend {
         this.enforceCacheCoherency = b.enforceCacheCoherency;
         this.irqVectorLimit = b.irqVectorLimit;
         this.traceCapacity = b.traceCapacity;
+        this.deviceLatency = b.deviceLatency;
     }
 
     /**
@@ -199,6 +209,17 @@ public final class SimulatedHost implements VfioBackend {
         return traceCapacity;
     }
 
+    /**
+     * How long slow device work takes: device models complete DMA transfers and computations this
+     * long after the register write that started them ({@link
+     * org.vfio4j.sim.device.DeviceContext#deviceLatency()}), reporting "busy" meanwhile.
+     *
+     * @return the latency, never negative
+     */
+    public Duration deviceLatency() {
+        return deviceLatency;
+    }
+
     /** The group with this id. */
     public java.util.Optional<HostGroup> group(int id) {
         return groups.stream().filter(g -> g.id() == id).findFirst();
@@ -227,6 +248,7 @@ public final class SimulatedHost implements VfioBackend {
         private boolean enforceCacheCoherency = true;
         private int irqVectorLimit = Integer.MAX_VALUE;
         private int traceCapacity = DEFAULT_TRACE_CAPACITY;
+        private Duration deviceLatency = DEFAULT_DEVICE_LATENCY;
 
         private Builder() {}
 
@@ -246,6 +268,7 @@ public final class SimulatedHost implements VfioBackend {
             enforceCacheCoherency = h.enforceCacheCoherency;
             irqVectorLimit = h.irqVectorLimit;
             traceCapacity = h.traceCapacity;
+            deviceLatency = h.deviceLatency;
         }
 
         public Builder name(String name) {
@@ -343,6 +366,24 @@ public final class SimulatedHost implements VfioBackend {
                 throw new IllegalArgumentException("traceCapacity must be >= 0: " + entries);
             }
             this.traceCapacity = entries;
+            return this;
+        }
+
+        /**
+         * How long slow device work takes (default {@link #DEFAULT_DEVICE_LATENCY}): a host-wide
+         * setting rather than a model's, so every model on the host keeps its register behaviour and
+         * a test chooses its own speed. QEMU's edu takes 100 ms for a DMA; {@link Duration#ZERO} still
+         * completes the work later, on the kernel's device thread, never inside the write.
+         *
+         * @param latency the delay, {@code >= 0}
+         * @return this builder
+         * @throws IllegalArgumentException if {@code latency} is negative
+         */
+        public Builder deviceLatency(Duration latency) {
+            if (latency.isNegative()) {
+                throw new IllegalArgumentException("deviceLatency must be >= 0: " + latency);
+            }
+            this.deviceLatency = latency;
             return this;
         }
 

@@ -10,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.FileSystem;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,6 +64,7 @@ public final class SimulatedKernel implements VfioKernel {
     private final Map<MemorySegment, String> mappingNames = new java.util.IdentityHashMap<>();
     private final FileSystem fileSystem;
     private final Object lock = new Object();
+    private final DeviceWork devices;
     private int nextContainerId = 1;
     private boolean tracing;
     private boolean closed;
@@ -72,6 +74,7 @@ public final class SimulatedKernel implements VfioKernel {
         this.trace = new TraceRing(host.traceCapacity());
         this.tracing = host.traceCapacity() > 0;
         this.memory = new ProcessMemory(host);
+        this.devices = new DeviceWork(lock, host.name(), (owner, t) -> event(owner, "device work failed", t.toString()));
         PciHardware.BarAllocator allocator = new PciHardware.BarAllocator();
         for (HostGroup g : host.groups()) {
             for (HostDevice d : g.devices()) {
@@ -83,7 +86,14 @@ public final class SimulatedKernel implements VfioKernel {
             Group group = new Group(g, host.isNoIommu(), this);
             for (HostDevice d : g.devices()) {
                 if (d.isVfioDevice()) {
-                    PciFunction f = new PciFunction(d, group, new PciHardware(d, d.hardware(), allocator, deviceMemory), this);
+                    PciFunction f;
+                    try {
+                        f = new PciFunction(d, group, new PciHardware(d, d.attachTo(this), allocator, deviceMemory), this);
+                    } catch (RuntimeException e) {
+                        functions.values().forEach(done -> done.hw.spec.detachFrom(this)); // nothing booted holds a model
+                        d.detachFrom(this);
+                        throw e;
+                    }
                     group.devices.add(f);
                     functions.put(d.address(), f);
                 }
@@ -161,7 +171,28 @@ public final class SimulatedKernel implements VfioKernel {
         }
     }
 
-    /** {@link DeviceContext} of one function: DMA translated by its group's container. */
+    /**
+     * The device model of the vfio-pci function at {@code address} in this kernel: the instance its
+     * {@link HostDevice}'s factory made for this boot, for a test to drive or inspect.
+     *
+     * @param <T>     the model's class
+     * @param address the function's address
+     * @param type    the model's class, e.g. {@code QemuEdu.class}
+     * @return the model attached in this kernel
+     * @throws IllegalArgumentException if vfio-pci drives no function there, or its model is not a {@code type}
+     */
+    public <T extends org.vfio4j.sim.device.PciDeviceModel> T model(PciAddress address, Class<T> type) {
+        PciFunction f = functions.get(address);
+        if (f == null) {
+            throw new IllegalArgumentException("no function bound to vfio-pci at " + address + " in this kernel");
+        }
+        if (!type.isInstance(f.hw.model)) {
+            throw new IllegalArgumentException(address + "'s model is a " + f.hw.model.getClass().getName() + ", not a " + type.getName());
+        }
+        return type.cast(f.hw.model);
+    }
+
+    /** {@link DeviceContext} of one function: DMA translated by its group's container, and the kernel's device clock. */
     private final class Dma implements DeviceContext {
         private final PciFunction function;
 
@@ -214,6 +245,16 @@ public final class SimulatedKernel implements VfioKernel {
             }
         }
 
+        @Override
+        public Duration deviceLatency() {
+            return host.deviceLatency();
+        }
+
+        @Override
+        public Scheduled schedule(Duration delay, Runnable work) {
+            return devices.schedule(function, delay, work);
+        }
+
         private void transfer(long iova, MemorySegment buf, boolean write) throws DmaFaultException {
             synchronized (lock) {
                 long done = 0;
@@ -231,21 +272,36 @@ public final class SimulatedKernel implements VfioKernel {
                                     + " VFIO_DMA_MAP_FLAG_WRITE)", d.iova, d.size)
                             : !write && !d.read ? String.format("the mapping [0x%x, +0x%x) is not readable by the device (no"
                                     + " VFIO_DMA_MAP_FLAG_READ)", d.iova, d.size)
-                            : d.memory == null || !d.memory.scope().isAlive() ? "the pinned memory behind the mapping is gone" : null;
+                            : d.memory == null || !d.memory.scope().isAlive() ? "the pinned memory behind the mapping is gone"
+                            : !d.memory.isAccessibleBy(Thread.currentThread()) ? String.format("the memory behind the mapping [0x%x,"
+                                    + " +0x%x) belongs to a confined arena of another thread, which the simulator cannot reach from"
+                                    + " the thread doing the device's DMA (%s; devices finish DMA on the kernel's device thread):"
+                                    + " map memory a device can reach, from Arena.ofShared(), Arena.ofAuto() or Arena.global()",
+                                    d.iova, d.size, Thread.currentThread().getName())
+                            : null;
+                    long n = 0;
+                    if (reason == null) {
+                        long off = at - d.iova;
+                        n = Math.min(buf.byteSize() - done, Math.min(d.size - off, d.memory.byteSize() - off));
+                        try {
+                            if (write) {
+                                MemorySegment.copy(buf, done, d.memory, off, n);
+                            } else {
+                                MemorySegment.copy(d.memory, off, buf, done, n);
+                            }
+                        } catch (IllegalStateException | WrongThreadException e) {
+                            // the arena closed under the transfer (or changed hands): the device sees a fault, no caller an exception
+                            reason = "the pinned memory behind the mapping could not be reached during the transfer: " + e.getMessage();
+                        }
+                    }
                     if (reason != null) {
                         IommuFault fault = new IommuFault(function.address(), at, buf.byteSize() - done, write, reason);
                         faults.add(fault);
                         long left = buf.byteSize() - done;
+                        String why = reason;
                         event(function, "DMA fault", () -> String.format("%s of 0x%x bytes at IOVA 0x%x refused: %s",
-                                write ? "write" : "read", left, at, reason));
+                                write ? "write" : "read", left, at, why));
                         throw new DmaFaultException(fault);
-                    }
-                    long off = at - d.iova;
-                    long n = Math.min(buf.byteSize() - done, Math.min(d.size - off, d.memory.byteSize() - off));
-                    if (write) {
-                        MemorySegment.copy(buf, done, d.memory, off, n);
-                    } else {
-                        MemorySegment.copy(d.memory, off, buf, done, n);
                     }
                     done += n;
                 }
@@ -967,6 +1023,7 @@ public final class SimulatedKernel implements VfioKernel {
     private void closeHeld() {
         synchronized (lock) {
             closed = true;
+            devices.close(); // pending device work (timers, engines) is cancelled: nothing runs after close
             for (Fd fd : List.copyOf(handles.values())) {
                 try {
                     fd.close(this);
@@ -974,11 +1031,15 @@ public final class SimulatedKernel implements VfioKernel {
                     // closing everything on the way out
                 }
             }
+            functions.values().forEach(f -> f.hw.spec.detachFrom(this)); // a model instance may serve another kernel now
         }
+        devices.awaitStopped();
         synchronized (lock) {
             mappings.clear();
             mappingNames.clear();
-            deviceMemory.close(); // every mapping of a device dies with the kernel, as with the kernel backend
+            if (deviceMemory.scope().isAlive()) { // a second close() finds nothing left to do
+                deviceMemory.close(); // every mapping of a device dies with the kernel, as with the kernel backend
+            }
         }
         try {
             fileSystem.close();

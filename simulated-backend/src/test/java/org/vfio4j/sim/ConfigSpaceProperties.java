@@ -70,7 +70,7 @@ class ConfigSpaceProperties {
 
     static VfioDevice open(PciDeviceModel model) throws Exception {
         SimulatedHost host = SimulatedHost.x86Type1().toBuilder().clearGroups()
-                .group(3, HostDevice.of("0000:04:00.0", model).boundTo(HostDevice.VFIO_PCI)).build();
+                .group(3, HostDevice.ofInstance("0000:04:00.0", model).boundTo(HostDevice.VFIO_PCI)).build();
         Vfio vfio = Vfio.open(host);
         VfioContainer c = vfio.openContainer();
         VfioGroup g = vfio.openGroup(3);

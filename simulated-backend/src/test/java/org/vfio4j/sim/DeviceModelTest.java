@@ -117,7 +117,7 @@ class DeviceModelTest {
 
     private World boot(Copier model) throws Exception {
         SimulatedHost host = SimulatedHost.x86Type1().toBuilder().clearGroups()
-                .group(3, HostDevice.of("0000:04:00.0", model).boundTo(HostDevice.VFIO_PCI)).build();
+                .group(3, HostDevice.ofInstance("0000:04:00.0", model).boundTo(HostDevice.VFIO_PCI)).build();
         SimulatedKernel k = host.boot();
         Vfio vfio = Vfio.over(k);
         VfioContainer c = vfio.openContainer();
@@ -249,7 +249,7 @@ class DeviceModelTest {
 
     private static Opened open(PciDeviceModel model, KernelProfile profile) throws Exception {
         SimulatedHost host = SimulatedHost.x86Type1().toBuilder().clearGroups().profile(profile)
-                .group(3, HostDevice.of("0000:04:00.0", model).boundTo(HostDevice.VFIO_PCI)).build();
+                .group(3, HostDevice.ofInstance("0000:04:00.0", model).boundTo(HostDevice.VFIO_PCI)).build();
         Vfio vfio = Vfio.open(host);
         VfioContainer c = vfio.openContainer();
         VfioGroup g = vfio.openGroup(3);
@@ -333,7 +333,7 @@ class DeviceModelTest {
     void intxCountFollowsThePinAndTheInterruptLineIsVirtual() throws Exception {
         ConfigSpace noPin = ConfigSpace.builder(0x1af4, 0x10fe, 0x00ff00).interruptLine(0x0b).build();
         SimulatedHost host = SimulatedHost.x86Type1().toBuilder().clearGroups()
-                .group(3, HostDevice.of("0000:04:00.0", () -> noPin).boundTo(HostDevice.VFIO_PCI)).build();
+                .group(3, HostDevice.of("0000:04:00.0", () -> () -> noPin).boundTo(HostDevice.VFIO_PCI)).build();
         Vfio vfio = Vfio.open(host);
         VfioContainer c = vfio.openContainer();
         VfioGroup g = vfio.openGroup(3);

@@ -38,7 +38,7 @@ final class FuzzHosts {
             case 0 -> rich(KernelProfile.LINUX_6_1);
             case 1 -> rich(KernelProfile.LINUX_5_7);
             case 2 -> SimulatedHost.noIommu().toBuilder().clearGroups()
-                    .group(0, HostDevice.of("0000:00:04.0", new Fuzzee(true)).boundTo(HostDevice.VFIO_PCI)).build();
+                    .group(0, HostDevice.ofInstance("0000:00:04.0", new Fuzzee(true)).boundTo(HostDevice.VFIO_PCI)).build();
             default -> SimulatedHost.x86Type1();
         };
     }
@@ -56,10 +56,10 @@ final class FuzzHosts {
                 .extendedCapability(0x10, 1, new byte[0x3c]).build();
         ConfigSpace vf = ConfigSpace.builder(0x8086, 0x1520, 0x020000).pcie(true).msix(4, 0, 0x0, 0, 0x800).build();
         return SimulatedHost.builder().name("fuzz host").profile(profile).dmaEntryLimit(24).memlockLimit(256 * 1024)
-                .group(20, HostDevice.of(MSIX_DEVICE, new Fuzzee(true)).boundTo(HostDevice.VFIO_PCI))
-                .group(21, HostDevice.of(DISPLAY_DEVICE, new Fuzzee(false)).boundTo(HostDevice.VFIO_PCI))
-                .group(22, HostDevice.of(PF, () -> pf).boundTo(HostDevice.VFIO_PCI))
-                .group(23, HostDevice.of(VF, new PciDeviceModel() {
+                .group(20, HostDevice.ofInstance(MSIX_DEVICE, new Fuzzee(true)).boundTo(HostDevice.VFIO_PCI))
+                .group(21, HostDevice.ofInstance(DISPLAY_DEVICE, new Fuzzee(false)).boundTo(HostDevice.VFIO_PCI))
+                .group(22, HostDevice.of(PF, () -> () -> pf).boundTo(HostDevice.VFIO_PCI))
+                .group(23, HostDevice.ofInstance(VF, new PciDeviceModel() {
                     @Override
                     public ConfigSpace config() {
                         return vf;
@@ -70,7 +70,7 @@ final class FuzzHosts {
                         return List.of(Bar.memory(0, 0x1000, BarKind.MEMORY64, false));
                     }
                 }).asVirtualFunctionOf(PF).boundTo(HostDevice.VFIO_PCI))
-                .group(24, HostDevice.of(SHARED, new Fuzzee(true)).boundTo(HostDevice.VFIO_PCI),
+                .group(24, HostDevice.ofInstance(SHARED, new Fuzzee(true)).boundTo(HostDevice.VFIO_PCI),
                         HostDevice.pci("0000:07:00.1", 0x8086, 0x10d3, 0x020000).boundTo("e1000e"))
                 .build();
     }

@@ -64,7 +64,7 @@ class InterruptsTest {
     static World boot(boolean msix, int vectorLimit) throws VfioException {
         Raiser model = new Raiser(msix);
         SimulatedHost host = SimulatedHost.x86Type1().toBuilder().clearGroups().irqVectorLimit(vectorLimit)
-                .group(4, HostDevice.of(BDF, model).boundTo(HostDevice.VFIO_PCI)).build();
+                .group(4, HostDevice.ofInstance(BDF, model).boundTo(HostDevice.VFIO_PCI)).build();
         SimulatedKernel k = host.boot();
         Vfio vfio = Vfio.over(k);
         VfioContainer c = vfio.openContainer();

@@ -93,7 +93,7 @@ class SeamFuzzTest {
             }
         };
         SimulatedKernel k = SimulatedHost.x86Type1().toBuilder().clearGroups()
-                .group(3, HostDevice.of("0000:04:00.0", model).boundTo(HostDevice.VFIO_PCI)).build().boot();
+                .group(3, HostDevice.ofInstance("0000:04:00.0", model).boundTo(HostDevice.VFIO_PCI)).build().boot();
         try (Arena arena = Arena.ofConfined()) {
             Fd device = openDevice(k, arena);
             MemorySegment cmd = arena.allocate(2);

@@ -42,8 +42,8 @@ class SriovAndHotResetTest {
 
     static SimulatedHost host(String pfDriver, HostDevice... more) {
         SimulatedHost.Builder b = SimulatedHost.x86Type1().toBuilder().clearGroups()
-                .group(10, HostDevice.of(PF, pf()).boundTo(pfDriver))
-                .group(11, HostDevice.of(VF, vf()).asVirtualFunctionOf(PF).boundTo(HostDevice.VFIO_PCI));
+                .group(10, HostDevice.of(PF, SriovAndHotResetTest::pf).boundTo(pfDriver))
+                .group(11, HostDevice.of(VF, SriovAndHotResetTest::vf).asVirtualFunctionOf(PF).boundTo(HostDevice.VFIO_PCI));
         for (HostDevice d : more) {
             b.group(12, d);
         }

@@ -30,7 +30,7 @@ class TraceAndDiagnosisTest {
     static World boot(boolean msix, int traceCapacity, boolean busMaster) throws VfioException {
         InterruptsTest.Raiser model = new InterruptsTest.Raiser(msix);
         SimulatedHost host = SimulatedHost.x86Type1().toBuilder().clearGroups().traceCapacity(traceCapacity)
-                .group(4, HostDevice.of(BDF, model).boundTo(HostDevice.VFIO_PCI)).build();
+                .group(4, HostDevice.ofInstance(BDF, model).boundTo(HostDevice.VFIO_PCI)).build();
         SimulatedKernel k = host.boot();
         Vfio vfio = Vfio.over(k);
         VfioContainer c = vfio.openContainer();

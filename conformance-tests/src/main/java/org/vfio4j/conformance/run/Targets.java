@@ -24,9 +24,9 @@ public final class Targets {
         SimulatedHost preset = SimulatedHost.x86Type1();
         SimulatedHost.Builder b = preset.toBuilder().clearGroups().profile(profile).dmaEntryLimit(12)
                 .memlockLimit(64 * SimulatedHost.PAGE_SIZE)
-                .group(7, HostDevice.of("0000:00:03.0", new QemuEdu()).boundTo(HostDevice.VFIO_PCI));
+                .group(7, HostDevice.of("0000:00:03.0", QemuEdu::new).boundTo(HostDevice.VFIO_PCI));
         preset.groups().stream().filter(g -> g.id() != 7).forEach(g -> b.group(g.id(), g.devices().toArray(HostDevice[]::new)));
-        b.group(9, HostDevice.of("0000:03:00.0", new QemuNvme()).boundTo(HostDevice.VFIO_PCI));
+        b.group(9, HostDevice.of("0000:03:00.0", QemuNvme::new).boundTo(HostDevice.VFIO_PCI));
         return new ConformanceTarget("simulated x86 host, " + profile, b.build(), profile, 7, "0000:00:03.0",
                 OptionalInt.of(8), OptionalInt.of(12), OptionalInt.of(64), List.of(new TargetDevice(9, "0000:03:00.0")), true, true);
     }
@@ -52,12 +52,12 @@ public final class Targets {
                 .enforceCacheCoherency(false)
                 .capIpcLock(memlockPages.isEmpty()) // root, unless the lane dropped CAP_IPC_LOCK
                 .memlockLimit(memlockPages.isPresent() ? memlockPages.getAsInt() * SimulatedHost.PAGE_SIZE : -1)
-                .group(eduGroup, HostDevice.of(eduBdf, new QemuEdu(0xfea0_0000L, 0x0b)).boundTo(HostDevice.VFIO_PCI))
-                .group(nvmeGroup, HostDevice.of(nvmeBdf, new QemuNvme(0xfe60_0000L, 0x0a)).boundTo(HostDevice.VFIO_PCI));
+                .group(eduGroup, HostDevice.of(eduBdf, () -> new QemuEdu(0xfea0_0000L, 0x0b)).boundTo(HostDevice.VFIO_PCI))
+                .group(nvmeGroup, HostDevice.of(nvmeBdf, () -> new QemuNvme(0xfe60_0000L, 0x0a)).boundTo(HostDevice.VFIO_PCI));
         if (nonViable != null) {
             b.group(nonViable.group(),
                     HostDevice.pci(nonViable.bridge(), 0x1b36, 0x000e, 0x060400).asBridge(),
-                    HostDevice.of(nonViable.edu(), new QemuEdu()).boundTo(HostDevice.VFIO_PCI),
+                    HostDevice.of(nonViable.edu(), QemuEdu::new).boundTo(HostDevice.VFIO_PCI),
                     HostDevice.pci(nonViable.rng(), 0x1af4, 0x1005, 0x00ff00).boundTo("virtio-pci"));
         }
         return b.build();

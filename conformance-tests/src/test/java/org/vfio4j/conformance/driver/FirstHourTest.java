@@ -38,7 +38,7 @@ class FirstHourTest {
 
     static SimulatedHost eduHost() {
         return SimulatedHost.x86Type1().toBuilder().clearGroups()
-                .group(3, HostDevice.of(EDU, new QemuEdu()).boundTo(HostDevice.VFIO_PCI)).build();
+                .group(3, HostDevice.of(EDU, QemuEdu::new).boundTo(HostDevice.VFIO_PCI)).build();
     }
 
     private final Arena arena = Arena.ofShared();
