@@ -1,7 +1,6 @@
 package org.vfio4j;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -84,20 +83,12 @@ public final class PciConfig {
         if (n != size) {
             throw new ShortTransferException("pread", device.name() + " CONFIG", offset, size, n);
         }
-        return switch (size) {
-            case 1 -> buf.get(ValueLayout.JAVA_BYTE, 0) & 0xff;
-            case 2 -> buf.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0) & 0xffff;
-            default -> buf.get(ValueLayout.JAVA_INT_UNALIGNED, 0);
-        };
+        return Structs.getScalar(buf, 0, size);
     }
 
     private void write(int offset, int size, int value) throws VfioException {
         MemorySegment buf = Structs.buffer(size);
-        switch (size) {
-            case 1 -> buf.set(ValueLayout.JAVA_BYTE, 0, (byte) value);
-            case 2 -> buf.set(ValueLayout.JAVA_SHORT_UNALIGNED, 0, (short) value);
-            default -> buf.set(ValueLayout.JAVA_INT_UNALIGNED, 0, value);
-        }
+        Structs.putScalar(buf, 0, size, value);
         long n = device.writeConfig(offset, buf);
         if (n != size) {
             throw new ShortTransferException("pwrite", device.name() + " CONFIG", offset, size, n);

@@ -1,7 +1,6 @@
 package org.vfio4j;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import org.vfio4j.spi.LinuxAbi;
@@ -101,7 +100,7 @@ public final class Region implements AutoCloseable {
         while (done < dst.byteSize()) {
             int size = chunk(offset + done, dst.byteSize() - done);
             long v = kernel.load(w.mapping(), offset + done - w.offset(), size);
-            put(dst, done, size, v);
+            Structs.putScalar(dst, done, size, v);
             done += size;
         }
         return done;
@@ -118,7 +117,7 @@ public final class Region implements AutoCloseable {
         long done = 0;
         while (done < src.byteSize()) {
             int size = chunk(offset + done, src.byteSize() - done);
-            kernel.store(w.mapping(), offset + done - w.offset(), size, get(src, done, size));
+            kernel.store(w.mapping(), offset + done - w.offset(), size, Structs.getScalar(src, done, size));
             done += size;
         }
         return done;
@@ -178,7 +177,7 @@ public final class Region implements AutoCloseable {
         if (n != size) {
             throw new ShortTransferException("pread", device.name() + " " + RegionIndex.name(info.index()), offset, size, n);
         }
-        return get(buf, 0, size);
+        return Structs.getScalar(buf, 0, size);
     }
 
     private void scalarWrite(long offset, int size, long value) throws VfioException {
@@ -189,7 +188,7 @@ public final class Region implements AutoCloseable {
             return;
         }
         MemorySegment buf = Structs.buffer(size);
-        put(buf, 0, size, value);
+        Structs.putScalar(buf, 0, size, value);
         long n = kernel.pwrite(device.fd(), buf, info.offset() + offset);
         if (n != size) {
             throw new ShortTransferException("pwrite", device.name() + " " + RegionIndex.name(info.index()), offset, size, n);
@@ -204,24 +203,6 @@ public final class Region implements AutoCloseable {
             }
         }
         return 1;
-    }
-
-    private static long get(MemorySegment m, long at, int size) {
-        return switch (size) {
-            case 1 -> m.get(ValueLayout.JAVA_BYTE, at) & 0xffL;
-            case 2 -> m.get(ValueLayout.JAVA_SHORT_UNALIGNED, at) & 0xffffL;
-            case 4 -> m.get(ValueLayout.JAVA_INT_UNALIGNED, at) & 0xffff_ffffL;
-            default -> m.get(ValueLayout.JAVA_LONG_UNALIGNED, at);
-        };
-    }
-
-    private static void put(MemorySegment m, long at, int size, long v) {
-        switch (size) {
-            case 1 -> m.set(ValueLayout.JAVA_BYTE, at, (byte) v);
-            case 2 -> m.set(ValueLayout.JAVA_SHORT_UNALIGNED, at, (short) v);
-            case 4 -> m.set(ValueLayout.JAVA_INT_UNALIGNED, at, (int) v);
-            default -> m.set(ValueLayout.JAVA_LONG_UNALIGNED, at, v);
-        }
     }
 
     private static void requireBuffer(MemorySegment buffer) {
