@@ -49,6 +49,27 @@ class ModulePathSmokeTest {
                 smoke: ids=11e81234 interrupts=1 status=1 dma=0x100000+4096 ok""");
     }
 
+    /**
+     * Cold start: a program that never looks at sysfs does not pay for it. The simulated sysfs is
+     * an in-memory Jimfs tree whose Guava-backed start-up was half of a cold JVM's time; it is
+     * built on the first {@code root()}.
+     */
+    @Test
+    void smokeProgram_withoutDiscovery_loadsNoJimfsOrGuava(@TempDir Path tmp) throws Exception {
+        String modulePath = modulePath();
+        Path classes = tmp.resolve("classes");
+        Path bin = Path.of(System.getProperty("java.home"), "bin");
+        Run compile = run(tmp.resolve("javac.txt"), bin.resolve("javac").toString(),
+                "-d", classes.toString(), "--module-path", modulePath,
+                "--module-source-path", "org.vfio4j.smoke=" + Path.of("src/smoke/java").toAbsolutePath(), "-m", "org.vfio4j.smoke");
+        assertThat(compile.status).as(compile.output).isZero();
+        Run smoke = run(tmp.resolve("java.txt"), bin.resolve("java").toString(), "-Xlog:class+load=info:stdout:tags",
+                "--module-path", modulePath + File.pathSeparator + classes, "-m", "org.vfio4j.smoke/org.vfio4j.smoke.Smoke");
+        assertThat(smoke.status).as("exit status; output:%n%s", smoke.output).isZero();
+        assertThat(smoke.output.lines().filter(l -> l.contains("com.google.common."))).as("classes loaded").isEmpty();
+        assertThat(smoke.output).contains("smoke: ids=11e81234 interrupts=1");
+    }
+
     private record Run(int status, String output) {}
 
     private static Run run(Path log, String... command) throws Exception {
