@@ -262,7 +262,7 @@ public interface Type1Contract extends Contract {
         }
     }
 
-    /** I21: with RLIMIT_MEMLOCK = L pages, mapping k pages succeeds iff k <= L; failure is ENOMEM and leaves nothing mapped. */
+    /** I21: with RLIMIT_MEMLOCK = L pages, mapping k pages succeeds iff {@code k <= L}; failure is ENOMEM and leaves nothing mapped. */
     @Property(tries = 30)
     @RequiresFeature(TargetFeature.MEMLOCK_LIMIT)
     default void i21_memlockLimit(@ForAll("pageCounts") int pages) throws Exception {
