@@ -42,8 +42,15 @@ public interface DeviceContract extends Contract {
         }
     }
 
+    /**
+     * A config-space access.
+     *
+     * @param offset where it starts
+     * @param size   1, 2 or 4 bytes
+     */
     record Access(long offset, int size) {}
 
+    /** Config accesses inside and past the config space, of every width. */
     @Provide
     default Arbitrary<Access> configAccesses() {
         return net.jqwik.api.Combinators.combine(Arbitraries.longs().between(0, 300), Arbitraries.of(1, 2, 4)).as(Access::new);

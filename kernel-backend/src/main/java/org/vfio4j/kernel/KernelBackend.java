@@ -72,6 +72,7 @@ public final class KernelBackend {
      * @param problems one sentence each, saying what is missing and how to fix it
      */
     public record Availability(List<String> problems) {
+        /** Keeps an unmodifiable copy of {@code problems}. */
         public Availability {
             problems = List.copyOf(problems);
         }

@@ -21,6 +21,7 @@ import org.vfio4j.RegionCapability;
  */
 public record DeviceRegion(int type, int subtype, long size, boolean writable, boolean mmappable,
                            List<RegionCapability> capabilities, Optional<MmioHandler> handler) {
+    /** Keeps an unmodifiable copy of {@code capabilities}. */
     public DeviceRegion {
         capabilities = List.copyOf(capabilities);
         Objects.requireNonNull(handler, "handler");
