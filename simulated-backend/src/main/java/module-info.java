@@ -6,6 +6,9 @@
 module org.vfio4j.sim {
     requires transitive org.vfio4j;
     requires com.google.common.jimfs;
+    // Jimfs is an automatic module, and automatic modules declare no dependencies: without this
+    // line Guava is not resolved on the module path and Jimfs fails with NoClassDefFoundError.
+    requires com.google.common;
     exports org.vfio4j.sim;
     exports org.vfio4j.sim.device;
 }

@@ -7,6 +7,7 @@ import java.util.List;
  * with its IOMMU group. A hot reset needs a group fd for each of those groups.
  */
 public record HotResetInfo(List<Device> devices) {
+    /** Keeps an unmodifiable copy of {@code devices}. */
     public HotResetInfo {
         devices = List.copyOf(devices);
     }

@@ -15,6 +15,7 @@ public sealed interface IommuCapability
 
     /** VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: the IOVA ranges usable for MAP_DMA, sorted. */
     record IovaRanges(List<IovaRange> ranges) implements IommuCapability {
+        /** Keeps an unmodifiable copy of {@code ranges}. */
         public IovaRanges {
             ranges = List.copyOf(ranges);
         }
@@ -43,10 +44,12 @@ public sealed interface IommuCapability
 
     /** A capability this version does not decode: header fields and the whole capability's bytes. */
     record Unknown(int id, int version, byte[] bytes) implements IommuCapability {
+        /** Keeps a copy of {@code bytes}. */
         public Unknown {
             bytes = bytes.clone();
         }
 
+        /** The whole capability, header included; a fresh copy each time. */
         @Override
         public byte[] bytes() {
             return bytes.clone();

@@ -12,6 +12,7 @@ import java.util.List;
  *                 function of the group is bound to a VFIO driver
  */
 public record IommuGroupInfo(int id, List<PciDeviceInfo> devices, java.util.Optional<String> vfioNode) {
+    /** Keeps an unmodifiable copy of {@code devices}. */
     public IommuGroupInfo {
         devices = List.copyOf(devices);
     }

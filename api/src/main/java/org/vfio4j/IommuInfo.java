@@ -12,6 +12,7 @@ import java.util.Optional;
  * @param capabilities the chain, in kernel order
  */
 public record IommuInfo(int flags, long pageSizes, List<IommuCapability> capabilities) {
+    /** Keeps an unmodifiable copy of {@code capabilities}. */
     public IommuInfo {
         capabilities = List.copyOf(capabilities);
     }

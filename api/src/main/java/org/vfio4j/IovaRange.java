@@ -6,6 +6,7 @@ package org.vfio4j;
  * are unsigned 64-bit values.
  */
 public record IovaRange(long start, long end) {
+    /** Rejects a range whose start is above its end (unsigned). */
     public IovaRange {
         if (Long.compareUnsigned(start, end) > 0) {
             throw new IllegalArgumentException("IOVA range start after end: " + this);

@@ -15,6 +15,7 @@ public record IrqInfo(int index, int flags, int count) {
         return (flags & VfioUapi.VFIO_IRQ_INFO_AUTOMASKED) != 0;
     }
 
+    /** The index can be masked and unmasked (VFIO_IRQ_INFO_MASKABLE). */
     public boolean maskable() {
         return (flags & VfioUapi.VFIO_IRQ_INFO_MASKABLE) != 0;
     }

@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
 public record PciAddress(int segment, int bus, int device, int function) implements Comparable<PciAddress> {
     private static final Pattern FORMAT = Pattern.compile("([0-9a-fA-F]{4}):([0-9a-fA-F]{2}):([0-1][0-9a-fA-F])\\.([0-7])");
 
+    /** Rejects fields outside their widths (16-bit segment, 8-bit bus, 5-bit device, 3-bit function). */
     public PciAddress {
         if (segment < 0 || segment > 0xffff || bus < 0 || bus > 0xff || device < 0 || device > 0x1f || function < 0 || function > 7) {
             throw new IllegalArgumentException("not a PCI address: " + segment + ":" + bus + ":" + device + "." + function);

@@ -16,22 +16,44 @@ public sealed interface RegionCapability permits RegionCapability.SparseMmap, Re
         RegionCapability.MsixMappable, RegionCapability.Nvlink2Ssatgt, RegionCapability.Nvlink2LinkSpeed,
         RegionCapability.Unknown {
 
-    /** The id in the capability header. */
+    /**
+     * The id in the capability header.
+     *
+     * @return {@code VFIO_REGION_INFO_CAP_*}
+     */
     int id();
 
-    /** The version in the capability header. */
+    /**
+     * The version in the capability header.
+     *
+     * @return 1 for every capability this version decodes
+     */
     default int version() {
         return 1;
     }
 
-    /** The bytes after the 8-byte header, as the kernel lays them out. */
+    /**
+     * The bytes after the 8-byte header, as the kernel lays them out.
+     *
+     * @return a fresh array each time
+     */
     byte[] body();
 
-    /** A mappable window of a region. */
+    /**
+     * A mappable window of a region ({@code struct vfio_region_sparse_mmap_area}).
+     *
+     * @param offset where the window starts, from the start of the region
+     * @param size   its length in bytes
+     */
     record Area(long offset, long size) {}
 
-    /** VFIO_REGION_INFO_CAP_SPARSE_MMAP (1): only these areas of the region may be mmapped. */
+    /**
+     * VFIO_REGION_INFO_CAP_SPARSE_MMAP (1): only these areas of the region may be mmapped.
+     *
+     * @param areas the mappable windows, in the kernel's order (may be empty: nothing is mappable)
+     */
     record SparseMmap(List<Area> areas) implements RegionCapability {
+        /** Keeps an unmodifiable copy of {@code areas}. */
         public SparseMmap {
             areas = List.copyOf(areas);
         }
@@ -53,7 +75,12 @@ public sealed interface RegionCapability permits RegionCapability.SparseMmap, Re
         }
     }
 
-    /** VFIO_REGION_INFO_CAP_TYPE (2): what a device-specific region is (vendor-qualified type, subtype). */
+    /**
+     * VFIO_REGION_INFO_CAP_TYPE (2): what a device-specific region is.
+     *
+     * @param type    vendor-qualified type: a {@code VFIO_REGION_TYPE_*}, or a PCI vendor id with bit 31 set
+     * @param subtype the subtype within the type (e.g. {@code VFIO_REGION_SUBTYPE_GFX_EDID})
+     */
     record Type(int type, int subtype) implements RegionCapability {
         @Override
         public int id() {
@@ -82,7 +109,11 @@ public sealed interface RegionCapability permits RegionCapability.SparseMmap, Re
         }
     }
 
-    /** VFIO_REGION_INFO_CAP_NVLINK2_SSATGT (4): the GPU RAM's system-side address as the device sees it. */
+    /**
+     * VFIO_REGION_INFO_CAP_NVLINK2_SSATGT (4): the GPU RAM's system-side address as the device sees it.
+     *
+     * @param target the address ({@code tgt})
+     */
     record Nvlink2Ssatgt(long target) implements RegionCapability {
         @Override
         public int id() {
@@ -97,7 +128,11 @@ public sealed interface RegionCapability permits RegionCapability.SparseMmap, Re
         }
     }
 
-    /** VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD (5): the NVLink speed, followed by a pad u32. */
+    /**
+     * VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD (5): the NVLink speed, followed by a pad u32.
+     *
+     * @param linkSpeed the speed code ({@code link_speed})
+     */
     record Nvlink2LinkSpeed(int linkSpeed) implements RegionCapability {
         @Override
         public int id() {
@@ -112,8 +147,16 @@ public sealed interface RegionCapability permits RegionCapability.SparseMmap, Re
         }
     }
 
-    /** A capability this version does not decode, or a device's own: header fields and the body. */
+    /**
+     * A capability this version does not decode, or a device's own: header fields and the body.
+     * Compared by content.
+     *
+     * @param id      the id in the header
+     * @param version the version in the header
+     * @param body    the bytes after the header (copied in and out)
+     */
     record Unknown(int id, int version, byte[] body) implements RegionCapability {
+        /** Keeps a copy of {@code body}. */
         public Unknown {
             body = body.clone();
         }
@@ -142,6 +185,11 @@ public sealed interface RegionCapability permits RegionCapability.SparseMmap, Re
     /**
      * Decodes one capability from its header fields and body. Known ids with a body too short for
      * their layout are kept as {@link Unknown}, never misread.
+     *
+     * @param id      the id in the header
+     * @param version the version in the header
+     * @param body    the bytes after the header
+     * @return the decoded capability, or {@link Unknown} with the same fields
      */
     static RegionCapability decode(int id, int version, byte[] body) {
         MemorySegment b = MemorySegment.ofArray(body);

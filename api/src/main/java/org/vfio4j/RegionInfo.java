@@ -15,18 +15,22 @@ import org.vfio4j.uapi.VfioUapi;
  * @param capabilities the chain, in order (empty without CAPS)
  */
 public record RegionInfo(int index, int flags, long size, long offset, List<RegionCapability> capabilities) {
+    /** Keeps an unmodifiable copy of {@code capabilities}. */
     public RegionInfo {
         capabilities = List.copyOf(capabilities);
     }
 
+    /** Whether the region can be read ({@code VFIO_REGION_INFO_FLAG_READ}). */
     public boolean readable() {
         return (flags & VfioUapi.VFIO_REGION_INFO_FLAG_READ) != 0;
     }
 
+    /** Whether the region can be written ({@code VFIO_REGION_INFO_FLAG_WRITE}). */
     public boolean writable() {
         return (flags & VfioUapi.VFIO_REGION_INFO_FLAG_WRITE) != 0;
     }
 
+    /** Whether (parts of) the region can be mmapped ({@code VFIO_REGION_INFO_FLAG_MMAP}). */
     public boolean mmappable() {
         return (flags & VfioUapi.VFIO_REGION_INFO_FLAG_MMAP) != 0;
     }

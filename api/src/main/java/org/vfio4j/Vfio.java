@@ -86,12 +86,17 @@ public final class Vfio implements AutoCloseable {
 
     /** Opens group {@code id}'s node ({@code /dev/vfio/<id>}, or {@code noiommu-<id>} on a no-IOMMU host). */
     public VfioGroup openGroup(int id) throws VfioException {
-        String node = Integer.toString(id);
-        if (!Files.exists(kernel.root().resolve("dev/vfio").resolve(node))
-                && Files.exists(kernel.root().resolve("dev/vfio").resolve("noiommu-" + id))) {
-            node = "noiommu-" + id;
+        // The node is opened before devfs is looked at: reading the tree is the simulator's most
+        // expensive start-up step (it builds it on first use), and most programs never need it.
+        try {
+            return new VfioGroup(kernel, id, kernel.open("/dev/vfio/" + id, LinuxAbi.O_RDWR | LinuxAbi.O_CLOEXEC));
+        } catch (VfioException e) {
+            String noIommu = "noiommu-" + id;
+            if (e.errno() != Errno.ENOENT || !Files.exists(kernel.root().resolve("dev/vfio").resolve(noIommu))) {
+                throw e;
+            }
+            return new VfioGroup(kernel, id, kernel.open("/dev/vfio/" + noIommu, LinuxAbi.O_RDWR | LinuxAbi.O_CLOEXEC));
         }
-        return new VfioGroup(kernel, id, kernel.open("/dev/vfio/" + node, LinuxAbi.O_RDWR | LinuxAbi.O_CLOEXEC));
     }
 
     /** A new eventfd on the backend, counter 0, close-on-exec. */

@@ -19,12 +19,18 @@ import java.util.Optional;
 public class VfioException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The errno value as the backend reported it. */
     private final int errnoNumber;
+    /** The system call or ioctl name. */
     private final String operation;
+    /** What the call was applied to, or {@code null}. */
     private final String target;
+    /** The rule that was broken, or {@code null}. */
     private final String explanation;
 
     /**
+     * A failure of {@code operation} with a raw errno value.
+     *
      * @param errnoNumber the Linux errno value (positive)
      * @param operation   the system call or ioctl name
      * @param target      what it was applied to, or {@code null}

@@ -23,6 +23,7 @@ public interface ActionChainContract extends Contract {
         return 60;
     }
 
+    /** Random chains of container, group and DMA actions keep the target in step with the naive model ({@link VfioWorld}). */
     @Property(tries = 60)
     default void actionChains_agreeWithTheNaiveModel(@ForAll("chains") ActionChain<VfioWorld> chain) {
         try {
@@ -34,6 +35,7 @@ public interface ActionChainContract extends Contract {
         }
     }
 
+    /** The action chains, {@link #chainLength()} long. */
     @Provide
     default Arbitrary<ActionChain<VfioWorld>> chains() {
         return ActionChain.<VfioWorld>startWith(() -> new VfioWorld(target()))
@@ -57,6 +59,7 @@ public interface ActionChainContract extends Contract {
     /** A step that needs no arguments. */
     @FunctionalInterface
     interface Step {
+        /** Performs the step on {@code w}, asserting its outcome. */
         void apply(VfioWorld w) throws VfioException;
     }
 
@@ -81,11 +84,14 @@ public interface ActionChainContract extends Contract {
     }
 
     /** A DMA step on a page range near the model's mappings, so overlaps and splits are common. */
+    /** A step over {@code pages} pages from {@code startPage}. */
     @FunctionalInterface
     interface RangeStep {
+        /** Performs the step on {@code w}, asserting its outcome. */
         void apply(VfioWorld w, long startPage, long pages);
     }
 
+    /** An action whose page range is drawn from the model's current mappings. */
     final class RangeAction implements Action.Independent<VfioWorld> {
         private final String name;
         private final RangeStep step;

@@ -10,6 +10,7 @@ public final class Calls {
     /** A call that may throw {@link VfioException}. */
     @FunctionalInterface
     public interface Call {
+        /** Makes the call. */
         void run() throws VfioException;
     }
 

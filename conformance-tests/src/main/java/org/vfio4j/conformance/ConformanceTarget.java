@@ -30,6 +30,7 @@ import org.vfio4j.spi.VfioKernel;
 public record ConformanceTarget(String name, VfioBackend backend, KernelProfile profile, int group, String device,
                                 OptionalInt nonViableGroup, OptionalInt dmaEntryLimit, OptionalInt memlockPages,
                                 List<TargetDevice> moreDevices, boolean resetsAllowed, boolean dmaAllowed) {
+    /** Checks that the required fields are present and keeps a copy of {@code moreDevices}. */
     public ConformanceTarget {
         Objects.requireNonNull(name);
         Objects.requireNonNull(backend);

@@ -18,11 +18,13 @@ import org.vfio4j.spi.VfioKernel;
 /** Container rules, SEMANTICS §2 and §12 I1-I4. */
 public interface ContainerContract extends Contract {
 
+    /** Extension numbers: the known ones and arbitrary longs. */
     @Provide
     default Arbitrary<Long> extensionValues() {
         return Arbitraries.oneOf(Arbitraries.longs().between(-2, 12), Arbitraries.longs());
     }
 
+    /** ioctl requests of VFIO's type that the container does not handle. */
     @Provide
     default Arbitrary<Long> nonCoreRequests() {
         // requests of VFIO's ioctl type ';' (with or without direction and size bits); other types
@@ -84,6 +86,7 @@ public interface ContainerContract extends Contract {
         }
     }
 
+    /** Extensions no x86 type1 container claims. */
     @Provide
     default Arbitrary<Long> unclaimed() {
         return Arbitraries.of(0L, (long) VFIO_DMA_CC_IOMMU, (long) VFIO_EEH, (long) VFIO_SPAPR_TCE_IOMMU,

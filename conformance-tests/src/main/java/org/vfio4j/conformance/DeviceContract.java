@@ -24,7 +24,7 @@ public interface DeviceContract extends Contract {
         return s.attach(IommuType.TYPE1V2).group().openDevice(s.target.device());
     }
 
-    /** I22: five IRQ indexes, at least nine regions, each at index << 40; past num_regions EINVAL. */
+    /** I22: five IRQ indexes, at least nine regions, each at {@code index << 40}; past num_regions EINVAL. */
     @Property(tries = 5)
     default void i22_regionsAndIrqs(@ForAll @IntRange(min = 0, max = 40) int beyond) throws Exception {
         try (Session s = new Session(target())) {
@@ -42,8 +42,15 @@ public interface DeviceContract extends Contract {
         }
     }
 
+    /**
+     * A config-space access.
+     *
+     * @param offset where it starts
+     * @param size   1, 2 or 4 bytes
+     */
     record Access(long offset, int size) {}
 
+    /** Config accesses inside and past the config space, of every width. */
     @Provide
     default Arbitrary<Access> configAccesses() {
         return net.jqwik.api.Combinators.combine(Arbitraries.longs().between(0, 300), Arbitraries.of(1, 2, 4)).as(Access::new);

@@ -5,6 +5,9 @@ import net.jqwik.api.lifecycle.SkipExecutionHook;
 
 /** Skips {@link RequiresFeature} properties on targets that lack the feature. */
 public final class FeatureHook implements SkipExecutionHook {
+    /** Made by jqwik through {@link RequiresFeature}. */
+    public FeatureHook() {}
+
     @Override
     public SkipResult shouldBeSkipped(LifecycleContext context) {
         var required = context.findAnnotation(RequiresFeature.class);

@@ -143,6 +143,7 @@ public interface GroupContract extends Contract {
         }
     }
 
+    /** Suffixes that turn a device name into one that is not the device's. */
     @net.jqwik.api.Provide
     default net.jqwik.api.Arbitrary<String> suffixes() {
         return net.jqwik.api.Arbitraries.of("x", "0", ".1", "-", "_vf", "\t");

@@ -9,6 +9,9 @@ import java.util.List;
  * trusted as an oracle for the simulator's tree and the kernel's rb-tree alike.
  */
 public final class Intervals {
+    /** No intervals. */
+    public Intervals() {}
+
     private final List<long[]> intervals = new ArrayList<>();
 
     /** Intervals from (gap, length - 1) pairs in pages, laid out from page 0. */
@@ -24,10 +27,12 @@ public final class Intervals {
         return m;
     }
 
+    /** The intervals as {@code {start, pages}} pairs, in the order they were added (live list). */
     public List<long[]> all() {
         return intervals;
     }
 
+    /** Pages in all intervals. */
     public long totalPages() {
         return intervals.stream().mapToLong(iv -> iv[1]).sum();
     }

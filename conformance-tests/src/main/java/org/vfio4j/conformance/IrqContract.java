@@ -207,6 +207,7 @@ public interface IrqContract extends Contract {
         }
     }
 
+    /** Random sequences of SET_IRQS enables, disables, triggers, masks and INTx toggles. */
     @Provide
     default Arbitrary<List<Step>> irqSteps() {
         Arbitrary<Step> step = Combinators.combine(

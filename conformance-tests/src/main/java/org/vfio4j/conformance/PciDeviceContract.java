@@ -47,8 +47,10 @@ public interface PciDeviceContract extends Contract {
         }
     }
 
+    /** A test body run on one opened device of the target. */
     @FunctionalInterface
     interface DeviceBody {
+        /** Runs on device {@code d}, opened in session {@code s}. */
         void run(Session s, Session.Opened o, VfioDevice d) throws Exception;
     }
 
@@ -236,11 +238,13 @@ public interface PciDeviceContract extends Contract {
         return b <= 0x03 || b == 0x06 || b == 0x07 || (b >= 0x08 && b <= 0x0b) || b == 0x0e || b == 0x34 || b == 0x3d;
     }
 
+    /** Offsets of read-only header fields. */
     @Provide
     default Arbitrary<Integer> readOnlyField() {
         return Arbitraries.of(0x00, 0x02, 0x08, 0x0a, 0x0e, 0x34, 0x3d);
     }
 
+    /** Access widths in bytes. */
     @Provide
     default Arbitrary<Integer> width() {
         return Arbitraries.of(1, 2, 4);

@@ -11,5 +11,6 @@ import net.jqwik.api.lifecycle.AddLifecycleHook;
 @Target(ElementType.METHOD)
 @AddLifecycleHook(FeatureHook.class)
 public @interface RequiresFeature {
+    /** {@return the feature the property needs} */
     TargetFeature value();
 }

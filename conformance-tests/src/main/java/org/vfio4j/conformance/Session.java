@@ -16,10 +16,13 @@ public final class Session implements AutoCloseable {
     /** The x86 page: the alignment unit used by the contracts. */
     public static final long PAGE = 4096;
 
+    /** The target this session runs on. */
     public final ConformanceTarget target;
+    /** VFIO over a fresh seam booted from the target. */
     public final Vfio vfio;
     private final Arena arena = Arena.ofShared();
 
+    /** Boots a fresh seam on {@code target}. */
     public Session(ConformanceTarget target) throws VfioException {
         this.target = target;
         this.vfio = Vfio.over(target.boot());

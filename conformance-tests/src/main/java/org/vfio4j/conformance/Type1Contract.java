@@ -24,8 +24,10 @@ import org.vfio4j.spi.VfioKernel;
 /** Type1 DMA rules, SEMANTICS §4 and §12 I13-I21, plus the argsz/capability-chain protocol of GET_INFO (I20). */
 public interface Type1Contract extends Contract {
 
+    /** The page size the contracts map in. */
     long PAGE = Session.PAGE;
-    long BASE = 0x1_0000_0000L; // inside the first usable range of every x86 IOMMU
+    /** The IOVA the contracts map at: inside the first usable range of every x86 IOMMU. */
+    long BASE = 0x1_0000_0000L;
 
     /** Raw MAP_DMA through the seam, so that any field value can be sent. */
     static Errno rawMap(Session s, VfioContainer c, int argsz, int flags, long vaddr, long iova, long size) {
@@ -38,8 +40,19 @@ public interface Type1Contract extends Contract {
         return Calls.errno(() -> s.vfio.seam().ioctl(c.fd(), VFIO_IOMMU_MAP_DMA, m));
     }
 
+    /**
+     * A MAP_DMA that must fail with EINVAL.
+     *
+     * @param what       which rule it breaks
+     * @param argsz      the argsz field
+     * @param flags      the flags field
+     * @param vaddrDelta added to a valid page-aligned vaddr
+     * @param iova       the iova field
+     * @param size       the size field
+     */
     record Bad(String what, int argsz, int flags, long vaddrDelta, long iova, long size) {}
 
+    /** MAP_DMA arguments each breaking one of the kernel's checks. */
     @Provide
     default Arbitrary<Bad> invalidMaps() {
         Arbitrary<Long> unaligned = Arbitraries.longs().between(1, PAGE - 1);
@@ -262,7 +275,7 @@ public interface Type1Contract extends Contract {
         }
     }
 
-    /** I21: with RLIMIT_MEMLOCK = L pages, mapping k pages succeeds iff k <= L; failure is ENOMEM and leaves nothing mapped. */
+    /** I21: with RLIMIT_MEMLOCK = L pages, mapping k pages succeeds iff {@code k <= L}; failure is ENOMEM and leaves nothing mapped. */
     @Property(tries = 30)
     @RequiresFeature(TargetFeature.MEMLOCK_LIMIT)
     default void i21_memlockLimit(@ForAll("pageCounts") int pages) throws Exception {
@@ -276,6 +289,7 @@ public interface Type1Contract extends Contract {
         }
     }
 
+    /** Page counts around the target's RLIMIT_MEMLOCK. */
     @Provide
     default Arbitrary<Integer> pageCounts() {
         int limit = target().memlockPages().orElse(16);

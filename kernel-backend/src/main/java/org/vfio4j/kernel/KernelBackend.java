@@ -85,6 +85,7 @@ public final class KernelBackend {
      * @param errno    the errno a caller that must fail reports (0 when nothing is missing)
      */
     public record Availability(List<String> problems, int errno) {
+        /** Keeps an unmodifiable copy of {@code problems}. */
         public Availability {
             problems = List.copyOf(problems);
         }

@@ -7,6 +7,7 @@ import java.util.List;
  * VFIO hands out together ({@code /sys/kernel/iommu_groups/<id>}).
  */
 public record HostGroup(int id, List<HostDevice> devices) {
+    /** Keeps an unmodifiable copy of {@code devices}. */
     public HostGroup {
         if (id < 0) {
             throw new IllegalArgumentException("group id must be >= 0: " + id);

@@ -271,11 +271,13 @@ public final class SimulatedHost implements VfioBackend {
             deviceLatency = h.deviceLatency;
         }
 
+        /** A name for the host, the start of {@link SimulatedHost#toString()}. */
         public Builder name(String name) {
             this.name = Objects.requireNonNull(name);
             return this;
         }
 
+        /** Whose kernel's behaviour the simulator reproduces where versions differ (default {@link KernelProfile#LINUX_6_1}). */
         public Builder profile(KernelProfile profile) {
             this.profile = Objects.requireNonNull(profile);
             return this;
@@ -293,6 +295,11 @@ public final class SimulatedHost implements VfioBackend {
             return this;
         }
 
+        /**
+         * Whether the host has no IOMMU and runs VFIO's unsafe no-IOMMU mode: group nodes are
+         * {@code /dev/vfio/noiommu-<id>}, only VFIO_NOIOMMU_IOMMU can be set, there is no DMA
+         * mapping API, and opening a group needs {@link #capSysRawio(boolean) CAP_SYS_RAWIO}.
+         */
         public Builder noIommu(boolean noIommu) {
             this.noIommu = noIommu;
             return this;
@@ -310,6 +317,11 @@ public final class SimulatedHost implements VfioBackend {
             return this;
         }
 
+        /**
+         * {@code vfio_iommu_type1.dma_entry_limit}: how many DMA mappings one container may hold
+         * (65 535 by default); the next MAP_DMA fails with ENOSPC, and GET_INFO's DMA_AVAIL
+         * capability counts down from it.
+         */
         public Builder dmaEntryLimit(int limit) {
             this.dmaEntryLimit = limit;
             return this;
@@ -321,21 +333,28 @@ public final class SimulatedHost implements VfioBackend {
             return this;
         }
 
+        /** Whether the process has CAP_IPC_LOCK: pinned DMA pages are then not charged to RLIMIT_MEMLOCK. */
         public Builder capIpcLock(boolean cap) {
             this.capIpcLock = cap;
             return this;
         }
 
+        /** Whether the process has CAP_SYS_RAWIO, which opening and using no-IOMMU groups requires (EPERM otherwise). */
         public Builder capSysRawio(boolean cap) {
             this.capSysRawio = cap;
             return this;
         }
 
+        /**
+         * Whether the IOMMU remaps interrupts; without it type1 refuses to attach a group (EPERM), as
+         * the kernel does while {@code allow_unsafe_interrupts} is off.
+         */
         public Builder interruptRemapping(boolean present) {
             this.interruptRemapping = present;
             return this;
         }
 
+        /** Whether the IOMMU supports nested translation, which VFIO_TYPE1_NESTING_IOMMU needs. */
         public Builder nestingSupported(boolean supported) {
             this.nestingSupported = supported;
             return this;
@@ -387,6 +406,10 @@ public final class SimulatedHost implements VfioBackend {
             return this;
         }
 
+        /**
+         * Whether the IOMMU enforces cache coherency (snoop control): the answer to
+         * CHECK_EXTENSION(VFIO_DMA_CC_IOMMU) once a container has an IOMMU.
+         */
         public Builder enforceCacheCoherency(boolean enforced) {
             this.enforceCacheCoherency = enforced;
             return this;

@@ -62,7 +62,7 @@ public final class SimulatedKernel implements VfioKernel {
     private Thread activeThread;
     /** What the trace says about each live mapping, for its munmap entry. */
     private final Map<MemorySegment, String> mappingNames = new java.util.IdentityHashMap<>();
-    private final FileSystem fileSystem;
+    private FileSystem fileSystem; // the sysfs/devfs tree, built on the first root(): Jimfs costs ~100 ms cold
     private final Object lock = new Object();
     private final DeviceWork devices;
     private int nextContainerId = 1;
@@ -103,12 +103,6 @@ public final class SimulatedKernel implements VfioKernel {
         }
         for (PciFunction f : functions.values()) {
             f.hw.model.attach(new Dma(f));
-        }
-        this.fileSystem = Jimfs.newFileSystem("vfio4j-" + System.identityHashCode(this), Configuration.unix());
-        try {
-            Sysfs.populate(fileSystem.getPath("/"), host, groupNodes.keySet());
-        } catch (IOException e) {
-            throw new UncheckedIOException("building the simulated sysfs", e);
         }
     }
 
@@ -1003,7 +997,20 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public Path root() {
-        return fileSystem.getPath("/");
+        synchronized (lock) {
+            if (fileSystem == null) {
+                fileSystem = Jimfs.newFileSystem("vfio4j-" + System.identityHashCode(this), Configuration.unix());
+                try {
+                    Sysfs.populate(fileSystem.getPath("/"), host, groupNodes.keySet());
+                    if (closed) {
+                        fileSystem.close(); // as if built at boot and closed with the kernel
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException("building the simulated sysfs", e);
+                }
+            }
+            return fileSystem.getPath("/");
+        }
     }
 
     private void checkOpen() {
@@ -1042,7 +1049,13 @@ public final class SimulatedKernel implements VfioKernel {
             }
         }
         try {
-            fileSystem.close();
+            FileSystem built;
+            synchronized (lock) {
+                built = fileSystem;
+            }
+            if (built != null) {
+                built.close();
+            }
         } catch (IOException ignored) {
             // an in-memory file system has nothing to flush
         }

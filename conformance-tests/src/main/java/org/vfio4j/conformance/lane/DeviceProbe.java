@@ -42,6 +42,7 @@ public final class DeviceProbe {
         return bytes.toString(java.nio.charset.StandardCharsets.UTF_8).lines().toList();
     }
 
+    /** Runs the probe; arguments as in the class description. */
     public static void main(String[] args) throws Exception {
         int group = Integer.parseInt(args[1]);
         String bdf = args[2];

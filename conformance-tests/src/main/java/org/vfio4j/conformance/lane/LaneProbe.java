@@ -29,6 +29,7 @@ public final class LaneProbe {
         this.arena = out.arena;
     }
 
+    /** Runs the probe; arguments as in the class description. */
     public static void main(String[] args) throws Exception {
         int group = Integer.parseInt(args[1]);
         String bdf = args[2];

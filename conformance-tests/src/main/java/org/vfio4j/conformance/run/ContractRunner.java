@@ -33,12 +33,22 @@ public final class ContractRunner {
     public record Outcome(String contract, String property, Status status, String detail) {}
 
     /** Passed, failed or skipped. */
-    public enum Status { PASSED, FAILED, SKIPPED }
+    public enum Status {
+        /** Every try held. */
+        PASSED,
+        /** A try failed or threw. */
+        FAILED,
+        /** Not run on this target (missing feature or device). */
+        SKIPPED
+    }
 
     static volatile ConformanceTarget current;
 
     /** The container jqwik instantiates: every contract, on {@link #current}. */
     public static final class AllContracts implements ContainerContract, GroupContract, Type1Contract, DeviceContract, PciDeviceContract, EduContract, IrqContract, ActionChainContract {
+        /** Made by jqwik, once per property. */
+        public AllContracts() {}
+
         @Override
         public ConformanceTarget target() {
             return current;

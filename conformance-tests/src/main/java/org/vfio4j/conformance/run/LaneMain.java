@@ -21,6 +21,7 @@ import org.vfio4j.sim.SimulatedHost;
 public final class LaneMain {
     private LaneMain() {}
 
+    /** Runs the lane's guest side; configured by the environment, as the class description says. */
     public static void main(String[] args) throws IOException {
         int tries = Integer.getInteger("vfio4j.lane.tries", 5);
         int chains = Integer.getInteger("vfio4j.lane.chains", 200);

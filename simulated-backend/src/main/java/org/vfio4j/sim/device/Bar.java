@@ -13,6 +13,7 @@ import java.util.Objects;
  * @param ranges       memory and trapped ranges covering {@code [0, size)} in order
  */
 public record Bar(int index, long size, BarKind kind, boolean prefetchable, List<BarRange> ranges) {
+    /** Validates the BAR as PCI defines it; fails naming the field that does not fit. */
     public Bar {
         Objects.requireNonNull(kind, "kind");
         ranges = List.copyOf(ranges);

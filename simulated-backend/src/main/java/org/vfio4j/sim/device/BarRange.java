@@ -13,10 +13,13 @@ package org.vfio4j.sim.device;
  * silently missing the device. vfio4j's {@code Region} accessor uses pread/pwrite for such ranges.
  */
 public sealed interface BarRange permits BarRange.Memory, BarRange.Trapped {
+    /** {@return where the range starts, from the start of the BAR} */
     long offset();
 
+    /** {@return its length in bytes} */
     long size();
 
+    /** {@return the first offset past the range} */
     default long end() {
         return offset() + size();
     }

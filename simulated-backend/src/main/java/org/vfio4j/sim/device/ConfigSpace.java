@@ -44,14 +44,17 @@ public final class ConfigSpace {
         return writeMask.clone();
     }
 
+    /** The byte at {@code offset}, as the device's config space holds it now. */
     public int u8(int offset) {
         return bytes[offset] & 0xff;
     }
 
+    /** The little-endian 16-bit value at {@code offset}. */
     public int u16(int offset) {
         return u8(offset) | u8(offset + 1) << 8;
     }
 
+    /** The little-endian 32-bit value at {@code offset}. */
     public int u32(int offset) {
         return u16(offset) | u16(offset + 2) << 16;
     }
@@ -118,10 +121,12 @@ public final class ConfigSpace {
             Arrays.fill(claimed, 0, 0x40, true);
         }
 
+        /** The revision ID (0x08). */
         public Builder revision(int revision) {
             return put8(0x08, revision);
         }
 
+        /** The subsystem vendor ID (0x2c) and subsystem ID (0x2e). */
         public Builder subsystem(int vendor, int id) {
             put16(0x2c, vendor);
             return put16(0x2e, id);
@@ -142,6 +147,7 @@ public final class ConfigSpace {
             return put8(0x3d, pin);
         }
 
+        /** The interrupt line register (0x3c), as firmware left it. */
         public Builder interruptLine(int line) {
             return put8(0x3c, line);
         }
@@ -318,12 +324,14 @@ public final class ConfigSpace {
             return this;
         }
 
+        /** Hardware write mask of the 16-bit register at {@code offset} (1 bits are writable). */
         public Builder mask16(int offset, int mask) {
             w[offset] = (byte) mask;
             w[offset + 1] = (byte) (mask >> 8);
             return this;
         }
 
+        /** The config space; fails naming a capability or register that does not fit. */
         public ConfigSpace build() {
             int size = extended ? 4096 : 256;
             if (writableGaps) {

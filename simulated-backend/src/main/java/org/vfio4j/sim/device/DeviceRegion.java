@@ -11,7 +11,7 @@ import org.vfio4j.RegionCapability;
  * {@code type}/{@code subtype} first, then {@code capabilities} (sparse mmap, NVLink2 SSATGT/LNKSPD,
  * a device's own). Backed by {@code handler} when present, by plain memory otherwise.
  *
- * @param type         vendor-qualified type ({@code VFIO_REGION_TYPE_*}, or a PCI vendor id | 1<<31)
+ * @param type         vendor-qualified type ({@code VFIO_REGION_TYPE_*}, or {@code vendorId | 1 << 31})
  * @param subtype      subtype within the type
  * @param size         bytes
  * @param writable     whether writes are allowed (reads always are); a write to a read-only region is EINVAL
@@ -21,6 +21,7 @@ import org.vfio4j.RegionCapability;
  */
 public record DeviceRegion(int type, int subtype, long size, boolean writable, boolean mmappable,
                            List<RegionCapability> capabilities, Optional<MmioHandler> handler) {
+    /** Keeps an unmodifiable copy of {@code capabilities}. */
     public DeviceRegion {
         capabilities = List.copyOf(capabilities);
         Objects.requireNonNull(handler, "handler");

@@ -19,6 +19,7 @@ public interface Display {
         REGION
     }
 
+    /** {@return how planes are handed to userspace} */
     Export export();
 
     /** The plane of DRM type {@code drmPlaneType} (1 primary, 2 cursor) as it is now; empty when disabled or absent. */
@@ -41,6 +42,7 @@ public interface Display {
      */
     record Plane(int drmFormat, long drmFormatModifier, int width, int height, int stride, int xPos, int yPos, int xHot, int yHot,
                  int regionIndex, MemorySegment pixels) {
+        /** Checks that {@code pixels} holds {@code stride * height} bytes. */
         public Plane {
             if (width < 0 || height < 0 || stride < 0 || pixels.byteSize() < (long) stride * height) {
                 throw new IllegalArgumentException("a plane needs stride * height bytes of pixels");

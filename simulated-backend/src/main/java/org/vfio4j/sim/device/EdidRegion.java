@@ -17,6 +17,7 @@ import org.vfio4j.uapi.VfioUapi;
 public final class EdidRegion implements MmioHandler {
     /** Region size; the blob starts half-way. */
     public static final int SIZE = 4096;
+    /** Where the EDID blob starts in the region (what the {@code edid_offset} register reports). */
     public static final int BLOB_OFFSET = SIZE / 2;
     private static final int EDID_OFFSET = 0, EDID_MAX_SIZE = 4, EDID_SIZE = 8, MAX_XRES = 12, MAX_YRES = 16, LINK_STATE = 20;
     private final MemorySegment regs = MemorySegment.ofArray(new byte[24]);
@@ -37,6 +38,7 @@ public final class EdidRegion implements MmioHandler {
                 Optional.of(this));
     }
 
+    /** Whether the user has set the link up ({@code link_state}). */
     public synchronized boolean linkUp() {
         return regs.get(ValueLayout.JAVA_INT_UNALIGNED, LINK_STATE) == VfioUapi.VFIO_DEVICE_GFX_LINK_STATE_UP;
     }

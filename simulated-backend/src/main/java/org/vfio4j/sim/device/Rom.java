@@ -6,6 +6,7 @@ package org.vfio4j.sim.device;
  * region ({@code vfio_pci_bar_rw}).
  */
 public record Rom(long size, byte[] image) {
+    /** Validates the size and keeps a copy of {@code image}. */
     public Rom {
         if (Long.bitCount(size) != 1 || size < 2048 || image.length > size) {
             throw new IllegalArgumentException("ROM size 0x" + Long.toHexString(size) + " must be a power of two >= 2 KiB holding the "
@@ -14,6 +15,7 @@ public record Rom(long size, byte[] image) {
         image = image.clone();
     }
 
+    /** {@return a copy of the image} */
     @Override
     public byte[] image() {
         return image.clone();
