@@ -11,7 +11,9 @@ package org.vfio4j;
 public final class ShortTransferException extends VfioException {
     private static final long serialVersionUID = 1L;
 
+    /** The bytes the access names. */
     private final long requested;
+    /** The bytes the kernel moved. */
     private final long transferred;
 
     ShortTransferException(String operation, String target, long offset, long requested, long transferred) {
