@@ -49,6 +49,8 @@ public final class SimulatedKernel implements VfioKernel {
     private final Map<PciAddress, Integer> groupOfDevice = new LinkedHashMap<>();
     private final List<IommuFault> faults = new ArrayList<>();
     private final Map<MemorySegment, Mapping> mappings = new java.util.IdentityHashMap<>();
+    /** Device files whose fd was closed while mappings of them live on: the file stays open until the last munmap. */
+    private final java.util.Set<DeviceFile> lingering = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     /** BAR, region and dma-buf memory: it dies with the kernel, as the mappings of a closed process do. */
     private final java.lang.foreign.Arena deviceMemory = java.lang.foreign.Arena.ofShared();
     private final TreeMap<Integer, OpenFile> files = new TreeMap<>();
@@ -463,10 +465,11 @@ public final class SimulatedKernel implements VfioKernel {
             switch (f) {
                 case GroupFile g -> g.release(true);
                 case DeviceFile d -> {
-                    d.device().close();
-                    Group group = d.groupFile().group;
-                    group.containerUsers--; // vfio_group_unuse_container
-                    d.groupFile().release(false);
+                    if (mappings.values().stream().anyMatch(m -> m.file() == d)) {
+                        lingering.add(d); // a mapping holds the file (vma->vm_file): released by the last munmap
+                    } else {
+                        releaseDevice(d);
+                    }
                 }
                 case ContainerFile c -> { } // the container lives on while groups hold it
                 case DmaBufFile b -> { }
@@ -478,6 +481,14 @@ public final class SimulatedKernel implements VfioKernel {
             }
             return 0;
         }
+    }
+
+    /** The device file's release ({@code vfio_device_fops_release}): the last reference to it is gone. */
+    private void releaseDevice(DeviceFile d) {
+        d.device().close();
+        Group group = d.groupFile().group;
+        group.containerUsers--; // vfio_group_unuse_container
+        d.groupFile().release(false);
     }
 
     /** A new fd for a dma-buf (VFIO_DEVICE_GET_GFX_DMABUF). */
@@ -791,7 +802,7 @@ public final class SimulatedKernel implements VfioKernel {
             }
             result[0] = d.device().mmap(offset, length, flags);
             synchronized (lock) {
-                mappings.put(result[0], new Mapping(fd.toString(), d.device(), (int) (offset >>> 40), offset & ((1L << 40) - 1)));
+                mappings.put(result[0], new Mapping(fd.toString(), d, (int) (offset >>> 40), offset & ((1L << 40) - 1)));
             }
             return 0;
         });
@@ -835,7 +846,11 @@ public final class SimulatedKernel implements VfioKernel {
      * What a mapping reaches: a device region ({@code device} set; {@code index} and {@code pos}
      * locate it) or plain memory (a dma-buf).
      */
-    private record Mapping(String fd, PciFunction device, int index, long pos) {}
+    private record Mapping(String fd, DeviceFile file, int index, long pos) {
+        PciFunction device() {
+            return file == null ? null : file.device();
+        }
+    }
 
     /**
      * Forgets a mapping. The simulator cannot revoke a Java segment before the kernel closes (then
@@ -858,6 +873,11 @@ public final class SimulatedKernel implements VfioKernel {
             Mapping of = mappings.remove(mapping);
             if (of == null) {
                 throw new IllegalArgumentException("not a live mapping made by this backend's mmap: " + mapping);
+            }
+            if (of.file() != null && lingering.contains(of.file())
+                    && mappings.values().stream().noneMatch(m -> m.file() == of.file())) {
+                lingering.remove(of.file());
+                releaseDevice(of.file()); // the last mapping held the closed device file
             }
             String named = mappingNames.remove(mapping);
             record(of.fd(), "munmap", described(named != null ? named : String.format("{length=0x%x}", mapping.byteSize())), 0, null);
@@ -1038,6 +1058,9 @@ public final class SimulatedKernel implements VfioKernel {
                     // closing everything on the way out
                 }
             }
+            mappings.clear(); // the process's mappings go with it, and with them the device files they held
+            List.copyOf(lingering).forEach(this::releaseDevice);
+            lingering.clear();
             functions.values().forEach(f -> f.hw.spec.detachFrom(this)); // a model instance may serve another kernel now
         }
         devices.awaitStopped();

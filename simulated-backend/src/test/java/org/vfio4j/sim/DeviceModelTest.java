@@ -184,6 +184,19 @@ class DeviceModelTest {
     }
 
     @Test
+    void closingTheDeviceFd_withAMappingLive_keepsTheDeviceOpenUntilTheLastMunmap() throws Exception {
+        World w = boot(new Copier());
+        MemorySegment regs = w.kernel().mmap(w.device().fd(), 0, 4096, LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE, LinuxAbi.MAP_SHARED);
+        PciFunction f = w.kernel().vfioFunction(org.vfio4j.PciAddress.parse("0000:04:00.0")).orElseThrow();
+        w.device().close();
+        assertThat(f.openCount).as("the mapping holds the device file (vma->vm_file)").isEqualTo(1);
+        w.kernel().store(regs, 0x10, 4, 0x40);
+        assertThat(w.kernel().load(regs, 0x10, 4)).as("the mapping still reaches the device").isEqualTo(0x40);
+        w.kernel().munmap(regs);
+        assertThat(f.openCount).as("the last munmap releases it").isZero();
+    }
+
+    @Test
     void mappedAccessWithMemoryDecodeOff_isSigbusAsEio() throws Exception {
         World w = boot(new Copier());
         try (var bar0 = w.device().region(0)) {
