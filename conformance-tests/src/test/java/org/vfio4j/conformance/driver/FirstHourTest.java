@@ -94,10 +94,9 @@ class FirstHourTest {
     }
 
     @Test
-    void mappedBar_unimplementedOffsetsAndBadWidths_readWhatEduAnswers() throws Exception {
+    void mappedBar_unimplementedOffsets_readWhatEduAnswers() throws Exception {
         try (Region bar0 = edu.region(RegionIndex.BAR0)) {
             assertThat(bar0.readInt(0x30)).as("an unimplemented register reads all-ones on edu").isEqualTo(0xffff_ffff);
-            assertThat(bar0.readShort(0x00)).as("edu answers only 4- and 8-byte accesses below 0x80").isEqualTo(0xffff);
             assertThat(bar0.readInt(0x00)).isEqualTo(0x010000ed);
             bar0.writeInt(0x04, 0x0f0f0f0f);
             assertThat(bar0.readInt(0x04)).as("liveness: the inverse").isEqualTo(0xf0f0f0f0);
