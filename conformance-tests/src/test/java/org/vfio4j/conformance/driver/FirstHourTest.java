@@ -140,6 +140,14 @@ class FirstHourTest {
     }
 
     @Test
+    void aKernelBackendEventfd_isNotTheSimulatorsFdWithTheSameNumber() throws Exception {
+        try (Vfio real = Vfio.over(org.vfio4j.kernel.KernelBackend.open()); EventNotifier foreign = real.eventNotifier()) {
+            assertThatThrownBy(() -> edu.enableIrq(IrqIndex.MSI, List.of(foreign))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("belongs to the kernel backend, not to the simulated backend");
+        }
+    }
+
+    @Test
     void ioeventfdAndUnmaskOn_checkTheirNotifier() throws Exception {
         EventNotifier n = vfio.eventNotifier();
         n.close();
