@@ -991,6 +991,12 @@ final class PciFunction {
         return size == 8 ? v : v & (-1L >>> (64 - 8 * size));
     }
 
+    /** Whether {@code pos} of region {@code index} is a model's registers, not plain memory. */
+    boolean isTrapped(int index, long pos) {
+        return index <= VFIO_PCI_BAR5_REGION_INDEX && hw.bars[index] != null && pos < hw.bars[index].size()
+                && hw.rangeAt(index, pos) instanceof BarRange.Trapped;
+    }
+
     static long memoryAccess(MemorySegment m, long pos, int size, boolean write, long value) {
         if (write) {
             switch (size) {

@@ -916,7 +916,7 @@ public final class SimulatedKernel implements VfioKernel {
             }
             try {
                 long r = m.device().mappedAccess(m.index(), m.pos() + offset, size, write, value);
-                if (tracing) {
+                if (tracing && m.device().isTrapped(m.index(), m.pos() + offset)) { // loads and stores of plain memory are not events
                     event(m.fd(), what, String.format("%s+0x%x, %d bytes%s", regionName(m.index()), m.pos() + offset, size,
                             String.format(write ? " <- 0x%x" : " -> 0x%x", write ? value : r)));
                 }
