@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.vfio4j.spi.Scalar;
 
 /**
  * A device's config space through VFIO (the CONFIG region): reads and writes by width, little
@@ -83,12 +84,12 @@ public final class PciConfig {
         if (n != size) {
             throw new ShortTransferException("pread", device.name() + " CONFIG", offset, size, n);
         }
-        return Structs.getScalar(buf, 0, size);
+        return Scalar.get(buf, 0, size);
     }
 
     private void write(int offset, int size, int value) throws VfioException {
         MemorySegment buf = Structs.buffer(size);
-        Structs.putScalar(buf, 0, size, value);
+        Scalar.put(buf, 0, size, value);
         long n = device.writeConfig(offset, buf);
         if (n != size) {
             throw new ShortTransferException("pwrite", device.name() + " CONFIG", offset, size, n);

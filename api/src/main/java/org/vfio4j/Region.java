@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import org.vfio4j.spi.LinuxAbi;
+import org.vfio4j.spi.Scalar;
 import org.vfio4j.spi.VfioKernel;
 
 /**
@@ -100,7 +101,7 @@ public final class Region implements AutoCloseable {
         while (done < dst.byteSize()) {
             int size = chunk(offset + done, dst.byteSize() - done);
             long v = kernel.load(w.mapping(), offset + done - w.offset(), size);
-            Structs.putScalar(dst, done, size, v);
+            Scalar.put(dst, done, size, v);
             done += size;
         }
         return done;
@@ -117,7 +118,7 @@ public final class Region implements AutoCloseable {
         long done = 0;
         while (done < src.byteSize()) {
             int size = chunk(offset + done, src.byteSize() - done);
-            kernel.store(w.mapping(), offset + done - w.offset(), size, Structs.getScalar(src, done, size));
+            kernel.store(w.mapping(), offset + done - w.offset(), size, Scalar.get(src, done, size));
             done += size;
         }
         return done;
@@ -177,7 +178,7 @@ public final class Region implements AutoCloseable {
         if (n != size) {
             throw new ShortTransferException("pread", device.name() + " " + RegionIndex.name(info.index()), offset, size, n);
         }
-        return Structs.getScalar(buf, 0, size);
+        return Scalar.get(buf, 0, size);
     }
 
     private void scalarWrite(long offset, int size, long value) throws VfioException {
@@ -188,7 +189,7 @@ public final class Region implements AutoCloseable {
             return;
         }
         MemorySegment buf = Structs.buffer(size);
-        Structs.putScalar(buf, 0, size, value);
+        Scalar.put(buf, 0, size, value);
         long n = kernel.pwrite(device.fd(), buf, info.offset() + offset);
         if (n != size) {
             throw new ShortTransferException("pwrite", device.name() + " " + RegionIndex.name(info.index()), offset, size, n);

@@ -24,26 +24,6 @@ final class Structs {
         return s;
     }
 
-    /** A little-endian value of {@code size} bytes (1, 2, 4 or 8) at {@code at}, zero-extended. */
-    static long getScalar(MemorySegment m, long at, int size) {
-        return switch (size) {
-            case 1 -> m.get(ValueLayout.JAVA_BYTE, at) & 0xffL;
-            case 2 -> m.get(ValueLayout.JAVA_SHORT_UNALIGNED, at) & 0xffffL;
-            case 4 -> m.get(ValueLayout.JAVA_INT_UNALIGNED, at) & 0xffff_ffffL;
-            default -> m.get(ValueLayout.JAVA_LONG_UNALIGNED, at);
-        };
-    }
-
-    /** Stores the low {@code size} bytes (1, 2, 4 or 8) of {@code v} at {@code at}, little-endian. */
-    static void putScalar(MemorySegment m, long at, int size, long v) {
-        switch (size) {
-            case 1 -> m.set(ValueLayout.JAVA_BYTE, at, (byte) v);
-            case 2 -> m.set(ValueLayout.JAVA_SHORT_UNALIGNED, at, (short) v);
-            case 4 -> m.set(ValueLayout.JAVA_INT_UNALIGNED, at, (int) v);
-            default -> m.set(ValueLayout.JAVA_LONG_UNALIGNED, at, v);
-        }
-    }
-
     static long offset(StructLayout layout, String member) {
         return CLayout.offsetOf(layout, member);
     }

@@ -90,11 +90,6 @@ public final class KernelBackend {
             problems = List.copyOf(problems);
         }
 
-        /** An availability with no errno to report (0 when {@code problems} is empty). */
-        public Availability(List<String> problems) {
-            this(problems, problems.isEmpty() ? 0 : Errno.ENODEV.number());
-        }
-
         /** Whether nothing is missing. */
         public boolean isAvailable() {
             return problems.isEmpty();

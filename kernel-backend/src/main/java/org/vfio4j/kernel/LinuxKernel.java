@@ -7,13 +7,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.vfio4j.Errno;
 import org.vfio4j.VfioException;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.PollFd;
+import org.vfio4j.spi.Scalar;
 import org.vfio4j.spi.VfioKernel;
 
 /**
@@ -103,6 +103,9 @@ final class LinuxKernel implements VfioKernel {
             int r;
             if (arg == null) {
                 r = Libc.ioctl(s, n, request, MemorySegment.NULL); // a NULL pointer: the kernel answers (EFAULT, mostly)
+            } else if (!arg.scope().isAlive() || !arg.isAccessibleBy(Thread.currentThread())) {
+                throw new VfioException(Errno.EFAULT, "ioctl(0x" + Long.toHexString(request) + ")", fd.toString(),
+                        "the argument's memory is unreachable: its arena was closed, or it is confined to another thread");
             } else if (arg.isReadOnly()) {
                 r = readOnlyIoctl(s, n, request, arg, fd);
             } else if (arg.isNative()) {
@@ -160,7 +163,7 @@ final class LinuxKernel implements VfioKernel {
 
     @Override
     public long pwrite(Fd fd, MemorySegment src, long offset) throws VfioException {
-        checkSource(src, "pwrite");
+        checkSource(src, fd, "pwrite");
         return transfer(fd, "pwrite", src, (st, n, b) -> Libc.pwrite(st, n, b, b.byteSize(), offset));
     }
 
@@ -172,23 +175,35 @@ final class LinuxKernel implements VfioKernel {
 
     @Override
     public long write(Fd fd, MemorySegment src) throws VfioException {
-        checkSource(src, "write");
+        checkSource(src, fd, "write");
         return transfer(fd, "write", src, (st, n, b) -> Libc.write(st, n, b, b.byteSize()));
     }
 
-    /** A buffer the kernel fills must be writable: a read-only segment is EFAULT, as copy_to_user into a read-only page. */
+    /**
+     * A buffer the kernel must write is EFAULT when it cannot be written: read-only (as copy_to_user
+     * into a read-only page), or unreachable ({@link #checkSource}). Checked before the call.
+     */
     private static void checkDestination(MemorySegment dst, Fd fd, String operation) throws VfioException {
-        if (dst == null) {
-            throw new IllegalArgumentException(operation + " needs a destination segment, not null");
-        }
+        checkSource(dst, fd, operation);
         if (dst.isReadOnly()) {
             throw new VfioException(Errno.EFAULT, operation, fd.toString(), "the destination segment is read-only (copy_to_user faults)");
         }
     }
 
-    private static void checkSource(MemorySegment src, String operation) {
+    /**
+     * A buffer must be one the call can reach: memory of a closed arena is unmapped and memory
+     * confined to another thread is not this call's, so both are EFAULT (as the simulator answers)
+     * instead of the FFM's exception escaping from the downcall; null is a Java programming error.
+     */
+    private static void checkSource(MemorySegment src, Fd fd, String operation) throws VfioException {
         if (src == null) {
-            throw new IllegalArgumentException(operation + " needs a source segment, not null");
+            throw new IllegalArgumentException(operation + " needs a buffer segment, not null");
+        }
+        if (!src.scope().isAlive()) {
+            throw new VfioException(Errno.EFAULT, operation, fd.toString(), "the buffer's arena was closed, so its memory is unmapped");
+        }
+        if (!src.isAccessibleBy(Thread.currentThread())) {
+            throw new VfioException(Errno.EFAULT, operation, fd.toString(), "the buffer is confined to another thread's arena");
         }
     }
 
@@ -236,24 +251,12 @@ final class LinuxKernel implements VfioKernel {
 
     @Override
     public long load(MemorySegment mapping, long offset, int size) throws VfioException {
-        MemorySegment m = mapped(mapping, offset, size);
-        return switch (size) { // one load instruction of the access's width
-            case 1 -> m.get(ValueLayout.JAVA_BYTE, offset) & 0xffL;
-            case 2 -> m.get(ValueLayout.JAVA_SHORT_UNALIGNED, offset) & 0xffffL;
-            case 4 -> m.get(ValueLayout.JAVA_INT_UNALIGNED, offset) & 0xffff_ffffL;
-            default -> m.get(ValueLayout.JAVA_LONG_UNALIGNED, offset);
-        };
+        return Scalar.get(mapped(mapping, offset, size), offset, size); // one load instruction of the access's width
     }
 
     @Override
     public void store(MemorySegment mapping, long offset, int size, long value) throws VfioException {
-        MemorySegment m = mapped(mapping, offset, size);
-        switch (size) { // one store instruction of the access's width
-            case 1 -> m.set(ValueLayout.JAVA_BYTE, offset, (byte) value);
-            case 2 -> m.set(ValueLayout.JAVA_SHORT_UNALIGNED, offset, (short) value);
-            case 4 -> m.set(ValueLayout.JAVA_INT_UNALIGNED, offset, (int) value);
-            default -> m.set(ValueLayout.JAVA_LONG_UNALIGNED, offset, value);
-        }
+        Scalar.put(mapped(mapping, offset, size), offset, size, value); // one store instruction of the access's width
     }
 
     /** The live mapping an access of {@code size} bytes at {@code offset} goes through, or the documented refusal. */

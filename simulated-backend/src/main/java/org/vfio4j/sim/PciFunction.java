@@ -16,6 +16,7 @@ import org.vfio4j.sim.device.BarKind;
 import org.vfio4j.sim.device.BarRange;
 import org.vfio4j.sim.device.DeviceRegion;
 import org.vfio4j.sim.device.Display;
+import org.vfio4j.spi.Scalar;
 
 /**
  * A function bound to vfio-pci, as the simulated kernel serves it through device fds
@@ -874,19 +875,9 @@ final class PciFunction {
                     buf.set(ValueLayout.JAVA_BYTE, done, (byte) 0xff);
                 }
             } else if (write) {
-                long v = switch (size) {
-                    case 4 -> buf.get(ValueLayout.JAVA_INT_UNALIGNED, done) & 0xffffffffL;
-                    case 2 -> buf.get(ValueLayout.JAVA_SHORT_UNALIGNED, done) & 0xffffL;
-                    default -> buf.get(ValueLayout.JAVA_BYTE, done) & 0xffL;
-                };
-                w.write(at, size, v);
+                w.write(at, size, Scalar.get(buf, done, size));
             } else {
-                long v = r.read(at, size);
-                switch (size) {
-                    case 4 -> buf.set(ValueLayout.JAVA_INT_UNALIGNED, done, (int) v);
-                    case 2 -> buf.set(ValueLayout.JAVA_SHORT_UNALIGNED, done, (short) v);
-                    default -> buf.set(ValueLayout.JAVA_BYTE, done, (byte) v);
-                }
+                Scalar.put(buf, done, size, r.read(at, size));
             }
             done += size;
         }
@@ -999,20 +990,10 @@ final class PciFunction {
 
     static long memoryAccess(MemorySegment m, long pos, int size, boolean write, long value) {
         if (write) {
-            switch (size) {
-                case 1 -> m.set(ValueLayout.JAVA_BYTE, pos, (byte) value);
-                case 2 -> m.set(ValueLayout.JAVA_SHORT_UNALIGNED, pos, (short) value);
-                case 4 -> m.set(ValueLayout.JAVA_INT_UNALIGNED, pos, (int) value);
-                default -> m.set(ValueLayout.JAVA_LONG_UNALIGNED, pos, value);
-            }
+            Scalar.put(m, pos, size, value);
             return 0;
         }
-        return switch (size) {
-            case 1 -> m.get(ValueLayout.JAVA_BYTE, pos) & 0xffL;
-            case 2 -> m.get(ValueLayout.JAVA_SHORT_UNALIGNED, pos) & 0xffffL;
-            case 4 -> m.get(ValueLayout.JAVA_INT_UNALIGNED, pos) & 0xffff_ffffL;
-            default -> m.get(ValueLayout.JAVA_LONG_UNALIGNED, pos);
-        };
+        return Scalar.get(m, pos, size);
     }
 
     // ---- mmap (vfio_pci_core_mmap) --------------------------------------------------------------

@@ -2,7 +2,6 @@ package org.vfio4j.sim;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Optional;
 import org.vfio4j.PciAddress;
 import org.vfio4j.sim.device.Bar;
@@ -11,6 +10,7 @@ import org.vfio4j.sim.device.BarRange;
 import org.vfio4j.sim.device.ConfigSpace;
 import org.vfio4j.sim.device.PciDeviceModel;
 import org.vfio4j.sim.device.Rom;
+import org.vfio4j.spi.Scalar;
 
 /**
  * The physical side of one emulated function in a booted kernel: its config registers as the
@@ -188,13 +188,7 @@ final class PciHardware {
         if (r instanceof BarRange.Trapped t) {
             return t.handler().read(offset, size);
         }
-        MemorySegment m = barMemory[index];
-        return switch (size) {
-            case 1 -> m.get(ValueLayout.JAVA_BYTE, offset) & 0xffL;
-            case 2 -> m.get(ValueLayout.JAVA_SHORT_UNALIGNED, offset) & 0xffffL;
-            case 4 -> m.get(ValueLayout.JAVA_INT_UNALIGNED, offset) & 0xffffffffL;
-            default -> m.get(ValueLayout.JAVA_LONG_UNALIGNED, offset);
-        };
+        return Scalar.get(barMemory[index], offset, size);
     }
 
     void mmioWrite(int index, long offset, int size, long value) {
@@ -203,13 +197,7 @@ final class PciHardware {
             t.handler().write(offset, size, value);
             return;
         }
-        MemorySegment m = barMemory[index];
-        switch (size) {
-            case 1 -> m.set(ValueLayout.JAVA_BYTE, offset, (byte) value);
-            case 2 -> m.set(ValueLayout.JAVA_SHORT_UNALIGNED, offset, (short) value);
-            case 4 -> m.set(ValueLayout.JAVA_INT_UNALIGNED, offset, (int) value);
-            default -> m.set(ValueLayout.JAVA_LONG_UNALIGNED, offset, value);
-        }
+        Scalar.put(barMemory[index], offset, size, value);
     }
 
     /** Assigns bus addresses to BARs firmware left at 0, naturally aligned, one window per host. */

@@ -85,13 +85,7 @@ final class PciIrqs {
     }
 
     private static String name(int index) {
-        return switch (index) {
-            case VFIO_PCI_INTX_IRQ_INDEX -> "INTx";
-            case VFIO_PCI_MSI_IRQ_INDEX -> "MSI";
-            case VFIO_PCI_MSIX_IRQ_INDEX -> "MSI-X";
-            case VFIO_PCI_ERR_IRQ_INDEX -> "ERR";
-            default -> "REQ";
-        };
+        return org.vfio4j.IrqIndex.name(index);
     }
 
     // ---- VFIO_DEVICE_SET_IRQS -----------------------------------------------------------------

@@ -917,19 +917,16 @@ public final class SimulatedKernel implements VfioKernel {
             try {
                 long r = m.device().mappedAccess(m.index(), m.pos() + offset, size, write, value);
                 if (tracing && m.device().isTrapped(m.index(), m.pos() + offset)) { // loads and stores of plain memory are not events
-                    event(m.fd(), what, String.format("%s+0x%x, %d bytes%s", regionName(m.index()), m.pos() + offset, size,
+                    event(m.fd(), what, String.format("%s+0x%x, %d bytes%s", org.vfio4j.RegionIndex.name(m.index()), m.pos() + offset, size,
                             String.format(write ? " <- 0x%x" : " -> 0x%x", write ? value : r)));
                 }
                 return r;
             } catch (KernelError e) {
-                throw fail(m.fd(), what, described(String.format("{%s+0x%x, %d bytes}", regionName(m.index()), m.pos() + offset, size)), e);
+                throw fail(m.fd(), what, described(String.format("{%s+0x%x, %d bytes}", org.vfio4j.RegionIndex.name(m.index()), m.pos() + offset, size)), e);
             }
         }
     }
 
-    private static String regionName(int index) {
-        return index <= VFIO_PCI_BAR5_REGION_INDEX ? "BAR" + index : "region " + index;
-    }
 
     @Override
     public long userAddress(MemorySegment segment) {

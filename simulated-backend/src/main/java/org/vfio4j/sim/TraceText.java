@@ -16,15 +16,8 @@ final class TraceText {
 
     /** vfio-pci's fixed region indexes, {@code VFIO_PCI_*_REGION_INDEX}. */
     static String regionName(long index) {
-        if (index >= VFIO_PCI_BAR0_REGION_INDEX && index <= VFIO_PCI_BAR5_REGION_INDEX) {
-            return "BAR" + index;
-        }
-        return switch ((int) Math.min(index, Integer.MAX_VALUE)) {
-            case VFIO_PCI_ROM_REGION_INDEX -> "ROM";
-            case VFIO_PCI_CONFIG_REGION_INDEX -> "CONFIG";
-            case VFIO_PCI_VGA_REGION_INDEX -> "VGA";
-            default -> "region " + Long.toUnsignedString(index);
-        };
+        return index >= 0 && index <= Integer.MAX_VALUE ? org.vfio4j.RegionIndex.name((int) index)
+                : "region " + Long.toUnsignedString(index);
     }
 
     /**
@@ -80,14 +73,8 @@ final class TraceText {
 
     /** {@code VFIO_PCI_*_IRQ_INDEX}. */
     static String irqIndex(long index) {
-        return switch ((int) Math.min(index, Integer.MAX_VALUE)) {
-            case VFIO_PCI_INTX_IRQ_INDEX -> "INTx";
-            case VFIO_PCI_MSI_IRQ_INDEX -> "MSI";
-            case VFIO_PCI_MSIX_IRQ_INDEX -> "MSI-X";
-            case VFIO_PCI_ERR_IRQ_INDEX -> "ERR";
-            case VFIO_PCI_REQ_IRQ_INDEX -> "REQ";
-            default -> Long.toUnsignedString(index & 0xffff_ffffL);
-        };
+        return index >= 0 && index < VFIO_PCI_NUM_IRQS ? org.vfio4j.IrqIndex.name((int) index)
+                : Long.toUnsignedString(index & 0xffff_ffffL);
     }
 
     /** {@code VFIO_IRQ_SET_*} flags: {@code DATA_EVENTFD|ACTION_TRIGGER}. */

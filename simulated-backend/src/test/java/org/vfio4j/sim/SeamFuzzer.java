@@ -206,21 +206,7 @@ final class SeamFuzzer {
         kernel = host.boot();
         kernel.recordTrace(rnd.nextBoolean()); // with the trace on, every call's decoded arguments are formatted too
         kernel.measureLockHolds(holdClock);
-        kernelClosed = false;
-        handles.clear();
-        mapped.clear();
-        unmapped.clear();
-        buffers.clear();
-        dmaRanges.clear();
-        dmabufIds.clear();
-        arena = Arena.ofShared();
-        try (Arena gone = Arena.ofConfined()) {
-            deadSegment = gone.allocate(PAGE, PAGE);
-        }
-        otherThreadSegment = CompletableFuture.supplyAsync(() -> Arena.ofConfined().allocate(PAGE, PAGE)).join();
-        for (long size : new long[] {PAGE, PAGE, 4 * PAGE, 16 * PAGE, 64 * PAGE, 128}) {
-            buffers.add(arena.allocate(size, PAGE));
-        }
+        startWalk();
         String where = "episode " + report.episodes + " (host " + hostNumber + ")";
         try {
             for (int i = 0; i < calls && report.calls < maxCalls; i++) {
@@ -333,10 +319,8 @@ final class SeamFuzzer {
         return merged;
     }
 
-    /** One walker's share of a concurrent episode: calls, then closing what it opened. */
-    private void walk(SimulatedHost host, SimulatedKernel kernel, int calls) {
-        this.host = host;
-        this.kernel = kernel;
+    /** Forgets the last walk and makes this walk's memory: buffers, a dead segment, another thread's segment. */
+    private void startWalk() {
         kernelClosed = false;
         handles.clear();
         mapped.clear();
@@ -352,6 +336,13 @@ final class SeamFuzzer {
         for (long size : new long[] {PAGE, PAGE, 4 * PAGE, 16 * PAGE, 64 * PAGE, 128}) {
             buffers.add(arena.allocate(size, PAGE));
         }
+    }
+
+    /** One walker's share of a concurrent episode: calls, then closing what it opened. */
+    private void walk(SimulatedHost host, SimulatedKernel kernel, int calls) {
+        this.host = host;
+        this.kernel = kernel;
+        startWalk();
         try {
             for (int i = 0; i < calls; i++) {
                 step();

@@ -129,6 +129,15 @@ class BackendEdgesTest {
             assertThat(errno(() -> k.read(efd, readOnly))).isEqualTo(Errno.EFAULT);
             assertThatThrownBy(() -> k.pread(m.fd(), null, 0)).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> k.userAddress(null)).isInstanceOf(IllegalArgumentException.class);
+            Arena gone = Arena.ofConfined();
+            MemorySegment freed = gone.allocate(8);
+            gone.close();
+            assertThat(errno(() -> k.pread(m.fd(), freed, m.base()))).as("memory of a closed arena").isEqualTo(Errno.EFAULT);
+            assertThat(errno(() -> k.pwrite(m.fd(), freed, m.base()))).isEqualTo(Errno.EFAULT);
+            MemorySegment[] confined = new MemorySegment[1];
+            Thread owner = Thread.ofPlatform().start(() -> confined[0] = Arena.ofConfined().allocate(8));
+            owner.join();
+            assertThat(errno(() -> k.read(efd, confined[0]))).as("another thread's confined memory").isEqualTo(Errno.EFAULT);
             Fd closed = k.eventfd(0, 0);
             k.close(closed);
             assertThat(errno(() -> k.poll(List.of(new PollFd(closed, POLLIN)), 0))).as("never poll a number that may be reused")
