@@ -3,6 +3,7 @@ package org.vfio4j;
 import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.LinuxAbi;
 import org.vfio4j.spi.PollFd;
@@ -15,8 +16,11 @@ import org.vfio4j.spi.VfioKernel;
  * blocks. On the kernel backend it is a real eventfd; on the simulator, the simulated one.
  */
 public final class EventNotifier extends FdHandle {
-    EventNotifier(VfioKernel kernel, Fd fd) {
+    private final Supplier<Duration> awaitTimeout;
+
+    EventNotifier(VfioKernel kernel, Fd fd, Supplier<Duration> awaitTimeout) {
         super(kernel, fd);
+        this.awaitTimeout = awaitTimeout;
     }
 
     /** Adds {@code value} to the counter (a write of 8 bytes). */
@@ -24,9 +28,24 @@ public final class EventNotifier extends FdHandle {
         kernel.writeEventCounter(fd, value);
     }
 
-    /** Waits until the counter is non-zero, then returns and clears it. */
+    /**
+     * Waits until the counter is non-zero, then returns and clears it; for as long as it takes,
+     * unless the {@link Vfio#awaitTimeout(Duration)} of the Vfio that made this notifier bounds it.
+     *
+     * @throws VfioException {@link Errno#ETIMEDOUT} past that bound, saying what became of the
+     *         interrupts that could have signalled this eventfd (on the simulator)
+     */
     public long await() throws VfioException {
-        return kernel.readEventCounter(fd);
+        Duration bound = awaitTimeout.get();
+        if (bound == null) {
+            return kernel.readEventCounter(fd);
+        }
+        OptionalLong count = await(bound);
+        if (count.isPresent()) {
+            return count.getAsLong();
+        }
+        throw timedOut(bound, "await() gave up: no signal within " + text(bound) + ", the await timeout of its Vfio"
+                + " (Vfio.awaitTimeout; a @VfioTest sets it, its awaitTimeout attribute changes it), on " + fd);
     }
 
     /**
@@ -78,9 +97,14 @@ public final class EventNotifier extends FdHandle {
         if (count.isPresent()) {
             return count.getAsLong();
         }
-        String within = timeout.toMillisPart() == 0 && timeout.toNanosPart() % 1_000_000 == 0 ? timeout.getSeconds() + "s"
-                : timeout.toMillis() + "ms";
-        throw new VfioException(Errno.ETIMEDOUT, "await", fd.toString(), "no signal within " + within + " on " + fd
-                + kernel.diagnose(fd).map(d -> ": " + d).orElse(""));
+        throw timedOut(timeout, "no signal within " + text(timeout) + " on " + fd);
+    }
+
+    private VfioException timedOut(Duration timeout, String what) {
+        return new VfioException(Errno.ETIMEDOUT, "await", fd.toString(), what + kernel.diagnose(fd).map(d -> ": " + d).orElse(""));
+    }
+
+    private static String text(Duration d) {
+        return d.toMillisPart() == 0 && d.toNanosPart() % 1_000_000 == 0 ? d.getSeconds() + "s" : d.toMillis() + "ms";
     }
 }

@@ -3,7 +3,9 @@ package org.vfio4j;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.ServiceLoader;
 import org.vfio4j.spi.LinuxAbi;
 import org.vfio4j.spi.VfioKernel;
@@ -21,6 +23,8 @@ import org.vfio4j.spi.VfioKernel;
 public final class Vfio implements AutoCloseable {
     private final VfioKernel kernel;
     private final String backend;
+    /** How long {@link EventNotifier#await()} waits on this Vfio's notifiers; null for as long as it takes. */
+    private volatile Duration awaitTimeout;
 
     private Vfio(VfioKernel kernel, String backend) {
         this.kernel = kernel;
@@ -101,7 +105,29 @@ public final class Vfio implements AutoCloseable {
 
     /** A new eventfd on the backend, counter 0, close-on-exec. */
     public EventNotifier eventNotifier() throws VfioException {
-        return new EventNotifier(kernel, kernel.eventfd(0, LinuxAbi.EFD_CLOEXEC));
+        return new EventNotifier(kernel, kernel.eventfd(0, LinuxAbi.EFD_CLOEXEC), () -> awaitTimeout);
+    }
+
+    /**
+     * Bounds {@link EventNotifier#await()} on this Vfio's notifiers (those made before and after
+     * the call): a wait longer than {@code timeout} throws {@code ETIMEDOUT} with what the backend
+     * knows about the interrupts that could have come, as {@link EventNotifier#expectSignal} does.
+     * A test harness sets it so that a driver waiting for an interrupt that never comes fails
+     * instead of hanging; {@code null} restores waiting without a bound (the default).
+     *
+     * @param timeout the bound, positive, or null for none
+     * @throws IllegalArgumentException if {@code timeout} is zero or negative
+     */
+    public void awaitTimeout(Duration timeout) {
+        if (timeout != null && (timeout.isZero() || timeout.isNegative())) {
+            throw new IllegalArgumentException("an await timeout must be positive: " + timeout + " (null removes it)");
+        }
+        this.awaitTimeout = timeout;
+    }
+
+    /** The bound set by {@link #awaitTimeout(Duration)}, if any. */
+    public Optional<Duration> awaitTimeout() {
+        return Optional.ofNullable(awaitTimeout);
     }
 
     /** The address to give the kernel for {@code memory} (see {@link VfioKernel#userAddress}). */
