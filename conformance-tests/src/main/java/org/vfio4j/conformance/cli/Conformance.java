@@ -1,5 +1,6 @@
 package org.vfio4j.conformance.cli;
 
+import java.io.File;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -148,11 +149,20 @@ final class Conformance {
             return 1;
         }
         String java = ProcessHandle.current().info().command().orElse("java");
+        // the example driver's classes and tests join the guest's class path: the lane runs its tests on the real edu
+        Path example = Path.of(home, "fixtures/examples/edu-driver/target");
+        String classPath = System.getProperty("java.class.path");
+        String driverTests = "";
+        if (Files.isDirectory(example.resolve("test-classes"))) {
+            classPath = example.resolve("classes") + File.pathSeparator + example.resolve("test-classes")
+                    + File.pathSeparator + classPath;
+            driverTests = example.resolve("test-classes").toString();
+        }
         // the JVM runs without CAP_IPC_LOCK and with RLIMIT_MEMLOCK = 64 pages, so that pinning is charged (I21)
         String guest = String.format("MEMLOCK_PAGES=64 prlimit --memlock=262144:262144 setpriv --bounding-set=-ipc_lock"
                 + " --inh-caps=-ipc_lock -- '%s' -XX:-UsePerfData -Djava.io.tmpdir=/mnt --enable-native-access=ALL-UNNAMED"
-                + " -Dvfio4j.lane.chains=%d -Dvfio4j.lane.tries=%d"
-                + " -cp '%s' %s", java, chains, tries, System.getProperty("java.class.path"), "org.vfio4j.conformance.run.LaneMain");
+                + " -Dvfio4j.lane.chains=%d -Dvfio4j.lane.tries=%d -Dvfio4j.lane.driverTests='%s'"
+                + " -cp '%s' %s", java, chains, tries, driverTests, classPath, "org.vfio4j.conformance.run.LaneMain");
         List<String> command = new ArrayList<>(List.of(script.toString(), "--timeout", "1500", "--", guest));
         out.println("Booting real Linux VFIO in a QEMU guest (edu and nvme bound to vfio-pci) and running the contracts on it,"
                 + " on a simulated mirror, and " + chains + " differential chains ...");

@@ -81,16 +81,29 @@ public final class LaneMain {
                 + " divergence(s)\n");
         probeDivergences.forEach(x -> probeReport.append("  ").append(x).append('\n'));
 
+        // the example edu driver's JUnit tests, unchanged, on the real edu (the @VfioTest extension's hardware mode)
+        String driverRoots = System.getProperty("vfio4j.lane.driverTests", "");
+        DriverTests.Summary driverTests = null;
+        if (!driverRoots.isBlank()) {
+            out.println("== the example edu driver's tests on the real edu " + eduBdf + " ==");
+            List<Path> roots = java.util.Arrays.stream(driverRoots.split(java.io.File.pathSeparator)).map(Path::of).toList();
+            driverTests = DriverTests.run(roots, eduGroup, eduBdf, out);
+        }
+        String driverReport = driverTests == null ? "example driver tests: not run (fixtures/examples/edu-driver is not built)\n"
+                : "example driver tests (fixtures/examples/edu-driver, @VfioTest on the real edu): " + driverTests.passed()
+                        + " passed, " + driverTests.skipped() + " skipped (simulator only), " + driverTests.failed() + " failed\n";
+
         String report = Report.render("real-kernel lane: Linux " + System.getProperty("os.version") + " in QEMU, edu "
                 + eduBdf + " (group " + eduGroup + "), nvme " + nvmeBdf + " (group " + nvmeGroup + ")",
                 "kernel", onKernel, "simulator", onSim, diff, seconds);
-        report = report + probeReport;
+        report = report + probeReport + driverReport;
         out.print(report);
         String dir = System.getenv("LANE_OUT");
         if (dir != null) {
             Files.writeString(Path.of(dir, "report.txt"), report);
         }
-        boolean failed = Report.failures(onKernel) + Report.failures(onSim) > 0 || !diff.divergences().isEmpty() || !probeDivergences.isEmpty();
+        boolean failed = Report.failures(onKernel) + Report.failures(onSim) > 0 || !diff.divergences().isEmpty() || !probeDivergences.isEmpty()
+                || (driverTests != null && !driverTests.ok());
         System.exit(failed ? 1 : 0);
     }
 }
