@@ -60,6 +60,7 @@ final class Container {
         }
         if (request == VFIO_SET_IOMMU) {
             call.describe(() -> extensionName(arg.value));
+            kernel.faultPlan().enter(Call.SET_IOMMU);
             setIommu(arg.value);
             return 0;
         }
@@ -120,7 +121,7 @@ final class Container {
         KernelError last = null;
         if (!noiommu && Type1Iommu.checkExtension(null, arg, kernel.host()) > 0) {
             try {
-                Type1Iommu t = Type1Iommu.open(arg, kernel.host(), kernel.memory());
+                Type1Iommu t = Type1Iommu.open(arg, kernel.host(), kernel.memory(), kernel.faultPlan());
                 for (Group g : groups) {
                     t.attachGroup(g.id());
                 }

@@ -121,6 +121,7 @@ final class Group {
         arg.checkReadable(0, 4, "the container fd (an s32)");
         int fd = arg.u32(0);
         call.describe(() -> "{container fd " + fd + "}");
+        kernel.faultPlan().enter(Call.SET_CONTAINER);
         boolean v61 = kernel.profile().isAtLeast61();
         if (!v61 && fd < 0) {
             throw KernelError.of(Errno.EINVAL, "container fd " + fd + " is negative (vfio_group_set_container)");
@@ -179,6 +180,7 @@ final class Group {
     private int getDeviceFd(UserArg arg, SyscallContext call, GroupFile file) throws KernelError {
         String name = readName(arg);
         call.describe(() -> "\"" + name + "\"");
+        kernel.faultPlan().enter(Call.GET_DEVICE_FD);
         boolean v61 = kernel.profile().isAtLeast61();
         if (!v61) {
             if (container == null || !container.hasIommu() || !viable()) {
@@ -237,6 +239,11 @@ final class Group {
                 continue;
             }
             String rest = name.substring(pci.length());
+            if (d.hw.removed && (rest.isEmpty() || rest.charAt(0) == ' ')) {
+                // vfio_unregister_group_dev dropped the registration: vfio_device_try_get_registration fails
+                throw KernelError.of(Errno.ENODEV, d + " was surprise-removed: vfio-pci is unregistering it and waits for its"
+                        + " open fds to close, so no new device fd is handed out (vfio_device_get_from_name)");
+            }
             if (rest.isEmpty()) {
                 d.validateVfToken(java.util.Optional.empty());
                 return d;

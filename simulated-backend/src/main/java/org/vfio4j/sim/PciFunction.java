@@ -386,9 +386,15 @@ final class PciFunction {
                     + " (PM capability with No_Soft_Reset clear) and not alone on a non-root bus, so VFIO_DEVICE_FLAGS_RESET is"
                     + " clear (vfio_pci_ioctl_reset)");
         }
+        call.describe(() -> "reset " + spec.address());
+        kernel.faultPlan().enter(Call.RESET);
+        if (hw.removed) {
+            // the FLR is sent, but the function never answers again: pci_dev_wait gives up (pci_try_reset_function)
+            throw KernelError.of(Errno.ENOTTY, this + " was surprise-removed: after the reset its config space reads all ones,"
+                    + " so the PCI core gives up waiting for it (pci_dev_wait in pci_try_reset_function)");
+        }
         hw.powerState = 0;
         hw.reset();
-        call.describe(() -> "reset " + spec.address());
         return 0;
     }
 
@@ -442,6 +448,7 @@ final class PciFunction {
         int flags = arg.u32(4);
         int count = arg.u32(8);
         call.describe(() -> "{argsz=" + argsz + ", flags=0x" + Integer.toHexString(flags) + ", count=" + Integer.toUnsignedString(count) + "}");
+        kernel.faultPlan().enter(Call.HOT_RESET);
         if (Integer.compareUnsigned(argsz, 12) < 0 || flags != 0) {
             throw KernelError.of(Errno.EINVAL, (flags != 0 ? "flags 0x" + Integer.toHexString(flags) + " must be 0"
                     : "argsz " + argsz + " is below the 12-byte header") + " (vfio_pci_ioctl_pci_hot_reset)");
@@ -687,6 +694,7 @@ final class PciFunction {
         int fd = arg.u32(24);
         call.describe(() -> String.format("{argsz=%d, flags=%s, offset=%s, data=0x%x, fd=%d}", argsz, TraceText.ioeventfdFlags(flags),
                 TraceText.regionOffset(offset), data, fd));
+        kernel.faultPlan().enter(Call.IOEVENTFD);
         if (Integer.compareUnsigned(argsz, 28) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below offsetofend(struct vfio_device_ioeventfd, fd) = 28"
                     + " (vfio_pci_ioctl_ioeventfd)");
@@ -912,7 +920,7 @@ final class PciFunction {
         long count = Math.min(buf.byteSize(), size - pos);
         for (long i = 0; i < count; i++) {
             long at = pos + i;
-            buf.set(ValueLayout.JAVA_BYTE, i, at < image.length ? image[(int) at] : (byte) 0xff);
+            buf.set(ValueLayout.JAVA_BYTE, i, at < image.length && !hw.removed ? image[(int) at] : (byte) 0xff);
         }
         return count;
     }

@@ -38,6 +38,13 @@ final class PciHardware {
     final long msixOffset;
     final long msixSize;
     int powerState; // 0 = D0, 3 = D3hot
+    /**
+     * Surprise-removed ({@link Fault#surpriseRemoval}): nothing answers on the bus any more, so the
+     * reads vfio-pci makes for the user complete with all ones (what x86 gives a read nobody
+     * claims) and writes go nowhere. The kernel's own view ({@link #u16} and friends) keeps the
+     * registers as they were.
+     */
+    boolean removed;
 
     PciHardware(HostDevice spec, PciDeviceModel model, BarAllocator allocator, Arena arena) {
         this.spec = spec;
@@ -102,6 +109,9 @@ final class PciHardware {
 
     /** {@code pci_user_read_config_*}: {@code size} bytes little-endian. */
     int read(int at, int size) {
+        if (removed) {
+            return size == 4 ? -1 : (1 << 8 * size) - 1;
+        }
         int v = 0;
         for (int i = 0; i < size; i++) {
             v |= u8(at + i) << 8 * i;
@@ -111,6 +121,9 @@ final class PciHardware {
 
     /** {@code pci_user_write_config_*}: the hardware keeps only the bits its write mask allows. */
     void write(int at, int size, int value) {
+        if (removed) {
+            return;
+        }
         for (int i = 0; i < size; i++) {
             int m = wmask[at + i] & 0xff;
             cfg[at + i] = (byte) (cfg[at + i] & ~m | (value >>> 8 * i) & m);
@@ -184,6 +197,9 @@ final class PciHardware {
 
     /** One MMIO access of 1, 2 or 4 bytes inside BAR {@code index}. */
     long mmioRead(int index, long offset, int size) {
+        if (removed) {
+            return size == 8 ? -1L : (1L << 8 * size) - 1;
+        }
         BarRange r = rangeAt(index, offset);
         if (r instanceof BarRange.Trapped t) {
             return t.handler().read(offset, size);
@@ -192,6 +208,9 @@ final class PciHardware {
     }
 
     void mmioWrite(int index, long offset, int size, long value) {
+        if (removed) {
+            return;
+        }
         BarRange r = rangeAt(index, offset);
         if (r instanceof BarRange.Trapped t) {
             t.handler().write(offset, size, value);

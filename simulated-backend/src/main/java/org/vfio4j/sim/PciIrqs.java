@@ -101,6 +101,7 @@ final class PciIrqs {
         call.describe(() -> "{argsz=" + argsz + ", flags=" + TraceText.irqSetFlags(flags) + ", index="
                 + TraceText.irqIndex(Integer.toUnsignedLong(index)) + ", start=" + Integer.toUnsignedString(start) + ", count="
                 + Integer.toUnsignedString(count) + "}");
+        kernel.faultPlan().enter(Call.SET_IRQS);
         int max = Integer.compareUnsigned(index, VFIO_PCI_NUM_IRQS) < 0 ? irqCount(index) : 0;
         if (Integer.compareUnsigned(argsz, 20) < 0 || Integer.compareUnsigned(index, VFIO_PCI_NUM_IRQS) >= 0
                 || Integer.compareUnsigned(count, -1 - start) >= 0
@@ -709,6 +710,16 @@ final class PciIrqs {
         } else {
             req = e;
         }
+    }
+
+    /** Whether a REQ eventfd is set. */
+    boolean hasRequestTrigger() {
+        return req != null;
+    }
+
+    /** Whether an ERR eventfd is set. */
+    boolean hasErrorTrigger() {
+        return err != null;
     }
 
     /** The host wants the device back ({@code vfio_pci_core_request}): REQ is signalled; false if nobody listens. */

@@ -57,6 +57,7 @@ public final class SimulatedHost implements VfioBackend {
     private final int irqVectorLimit;
     private final int traceCapacity;
     private final Duration deviceLatency;
+    private final List<Fault> faults;
 
     private SimulatedHost(Builder b) {
         this.name = b.name;
@@ -75,6 +76,7 @@ public final class SimulatedHost implements VfioBackend {
         this.irqVectorLimit = b.irqVectorLimit;
         this.traceCapacity = b.traceCapacity;
         this.deviceLatency = b.deviceLatency;
+        this.faults = List.copyOf(b.faults);
     }
 
     /**
@@ -220,6 +222,15 @@ public final class SimulatedHost implements VfioBackend {
         return deviceLatency;
     }
 
+    /**
+     * The faults armed in every kernel this host boots ({@link Builder#faults(List)}), in order.
+     *
+     * @return the plan, empty by default
+     */
+    public List<Fault> faults() {
+        return faults;
+    }
+
     /** The group with this id. */
     public java.util.Optional<HostGroup> group(int id) {
         return groups.stream().filter(g -> g.id() == id).findFirst();
@@ -249,6 +260,7 @@ public final class SimulatedHost implements VfioBackend {
         private int irqVectorLimit = Integer.MAX_VALUE;
         private int traceCapacity = DEFAULT_TRACE_CAPACITY;
         private Duration deviceLatency = DEFAULT_DEVICE_LATENCY;
+        private List<Fault> faults = List.of();
 
         private Builder() {}
 
@@ -269,6 +281,7 @@ public final class SimulatedHost implements VfioBackend {
             irqVectorLimit = h.irqVectorLimit;
             traceCapacity = h.traceCapacity;
             deviceLatency = h.deviceLatency;
+            faults = h.faults;
         }
 
         /** A name for the host, the start of {@link SimulatedHost#toString()}. */
@@ -325,6 +338,60 @@ public final class SimulatedHost implements VfioBackend {
         public Builder dmaEntryLimit(int limit) {
             this.dmaEntryLimit = limit;
             return this;
+        }
+
+        /**
+         * An IOMMU that translates only {@code bits} bits of IOVA (39 on many VT-d parts and under
+         * QEMU's intel-iommu, 48 in the {@link SimulatedHost#x86Type1() preset}): the usable IOVA
+         * ranges become {@code [0, 2^bits - 1]} minus the x86 MSI window {@code [0xfee00000,
+         * 0xfeefffff]}, as the preset keeps it. A MAP_DMA reaching above is EINVAL ({@code
+         * vfio_iommu_iova_dma_valid}), and GET_INFO's IOVA_RANGE capability reports the ranges.
+         *
+         * @param bits the address width, 12 to 64
+         * @return this builder
+         * @throws IllegalArgumentException if {@code bits} is outside 12 to 64
+         */
+        public Builder iommuAddressWidth(int bits) {
+            if (bits < 12 || bits > 64) {
+                throw new IllegalArgumentException("an IOMMU address width is 12 to 64 bits: " + bits);
+            }
+            long top = bits == 64 ? -1L : (1L << bits) - 1;
+            long holeStart = 0xfee0_0000L;
+            long holeEnd = 0xfeef_ffffL;
+            List<IovaRange> ranges = new ArrayList<>();
+            if (Long.compareUnsigned(top, holeStart) < 0) {
+                ranges.add(new IovaRange(0, top));
+            } else {
+                ranges.add(new IovaRange(0, holeStart - 1));
+                if (Long.compareUnsigned(top, holeEnd) > 0) {
+                    ranges.add(new IovaRange(holeEnd + 1, top));
+                }
+            }
+            this.iovaRanges = List.copyOf(ranges);
+            return this;
+        }
+
+        /**
+         * Faults armed in every kernel this host boots, counting from boot (see {@link Fault});
+         * events due {@linkplain Fault.Trigger#NOW now} happen at boot. Replaces any plan given
+         * before. Lets a property build the host from a generated {@code List<Fault>}.
+         *
+         * @param plan the faults, in the order they take precedence when two hit the same call
+         * @return this builder
+         */
+        public Builder faults(List<Fault> plan) {
+            this.faults = List.copyOf(plan);
+            return this;
+        }
+
+        /**
+         * {@link #faults(List)} for a fixed plan.
+         *
+         * @param plan the faults
+         * @return this builder
+         */
+        public Builder faults(Fault... plan) {
+            return faults(List.of(plan));
         }
 
         /** RLIMIT_MEMLOCK in bytes; {@code -1} for unlimited. */
@@ -434,6 +501,17 @@ public final class SimulatedHost implements VfioBackend {
             }
             if (dmaEntryLimit < 0) {
                 throw new IllegalStateException("dmaEntryLimit must be >= 0: " + dmaEntryLimit);
+            }
+            for (Fault f : faults) {
+                java.util.Optional<PciAddress> device = switch (f) {
+                    case Fault.DmaFault d -> java.util.Optional.of(d.device());
+                    case Fault.Event e -> java.util.Optional.of(e.device());
+                    case Fault.Failure x -> java.util.Optional.empty();
+                };
+                if (device.isPresent() && groups.stream().flatMap(g -> g.devices().stream())
+                        .noneMatch(d -> d.address().equals(device.get()) && d.isVfioDevice())) {
+                    throw new IllegalStateException("fault " + f + " names " + device.get() + ", which is not bound to vfio-pci on this host");
+                }
             }
             for (int i = 1; i < iovaRanges.size(); i++) {
                 if (Long.compareUnsigned(iovaRanges.get(i - 1).end(), iovaRanges.get(i).start()) >= 0) {

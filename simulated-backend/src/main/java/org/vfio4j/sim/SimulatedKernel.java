@@ -67,6 +67,7 @@ public final class SimulatedKernel implements VfioKernel {
     private FileSystem fileSystem; // the sysfs/devfs tree, built on the first root(): Jimfs costs ~100 ms cold
     private final Object lock = new Object();
     private final DeviceWork devices;
+    private final FaultPlan plan = new FaultPlan(this);
     private int nextContainerId = 1;
     private boolean tracing;
     private boolean closed;
@@ -106,6 +107,12 @@ public final class SimulatedKernel implements VfioKernel {
         for (PciFunction f : functions.values()) {
             f.hw.model.attach(new Dma(f));
         }
+        host.faults().forEach(plan::arm); // the host's plan, checked against its devices when it was built
+    }
+
+    /** The armed faults, which the call handlers consult. */
+    FaultPlan faultPlan() {
+        return plan;
     }
 
     SimulatedHost host() {
@@ -157,6 +164,42 @@ public final class SimulatedKernel implements VfioKernel {
     public boolean reportError(PciAddress address) {
         synchronized (lock) {
             return vfioFunction(address).map(f -> f.irqs.error()).orElse(false);
+        }
+    }
+
+    /**
+     * Arms faults at run time (see {@link Fault}): each counts matching calls from now, and an
+     * event due {@linkplain Fault.Trigger#NOW now} happens before this returns.
+     *
+     * @param injected the faults, in the order they take precedence when two hit the same call
+     * @throws IllegalArgumentException if a fault names a device vfio-pci does not drive here
+     */
+    public void inject(Fault... injected) {
+        List<Fault> armed = List.of(injected);
+        synchronized (lock) {
+            checkOpen();
+            for (Fault f : armed) {
+                if (f instanceof Fault.DmaFault d && vfioFunction(d.device()).isEmpty()
+                        || f instanceof Fault.Event e && vfioFunction(e.device()).isEmpty()) {
+                    throw new IllegalArgumentException("cannot inject " + f + ": no function bound to vfio-pci at that address in"
+                            + " this kernel; nothing was armed");
+                }
+            }
+            armed.forEach(plan::arm);
+        }
+    }
+
+    /** The injected faults that have fired, in the order they fired. */
+    public List<Fault> firedFaults() {
+        synchronized (lock) {
+            return plan.fired();
+        }
+    }
+
+    /** The injected faults still armed (not yet fired), in the order they were armed. */
+    public List<Fault> pendingFaults() {
+        synchronized (lock) {
+            return plan.pending();
         }
     }
 
@@ -223,6 +266,10 @@ public final class SimulatedKernel implements VfioKernel {
         @Override
         public void setIntx(boolean asserted) {
             synchronized (lock) {
+                if (function.hw.removed) {
+                    event(function, "INTx", "dropped: the device was surprise-removed");
+                    return;
+                }
                 function.irqs.intxLevel(asserted);
             }
         }
@@ -230,6 +277,10 @@ public final class SimulatedKernel implements VfioKernel {
         @Override
         public void signalMsi(int vector) {
             synchronized (lock) {
+                if (function.hw.removed) {
+                    event(function, "MSI vector " + vector, "dropped: the device was surprise-removed");
+                    return;
+                }
                 function.irqs.message(vector);
             }
         }
@@ -253,13 +304,16 @@ public final class SimulatedKernel implements VfioKernel {
 
         private void transfer(long iova, MemorySegment buf, boolean write) throws DmaFaultException {
             synchronized (lock) {
+                String forced = function.hw.removed ? "the device was surprise-removed: nothing of it reaches memory"
+                        : plan.dmaFault(function.address());
                 long done = 0;
                 while (done < buf.byteSize()) {
                     long at = iova + done;
                     Container c = function.group.container;
                     Type1Iommu t = c == null ? null : c.type1();
                     Type1Iommu.Dma d = t == null ? null : t.mappingAt(at);
-                    String reason = (function.hw.u16(0x04) & 0x4) == 0 ? "bus mastering is off (PCI_COMMAND_MASTER): the function cannot"
+                    String reason = forced != null ? forced
+                            : (function.hw.u16(0x04) & 0x4) == 0 ? "bus mastering is off (PCI_COMMAND_MASTER): the function cannot"
                             + " issue DMA"
                             : c == null ? "group " + function.group.id() + " is in no container: the IOMMU blocks all DMA"
                             : t == null ? "the container has no type1 IOMMU set"
@@ -463,11 +517,13 @@ public final class SimulatedKernel implements VfioKernel {
 
     private OpenFile openFile(String path) throws KernelError {
         if (path.equals("/dev/vfio/vfio")) {
+            plan.enter(Call.OPEN_CONTAINER);
             return new ContainerFile(new Container(nextContainerId++, this));
         }
         if (path.startsWith("/dev/vfio/")) {
             Group g = groupNodes.get(path.substring("/dev/vfio/".length()));
             if (g != null) {
+                plan.enter(Call.OPEN_GROUP);
                 GroupFile f = new GroupFile(g);
                 g.open(f);
                 return f;
@@ -662,7 +718,10 @@ public final class SimulatedKernel implements VfioKernel {
                 throw KernelError.of(Errno.EINVAL, "negative offset (ksys_pread64)");
             }
             long n = switch (f) {
-                case DeviceFile d -> d.device().read(dst, offset);
+                case DeviceFile d -> {
+                    plan.enter(Call.REGION_READ);
+                    yield d.device().read(dst, offset);
+                }
                 case EventFdFile e -> throw KernelError.of(Errno.ESPIPE, "an eventfd has no file position to read at (ksys_pread64)");
                 case DmaBufFile b -> throw KernelError.of(Errno.EINVAL, "a dma-buf is read through mmap, not pread (dma_buf_fops)");
                 default -> throw KernelError.of(Errno.EINVAL, "a " + f.kind() + " fd cannot be read (vfs_read)");
@@ -682,7 +741,10 @@ public final class SimulatedKernel implements VfioKernel {
                 throw KernelError.of(Errno.EINVAL, "negative offset (ksys_pwrite64)");
             }
             return switch (f) {
-                case DeviceFile d -> d.device().write(src, offset);
+                case DeviceFile d -> {
+                    plan.enter(Call.REGION_WRITE);
+                    yield d.device().write(src, offset);
+                }
                 case EventFdFile e -> throw KernelError.of(Errno.ESPIPE, "an eventfd has no file position to write at (ksys_pwrite64)");
                 case DmaBufFile b -> throw KernelError.of(Errno.EINVAL, "a dma-buf is written through mmap, not pwrite (dma_buf_fops)");
                 default -> throw KernelError.of(Errno.EINVAL, "a " + f.kind() + " fd cannot be written (vfs_write)");
@@ -697,7 +759,10 @@ public final class SimulatedKernel implements VfioKernel {
             checkUserBuffer(dst, true);
             return switch (f) {
                 case EventFdFile e -> readEventFd(e, dst);
-                case DeviceFile d -> d.device().read(dst, 0);
+                case DeviceFile d -> {
+                    plan.enter(Call.REGION_READ);
+                    yield d.device().read(dst, 0);
+                }
                 default -> throw KernelError.of(Errno.EINVAL, "a " + f.kind() + " fd cannot be read (vfs_read)");
             };
         });
@@ -736,7 +801,10 @@ public final class SimulatedKernel implements VfioKernel {
             checkUserBuffer(src, false);
             return switch (f) {
                 case EventFdFile e -> writeEventFd(e, src);
-                case DeviceFile d -> d.device().write(src, 0);
+                case DeviceFile d -> {
+                    plan.enter(Call.REGION_WRITE);
+                    yield d.device().write(src, 0);
+                }
                 default -> throw KernelError.of(Errno.EINVAL, "a " + f.kind() + " fd cannot be written (vfs_write)");
             };
         });
@@ -836,6 +904,9 @@ public final class SimulatedKernel implements VfioKernel {
         MemorySegment[] result = new MemorySegment[1];
         call(fd, () -> "mmap", (f, c) -> {
             c.describe(() -> String.format("{%s, length=0x%x, prot=%s}", where(f, offset), length, protNames(prot)));
+            if (f instanceof DeviceFile || f instanceof DmaBufFile) {
+                plan.enter(Call.MMAP);
+            }
             checkMmapArguments(offset, length);
             if (f instanceof DmaBufFile b) {
                 long pages = (b.pixels().byteSize() + SimulatedHost.PAGE_SIZE - 1) & -SimulatedHost.PAGE_SIZE;
@@ -970,10 +1041,11 @@ public final class SimulatedKernel implements VfioKernel {
                         mapping.byteSize()));
             }
             String what = write ? "store" : "load";
-            if (m.device() == null) {
-                return PciFunction.memoryAccess(mapping, offset, size, write, value);
-            }
             try {
+                plan.enter(Call.MAPPED_ACCESS);
+                if (m.device() == null) {
+                    return PciFunction.memoryAccess(mapping, offset, size, write, value);
+                }
                 long r = m.device().mappedAccess(m.index(), m.pos() + offset, size, write, value);
                 if (tracing && m.device().isTrapped(m.index(), m.pos() + offset)) { // loads and stores of plain memory are not events
                     event(m.fd(), what, String.format("%s+0x%x, %d bytes%s", org.vfio4j.RegionIndex.name(m.index()), m.pos() + offset, size,
@@ -981,7 +1053,9 @@ public final class SimulatedKernel implements VfioKernel {
                 }
                 return r;
             } catch (KernelError e) {
-                throw fail(m.fd(), what, described(String.format("{%s+0x%x, %d bytes}", org.vfio4j.RegionIndex.name(m.index()), m.pos() + offset, size)), e);
+                String at = m.device() == null ? String.format("+0x%x", m.pos() + offset)
+                        : org.vfio4j.RegionIndex.name(m.index()) + String.format("+0x%x", m.pos() + offset);
+                throw fail(m.fd(), what, described(String.format("{%s, %d bytes}", at, size)), e);
             }
         }
     }
@@ -1017,6 +1091,11 @@ public final class SimulatedKernel implements VfioKernel {
             if ((flags & ~known) != 0) {
                 KernelError e = KernelError.of(Errno.EINVAL, "eventfd flags 0x" + Integer.toHexString(flags) + " has unknown bits (do_eventfd)");
                 throw fail("eventfd", "eventfd", new SyscallContext(), e);
+            }
+            try {
+                plan.enter(Call.EVENTFD);
+            } catch (KernelError e) {
+                throw fail("eventfd", "eventfd", described("{initval=" + initialValue + "}"), e);
             }
             int n = install(new EventFdFile(Integer.toUnsignedLong(initialValue), (flags & LinuxAbi.EFD_SEMAPHORE) != 0,
                     (flags & LinuxAbi.EFD_NONBLOCK) != 0));

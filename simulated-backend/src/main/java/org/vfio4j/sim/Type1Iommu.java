@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.vfio4j.Errno;
 import org.vfio4j.IovaRange;
 
@@ -46,13 +47,15 @@ final class Type1Iommu {
     private final SimulatedHost host;
     private final KernelProfile profile;
     private final ProcessMemory memory;
+    private final FaultPlan faults;
     private final IovaTree<Dma> mappings = new IovaTree<>();
     private final List<Integer> groups = new ArrayList<>();
     private int dmaAvail;
     private final long pgsizeBitmap;
     private final long pgsize;
 
-    private Type1Iommu(long extension, SimulatedHost host, ProcessMemory memory) {
+    private Type1Iommu(long extension, SimulatedHost host, ProcessMemory memory, FaultPlan faults) {
+        this.faults = faults;
         this.v2 = extension != VFIO_TYPE1_IOMMU;
         this.nesting = extension == VFIO_TYPE1_NESTING_IOMMU;
         this.host = host;
@@ -86,12 +89,12 @@ final class Type1Iommu {
     }
 
     /** {@code vfio_iommu_type1_open}: only the three type1 flavours open. */
-    static Type1Iommu open(long arg, SimulatedHost host, ProcessMemory memory) throws KernelError {
+    static Type1Iommu open(long arg, SimulatedHost host, ProcessMemory memory, FaultPlan faults) throws KernelError {
         if (arg != VFIO_TYPE1_IOMMU && arg != VFIO_TYPE1v2_IOMMU && arg != VFIO_TYPE1_NESTING_IOMMU) {
             throw KernelError.of(Errno.EINVAL, "type1 answers CHECK_EXTENSION(" + arg + ") but opens only types 1, 3 and 6"
                     + " (vfio_iommu_type1_open)");
         }
-        return new Type1Iommu(arg, host, memory);
+        return new Type1Iommu(arg, host, memory, faults);
     }
 
     /** {@code vfio_iommu_type1_attach_group}. */
@@ -248,6 +251,7 @@ final class Type1Iommu {
         long size = arg.u64(24);
         call.describe(() -> String.format("{argsz=%d, flags=%s, vaddr=0x%x, iova=0x%x, size=0x%x}", argsz, TraceText.dmaMapFlags(flags),
                 vaddr, iova, size));
+        faults.enter(Call.MAP_DMA);
         int known = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE | (profile.isAtLeast61() ? VFIO_DMA_MAP_FLAG_VADDR : 0);
         if (Integer.compareUnsigned(argsz, 32) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below sizeof(struct vfio_iommu_type1_dma_map) = 32 (vfio_iommu_type1_map_dma)");
@@ -338,6 +342,8 @@ final class Type1Iommu {
         boolean readOnly = m != null && write && m.isReadOnly();
         long faultAt = readOnly ? 0 : m == null ? 0 : m.byteSize() / SimulatedHost.PAGE_SIZE; // first page that faults
         long allowance = memory.allowance();
+        long realFailure = faultAt < pages && faultAt <= allowance ? faultAt : Math.min(allowance, pages); // page index, or pages
+        injectPinFailures(Math.min(pages, realFailure + 1), pages);
         if (faultAt < pages && faultAt <= allowance) {
             long at = vaddr + faultAt * SimulatedHost.PAGE_SIZE;
             throw KernelError.of(Errno.EFAULT, readOnly
@@ -350,6 +356,25 @@ final class Type1Iommu {
                     + " locked already (vfio_pin_pages_remote)", pages, memory.lockedPages(), memory.limitPages()));
         }
         return m;
+    }
+
+    /**
+     * Counts the pages pinning tries, one by one, against injected {@link Call#PIN_PAGE} faults: a
+     * page that fails ends the MAP_DMA with that errno, and as {@code vfio_dma_do_map} then removes
+     * the half-built mapping ({@code vfio_remove_dma}), nothing stays pinned or charged.
+     */
+    private void injectPinFailures(long attempted, long pages) throws KernelError {
+        if (!faults.watches(Call.PIN_PAGE)) {
+            return;
+        }
+        for (long page = 0; page < attempted; page++) {
+            Optional<Fault.Failure> f = faults.failure(Call.PIN_PAGE);
+            if (f.isPresent()) {
+                throw KernelError.of(f.get().errno(), String.format("injected fault: %s: page %d of the %d pages of this mapping could"
+                        + " not be pinned (vfio_pin_pages_remote); vfio_dma_do_map unwound the %d pinned before it: no mapping, no"
+                        + " page charged", f.get(), page + 1, pages, page));
+            }
+        }
     }
 
     private void unpin(Dma d) {
@@ -366,6 +391,7 @@ final class Type1Iommu {
         long iova = arg.u64(8);
         long requested = arg.u64(16);
         call.describe(() -> String.format("{argsz=%d, flags=%s, iova=0x%x, size=0x%x}", argsz, TraceText.dmaUnmapFlags(flags), iova, requested));
+        faults.enter(Call.UNMAP_DMA);
         long size = requested;
         int known = profile.isAtLeast61()
                 ? VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR : 0;
