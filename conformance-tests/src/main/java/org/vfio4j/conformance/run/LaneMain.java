@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.OptionalInt;
 import org.vfio4j.conformance.ConformanceTarget;
 import org.vfio4j.conformance.TargetDevice;
+import org.vfio4j.fixtures.Topologies;
 import org.vfio4j.kernel.KernelBackend;
 import org.vfio4j.sim.SimulatedHost;
 
@@ -32,7 +33,7 @@ public final class LaneMain {
         String nvmeBdf = System.getenv("NVME_BDF");
         int limit = Integer.parseInt(System.getenv("DMA_ENTRY_LIMIT"));
         OptionalInt small = limit <= 4096 ? OptionalInt.of(limit) : OptionalInt.empty();
-        Targets.NonViable nonViable = System.getenv("NONVIABLE_GROUP") == null ? null : new Targets.NonViable(
+        Topologies.NonViable nonViable = System.getenv("NONVIABLE_GROUP") == null ? null : new Topologies.NonViable(
                 Integer.parseInt(System.getenv("NONVIABLE_GROUP")), System.getenv("NONVIABLE_BRIDGE"),
                 System.getenv("NONVIABLE_BDF"), System.getenv("NONVIABLE_RNG"));
         OptionalInt nonViableGroup = nonViable == null ? OptionalInt.empty() : OptionalInt.of(nonViable.group());

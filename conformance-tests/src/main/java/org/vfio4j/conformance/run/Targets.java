@@ -2,11 +2,11 @@ package org.vfio4j.conformance.run;
 
 import java.util.List;
 import java.util.OptionalInt;
-import org.vfio4j.IovaRange;
 import org.vfio4j.conformance.ConformanceTarget;
 import org.vfio4j.conformance.TargetDevice;
 import org.vfio4j.fixtures.QemuEdu;
 import org.vfio4j.fixtures.QemuNvme;
+import org.vfio4j.fixtures.Topologies;
 import org.vfio4j.kernel.SystemBackend;
 import org.vfio4j.sim.HostDevice;
 import org.vfio4j.sim.KernelProfile;
@@ -32,39 +32,20 @@ public final class Targets {
     }
 
     /**
-     * A simulated host shaped like the real-kernel lane's guest: QEMU's edu and an NVMe controller,
-     * each alone in its group, behind QEMU's intel-iommu (39-bit IOVA space, no snoop control).
+     * A simulated host shaped like the real-kernel lane's guest: {@link Topologies#laneMirror(int, String, int, String)}.
      */
     public static SimulatedHost laneMirror(int eduGroup, String eduBdf, int nvmeGroup, String nvmeBdf) {
-        return laneMirror(eduGroup, eduBdf, nvmeGroup, nvmeBdf, SimulatedHost.DEFAULT_DMA_ENTRY_LIMIT, null, OptionalInt.empty());
+        return Topologies.laneMirror(eduGroup, eduBdf, nvmeGroup, nvmeBdf);
     }
 
     /**
-     * The mirror with the guest's {@code dma_entry_limit} and, if {@code nonViable} is given, its
-     * non-viable group: a second edu sharing a group with a virtio-rng device on virtio-pci; with
-     * {@code memlockPages}, a process without CAP_IPC_LOCK limited to that many locked pages.
+     * The mirror with the guest's limits and optional non-viable group:
+     * {@link Topologies#laneMirror(int, String, int, String, int, Topologies.NonViable, OptionalInt)}.
      */
     public static SimulatedHost laneMirror(int eduGroup, String eduBdf, int nvmeGroup, String nvmeBdf, int dmaEntryLimit,
-                                           NonViable nonViable, OptionalInt memlockPages) {
-        SimulatedHost.Builder b = SimulatedHost.x86Type1().toBuilder().name("mirror of the lane's guest").clearGroups()
-                .dmaEntryLimit(dmaEntryLimit)
-                .iovaRanges(List.of(new IovaRange(0, 0xfedf_ffffL), new IovaRange(0xfef0_0000L, 0x7f_ffff_ffffL)))
-                .enforceCacheCoherency(false)
-                .capIpcLock(memlockPages.isEmpty()) // root, unless the lane dropped CAP_IPC_LOCK
-                .memlockLimit(memlockPages.isPresent() ? memlockPages.getAsInt() * SimulatedHost.PAGE_SIZE : -1)
-                .group(eduGroup, HostDevice.of(eduBdf, () -> new QemuEdu(0xfea0_0000L, 0x0b)).boundTo(HostDevice.VFIO_PCI))
-                .group(nvmeGroup, HostDevice.of(nvmeBdf, () -> new QemuNvme(0xfe60_0000L, 0x0a)).boundTo(HostDevice.VFIO_PCI));
-        if (nonViable != null) {
-            b.group(nonViable.group(),
-                    HostDevice.pci(nonViable.bridge(), 0x1b36, 0x000e, 0x060400).asBridge(),
-                    HostDevice.of(nonViable.edu(), QemuEdu::new).boundTo(HostDevice.VFIO_PCI),
-                    HostDevice.pci(nonViable.rng(), 0x1af4, 0x1005, 0x00ff00).boundTo("virtio-pci"));
-        }
-        return b.build();
+                                           Topologies.NonViable nonViable, OptionalInt memlockPages) {
+        return Topologies.laneMirror(eduGroup, eduBdf, nvmeGroup, nvmeBdf, dmaEntryLimit, nonViable, memlockPages);
     }
-
-    /** The lane's non-viable group: the bridge, an edu on vfio-pci, and a virtio-rng on virtio-pci. */
-    public record NonViable(int group, String bridge, String edu, String rng) {}
 
     /** The mirror as a target with the same facts the kernel target has. */
     public static ConformanceTarget mirrorTarget(SimulatedHost mirror, int eduGroup, String eduBdf, OptionalInt nonViableGroup,
