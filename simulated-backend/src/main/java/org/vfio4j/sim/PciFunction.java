@@ -754,6 +754,16 @@ final class PciFunction {
         return 0;
     }
 
+    /** The live ioeventfds, one line each, for {@link SimulatedKernel#resources()}. */
+    List<String> ioeventfdLines() {
+        List<String> out = new ArrayList<>();
+        for (IoEventFd e : ioeventfds) {
+            out.add(String.format("%s BAR%d+0x%x: %d-byte write of 0x%x <- %s", address(), e.bar(), e.pos(), e.count(), e.data(),
+                    kernel.describeEventFd(e.eventfd())));
+        }
+        return out;
+    }
+
     /** {@code vfio_pci_ioeventfd_do_write}: one access of the entry's size, 8 bytes included ({@code iowrite64} on x86-64). */
     private void ioWrite(int bar, long pos, int count, long data) {
         hw.mmioWrite(bar, pos, count, data);

@@ -392,6 +392,31 @@ final class PciIrqs {
         return out;
     }
 
+    /**
+     * Every trigger set through SET_IRQS that holds an eventfd, one line each, for {@link
+     * SimulatedKernel#resources()}: {@code 0000:01:00.0 MSI vector 0 -> fd 6 (eventfd)}, INTx, ERR,
+     * REQ, and the INTx unmask eventfd ({@code vfio_virqfd}) as {@code INTx unmask <- fd 7 (eventfd)}.
+     */
+    java.util.List<String> armed() {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (int v = 0; v < ctx.length; v++) {
+            if (ctx[v] != null) {
+                out.add(bdf() + " " + (type == VFIO_PCI_INTX_IRQ_INDEX ? "INTx" : name(type) + " vector " + v) + " -> "
+                        + kernel.describeEventFd(ctx[v]));
+            }
+        }
+        if (unmaskEventfd != null) {
+            out.add(bdf() + " INTx unmask <- " + kernel.describeEventFd(unmaskEventfd));
+        }
+        if (err != null) {
+            out.add(bdf() + " ERR -> " + kernel.describeEventFd(err));
+        }
+        if (req != null) {
+            out.add(bdf() + " REQ -> " + kernel.describeEventFd(req));
+        }
+        return out;
+    }
+
     // ---- MSI / MSI-X ----
 
     private int msiTrigger(int index, int start, int count, int data, UserArg arg) throws KernelError {

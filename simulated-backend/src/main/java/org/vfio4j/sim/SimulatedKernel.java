@@ -399,6 +399,54 @@ public final class SimulatedKernel implements VfioKernel {
         }
     }
 
+    /**
+     * What the process still holds in this kernel, for a leak check after a test: open
+     * descriptors, live DMA mappings of every container, pages charged to RLIMIT_MEMLOCK, interrupt
+     * triggers and INTx unmask eventfds set through SET_IRQS, ioeventfds and live mmaps. A process
+     * that closed and unmapped everything holds nothing ({@link KernelResources#isEmpty()}): the
+     * kernel releases groups, containers and their mappings, and device interrupt state with the
+     * last reference, as Linux does.
+     */
+    public KernelResources resources() {
+        synchronized (lock) {
+            List<String> open = new ArrayList<>();
+            for (Integer n : files.keySet()) {
+                Fd h = handles.get(n);
+                open.add(h != null ? h.toString() : "fd " + n + " (" + describe(files.get(n)) + ")");
+            }
+            TreeMap<Integer, Container> containers = new TreeMap<>();
+            for (OpenFile f : files.values()) {
+                if (f instanceof ContainerFile c) {
+                    containers.put(c.container().id, c.container());
+                }
+            }
+            for (Group g : groupsById.values()) {
+                if (g.container != null) {
+                    containers.put(g.container.id, g.container);
+                }
+            }
+            List<KernelResources.DmaRange> dma = new ArrayList<>();
+            for (Container c : containers.values()) {
+                Type1Iommu t = c.type1();
+                if (t != null) {
+                    for (Type1Iommu.Dma d : t.mappings()) {
+                        dma.add(new KernelResources.DmaRange(c.toString(), d.iova, d.size, d.read, d.write));
+                    }
+                }
+            }
+            List<String> irqs = new ArrayList<>();
+            List<String> ioeventfds = new ArrayList<>();
+            for (PciFunction f : functions.values()) {
+                irqs.addAll(f.irqs.armed());
+                ioeventfds.addAll(f.ioeventfdLines());
+            }
+            List<String> maps = mappings.entrySet().stream()
+                    .sorted(java.util.Comparator.comparingLong(e -> e.getValue().serial()))
+                    .map(e -> e.getValue().describe(e.getKey().byteSize())).toList();
+            return new KernelResources(open, dma, memory.lockedPages(), irqs, ioeventfds, maps);
+        }
+    }
+
     private Optional<Type1Iommu> type1Of(int groupId) {
         Group g = groupsById.get(groupId);
         return g == null || g.container == null ? Optional.empty() : Optional.ofNullable(g.container.type1());
@@ -816,12 +864,14 @@ public final class SimulatedKernel implements VfioKernel {
             }
             result[0] = d.device().mmap(offset, length, flags);
             synchronized (lock) {
-                mappings.put(result[0], new Mapping(fd.toString(), d, (int) (offset >>> 40), offset & ((1L << 40) - 1)));
+                mappings.put(result[0], new Mapping(fd.toString(), d, (int) (offset >>> 40), offset & ((1L << 40) - 1), ++mmapSerial));
             }
             return 0;
         });
         synchronized (lock) {
-            mappings.putIfAbsent(result[0], new Mapping(fd.toString(), null, 0, offset));
+            if (!mappings.containsKey(result[0])) {
+                mappings.put(result[0], new Mapping(fd.toString(), null, 0, offset, ++mmapSerial));
+            }
             if (tracing) {
                 mappingNames.put(result[0], String.format("{%s, length=0x%x}", where(files.get(fd.number()), offset), length));
             }
@@ -860,11 +910,20 @@ public final class SimulatedKernel implements VfioKernel {
      * What a mapping reaches: a device region ({@code device} set; {@code index} and {@code pos}
      * locate it) or plain memory (a dma-buf).
      */
-    private record Mapping(String fd, DeviceFile file, int index, long pos) {
+    private record Mapping(String fd, DeviceFile file, int index, long pos, long serial) {
         PciFunction device() {
             return file == null ? null : file.device();
         }
+
+        /** How {@link #resources()} lists it: the fd it was mapped through, region, offset and length. */
+        String describe(long length) {
+            String where = file == null ? String.format("offset=0x%x", pos) : TraceText.regionOffset((long) index << 40 | pos);
+            return String.format("%s: %s, length=0x%x", fd, where, length);
+        }
     }
+
+    /** Counts mmaps, so that {@link #resources()} lists mappings in the order they were made. */
+    private long mmapSerial;
 
     /**
      * Forgets a mapping. The simulator cannot revoke a Java segment before the kernel closes (then

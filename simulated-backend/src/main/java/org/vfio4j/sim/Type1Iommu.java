@@ -483,6 +483,15 @@ final class Type1Iommu {
 
     // ---- inspection for the simulator's control API ----
 
+    /** The live mappings in IOVA order. */
+    List<Dma> mappings() {
+        List<Dma> out = new ArrayList<>(mappings.size());
+        for (int n = mappings.first(); n != -1; n = mappings.next(n)) {
+            out.add(mappings.value(n));
+        }
+        return out;
+    }
+
     int mappingCount() {
         return mappings.size();
     }
