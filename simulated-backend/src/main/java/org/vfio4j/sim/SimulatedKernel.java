@@ -211,6 +211,20 @@ public final class SimulatedKernel implements VfioKernel {
     }
 
     /**
+     * The interrupts devices raised that signalled no eventfd (dropped, held pending, not signalled),
+     * one counted sentence per source and reason as {@link #diagnose} tells them: those counted
+     * against open eventfds, then those with no eventfd to go to. Bounded like the diagnosis.
+     */
+    public List<String> undeliveredInterrupts() {
+        synchronized (lock) {
+            List<String> out = new ArrayList<>();
+            files.values().stream().filter(f -> f instanceof EventFdFile).distinct().forEach(f -> out.addAll(((EventFdFile) f).history.sentences()));
+            functions.values().forEach(f -> out.addAll(f.irqs.unrouted.sentences()));
+            return List.copyOf(out);
+        }
+    }
+
+    /**
      * The device model of the vfio-pci function at {@code address} in this kernel: the instance its
      * {@link HostDevice}'s factory made for this boot, for a test to drive or inspect.
      *
