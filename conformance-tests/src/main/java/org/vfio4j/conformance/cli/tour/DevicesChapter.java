@@ -56,8 +56,8 @@ final class DevicesChapter implements Chapter {
             VfioDevice edu = group.openDevice(Bench.EDU);
             DeviceInfo info = edu.info();
             page.calls();
-            page.result("a PCI device (flags=PCI), %d regions, %d IRQ indexes; no RESET flag: edu has neither FLR nor"
-                    + " power management, so vfio-pci knows no way to reset it", info.numRegions(), info.numIrqs());
+            page.result("a PCI device (flags=PCI), %d regions, %d IRQ indexes; no RESET flag: vfio-pci knows no way to"
+                    + " reset edu (no FLR, no power management, no bus of its own to reset)", info.numRegions(), info.numIrqs());
             page.say("vfio-pci always reports 9 regions: BAR0-5, ROM, CONFIG and VGA, each in its own 2^40-byte window",
                     "of the device fd (index << 40); a device-specific region would come after them.");
 
@@ -88,8 +88,8 @@ final class DevicesChapter implements Chapter {
             page.result("flags READ|WRITE|MMAP|CAPS, size 0x%x, chain %s", nvmeBar0.size(), nvmeBar0.capabilities());
             page.say("The first call (argsz=32, the fixed struct) had no room for the chain: the kernel set CAPS, raised",
                     "argsz to 40 and left cap_offset 0. The second call, with argsz=40, got the chain at offset 32.",
-                    "MSIX_MAPPABLE says the MSI-X table's page may be mapped too: with interrupt remapping the kernel",
-                    "no longer needs to hide it (older kernels cut it out with a SPARSE_MMAP capability).");
+                    "MSIX_MAPPABLE: the MSI-X table may be mapped with the rest of the BAR (before Linux 4.16 the",
+                    "kernel cut it out of the mappable area, with a SPARSE_MMAP capability).");
 
             page.heading("Read and write edu's registers through the device fd (pread/pwrite at BAR0's offset)");
             page.code("pread(device_fd, &id, 4, BAR0 + 0x00);  // BAR0 = 0 << 40: the identification register");

@@ -163,8 +163,8 @@ final class InterruptsChapter implements Chapter {
             edu.disableIrq(IrqIndex.MSI);
             Bench.write32(vfio, edu, QemuEdu.REG_IRQ_RAISE, 1);
             page.calls();
-            page.say("With no index enabled, edu falls back to INTx, and an INTx nobody enabled reaches nobody: it is",
-                    "lost, not queued. The simulator's trace says so; a real kernel is silent.");
+            page.say("With MSI disabled, edu falls back to INTx, which nobody enabled: no eventfd hears it. The",
+                    "simulator's trace says so; a real kernel says nothing.");
             msi.close();
             intx.close();
             edu.close();
