@@ -3,10 +3,13 @@ package org.vfio4j.conformance.cli.tour;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import org.vfio4j.IommuType;
 import org.vfio4j.RegionIndex;
 import org.vfio4j.Vfio;
+import org.vfio4j.VfioContainer;
 import org.vfio4j.VfioDevice;
 import org.vfio4j.VfioException;
+import org.vfio4j.VfioGroup;
 import org.vfio4j.fixtures.QemuEdu;
 import org.vfio4j.fixtures.QemuNvme;
 import org.vfio4j.sim.HostDevice;
@@ -38,6 +41,25 @@ final class Bench {
             b.group(NVME_GROUP, HostDevice.of(NVME, QemuNvme::new).boundTo(HostDevice.VFIO_PCI));
         }
         return b.build();
+    }
+
+    /** A container with edu's group in it and the type1v2 IOMMU chosen: where every device chapter starts. */
+    record Setup(VfioContainer container, VfioGroup group) {}
+
+    /** Opens a container and edu's group, puts the group in the container and chooses type1v2 ('basics' explains each). */
+    static Setup setUp(Vfio vfio) throws VfioException {
+        VfioContainer container = vfio.openContainer();
+        VfioGroup group = vfio.openGroup(EDU_GROUP);
+        group.setContainer(container);
+        container.setIommu(IommuType.TYPE1V2);
+        return new Setup(container, group);
+    }
+
+    /** Adds the NVMe controller's group to {@code container} and opens the controller. */
+    static VfioDevice openNvme(Vfio vfio, VfioContainer container) throws VfioException {
+        VfioGroup group = vfio.openGroup(NVME_GROUP);
+        group.setContainer(container);
+        return group.openDevice(NVME);
     }
 
     /** One of edu's registers as {@code pread(device_fd, &v, 4, BAR0 + register)} reads it. */

@@ -9,15 +9,12 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.vfio4j.EventNotifier;
-import org.vfio4j.IommuType;
 import org.vfio4j.IrqIndex;
 import org.vfio4j.PciCapability;
 import org.vfio4j.PciConfig;
 import org.vfio4j.RegionIndex;
 import org.vfio4j.Vfio;
-import org.vfio4j.VfioContainer;
 import org.vfio4j.VfioDevice;
-import org.vfio4j.VfioGroup;
 import org.vfio4j.fixtures.QemuEdu;
 import org.vfio4j.sim.SimulatedKernel;
 
@@ -46,11 +43,8 @@ final class ConfigChapter implements Chapter {
         try (Vfio vfio = Vfio.over(kernel); Arena arena = Arena.ofConfined()) {
             page.heading("Set up as in 'basics', open edu, and find its config region");
             page.code("... edu = group.openDevice(\"0000:00:03.0\"); PciConfig cfg = edu.config();");
-            VfioContainer container = vfio.openContainer();
-            VfioGroup group = vfio.openGroup(Bench.EDU_GROUP);
-            group.setContainer(container);
-            container.setIommu(IommuType.TYPE1V2);
-            VfioDevice edu = group.openDevice(Bench.EDU);
+            Bench.Setup setup = Bench.setUp(vfio);
+            VfioDevice edu = setup.group().openDevice(Bench.EDU);
             page.skipCalls();
             PciConfig cfg = edu.config();
             page.calls();
@@ -167,9 +161,7 @@ final class ConfigChapter implements Chapter {
             page.code("nvme = ... .openDevice(\"0000:00:04.0\"); ncfg = nvme.config(); ncfg.capabilities();",
                     "ncfg.read16(0x42); ncfg.read32(0x44); ncfg.read32(0x48);  // control, table, PBA",
                     "ncfg.write16(0x42, 0x8040); ncfg.read16(0x42);");
-            VfioGroup nvmeGroup = vfio.openGroup(Bench.NVME_GROUP);
-            nvmeGroup.setContainer(container);
-            VfioDevice nvme = nvmeGroup.openDevice(Bench.NVME);
+            VfioDevice nvme = Bench.openNvme(vfio, setup.container());
             PciConfig ncfg = nvme.config();
             page.skipCalls();
             List<PciCapability> ncaps = ncfg.capabilities();

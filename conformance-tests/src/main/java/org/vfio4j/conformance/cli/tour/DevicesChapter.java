@@ -2,7 +2,6 @@ package org.vfio4j.conformance.cli.tour;
 
 import java.io.PrintStream;
 import org.vfio4j.DeviceInfo;
-import org.vfio4j.IommuType;
 import org.vfio4j.PciRegisters;
 import org.vfio4j.Region;
 import org.vfio4j.RegionIndex;
@@ -45,10 +44,9 @@ final class DevicesChapter implements Chapter {
             page.heading("Set up as in 'basics': a container, edu's group 3, the type1v2 IOMMU");
             page.code("container = vfio.openContainer(); group = vfio.openGroup(3);",
                     "group.setContainer(container); container.setIommu(IommuType.TYPE1V2);");
-            VfioContainer container = vfio.openContainer();
-            VfioGroup group = vfio.openGroup(Bench.EDU_GROUP);
-            group.setContainer(container);
-            container.setIommu(IommuType.TYPE1V2);
+            Bench.Setup setup = Bench.setUp(vfio);
+            VfioContainer container = setup.container();
+            VfioGroup group = setup.group();
             page.calls();
 
             page.heading("Open edu and ask what it has (VFIO_DEVICE_GET_INFO)");
@@ -79,9 +77,7 @@ final class DevicesChapter implements Chapter {
 
             page.heading("A capability chain: BAR0 of QEMU's NVMe controller, which holds its MSI-X table");
             page.code("nvme = vfio.openGroup(4) ... .openDevice(\"0000:00:04.0\"); nvme.regionInfo(RegionIndex.BAR0);");
-            VfioGroup nvmeGroup = vfio.openGroup(Bench.NVME_GROUP);
-            nvmeGroup.setContainer(container);
-            VfioDevice nvme = nvmeGroup.openDevice(Bench.NVME);
+            VfioDevice nvme = Bench.openNvme(vfio, container);
             page.skipCalls();
             RegionInfo nvmeBar0 = nvme.regionInfo(RegionIndex.BAR0);
             page.calls();

@@ -7,12 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import org.vfio4j.EventNotifier;
-import org.vfio4j.IommuType;
 import org.vfio4j.IrqIndex;
 import org.vfio4j.Vfio;
 import org.vfio4j.VfioContainer;
 import org.vfio4j.VfioDevice;
-import org.vfio4j.VfioGroup;
 import org.vfio4j.fixtures.QemuEdu;
 import org.vfio4j.sim.SimulatedKernel;
 import org.vfio4j.sim.device.IommuFault;
@@ -49,11 +47,9 @@ final class DmaChapter implements Chapter {
             page.heading("Set up as in 'basics', open edu, turn on bus mastering, and take edu's interrupt by MSI");
             page.code("... edu = group.openDevice(\"0000:00:03.0\"); edu.config().enableMemoryAndBusMaster();",
                     "EventNotifier done = vfio.eventNotifier(); edu.enableIrq(IrqIndex.MSI, List.of(done));");
-            VfioContainer container = vfio.openContainer();
-            VfioGroup group = vfio.openGroup(Bench.EDU_GROUP);
-            group.setContainer(container);
-            container.setIommu(IommuType.TYPE1V2);
-            VfioDevice edu = group.openDevice(Bench.EDU);
+            Bench.Setup setup = Bench.setUp(vfio);
+            VfioContainer container = setup.container();
+            VfioDevice edu = setup.group().openDevice(Bench.EDU);
             edu.config().enableMemoryAndBusMaster();
             EventNotifier done = vfio.eventNotifier();
             edu.enableIrq(IrqIndex.MSI, List.of(done));

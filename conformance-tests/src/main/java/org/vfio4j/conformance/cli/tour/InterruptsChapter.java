@@ -5,14 +5,11 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import org.vfio4j.EventNotifier;
-import org.vfio4j.IommuType;
 import org.vfio4j.IrqIndex;
 import org.vfio4j.IrqInfo;
 import org.vfio4j.PciRegisters;
 import org.vfio4j.Vfio;
-import org.vfio4j.VfioContainer;
 import org.vfio4j.VfioDevice;
-import org.vfio4j.VfioGroup;
 import org.vfio4j.fixtures.QemuEdu;
 import org.vfio4j.sim.SimulatedKernel;
 
@@ -46,11 +43,7 @@ final class InterruptsChapter implements Chapter {
             page.heading("Set up as in 'basics', open edu, and ask what interrupts it has");
             page.code("... edu = group.openDevice(\"0000:00:03.0\");",
                     "for (int i = 0; i < IrqIndex.COUNT; i++) edu.irqInfo(i);");
-            VfioContainer container = vfio.openContainer();
-            VfioGroup group = vfio.openGroup(Bench.EDU_GROUP);
-            group.setContainer(container);
-            container.setIommu(IommuType.TYPE1V2);
-            VfioDevice edu = group.openDevice(Bench.EDU);
+            VfioDevice edu = Bench.setUp(vfio).group().openDevice(Bench.EDU);
             page.skipCalls();
             IrqInfo intxInfo = edu.irqInfo(IrqIndex.INTX);
             IrqInfo msiInfo = edu.irqInfo(IrqIndex.MSI);
