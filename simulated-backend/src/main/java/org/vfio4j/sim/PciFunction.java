@@ -305,9 +305,10 @@ final class PciFunction {
         }
         int needed = 32 + capsSize;
         int written = flags;
+        boolean chainFits = Integer.compareUnsigned(argsz, needed) >= 0;
         if (capsSize > 0) {
             written |= VFIO_REGION_INFO_FLAG_CAPS;
-            if (Integer.compareUnsigned(argsz, needed) < 0) {
+            if (!chainFits) {
                 arg.putU32(0, needed); // argsz grows to what the chain needs; cap_offset 0
                 arg.putU32(12, 0);
             } else {
@@ -331,9 +332,12 @@ final class PciFunction {
         arg.putU64(16, size);
         arg.putU64(24, offset);
         int shownFlags = written;
-        call.describe(() -> "{argsz=" + argsz + ", index=" + TraceText.regionName(index) + "} -> {flags="
+        // with a chain, what came back: the grown argsz and cap_offset 0, or the chain at offset 32
+        String chain = caps.isEmpty() ? "" : chainFits ? ", cap_offset=32, caps=" + caps : ", cap_offset=0";
+        call.describe(() -> "{argsz=" + argsz + ", index=" + TraceText.regionName(index) + "} -> {"
+                + (caps.isEmpty() || chainFits ? "" : "argsz=" + needed + ", ") + "flags="
                 + TraceText.regionInfoFlags(shownFlags) + ", size=0x" + Long.toHexString(size) + ", offset=0x" + Long.toHexString(offset)
-                + (caps.isEmpty() ? "" : ", caps=" + caps) + "}");
+                + chain + "}");
         return 0;
     }
 

@@ -2,7 +2,6 @@ package org.vfio4j.conformance.cli;
 
 import java.io.PrintStream;
 import java.util.List;
-import java.util.Map;
 import org.vfio4j.conformance.cli.Options.UsageException;
 
 /**
@@ -16,7 +15,7 @@ public final class Main {
     static final String HELP = """
             usage: vfio4j <command> [options]
 
-              tour          the canonical VFIO sequence on a simulated x86 host, explained call by call
+              tour          VFIO on a simulated x86 host, explained call by call, in chapters ('tour --list')
               conformance   the conformance contracts: on the simulator (default), --backend kernel, or --lane qemu
               help          this text; 'vfio4j help <command>' or 'vfio4j <command> --help' describes a command
 
@@ -43,18 +42,13 @@ public final class Main {
         } catch (UsageException e) {
             boolean known = command.equals("tour") || command.equals("conformance");
             err.println((known ? "vfio4j " + command : "vfio4j") + ": " + e.getMessage()
-                    + " (try: vfio4j " + (known ? command + " --help" : "help") + ")");
+                    + " (try: " + e.hint().orElse("vfio4j " + (known ? command + " --help" : "help")) + ")");
             return 2;
         }
     }
 
     private static int tour(List<String> args, PrintStream out) throws Exception {
-        if (Options.parse(args, List.of(), Map.of()).help()) {
-            out.print(Tour.HELP);
-        } else {
-            new Tour(out).run();
-        }
-        return 0;
+        return Tour.run(args, out);
     }
 
     private static int help(List<String> args, PrintStream out) throws UsageException {

@@ -16,8 +16,21 @@ final class Options {
 
     /** A mistake on the command line: the message is one sentence for the user, never a stack trace. */
     static final class UsageException extends Exception {
+        private final String hint;
+
         UsageException(String message) {
+            this(message, null);
+        }
+
+        /** A mistake whose best hint is {@code hint} (a command line) rather than the command's --help. */
+        UsageException(String message, String hint) {
             super(message, null, false, false);
+            this.hint = hint;
+        }
+
+        /** The command line to try instead of the command's --help, if the mistake has a better one. */
+        java.util.Optional<String> hint() {
+            return java.util.Optional.ofNullable(hint);
         }
     }
 
