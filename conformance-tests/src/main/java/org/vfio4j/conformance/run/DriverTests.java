@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.support.descriptor.MethodSource;
 import org.junit.platform.launcher.EngineFilter;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
@@ -85,9 +86,8 @@ public final class DriverTests {
     }
 
     private static String name(TestIdentifier id) {
-        String source = id.getSource().map(Object::toString).orElse("");
-        int cls = source.indexOf("className='");
-        String owner = cls < 0 ? "" : source.substring(cls + 11, source.indexOf('\'', cls + 11));
-        return owner.substring(owner.lastIndexOf('.') + 1) + "." + id.getDisplayName();
+        String owner = id.getSource().filter(MethodSource.class::isInstance).map(x -> ((MethodSource) x).getJavaClass().getSimpleName())
+                .orElse("");
+        return owner + "." + id.getDisplayName();
     }
 }
