@@ -45,7 +45,7 @@ public final class EventNotifier extends FdHandle {
             return count.getAsLong();
         }
         throw timedOut(bound, "await() gave up: no signal within " + text(bound) + ", the await timeout of its Vfio"
-                + " (Vfio.awaitTimeout; a @VfioTest sets it, its awaitTimeout attribute changes it), on " + fd);
+                + " (Vfio.awaitTimeout; a @VfioTest sets it: @VfioTest(awaitTimeoutMillis = ...)), on " + fd);
     }
 
     /**
