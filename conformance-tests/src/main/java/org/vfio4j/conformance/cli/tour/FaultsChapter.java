@@ -4,7 +4,6 @@ import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.vfio4j.DeviceInfo;
@@ -36,9 +35,6 @@ final class FaultsChapter implements Chapter {
     private static final PciAddress EDU = PciAddress.parse(Bench.EDU);
     private static final PciAddress NVME = PciAddress.parse(Bench.NVME);
     private static final long IOVA = 0x100000;
-    private static final int LENGTH = 32;
-    /** edu's DMA takes 1 ms on the simulated host; this bounds the wait for its interrupt. */
-    private static final Duration WAIT = Duration.ofSeconds(2);
 
     @Override
     public String name() {
@@ -118,10 +114,10 @@ final class FaultsChapter implements Chapter {
             EventNotifier done = vfio.eventNotifier();
             edu.enableIrq(IrqIndex.MSI, List.of(done));
             buf.setString(0, "hello from host memory", StandardCharsets.US_ASCII);
-            transfer(vfio, edu, done, IOVA, QemuEdu.DMA_BUFFER, false);
+            Bench.transfer(vfio, edu, done, IOVA, QemuEdu.DMA_BUFFER, false);
             page.skipCalls();
             kernel.inject(Fault.dmaFault(EDU));
-            transfer(vfio, edu, done, QemuEdu.DMA_BUFFER, IOVA + 0x100, true);
+            Bench.transfer(vfio, edu, done, QemuEdu.DMA_BUFFER, IOVA + 0x100, true);
             page.eventsAndFailures();
             page.code("buf.getString(0x100);  kernel.iommuFaults();");
             page.result("buf at 0x100 reads \"%s\": the copy never arrived", buf.getString(0x100, StandardCharsets.US_ASCII));
@@ -245,20 +241,6 @@ final class FaultsChapter implements Chapter {
         out.println();
         out.println("Faults in VFIO: a call fails with an errno and leaves nothing half done, or an eventfd fires (REQ,");
         out.println("ERR), or reads answer all ones; the simulator injects each on purpose and the trace names it.");
-    }
-
-    /**
-     * One edu transfer of {@link #LENGTH} bytes from {@code source} to {@code destination} (device
-     * buffer to host memory when {@code toHost}), waiting for its interrupt and acknowledging it.
-     */
-    private static void transfer(Vfio vfio, VfioDevice edu, EventNotifier done, long source, long destination, boolean toHost)
-            throws Exception {
-        Bench.write64(vfio, edu, QemuEdu.REG_DMA_SRC, source);
-        Bench.write64(vfio, edu, QemuEdu.REG_DMA_DST, destination);
-        Bench.write64(vfio, edu, QemuEdu.REG_DMA_COUNT, LENGTH);
-        Bench.write64(vfio, edu, QemuEdu.REG_DMA_CMD, QemuEdu.DMA_RUN | QemuEdu.DMA_IRQ | (toHost ? QemuEdu.DMA_TO_HOST : 0));
-        done.expectSignal(WAIT);
-        Bench.write32(vfio, edu, QemuEdu.REG_IRQ_ACK, QemuEdu.IRQ_DMA);
     }
 
     /** The smallest plan found by dropping one fault at a time from {@code plan} while the run under it still leaks. */
