@@ -107,7 +107,7 @@ final class FaultsChapter implements Chapter {
 
             page.heading("A DMA the IOMMU refuses although it is mapped");
             page.code("edu.config().enableMemoryAndBusMaster();  edu.enableIrq(IrqIndex.MSI, List.of(done));",
-                    "edu copies 32 bytes of buf into its buffer (source 0x100000, destination 0x40000, RUN|IRQ),",
+                    "edu copies 32 bytes of buf into its buffer (source 0x100000, destination 0x40000, RUN|IRQ);",
                     "kernel.inject(Fault.dmaFault(PciAddress.parse(\"0000:00:03.0\")));  // its next DMA",
                     "edu copies them back to buf + 0x100 (source 0x40000, destination 0x100100, RUN|TO_HOST|IRQ)");
             edu.config().enableMemoryAndBusMaster();
@@ -128,7 +128,8 @@ final class FaultsChapter implements Chapter {
             page.say("The real event: the IOMMU reports a fault for a mapped address (a mapping torn down under",
                     "the device, a hardware error). No call fails: the program gets no errno, the host logs the",
                     "fault (dmesg), and the device finishes as it can. edu still interrupts; the data is missing.",
-                    "A driver checks what the device reports, not only that it finished.");
+                    "A completion alone proves nothing: real devices report such an error in a status register",
+                    "(edu has none), and a driver checks it.");
 
             page.heading("The host asks for the device back: the REQ eventfd fires");
             page.code("EventNotifier req = vfio.eventNotifier();  edu.enableIrq(IrqIndex.REQ, List.of(req));",
