@@ -19,7 +19,7 @@ import org.vfio4j.conformance.cli.tour.Chapter;
  */
 class TourTest {
     /** The chapters a learner is promised, in order; spelled out so that losing one fails here. */
-    static final List<String> CHAPTERS = List.of("basics", "devices", "config", "interrupts", "dma");
+    static final List<String> CHAPTERS = List.of("basics", "devices", "config", "interrupts", "dma", "faults");
 
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -68,7 +68,7 @@ class TourTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"basics", "devices", "config", "interrupts", "dma", "all"})
+    @ValueSource(strings = {"basics", "devices", "config", "interrupts", "dma", "faults", "all"})
     void everyLine_fitsA100ColumnTerminal_andTheChapterIsQuick(String name) throws Exception {
         long start = System.nanoTime();
         assertThat(run("tour", name)).isZero();
@@ -86,7 +86,7 @@ class TourTest {
         String text = out.toString(StandardCharsets.UTF_8);
         int at = -1;
         for (String title : List.of("vfio4j tour: the VFIO userspace API", "vfio4j tour devices:", "vfio4j tour config:",
-                "vfio4j tour interrupts:", "vfio4j tour dma:")) {
+                "vfio4j tour interrupts:", "vfio4j tour dma:", "vfio4j tour faults:")) {
             int next = text.indexOf(title);
             assertThat(next).as("'%s' after the chapter before", title).isGreaterThan(at);
             at = next;
@@ -196,5 +196,63 @@ class TourTest {
                 "= 0000:00:03.0 write of 32 bytes at IOVA 0x11000: the mapping [0x11000, +0x1000) is not writable",
                 "= 0000:00:03.0 read of 32 bytes at IOVA 0x900000: no mapping covers IOVA 0x900000",
                 "= 0000:00:03.0 write of 32 bytes at IOVA 0x10000: no mapping covers IOVA 0x10000");
+    }
+
+    @Test
+    void faults_showsEachInjectedFault_itsErrnoAndSentence_andWhatTheDriverSees() throws Exception {
+        String text = chapter("faults");
+        assertThat(text).contains(
+                // a failed group open, and the fault's own trace entry
+                "> injected fault: fail OPEN_GROUP #1 with EBUSY",
+                "open /dev/vfio/3 = -1 EBUSY (injected fault: fail OPEN_GROUP #1 with EBUSY (the open of a group node failed"
+                        + " before the kernel changed anything))",
+                "open /dev/vfio/3 = 4",
+                // GET_DEVICE_FD in the unbind race
+                "= -1 ENODEV (injected fault: fail GET_DEVICE_FD #1 with ENODEV",
+                "injected fault: fail GET_DEVICE_FD #1 with ENODEV [in the VFIO_GROUP_GET_DEVICE_FD above]",
+                // a page pin failing in MAP_DMA, unwound
+                "size=0x4000} on fd 3 (container 1) = -1 ENOMEM (injected fault: fail PIN_PAGE #3 with ENOMEM: page 3 of the 4"
+                        + " pages of this mapping could not be pinned",
+                "injected fault: fail PIN_PAGE #3 with ENOMEM [in the VFIO_IOMMU_MAP_DMA above]",
+                "= ENOMEM; getMessage(): VFIO_IOMMU_MAP_DMA on fd 3 (container 1) failed: ENOMEM (Cannot allocate memory):"
+                        + " injected fault: fail PIN_PAGE #3 with ENOMEM",
+                "= 0 mappings, 0 locked pages",
+                "= 4 locked pages: the same call works now",
+                // a DMA the IOMMU refuses
+                "injected fault of device 0000:00:03.0: IOMMU fault on DMA #1 of 0000:00:03.0",
+                "DMA fault of device 0000:00:03.0: write of 0x20 bytes at IOVA 0x100100 refused: injected fault: IOMMU fault on DMA #1",
+                "= buf at 0x100 reads \"\": the copy never arrived",
+                "= 0000:00:03.0 write of 32 bytes at IOVA 0x100100: injected fault: IOMMU fault on DMA #1 of 0000:00:03.0",
+                // REQ and AER
+                "injected fault of device 0000:00:03.0: unplug request (REQ) for 0000:00:03.0 now: REQ is signalled",
+                "REQ of device 0000:00:03.0: the host asks for the device back -> fd 7 (eventfd)",
+                "= 1 signal on REQ: the driver should stop using the device and close it",
+                "index=ERR} on fd 5 (device 0000:00:03.0) = -1 EINVAL (the ERR IRQ index exists only on PCI Express functions",
+                "injected fault of device 0000:00:04.0: AER error on 0000:00:04.0 now: ERR is signalled",
+                "ERR of device 0000:00:04.0: AER error detected -> fd 10 (eventfd)",
+                "= 1 signal on ERR",
+                // a reset that does not come back, on the device that has one
+                "= edu false, NVMe true",
+                "VFIO_DEVICE_RESET reset 0000:00:04.0 on fd 9 (device 0000:00:04.0) = -1 ENOTTY (injected fault: fail RESET #1"
+                        + " with ENOTTY",
+                "VFIO_DEVICE_RESET reset 0000:00:04.0 on fd 9 (device 0000:00:04.0) = 0",
+                // surprise removal: all ones, virtualized bytes kept, ENODEV for a new device fd
+                "injected fault of device 0000:00:03.0: surprise removal of 0000:00:03.0 now: the device is gone",
+                "pread {BAR0+0x0, 4 bytes} -> 0xffffffff",
+                "pread {CONFIG+0x0 (PCI_VENDOR_ID), 2 bytes} -> 0x1234",
+                "pread {CONFIG+0x8 (PCI_CLASS_REVISION), 4 bytes} -> 0xffffffff",
+                "= 1 signal on REQ; identification 0xffffffff (was 0x010000ed); vendor 0x1234; class and revision 0xffffffff",
+                "VFIO_GROUP_GET_DEVICE_FD \"0000:00:03.0\" on fd 4 (group 3) = -1 ENODEV (device 0000:00:03.0 was surprise-removed",
+                // the record, and the plan a property would shrink
+                "= fired: fail OPEN_GROUP #1 with EBUSY = fired: fail GET_DEVICE_FD #1 with ENODEV = fired: fail PIN_PAGE #3 with"
+                        + " ENOMEM = fired: IOMMU fault on DMA #1 of 0000:00:03.0 = fired: unplug request (REQ) for 0000:00:03.0 now"
+                        + " = fired: AER error on 0000:00:04.0 now = fired: fail RESET #1 with ENOTTY = fired: surprise removal of"
+                        + " 0000:00:03.0 now = pending: []",
+                "= [fail REGION_READ #4 with EIO, fail SET_IRQS #1 with EINVAL, fail PIN_PAGE #2 with ENOMEM] leaves [container 1:"
+                        + " IOVA [0x100000, +0x1000) READ|WRITE]",
+                "= shrunk to [fail SET_IRQS #1 with EINVAL], which leaves [container 1: IOVA [0x100000, +0x1000) READ|WRITE]",
+                "docs/testing-drivers.md, section 7", "fixtures/examples/edu-driver", "FaultInjectionFindsTheBugTest");
+        assertThat(text.indexOf("was surprise-removed")).as("ENODEV for a new device fd comes after the removal")
+                .isGreaterThan(text.indexOf("surprise removal of 0000:00:03.0 now: the device is gone"));
     }
 }

@@ -3,6 +3,8 @@ package org.vfio4j.conformance.cli.tour;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import org.vfio4j.EventNotifier;
 import org.vfio4j.IommuType;
 import org.vfio4j.RegionIndex;
 import org.vfio4j.Vfio;
@@ -30,6 +32,11 @@ final class Bench {
     static final int NVME_GROUP = 4;
     /** Where BAR0 starts in the device fd: region index 0, shifted by VFIO_PCI_OFFSET_SHIFT (40). */
     static final long BAR0 = (long) RegionIndex.BAR0 << 40;
+
+    /** How many bytes {@link #transfer} moves. */
+    static final int DMA_LENGTH = 32;
+    /** edu's DMA takes 1 ms on the simulated host; this bounds the wait for its interrupt. */
+    private static final Duration DMA_WAIT = Duration.ofSeconds(2);
 
     private Bench() {}
 
@@ -77,6 +84,21 @@ final class Bench {
         MemorySegment v = Arena.ofAuto().allocate(4);
         v.set(ValueLayout.JAVA_INT_UNALIGNED, 0, value);
         vfio.seam().pwrite(edu.fd(), v, BAR0 + register);
+    }
+
+    /**
+     * One edu transfer of {@value #DMA_LENGTH} bytes from {@code source} to {@code destination}
+     * (device buffer to host memory when {@code toHost}), waiting for the MSI it raises when done
+     * on {@code done}, and acknowledging it.
+     */
+    static void transfer(Vfio vfio, VfioDevice edu, EventNotifier done, long source, long destination, boolean toHost)
+            throws VfioException {
+        write64(vfio, edu, QemuEdu.REG_DMA_SRC, source);
+        write64(vfio, edu, QemuEdu.REG_DMA_DST, destination);
+        write64(vfio, edu, QemuEdu.REG_DMA_COUNT, DMA_LENGTH);
+        write64(vfio, edu, QemuEdu.REG_DMA_CMD, QemuEdu.DMA_RUN | QemuEdu.DMA_IRQ | (toHost ? QemuEdu.DMA_TO_HOST : 0));
+        done.expectSignal(DMA_WAIT);
+        write32(vfio, edu, QemuEdu.REG_IRQ_ACK, QemuEdu.IRQ_DMA);
     }
 
     /** {@code pwrite(device_fd, &value, 8, BAR0 + register)}: edu's DMA registers are 64 bits wide. */

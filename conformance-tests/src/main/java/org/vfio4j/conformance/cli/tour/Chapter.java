@@ -9,7 +9,8 @@ import java.util.Optional;
  * own freshly booted simulated host, printed as numbered steps (the call, the system calls as the
  * kernel saw them, what the answer means, and mistakes made on purpose with their errno and rule).
  */
-public sealed interface Chapter permits BasicsChapter, DevicesChapter, ConfigChapter, InterruptsChapter, DmaChapter {
+public sealed interface Chapter permits BasicsChapter, DevicesChapter, ConfigChapter, InterruptsChapter, DmaChapter,
+        FaultsChapter {
 
     /**
      * The name a learner types: {@code vfio4j tour <name>}.
@@ -45,9 +46,8 @@ public sealed interface Chapter permits BasicsChapter, DevicesChapter, ConfigCha
                 new DevicesChapter(),
                 new ConfigChapter(),
                 new InterruptsChapter(),
-                new DmaChapter()
-                // faults: fault injection (a device or IOMMU that misbehaves on purpose) comes here, once the
-                // simulator has its fault-injection API; add the class to the permits clause above too
+                new DmaChapter(),
+                new FaultsChapter()
         );
     }
 

@@ -4,7 +4,6 @@ import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import org.vfio4j.EventNotifier;
 import org.vfio4j.IrqIndex;
@@ -24,9 +23,6 @@ final class DmaChapter implements Chapter {
     private static final long IOVA = 0x10000;
     private static final long READ_ONLY_IOVA = 0x11000;
     private static final long UNMAPPED_IOVA = 0x900000;
-    private static final int LENGTH = 32;
-    /** edu's DMA takes 1 ms on the simulated host; this bounds the wait for its interrupt. */
-    private static final Duration WAIT = Duration.ofSeconds(2);
 
     @Override
     public String name() {
@@ -78,7 +74,7 @@ final class DmaChapter implements Chapter {
             page.heading("Let edu read 32 bytes of host memory into its buffer");
             page.code("pwrite 8 bytes each at BAR0 + 0x80 (source 0x10000), 0x88 (destination 0x40000),",
                     "0x90 (count 32), 0x98 (command RUN|IRQ = 0x5);  done.expectSignal(...); ack 0x100 at 0x64");
-            transfer(vfio, edu, done, IOVA, QemuEdu.DMA_BUFFER, false);
+            Bench.transfer(vfio, edu, done, IOVA, QemuEdu.DMA_BUFFER, false);
             page.calls();
             page.say("The DMA line is the device's read through the IOMMU, at the IOVA, not at a host address.",
                     "From here on, a transfer shows only what the device did: its register writes are as above.");
@@ -86,28 +82,28 @@ final class DmaChapter implements Chapter {
             page.heading("And write them back to host memory, 256 bytes further on");
             page.code("the same with source 0x40000, destination 0x10100, command RUN|TO_HOST|IRQ = 0x7;",
                     "buf.getString(0x100);");
-            transfer(vfio, edu, done, QemuEdu.DMA_BUFFER, IOVA + 0x100, true);
+            Bench.transfer(vfio, edu, done, QemuEdu.DMA_BUFFER, IOVA + 0x100, true);
             page.eventsAndFailures();
             page.result("buf at 0x100 now reads \"%s\": the bytes went to the device and back",
                     buf.getString(0x100, StandardCharsets.US_ASCII));
 
             page.heading("Mistake, on purpose: let edu write into the page it may only read");
             page.code("source 0x40000, destination 0x11000, command RUN|TO_HOST|IRQ");
-            transfer(vfio, edu, done, QemuEdu.DMA_BUFFER, READ_ONLY_IOVA, true);
+            Bench.transfer(vfio, edu, done, QemuEdu.DMA_BUFFER, READ_ONLY_IOVA, true);
             page.eventsAndFailures();
             page.say("The IOMMU refused the write. The device is not told why: on real hardware its request fails and",
                     "the host's IOMMU driver logs the fault (dmesg); the program gets no errno. edu still finishes.");
 
             page.heading("Mistake, on purpose: let edu read an IOVA nothing is mapped at");
             page.code("source 0x900000, destination 0x40000, command RUN|IRQ");
-            transfer(vfio, edu, done, UNMAPPED_IOVA, QemuEdu.DMA_BUFFER, false);
+            Bench.transfer(vfio, edu, done, UNMAPPED_IOVA, QemuEdu.DMA_BUFFER, false);
             page.eventsAndFailures();
 
             page.heading("Unmap the buffer: from now on the device cannot reach it");
             page.code("container.unmapDma(0x10000, 4096);  then edu writes to 0x10000 again");
             container.unmapDma(IOVA, 4096);
             page.calls();
-            transfer(vfio, edu, done, QemuEdu.DMA_BUFFER, IOVA, true);
+            Bench.transfer(vfio, edu, done, QemuEdu.DMA_BUFFER, IOVA, true);
             page.eventsAndFailures();
             page.say("This is what the IOMMU is for: a device (or a driver's bug) reaches only what is mapped for it.");
 
@@ -122,20 +118,5 @@ final class DmaChapter implements Chapter {
         out.println();
         out.println("DMA in VFIO: map memory at an IOVA in the container, give the device IOVAs, unmap when done;");
         out.println("everything else the device tries is an IOMMU fault, which a test can read from iommuFaults().");
-    }
-
-    /**
-     * One edu transfer of {@link #LENGTH} bytes from {@code source} to {@code destination} (device
-     * buffer to host memory when {@code toHost}), waiting for the interrupt it raises when done, and
-     * acknowledging it.
-     */
-    private static void transfer(Vfio vfio, VfioDevice edu, EventNotifier done, long source, long destination, boolean toHost)
-            throws Exception {
-        Bench.write64(vfio, edu, QemuEdu.REG_DMA_SRC, source);
-        Bench.write64(vfio, edu, QemuEdu.REG_DMA_DST, destination);
-        Bench.write64(vfio, edu, QemuEdu.REG_DMA_COUNT, LENGTH);
-        Bench.write64(vfio, edu, QemuEdu.REG_DMA_CMD, QemuEdu.DMA_RUN | QemuEdu.DMA_IRQ | (toHost ? QemuEdu.DMA_TO_HOST : 0));
-        done.expectSignal(WAIT);
-        Bench.write32(vfio, edu, QemuEdu.REG_IRQ_ACK, QemuEdu.IRQ_DMA);
     }
 }
