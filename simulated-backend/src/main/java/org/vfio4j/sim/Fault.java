@@ -129,9 +129,11 @@ public sealed interface Fault permits Fault.Failure, Fault.DmaFault, Fault.Event
      * decode still looks on, so no EIO;</li>
      * <li>VFIO_DEVICE_RESET fails with ENOTTY: the function never answers after the FLR ({@code
      * pci_dev_wait}); a hot reset still succeeds, as only the bridge is waited for;</li>
-     * <li>a new VFIO_GROUP_GET_DEVICE_FD fails with ENODEV: the device's registration is gone
-     * ({@code vfio_device_get_from_name}); the group itself can still be opened (a choice: Linux
-     * removes the group node only once every device of it is released);</li>
+     * <li>another VFIO_GROUP_GET_DEVICE_FD still works while a device fd is open (its reference
+     * keeps the device on the group's list: {@code vfio_device_try_get}); once the last one is
+     * closed the unregistering finishes and GET_DEVICE_FD fails with ENODEV ({@code
+     * vfio_device_get_from_name} finds no such name); the group itself can still be opened (a
+     * choice: Linux removes the group node only once every device of it is released);</li>
      * <li>the device raises no interrupt and makes no DMA.</li>
      * </ul>
      * Where Linux reads the absent hardware for itself (IRQ counts in GET_IRQ_INFO), the simulator

@@ -239,10 +239,13 @@ final class Group {
                 continue;
             }
             String rest = name.substring(pci.length());
-            if (d.hw.removed && (rest.isEmpty() || rest.charAt(0) == ' ')) {
-                // vfio_unregister_group_dev dropped the registration: vfio_device_try_get_registration fails
-                throw KernelError.of(Errno.ENODEV, d + " was surprise-removed: vfio-pci is unregistering it and waits for its"
-                        + " open fds to close, so no new device fd is handed out (vfio_device_get_from_name)");
+            if (d.hw.removed && d.openCount == 0 && (rest.isEmpty() || rest.charAt(0) == ' ')) {
+                // vfio_unregister_group_dev dropped the registration reference and, the last device fd
+                // closed, took the device off the group's list: no name matches any more. While an fd is
+                // open its reference keeps the device findable (vfio_device_try_get succeeds), so another
+                // GET_DEVICE_FD still works then, on a device that answers all ones.
+                throw KernelError.of(Errno.ENODEV, d + " was surprise-removed and its last device fd is closed: vfio-pci"
+                        + " finished unregistering it, so the group no longer has it (vfio_device_get_from_name)");
             }
             if (rest.isEmpty()) {
                 d.validateVfToken(java.util.Optional.empty());

@@ -248,6 +248,10 @@ class FaultInjectionTest {
         assertThat(reset.errno()).isEqualTo(Errno.ENOTTY);
         assertThat(reset.explanation()).get().asString().contains("pci_dev_wait");
         w.device().hotReset(List.of(w.group()));
+        try (org.vfio4j.VfioDevice second = w.group().openDevice(SmallDevice.BDF)) {
+            assertThat(second.config().read32(0x08)).as("while a device fd is open the device is still findable:"
+                    + " a second fd, on the same absent hardware").isEqualTo(0xffffffff);
+        }
 
         k.munmap(bar2);
         w.device().close();

@@ -204,7 +204,9 @@ final class FaultsChapter implements Chapter {
             edu.close();
             page.skipCalls();
             page.mistake(() -> group.openDevice(Bench.EDU));
-            page.say("The device's registration is gone: it cannot be opened again until it is plugged back in.");
+            page.say("With its last fd closed, vfio-pci finishes unregistering the device: it cannot be opened",
+                    "again until it is plugged back in. (While an fd was open, another GET_DEVICE_FD would still",
+                    "have worked, on the same absent hardware.)");
 
             page.heading("What fired, and what is still armed");
             page.code("kernel.firedFaults();  kernel.pendingFaults();");
