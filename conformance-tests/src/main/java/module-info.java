@@ -4,7 +4,7 @@ module org.vfio4j.conformance {
     requires transitive org.vfio4j.sim;
     requires transitive net.jqwik.api;
     requires org.vfio4j.kernel;
-    requires org.vfio4j.fixtures;
+    requires transitive org.vfio4j.fixtures;
     requires org.assertj.core;
     requires org.junit.platform.launcher;
     exports org.vfio4j.conformance;

@@ -57,13 +57,11 @@ public final class Vfio implements AutoCloseable {
     }
 
     /** VFIO over an existing seam, for code that also uses the raw system calls. */
-    @SuppressWarnings("exports") // the seam is exported to vfio4j's modules only, by design
     public static Vfio over(VfioKernel kernel) {
         return new Vfio(FdHandle.required(kernel, "the seam"), kernel.name());
     }
 
     /** The raw system-call seam underneath (for ported C code and tests). */
-    @SuppressWarnings("exports") // the seam is exported to vfio4j's modules only, by design
     public VfioKernel seam() {
         return kernel;
     }

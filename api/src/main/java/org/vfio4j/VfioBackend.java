@@ -12,7 +12,6 @@ public interface VfioBackend {
     String name();
 
     /** Starts a fresh system-call seam on this backend (a new simulated kernel, or libc). */
-    @SuppressWarnings("exports") // the seam is exported to vfio4j's modules only, by design
     VfioKernel boot() throws VfioException;
 
     /**
