@@ -152,12 +152,13 @@ final class Conformance {
         // the example driver's classes and tests join the guest's class path: the lane runs its tests on the real edu
         Path example = Path.of(home, "fixtures/examples/edu-driver/target");
         String classPath = System.getProperty("java.class.path");
-        String driverTests = "";
-        if (Files.isDirectory(example.resolve("test-classes"))) {
-            classPath = example.resolve("classes") + File.pathSeparator + example.resolve("test-classes")
-                    + File.pathSeparator + classPath;
-            driverTests = example.resolve("test-classes").toString();
+        if (!Files.isDirectory(example.resolve("test-classes"))) {
+            err.println("vfio4j conformance: the lane runs the example driver's tests, which are not built (no " + example
+                    + "/test-classes); build with mvn package -DskipTests (the ./vfio4j launcher does)");
+            return 1;
         }
+        classPath = example.resolve("classes") + File.pathSeparator + example.resolve("test-classes") + File.pathSeparator + classPath;
+        String driverTests = example.resolve("test-classes").toString();
         // the JVM runs without CAP_IPC_LOCK and with RLIMIT_MEMLOCK = 64 pages, so that pinning is charged (I21)
         String guest = String.format("MEMLOCK_PAGES=64 prlimit --memlock=262144:262144 setpriv --bounding-set=-ipc_lock"
                 + " --inh-caps=-ipc_lock -- '%s' -XX:-UsePerfData -Djava.io.tmpdir=/mnt --enable-native-access=ALL-UNNAMED"
