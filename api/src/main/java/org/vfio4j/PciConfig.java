@@ -13,14 +13,20 @@ import org.vfio4j.spi.Scalar;
  * a pointer outside the space or into the header, or a capability seen before, so a bad chain
  * ends the list rather than looping. Register names are in {@link PciRegisters}. The accessors
  * allocate their own buffers, so one {@code PciConfig} may be used from several threads.
+ *
+ * <p>Every config access of the API goes through here, {@link VfioDevice#readConfig}, {@link
+ * VfioDevice#writeConfig} and {@link VfioDevice#readConfigDword} included: a pread or pwrite at
+ * the offset the kernel reported for the CONFIG region in VFIO_DEVICE_GET_REGION_INFO.
  */
 public final class PciConfig {
     private final VfioDevice device;
     private final long size;
+    private final long fileOffset;
 
-    PciConfig(VfioDevice device, long size) {
+    PciConfig(VfioDevice device, RegionInfo region) {
         this.device = device;
-        this.size = size;
+        this.size = region.size();
+        this.fileOffset = region.offset();
     }
 
     /** The size of the config region: 256, or 4096 with extended config space. */
@@ -30,32 +36,32 @@ public final class PciConfig {
 
     /** One byte of config space at {@code offset}, zero-extended. */
     public int read8(int offset) throws VfioException {
-        return (int) read(offset, 1);
+        return (int) readScalar(offset, 1);
     }
 
     /** A 16-bit little-endian register at {@code offset}, zero-extended. */
     public int read16(int offset) throws VfioException {
-        return (int) read(offset, 2);
+        return (int) readScalar(offset, 2);
     }
 
     /** A 32-bit little-endian register at {@code offset}. */
     public int read32(int offset) throws VfioException {
-        return (int) read(offset, 4);
+        return (int) readScalar(offset, 4);
     }
 
     /** Writes the low byte of {@code value} at {@code offset}; vfio-pci keeps only the bits userspace may change. */
     public void write8(int offset, int value) throws VfioException {
-        write(offset, 1, value);
+        writeScalar(offset, 1, value);
     }
 
     /** Writes the low 16 bits of {@code value} at {@code offset}, little-endian. */
     public void write16(int offset, int value) throws VfioException {
-        write(offset, 2, value);
+        writeScalar(offset, 2, value);
     }
 
     /** Writes {@code value} at {@code offset}, little-endian. */
     public void write32(int offset, int value) throws VfioException {
-        write(offset, 4, value);
+        writeScalar(offset, 4, value);
     }
 
     /**
@@ -78,22 +84,39 @@ public final class PciConfig {
         enableCommand(PciRegisters.COMMAND_MEMORY | PciRegisters.COMMAND_MASTER);
     }
 
-    private long read(int offset, int size) throws VfioException {
+    /** Reads {@code dst.byteSize()} bytes at {@code offset} with one pread; returns how many the kernel moved. */
+    long read(long offset, MemorySegment dst) throws VfioException {
+        Region.checkRegionRange(offset, dst == null ? 0 : dst.byteSize(), "pread", target());
+        return device.kernel.pread(device.fd, dst, fileOffset + offset);
+    }
+
+    /** Writes {@code src} at {@code offset} with one pwrite; the kernel keeps only what userspace may change. */
+    long write(long offset, MemorySegment src) throws VfioException {
+        Region.checkRegionRange(offset, src == null ? 0 : src.byteSize(), "pwrite", target());
+        return device.kernel.pwrite(device.fd, src, fileOffset + offset);
+    }
+
+    /** A little-endian register of {@code size} bytes, zero-extended, in a buffer of its own; short transfers throw. */
+    long readScalar(long offset, int size) throws VfioException {
         MemorySegment buf = Structs.buffer(size);
-        long n = device.readConfig(offset, buf);
+        long n = read(offset, buf);
         if (n != size) {
-            throw new ShortTransferException("pread", device.name() + " CONFIG", offset, size, n);
+            throw new ShortTransferException("pread", target(), offset, size, n);
         }
         return Scalar.get(buf, 0, size);
     }
 
-    private void write(int offset, int size, int value) throws VfioException {
+    private void writeScalar(long offset, int size, long value) throws VfioException {
         MemorySegment buf = Structs.buffer(size);
         Scalar.put(buf, 0, size, value);
-        long n = device.writeConfig(offset, buf);
+        long n = write(offset, buf);
         if (n != size) {
-            throw new ShortTransferException("pwrite", device.name() + " CONFIG", offset, size, n);
+            throw new ShortTransferException("pwrite", target(), offset, size, n);
         }
+    }
+
+    private String target() {
+        return device.name() + " CONFIG";
     }
 
     /** The standard capability list from the pointer at 0x34 (empty when STATUS has no CAP_LIST). */

@@ -7,6 +7,7 @@ import static org.vfio4j.uapi.VfioUapi.*;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.VfioKernel;
 import org.vfio4j.uapi.VfioLayouts;
@@ -18,10 +19,10 @@ import org.vfio4j.uapi.VfioLayouts;
 public final class VfioDevice extends FdHandle {
     private static final long INFO_SIZE = VfioLayouts.vfio_device_info.byteSize();
     private static final long REGION_SIZE = VfioLayouts.vfio_region_info.byteSize();
-    private static final long CONFIG_OFFSET = (long) VFIO_PCI_CONFIG_REGION_INDEX << 40;
 
     private final String name;
-    private final MemorySegment dword = Structs.buffer(4);
+    /** GET_REGION_INFO of the fixed regions, asked once each: where they lie in the fd does not change while it is open. */
+    private final AtomicReferenceArray<RegionInfo> fixedRegions = new AtomicReferenceArray<>(RegionIndex.COUNT);
 
     VfioDevice(VfioKernel kernel, String name, Fd fd) {
         super(kernel, fd);
@@ -83,7 +84,17 @@ public final class VfioDevice extends FdHandle {
 
     /** The config space, by width, and its capability lists. */
     public PciConfig config() throws VfioException {
-        return new PciConfig(this, regionInfo(VFIO_PCI_CONFIG_REGION_INDEX).size());
+        return new PciConfig(this, fixedRegionInfo(VFIO_PCI_CONFIG_REGION_INDEX));
+    }
+
+    /** {@link #regionInfo} of fixed region {@code index}, asked of the kernel the first time only. */
+    private RegionInfo fixedRegionInfo(int index) throws VfioException {
+        RegionInfo known = fixedRegions.get(index);
+        if (known == null) {
+            known = regionInfo(index);
+            fixedRegions.set(index, known);
+        }
+        return known;
     }
 
     /** VFIO_DEVICE_RESET: a function reset (only when {@link DeviceInfo#canReset()}; EINVAL otherwise). */
@@ -172,35 +183,32 @@ public final class VfioDevice extends FdHandle {
                     + " (0-8); the kernel takes the BAR from the offset's top bits");
         }
         Region.checkRegionRange(offset, Math.max(0, size), "VFIO_DEVICE_IOEVENTFD", name);
-        long at = ((long) bar << 40) | offset;
+        long at;
         try (HeldArguments args = new HeldArguments(kernel, "VFIO_DEVICE_IOEVENTFD")) {
-            kernel.ioctl(fd, VFIO_DEVICE_IOEVENTFD, IoEventFd.arg(at, data, size, args.hold(notifier, false, "an eventfd")));
+            int eventfd = args.hold(notifier, false, "an eventfd");
+            at = fixedRegionInfo(bar).offset() + offset;
+            kernel.ioctl(fd, VFIO_DEVICE_IOEVENTFD, IoEventFd.arg(at, data, size, eventfd));
         }
         return new IoEventFd(kernel, this, at, data, size);
     }
 
     /** Reads {@code dst.byteSize()} bytes of config space at {@code offset} (pread on the config region). */
     public long readConfig(long offset, MemorySegment dst) throws VfioException {
-        Region.checkRegionRange(offset, dst == null ? 0 : dst.byteSize(), "pread", name + " CONFIG");
-        return kernel.pread(fd, dst, CONFIG_OFFSET + offset);
+        return config().read(offset, dst);
     }
 
     /** Writes config space at {@code offset}; the kernel keeps only what it lets userspace change. */
     public long writeConfig(long offset, MemorySegment src) throws VfioException {
-        Region.checkRegionRange(offset, src == null ? 0 : src.byteSize(), "pwrite", name + " CONFIG");
-        return kernel.pwrite(fd, src, CONFIG_OFFSET + offset);
+        return config().write(offset, src);
     }
 
     /**
-     * One little-endian dword of config space; {@link ShortTransferException} if the kernel moved
-     * fewer than 4 bytes. Not thread-safe: one buffer per device.
+     * One little-endian dword of config space ({@link PciConfig#read32} with a {@code long}
+     * offset); {@link ShortTransferException} if the kernel moved fewer than 4 bytes. Each call
+     * has a buffer of its own, so several threads may call it at once.
      */
     public int readConfigDword(long offset) throws VfioException {
-        long n = readConfig(offset, dword);
-        if (n != 4) {
-            throw new ShortTransferException("pread", name + " CONFIG", offset, 4, n);
-        }
-        return dword.get(U32, 0);
+        return (int) config().readScalar(offset, 4);
     }
 
     /**
