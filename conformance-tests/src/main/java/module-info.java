@@ -1,4 +1,9 @@
-/** The conformance suite both backends must pass, and the command-line entry point. */
+/**
+ * The conformance suite both backends must pass, and the command-line entry point. Only the
+ * contracts are exported: the CLI ({@code cli}), the QEMU lane ({@code lane}) and the suite runner
+ * ({@code run}) are launched from the class path ({@code ./vfio4j}) and used by this module's own
+ * tests, never by another module.
+ */
 module org.vfio4j.conformance {
     requires transitive org.vfio4j;
     requires transitive org.vfio4j.sim;
@@ -8,7 +13,4 @@ module org.vfio4j.conformance {
     requires org.assertj.core;
     requires org.junit.platform.launcher;
     exports org.vfio4j.conformance;
-    exports org.vfio4j.conformance.cli;
-    exports org.vfio4j.conformance.lane;
-    exports org.vfio4j.conformance.run;
 }
