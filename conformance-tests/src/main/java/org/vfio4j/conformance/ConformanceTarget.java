@@ -3,9 +3,9 @@ package org.vfio4j.conformance;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalInt;
+import org.vfio4j.KernelProfile;
 import org.vfio4j.VfioBackend;
 import org.vfio4j.VfioException;
-import org.vfio4j.sim.KernelProfile;
 import org.vfio4j.spi.VfioKernel;
 
 /**

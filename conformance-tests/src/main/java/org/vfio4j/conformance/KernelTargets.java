@@ -5,9 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalInt;
+import org.vfio4j.KernelProfile;
 import org.vfio4j.kernel.KernelBackend;
 import org.vfio4j.kernel.SystemBackend;
-import org.vfio4j.sim.KernelProfile;
 
 /**
  * The real kernel as a conformance target, described by system properties: {@code

@@ -1,7 +1,7 @@
 package org.vfio4j.conformance;
 
 import java.util.OptionalInt;
-import org.vfio4j.sim.KernelProfile;
+import org.vfio4j.KernelProfile;
 import org.vfio4j.sim.SimulatedHost;
 
 /**

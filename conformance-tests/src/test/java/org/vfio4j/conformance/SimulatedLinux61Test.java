@@ -1,6 +1,6 @@
 package org.vfio4j.conformance;
 
-import org.vfio4j.sim.KernelProfile;
+import org.vfio4j.KernelProfile;
 
 /** The whole suite on a simulated Linux 6.1 host. */
 class SimulatedLinux61Test implements ContainerContract, GroupContract, Type1Contract, DeviceContract, PciDeviceContract, EduContract, IrqContract, ActionChainContract {

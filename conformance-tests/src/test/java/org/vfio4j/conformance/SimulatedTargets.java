@@ -1,7 +1,7 @@
 package org.vfio4j.conformance;
 
+import org.vfio4j.KernelProfile;
 import org.vfio4j.conformance.run.Targets;
-import org.vfio4j.sim.KernelProfile;
 
 /** Simulated conformance targets: the ones the command line runs ({@link Targets#simulated}). */
 final class SimulatedTargets {

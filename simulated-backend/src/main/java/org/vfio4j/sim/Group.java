@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.vfio4j.Errno;
+import org.vfio4j.KernelProfile;
 
 /**
  * A VFIO group: the state behind {@code /dev/vfio/<id>} ({@code drivers/vfio/group.c}). At most

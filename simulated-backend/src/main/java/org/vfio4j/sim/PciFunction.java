@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.vfio4j.Errno;
+import org.vfio4j.KernelProfile;
 import org.vfio4j.PciAddress;
 import org.vfio4j.RegionCapability;
 import org.vfio4j.sim.device.Bar;

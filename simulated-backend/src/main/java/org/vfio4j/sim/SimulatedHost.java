@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import org.vfio4j.IovaRange;
+import org.vfio4j.KernelProfile;
 import org.vfio4j.PciAddress;
 import org.vfio4j.VfioBackend;
 import org.vfio4j.spi.VfioKernel;

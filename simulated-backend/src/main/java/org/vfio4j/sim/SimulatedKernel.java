@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.vfio4j.KernelProfile;
 import org.vfio4j.PciAddress;
 import org.vfio4j.sim.device.DeviceContext;
 import org.vfio4j.sim.device.DmaFaultException;

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import org.vfio4j.Errno;
 import org.vfio4j.IovaRange;
+import org.vfio4j.KernelProfile;
 
 /**
  * The type1 IOMMU backend of one container ({@code drivers/vfio/vfio_iommu_type1.c}): the DMA

@@ -1,5 +1,7 @@
 package org.vfio4j.sim;
 
+import org.vfio4j.KernelProfile;
+
 /**
  * The virtual config space of an open vfio-pci function ({@code vfio_pci_config.c}): built from the
  * hardware at first open, freed at last close. Every byte belongs to the standard header, a visible

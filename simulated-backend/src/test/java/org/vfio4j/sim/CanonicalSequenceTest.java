@@ -11,6 +11,7 @@ import org.vfio4j.GroupStatus;
 import org.vfio4j.IommuInfo;
 import org.vfio4j.IommuType;
 import org.vfio4j.IovaRange;
+import org.vfio4j.KernelProfile;
 import org.vfio4j.Vfio;
 import org.vfio4j.VfioContainer;
 import org.vfio4j.VfioDevice;

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.vfio4j.Errno;
 import org.vfio4j.IommuType;
+import org.vfio4j.KernelProfile;
 import org.vfio4j.RegionCapability;
 import org.vfio4j.RegionInfo;
 import org.vfio4j.Vfio;

@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Optional;
+import org.vfio4j.KernelProfile;
 import org.vfio4j.RegionCapability;
 import org.vfio4j.sim.device.Bar;
 import org.vfio4j.sim.device.BarKind;

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.vfio4j.Errno;
 import org.vfio4j.IommuType;
+import org.vfio4j.KernelProfile;
 import org.vfio4j.Vfio;
 import org.vfio4j.VfioContainer;
 import org.vfio4j.spi.Fd;

@@ -10,12 +10,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.regex.Pattern;
+import org.vfio4j.KernelProfile;
 import org.vfio4j.conformance.ConformanceTarget;
 import org.vfio4j.conformance.run.ContractRunner;
 import org.vfio4j.conformance.run.Report;
 import org.vfio4j.conformance.run.Targets;
 import org.vfio4j.kernel.KernelBackend;
-import org.vfio4j.sim.KernelProfile;
 
 /**
  * {@code vfio4j conformance}: the contracts on the simulator (default), on this machine's kernel

@@ -2,6 +2,7 @@ package org.vfio4j.conformance.run;
 
 import java.util.List;
 import java.util.OptionalInt;
+import org.vfio4j.KernelProfile;
 import org.vfio4j.conformance.ConformanceTarget;
 import org.vfio4j.conformance.TargetDevice;
 import org.vfio4j.fixtures.QemuEdu;
@@ -9,7 +10,6 @@ import org.vfio4j.fixtures.QemuNvme;
 import org.vfio4j.fixtures.Topologies;
 import org.vfio4j.kernel.SystemBackend;
 import org.vfio4j.sim.HostDevice;
-import org.vfio4j.sim.KernelProfile;
 import org.vfio4j.sim.SimulatedHost;
 
 /** The targets the command line runs the contracts on. */

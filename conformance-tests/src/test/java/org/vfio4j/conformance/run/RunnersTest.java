@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.vfio4j.sim.KernelProfile;
+import org.vfio4j.KernelProfile;
 import org.vfio4j.sim.SimulatedHost;
 
 class RunnersTest {

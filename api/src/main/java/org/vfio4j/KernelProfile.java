@@ -1,12 +1,13 @@
-package org.vfio4j.sim;
+package org.vfio4j;
 
 /**
- * Which kernel's behaviour the simulator reproduces where Linux versions differ. Each difference
- * is listed on its constant; everything else is common to both.
+ * A Linux kernel's VFIO behaviour where versions differ: which one the simulator reproduces, and
+ * which one a conformance target (a real kernel included) is expected to show. Each difference is
+ * listed on its constant; everything else is common to both.
  */
 public enum KernelProfile {
     /**
-     * Linux 6.1, the current LTS kernel and the default.
+     * Linux 6.1, the current LTS kernel and the simulator's default.
      * <ul>
      * <li>VFIO_GROUP_SET_CONTAINER claims DMA ownership of the group: a non-viable group fails
      *     with {@code EPERM} there ({@code iommu_group_claim_dma_owner}, verified on 6.1); GET_STATUS reports VIABLE
@@ -46,7 +47,8 @@ public enum KernelProfile {
      */
     LINUX_5_7;
 
-    boolean isAtLeast61() {
+    /** Whether this kernel is Linux 6.1 or later, i.e. has the 6.1 behaviour listed on {@link #LINUX_6_1}. */
+    public boolean isAtLeast61() {
         return this == LINUX_6_1;
     }
 }
