@@ -2,9 +2,9 @@ package org.vfio4j.sim;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 import org.vfio4j.IovaRange;
 import org.vfio4j.KernelProfile;
@@ -242,7 +242,11 @@ public final class SimulatedHost implements VfioBackend {
         return "SimulatedHost[" + name + ", " + profile + ", groups " + groups.stream().map(HostGroup::id).toList() + "]";
     }
 
-    /** Collects the settings of a {@link SimulatedHost}; validates them in {@link #build()}. */
+    /**
+     * Collects the settings of a {@link SimulatedHost}. Each setter names its default and rejects a
+     * bad argument at once with {@link IllegalArgumentException}; {@link #build()} checks what only
+     * the settings together can get wrong.
+     */
     public static final class Builder {
         private String name = "custom host";
         private KernelProfile profile = KernelProfile.LINUX_6_1;
@@ -285,21 +289,63 @@ public final class SimulatedHost implements VfioBackend {
             faults = h.faults;
         }
 
-        /** A name for the host, the start of {@link SimulatedHost#toString()}. */
+        /**
+         * A name for the host, the start of {@link SimulatedHost#toString()} (default {@code "custom
+         * host"}).
+         *
+         * @param name the name, not blank
+         * @return this builder
+         * @throws IllegalArgumentException if {@code name} is null or blank
+         */
         public Builder name(String name) {
-            this.name = Objects.requireNonNull(name);
+            if (given(name, "name").isBlank()) {
+                throw new IllegalArgumentException("a host's name must not be blank: '" + name + "'");
+            }
+            this.name = name;
             return this;
         }
 
-        /** Whose kernel's behaviour the simulator reproduces where versions differ (default {@link KernelProfile#LINUX_6_1}). */
+        /**
+         * Whose kernel's behaviour the simulator reproduces where versions differ (default {@link
+         * KernelProfile#LINUX_6_1}).
+         *
+         * @param profile the kernel
+         * @return this builder
+         * @throws IllegalArgumentException if {@code profile} is null
+         */
         public Builder profile(KernelProfile profile) {
-            this.profile = Objects.requireNonNull(profile);
+            this.profile = given(profile, "profile");
             return this;
         }
 
-        /** Adds IOMMU group {@code id} with these functions. */
+        /**
+         * Adds IOMMU group {@code id} with these functions ({@link SimulatedHost#builder()} starts
+         * with none).
+         *
+         * @param id      the group number, {@code >= 0}, not yet used on this host
+         * @param devices the functions, at least one; none already in a group of this host
+         * @return this builder
+         * @throws IllegalArgumentException if {@code id} is negative or taken, or {@code devices} is
+         *         null, empty, holds null, or names an address twice or one another group has
+         */
         public Builder group(int id, HostDevice... devices) {
-            groups.add(new HostGroup(id, List.of(devices)));
+            for (HostDevice d : given(devices, "devices")) {
+                given(d, "a device of group " + id);
+            }
+            HostGroup added = new HostGroup(id, List.of(devices));
+            Set<PciAddress> addresses = new HashSet<>();
+            for (HostGroup g : groups) {
+                if (g.id() == id) {
+                    throw new IllegalArgumentException("IOMMU group " + id + " is defined twice");
+                }
+                g.devices().forEach(d -> addresses.add(d.address()));
+            }
+            for (HostDevice d : added.devices()) {
+                if (!addresses.add(d.address())) {
+                    throw new IllegalArgumentException("device " + d.address() + " is in two IOMMU groups");
+                }
+            }
+            groups.add(added);
             return this;
         }
 
@@ -313,30 +359,65 @@ public final class SimulatedHost implements VfioBackend {
          * Whether the host has no IOMMU and runs VFIO's unsafe no-IOMMU mode: group nodes are
          * {@code /dev/vfio/noiommu-<id>}, only VFIO_NOIOMMU_IOMMU can be set, there is no DMA
          * mapping API, and opening a group needs {@link #capSysRawio(boolean) CAP_SYS_RAWIO}.
+         * Default false.
          */
         public Builder noIommu(boolean noIommu) {
             this.noIommu = noIommu;
             return this;
         }
 
-        /** The IOMMU page-size bitmap; must have a bit at or above 4 KiB. */
+        /**
+         * The IOMMU page-size bitmap, one bit per size (default {@code 0x40201000}: 4 KiB, 2 MiB
+         * and 1 GiB, what Linux 6.1's intel-iommu reports). Bits below 4 KiB count as 4 KiB, as
+         * {@code vfio_update_pgsize_bitmap} raises them.
+         *
+         * @param bitmap the sizes, at least one
+         * @return this builder
+         * @throws IllegalArgumentException if {@code bitmap} is 0 (no page size)
+         */
         public Builder iovaPageSizes(long bitmap) {
+            if (bitmap == 0) {
+                throw new IllegalArgumentException("iovaPageSizes has no page size: 0x0");
+            }
             this.iovaPageSizes = bitmap;
             return this;
         }
 
-        /** The usable IOVA ranges (aperture minus reserved regions). */
+        /**
+         * The usable IOVA ranges, the aperture minus reserved regions (default {@code [0,
+         * 0xfedfffff]} and {@code [0xfef00000, 2^48-1]}: a 48-bit IOMMU minus the x86 MSI window).
+         *
+         * @param ranges the ranges in ascending order, disjoint; may be empty
+         * @return this builder
+         * @throws IllegalArgumentException if {@code ranges} is null, holds null, or two ranges
+         *         overlap or are out of order
+         */
         public Builder iovaRanges(List<IovaRange> ranges) {
+            for (IovaRange r : given(ranges, "iovaRanges")) {
+                given(r, "an IOVA range");
+            }
+            for (int i = 1; i < ranges.size(); i++) {
+                if (Long.compareUnsigned(ranges.get(i - 1).end(), ranges.get(i).start()) >= 0) {
+                    throw new IllegalArgumentException("iovaRanges must be sorted and disjoint: " + ranges);
+                }
+            }
             this.iovaRanges = List.copyOf(ranges);
             return this;
         }
 
         /**
          * {@code vfio_iommu_type1.dma_entry_limit}: how many DMA mappings one container may hold
-         * (65 535 by default); the next MAP_DMA fails with ENOSPC, and GET_INFO's DMA_AVAIL
-         * capability counts down from it.
+         * (default {@link #DEFAULT_DMA_ENTRY_LIMIT}); the next MAP_DMA fails with ENOSPC, and
+         * GET_INFO's DMA_AVAIL capability counts down from it.
+         *
+         * @param limit the mappings, {@code >= 0}
+         * @return this builder
+         * @throws IllegalArgumentException if {@code limit} is negative
          */
         public Builder dmaEntryLimit(int limit) {
+            if (limit < 0) {
+                throw new IllegalArgumentException("dmaEntryLimit must be >= 0: " + limit);
+            }
             this.dmaEntryLimit = limit;
             return this;
         }
@@ -347,6 +428,7 @@ public final class SimulatedHost implements VfioBackend {
          * ranges become {@code [0, 2^bits - 1]} minus the x86 MSI window {@code [0xfee00000,
          * 0xfeefffff]}, as the preset keeps it. A MAP_DMA reaching above is EINVAL ({@code
          * vfio_iommu_iova_dma_valid}), and GET_INFO's IOVA_RANGE capability reports the ranges.
+         * Replaces the {@link #iovaRanges(List) ranges} set before (by default 48 bits).
          *
          * @param bits the address width, 12 to 64
          * @return this builder
@@ -375,12 +457,18 @@ public final class SimulatedHost implements VfioBackend {
         /**
          * Faults armed in every kernel this host boots, counting from boot (see {@link Fault});
          * events due {@linkplain Fault.Trigger#NOW now} happen at boot. Replaces any plan given
-         * before. Lets a property build the host from a generated {@code List<Fault>}.
+         * before. Lets a property build the host from a generated {@code List<Fault>}. Default: no
+         * faults. A fault that names a device must name one of this host's vfio-pci functions,
+         * which {@link #build()} checks once the groups are known.
          *
          * @param plan the faults, in the order they take precedence when two hit the same call
          * @return this builder
+         * @throws IllegalArgumentException if {@code plan} is null or holds null
          */
         public Builder faults(List<Fault> plan) {
+            for (Fault f : given(plan, "the fault plan")) {
+                given(f, "a fault of the plan");
+            }
             this.faults = List.copyOf(plan);
             return this;
         }
@@ -390,24 +478,34 @@ public final class SimulatedHost implements VfioBackend {
          *
          * @param plan the faults
          * @return this builder
+         * @throws IllegalArgumentException if {@code plan} is null or holds null
          */
         public Builder faults(Fault... plan) {
-            return faults(List.of(plan));
+            return faults(Arrays.asList(given(plan, "the fault plan")));
         }
 
-        /** RLIMIT_MEMLOCK in bytes; {@code -1} for unlimited. */
+        /**
+         * RLIMIT_MEMLOCK in bytes, which pinned DMA pages are charged to (default 64 MiB).
+         *
+         * @param bytes the limit, {@code >= 0}, or {@code -1} for unlimited
+         * @return this builder
+         * @throws IllegalArgumentException if {@code bytes} is below -1
+         */
         public Builder memlockLimit(long bytes) {
+            if (bytes < -1) {
+                throw new IllegalArgumentException("memlockLimit must be >= 0, or -1 for unlimited: " + bytes);
+            }
             this.memlockLimit = bytes;
             return this;
         }
 
-        /** Whether the process has CAP_IPC_LOCK: pinned DMA pages are then not charged to RLIMIT_MEMLOCK. */
+        /** Whether the process has CAP_IPC_LOCK: pinned DMA pages are then not charged to RLIMIT_MEMLOCK. Default false. */
         public Builder capIpcLock(boolean cap) {
             this.capIpcLock = cap;
             return this;
         }
 
-        /** Whether the process has CAP_SYS_RAWIO, which opening and using no-IOMMU groups requires (EPERM otherwise). */
+        /** Whether the process has CAP_SYS_RAWIO, which opening and using no-IOMMU groups requires (EPERM otherwise). Default false. */
         public Builder capSysRawio(boolean cap) {
             this.capSysRawio = cap;
             return this;
@@ -415,14 +513,14 @@ public final class SimulatedHost implements VfioBackend {
 
         /**
          * Whether the IOMMU remaps interrupts; without it type1 refuses to attach a group (EPERM), as
-         * the kernel does while {@code allow_unsafe_interrupts} is off.
+         * the kernel does while {@code allow_unsafe_interrupts} is off. Default true.
          */
         public Builder interruptRemapping(boolean present) {
             this.interruptRemapping = present;
             return this;
         }
 
-        /** Whether the IOMMU supports nested translation, which VFIO_TYPE1_NESTING_IOMMU needs. */
+        /** Whether the IOMMU supports nested translation, which VFIO_TYPE1_NESTING_IOMMU needs. Default false. */
         public Builder nestingSupported(boolean supported) {
             this.nestingSupported = supported;
             return this;
@@ -430,11 +528,16 @@ public final class SimulatedHost implements VfioBackend {
 
         /**
          * The MSI/MSI-X vectors the platform can allocate for one device; a SET_IRQS enabling more
-         * gets this positive number back and enables nothing ({@code vfio_msi_enable}).
+         * gets this positive number back and enables nothing ({@code vfio_msi_enable}). Default
+         * {@code Integer.MAX_VALUE}: as many as asked.
+         *
+         * @param vectors the limit, {@code >= 1}
+         * @return this builder
+         * @throws IllegalArgumentException if {@code vectors} is below 1
          */
         public Builder irqVectorLimit(int vectors) {
             if (vectors < 1) {
-                throw new IllegalArgumentException("at least one vector");
+                throw new IllegalArgumentException("irqVectorLimit must be at least one vector: " + vectors);
             }
             this.irqVectorLimit = vectors;
             return this;
@@ -447,6 +550,7 @@ public final class SimulatedHost implements VfioBackend {
          *
          * @param entries the capacity, {@code >= 0}
          * @return this builder
+         * @throws IllegalArgumentException if {@code entries} is negative
          */
         public Builder traceCapacity(int entries) {
             if (entries < 0) {
@@ -464,10 +568,10 @@ public final class SimulatedHost implements VfioBackend {
          *
          * @param latency the delay, {@code >= 0}
          * @return this builder
-         * @throws IllegalArgumentException if {@code latency} is negative
+         * @throws IllegalArgumentException if {@code latency} is null or negative
          */
         public Builder deviceLatency(Duration latency) {
-            if (latency.isNegative()) {
+            if (given(latency, "deviceLatency").isNegative()) {
                 throw new IllegalArgumentException("deviceLatency must be >= 0: " + latency);
             }
             this.deviceLatency = latency;
@@ -476,33 +580,21 @@ public final class SimulatedHost implements VfioBackend {
 
         /**
          * Whether the IOMMU enforces cache coherency (snoop control): the answer to
-         * CHECK_EXTENSION(VFIO_DMA_CC_IOMMU) once a container has an IOMMU.
+         * CHECK_EXTENSION(VFIO_DMA_CC_IOMMU) once a container has an IOMMU. Default true.
          */
         public Builder enforceCacheCoherency(boolean enforced) {
             this.enforceCacheCoherency = enforced;
             return this;
         }
 
-        /** The host; fails naming the setting that is inconsistent. */
+        /**
+         * The host.
+         *
+         * @return the host
+         * @throws IllegalStateException if a fault names a device that is not one of the host's
+         *         vfio-pci functions (each setting alone was checked by its setter)
+         */
         public SimulatedHost build() {
-            Set<Integer> ids = new HashSet<>();
-            Set<PciAddress> addresses = new HashSet<>();
-            for (HostGroup g : groups) {
-                if (!ids.add(g.id())) {
-                    throw new IllegalStateException("IOMMU group " + g.id() + " is defined twice");
-                }
-                for (HostDevice d : g.devices()) {
-                    if (!addresses.add(d.address())) {
-                        throw new IllegalStateException("device " + d.address() + " is in two IOMMU groups");
-                    }
-                }
-            }
-            if (Long.compareUnsigned(iovaPageSizes & -PAGE_SIZE, 0) == 0 && (iovaPageSizes & (PAGE_SIZE - 1)) == 0) {
-                throw new IllegalStateException("iovaPageSizes has no page size: 0x" + Long.toHexString(iovaPageSizes));
-            }
-            if (dmaEntryLimit < 0) {
-                throw new IllegalStateException("dmaEntryLimit must be >= 0: " + dmaEntryLimit);
-            }
             for (Fault f : faults) {
                 java.util.Optional<PciAddress> device = switch (f) {
                     case Fault.DmaFault d -> java.util.Optional.of(d.device());
@@ -514,12 +606,15 @@ public final class SimulatedHost implements VfioBackend {
                     throw new IllegalStateException("fault " + f + " names " + device.get() + ", which is not bound to vfio-pci on this host");
                 }
             }
-            for (int i = 1; i < iovaRanges.size(); i++) {
-                if (Long.compareUnsigned(iovaRanges.get(i - 1).end(), iovaRanges.get(i).start()) >= 0) {
-                    throw new IllegalStateException("iovaRanges must be sorted and disjoint: " + iovaRanges);
-                }
-            }
             return new SimulatedHost(this);
+        }
+
+        /** A null argument is a programming error: {@link IllegalArgumentException} naming it. */
+        private static <T> T given(T argument, String what) {
+            if (argument == null) {
+                throw new IllegalArgumentException(what + " must not be null");
+            }
+            return argument;
         }
     }
 }
