@@ -19,6 +19,13 @@ import java.lang.foreign.StructLayout;
 public final class VfioStructs {
     private VfioStructs() {}
 
+    /**
+     * {@code offsetof(argsz)} in every struct that has an {@code argsz}: it opens each of them (a
+     * test checks every layout), so code that handles any such struct, like filling in argsz before
+     * a call or reading it before anything else, can use this one.
+     */
+    public static final int ARGSZ = vfio_group_status.argsz;
+
     private static int offsetof(StructLayout struct, String member) {
         return Math.toIntExact(CLayout.offsetOf(struct, member));
     }

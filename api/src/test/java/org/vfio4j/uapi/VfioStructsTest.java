@@ -39,6 +39,20 @@ class VfioStructsTest {
     }
 
     @Test
+    void argsz_opensEveryStructThatHasOne() throws Exception {
+        List<String> withArgsz = new ArrayList<>();
+        for (Field f : VfioLayouts.class.getFields()) {
+            StructLayout layout = (StructLayout) f.get(null);
+            if (CLayout.members(layout).stream().anyMatch(m -> m.path().equals("argsz"))) {
+                assertThat(CLayout.offsetOf(layout, "argsz")).as("argsz of %s", f.getName()).isEqualTo(VfioStructs.ARGSZ);
+                withArgsz.add(f.getName());
+            }
+        }
+        assertThat(VfioStructs.ARGSZ).isZero();
+        assertThat(withArgsz).hasSizeGreaterThan(15);
+    }
+
+    @Test
     void constants_areTheCOffsets() {
         assertThat(VfioStructs.vfio_region_info.cap_offset).isEqualTo(12);
         assertThat(VfioStructs.vfio_region_info.size).isEqualTo(16);
