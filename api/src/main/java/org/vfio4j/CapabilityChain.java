@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
+import org.vfio4j.uapi.VfioStructs.vfio_info_cap_header;
 
 /**
  * The one walker of VFIO capability chains ({@code struct vfio_info_cap_header}: u16 id,
@@ -23,15 +24,15 @@ final class CapabilityChain {
         long at = Integer.toUnsignedLong(capOffset);
         long previous = -1;
         while (at != 0) {
-            if (at <= previous || at + 8 > info.byteSize()) {
+            if (at <= previous || at + vfio_info_cap_header.SIZE > info.byteSize()) {
                 throw new IllegalStateException("malformed capability chain: offset " + at + " in a " + info.byteSize()
                         + "-byte reply" + (at <= previous ? " does not move forward" : " leaves no room for a header"));
             }
-            int id = Short.toUnsignedInt(info.get(ValueLayout.JAVA_SHORT_UNALIGNED, at));
-            int version = Short.toUnsignedInt(info.get(ValueLayout.JAVA_SHORT_UNALIGNED, at + 2));
-            long next = Integer.toUnsignedLong(info.get(ValueLayout.JAVA_INT_UNALIGNED, at + 4));
+            int id = Short.toUnsignedInt(info.get(ValueLayout.JAVA_SHORT_UNALIGNED, at + vfio_info_cap_header.id));
+            int version = Short.toUnsignedInt(info.get(ValueLayout.JAVA_SHORT_UNALIGNED, at + vfio_info_cap_header.version));
+            long next = Integer.toUnsignedLong(info.get(ValueLayout.JAVA_INT_UNALIGNED, at + vfio_info_cap_header.next));
             long end = next == 0 ? info.byteSize() : Math.min(next, info.byteSize());
-            out.add(new Entry(id, version, info.asSlice(at, Math.max(8, end - at))));
+            out.add(new Entry(id, version, info.asSlice(at, Math.max(vfio_info_cap_header.SIZE, end - at))));
             previous = at;
             at = next;
         }

@@ -2,6 +2,8 @@ package org.vfio4j;
 
 import static org.vfio4j.uapi.VfioUapi.VFIO_DEVICE_IOEVENTFD;
 
+import org.vfio4j.uapi.VfioStructs.vfio_device_ioeventfd;
+
 import java.lang.foreign.MemorySegment;
 import org.vfio4j.spi.VfioKernel;
 
@@ -29,11 +31,11 @@ public final class IoEventFd implements AutoCloseable {
     }
 
     static MemorySegment arg(long offset, long data, int size, int fd) {
-        MemorySegment a = Structs.withArgsz(32);
-        a.set(Structs.U32, 4, size);
-        a.set(Structs.U64, 8, offset);
-        a.set(Structs.U64, 16, data);
-        a.set(Structs.U32, 24, fd);
+        MemorySegment a = Structs.withArgsz(vfio_device_ioeventfd.SIZE);
+        a.set(Structs.U32, vfio_device_ioeventfd.flags, size); // the size flags are the byte count
+        a.set(Structs.U64, vfio_device_ioeventfd.offset, offset);
+        a.set(Structs.U64, vfio_device_ioeventfd.data, data);
+        a.set(Structs.U32, vfio_device_ioeventfd.fd, fd);
         return a;
     }
 

@@ -1,5 +1,7 @@
 package org.vfio4j;
 
+import static org.vfio4j.uapi.VfioStructs.*;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -65,11 +67,13 @@ public sealed interface RegionCapability permits RegionCapability.SparseMmap, Re
 
         @Override
         public byte[] body() {
-            MemorySegment b = MemorySegment.ofArray(new byte[8 + 16 * areas.size()]);
-            b.set(ValueLayout.JAVA_INT_UNALIGNED, 0, areas.size()); // nr_areas, then a reserved u32
+            int first = inBody(vfio_region_info_cap_sparse_mmap.areas);
+            MemorySegment b = MemorySegment.ofArray(new byte[first + vfio_region_sparse_mmap_area.SIZE * areas.size()]);
+            b.set(ValueLayout.JAVA_INT_UNALIGNED, inBody(vfio_region_info_cap_sparse_mmap.nr_areas), areas.size()); // reserved stays 0
             for (int i = 0; i < areas.size(); i++) {
-                b.set(ValueLayout.JAVA_LONG_UNALIGNED, 8 + 16L * i, areas.get(i).offset());
-                b.set(ValueLayout.JAVA_LONG_UNALIGNED, 16 + 16L * i, areas.get(i).size());
+                long at = first + (long) vfio_region_sparse_mmap_area.SIZE * i;
+                b.set(ValueLayout.JAVA_LONG_UNALIGNED, at + vfio_region_sparse_mmap_area.offset, areas.get(i).offset());
+                b.set(ValueLayout.JAVA_LONG_UNALIGNED, at + vfio_region_sparse_mmap_area.size, areas.get(i).size());
             }
             return b.toArray(ValueLayout.JAVA_BYTE);
         }
@@ -89,9 +93,9 @@ public sealed interface RegionCapability permits RegionCapability.SparseMmap, Re
 
         @Override
         public byte[] body() {
-            MemorySegment b = MemorySegment.ofArray(new byte[8]);
-            b.set(ValueLayout.JAVA_INT_UNALIGNED, 0, type);
-            b.set(ValueLayout.JAVA_INT_UNALIGNED, 4, subtype);
+            MemorySegment b = MemorySegment.ofArray(new byte[inBody(vfio_region_info_cap_type.SIZE)]);
+            b.set(ValueLayout.JAVA_INT_UNALIGNED, inBody(vfio_region_info_cap_type.type), type);
+            b.set(ValueLayout.JAVA_INT_UNALIGNED, inBody(vfio_region_info_cap_type.subtype), subtype);
             return b.toArray(ValueLayout.JAVA_BYTE);
         }
     }
@@ -122,8 +126,8 @@ public sealed interface RegionCapability permits RegionCapability.SparseMmap, Re
 
         @Override
         public byte[] body() {
-            MemorySegment b = MemorySegment.ofArray(new byte[8]);
-            b.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, target);
+            MemorySegment b = MemorySegment.ofArray(new byte[inBody(vfio_region_info_cap_nvlink2_ssatgt.SIZE)]);
+            b.set(ValueLayout.JAVA_LONG_UNALIGNED, inBody(vfio_region_info_cap_nvlink2_ssatgt.tgt), target);
             return b.toArray(ValueLayout.JAVA_BYTE);
         }
     }
@@ -141,8 +145,8 @@ public sealed interface RegionCapability permits RegionCapability.SparseMmap, Re
 
         @Override
         public byte[] body() {
-            MemorySegment b = MemorySegment.ofArray(new byte[8]);
-            b.set(ValueLayout.JAVA_INT_UNALIGNED, 0, linkSpeed);
+            MemorySegment b = MemorySegment.ofArray(new byte[inBody(vfio_region_info_cap_nvlink2_lnkspd.SIZE)]);
+            b.set(ValueLayout.JAVA_INT_UNALIGNED, inBody(vfio_region_info_cap_nvlink2_lnkspd.link_speed), linkSpeed);
             return b.toArray(ValueLayout.JAVA_BYTE);
         }
     }
@@ -196,39 +200,47 @@ public sealed interface RegionCapability permits RegionCapability.SparseMmap, Re
         if (version == 1) {
             switch (id) {
                 case 1 -> {
-                    if (body.length >= 8) {
-                        long n = Integer.toUnsignedLong(b.get(ValueLayout.JAVA_INT_UNALIGNED, 0));
-                        if (8 + 16 * n <= body.length) {
+                    int first = inBody(vfio_region_info_cap_sparse_mmap.areas);
+                    if (body.length >= first) {
+                        long n = Integer.toUnsignedLong(b.get(ValueLayout.JAVA_INT_UNALIGNED, inBody(vfio_region_info_cap_sparse_mmap.nr_areas)));
+                        if (first + vfio_region_sparse_mmap_area.SIZE * n <= body.length) {
                             List<Area> areas = new ArrayList<>();
                             for (int i = 0; i < n; i++) {
-                                areas.add(new Area(b.get(ValueLayout.JAVA_LONG_UNALIGNED, 8 + 16L * i),
-                                        b.get(ValueLayout.JAVA_LONG_UNALIGNED, 16 + 16L * i)));
+                                long at = first + (long) vfio_region_sparse_mmap_area.SIZE * i;
+                                areas.add(new Area(b.get(ValueLayout.JAVA_LONG_UNALIGNED, at + vfio_region_sparse_mmap_area.offset),
+                                        b.get(ValueLayout.JAVA_LONG_UNALIGNED, at + vfio_region_sparse_mmap_area.size)));
                             }
                             return new SparseMmap(areas);
                         }
                     }
                 }
                 case 2 -> {
-                    if (body.length >= 8) {
-                        return new Type(b.get(ValueLayout.JAVA_INT_UNALIGNED, 0), b.get(ValueLayout.JAVA_INT_UNALIGNED, 4));
+                    if (body.length >= inBody(vfio_region_info_cap_type.SIZE)) {
+                        return new Type(b.get(ValueLayout.JAVA_INT_UNALIGNED, inBody(vfio_region_info_cap_type.type)),
+                                b.get(ValueLayout.JAVA_INT_UNALIGNED, inBody(vfio_region_info_cap_type.subtype)));
                     }
                 }
                 case 3 -> {
                     return new MsixMappable();
                 }
                 case 4 -> {
-                    if (body.length >= 8) {
-                        return new Nvlink2Ssatgt(b.get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
+                    if (body.length >= inBody(vfio_region_info_cap_nvlink2_ssatgt.SIZE)) {
+                        return new Nvlink2Ssatgt(b.get(ValueLayout.JAVA_LONG_UNALIGNED, inBody(vfio_region_info_cap_nvlink2_ssatgt.tgt)));
                     }
                 }
                 case 5 -> {
-                    if (body.length >= 4) {
-                        return new Nvlink2LinkSpeed(b.get(ValueLayout.JAVA_INT_UNALIGNED, 0));
+                    if (body.length >= inBody(vfio_region_info_cap_nvlink2_lnkspd.link_speed) + Integer.BYTES) {
+                        return new Nvlink2LinkSpeed(b.get(ValueLayout.JAVA_INT_UNALIGNED, inBody(vfio_region_info_cap_nvlink2_lnkspd.link_speed)));
                     }
                 }
                 default -> { }
             }
         }
         return new Unknown(id, version, body);
+    }
+
+    /** Where a member of a capability struct sits in the body: its offset less the header's size. */
+    private static int inBody(int offsetInCapability) {
+        return offsetInCapability - vfio_info_cap_header.SIZE;
     }
 }

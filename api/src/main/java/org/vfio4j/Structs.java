@@ -1,11 +1,10 @@
 package org.vfio4j;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
-import org.vfio4j.uapi.CLayout;
+import org.vfio4j.uapi.VfioStructs;
 
-/** Small helpers to fill and read ioctl argument structs in heap memory by member name offsets. */
+/** Small helpers to fill and read ioctl argument structs in heap memory; offsets come from {@link VfioStructs}. */
 final class Structs {
     private Structs() {}
 
@@ -20,11 +19,7 @@ final class Structs {
     /** A zeroed struct of {@code size} bytes whose first member, {@code argsz}, says so. */
     static MemorySegment withArgsz(long size) {
         MemorySegment s = buffer(size);
-        s.set(U32, 0, (int) size);
+        s.set(U32, VfioStructs.ARGSZ, (int) size);
         return s;
-    }
-
-    static long offset(StructLayout layout, String member) {
-        return CLayout.offsetOf(layout, member);
     }
 }

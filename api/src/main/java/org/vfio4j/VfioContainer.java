@@ -2,6 +2,7 @@ package org.vfio4j;
 
 import static org.vfio4j.Structs.U32;
 import static org.vfio4j.Structs.U64;
+import static org.vfio4j.uapi.VfioStructs.*;
 import static org.vfio4j.uapi.VfioUapi.*;
 
 import java.lang.foreign.MemorySegment;
@@ -9,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.VfioKernel;
-import org.vfio4j.uapi.VfioLayouts;
 
 /**
  * A VFIO container ({@code /dev/vfio/vfio}): the IOMMU context that groups join and DMA mappings
@@ -17,15 +17,6 @@ import org.vfio4j.uapi.VfioLayouts;
  * nothing is pre-validated in Java, so a simulator and a kernel are observed alike.
  */
 public final class VfioContainer extends FdHandle {
-    private static final long MAP_SIZE = VfioLayouts.vfio_iommu_type1_dma_map.byteSize();
-    private static final long MAP_VADDR = Structs.offset(VfioLayouts.vfio_iommu_type1_dma_map, "vaddr");
-    private static final long MAP_IOVA = Structs.offset(VfioLayouts.vfio_iommu_type1_dma_map, "iova");
-    private static final long MAP_LEN = Structs.offset(VfioLayouts.vfio_iommu_type1_dma_map, "size");
-    private static final long UNMAP_SIZE = VfioLayouts.vfio_iommu_type1_dma_unmap.byteSize();
-    private static final long UNMAP_IOVA = Structs.offset(VfioLayouts.vfio_iommu_type1_dma_unmap, "iova");
-    private static final long UNMAP_LEN = Structs.offset(VfioLayouts.vfio_iommu_type1_dma_unmap, "size");
-    private static final long INFO_SIZE = VfioLayouts.vfio_iommu_type1_info.byteSize();
-
     VfioContainer(VfioKernel kernel, Fd fd) {
         super(kernel, fd);
     }
@@ -58,18 +49,18 @@ public final class VfioContainer extends FdHandle {
      * decoded.
      */
     public IommuInfo iommuInfo() throws VfioException {
-        MemorySegment info = Structs.withArgsz(INFO_SIZE);
+        MemorySegment info = Structs.withArgsz(vfio_iommu_type1_info.SIZE);
         kernel.ioctl(fd, VFIO_IOMMU_GET_INFO, info);
-        long needed = Integer.toUnsignedLong(info.get(U32, 0));
-        if (needed > INFO_SIZE) {
+        long needed = Integer.toUnsignedLong(info.get(U32, vfio_iommu_type1_info.argsz));
+        if (needed > vfio_iommu_type1_info.SIZE) {
             info = Structs.withArgsz(needed);
             kernel.ioctl(fd, VFIO_IOMMU_GET_INFO, info);
         }
-        int flags = info.get(U32, 4);
-        long pageSizes = info.get(U64, 8);
+        int flags = info.get(U32, vfio_iommu_type1_info.flags);
+        long pageSizes = info.get(U64, vfio_iommu_type1_info.iova_pgsizes);
         List<IommuCapability> caps = new ArrayList<>();
         if ((flags & VFIO_IOMMU_INFO_CAPS) != 0) {
-            for (CapabilityChain.Entry e : CapabilityChain.walk(info, info.get(U32, 16))) {
+            for (CapabilityChain.Entry e : CapabilityChain.walk(info, info.get(U32, vfio_iommu_type1_info.cap_offset))) {
                 caps.add(decode(e));
             }
         }
@@ -80,15 +71,21 @@ public final class VfioContainer extends FdHandle {
         MemorySegment b = e.bytes();
         return switch (e.id()) {
             case VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE -> {
-                int n = b.get(U32, 8);
+                int n = b.get(U32, vfio_iommu_type1_info_cap_iova_range.nr_iovas);
                 List<IovaRange> ranges = new ArrayList<>();
-                for (int i = 0; i < n && 16 + 16L * i + 16 <= b.byteSize(); i++) {
-                    ranges.add(new IovaRange(b.get(U64, 16 + 16L * i), b.get(U64, 24 + 16L * i)));
+                for (int i = 0; i < n; i++) {
+                    long at = vfio_iommu_type1_info_cap_iova_range.iova_ranges + (long) vfio_iova_range.SIZE * i;
+                    if (at + vfio_iova_range.SIZE > b.byteSize()) {
+                        break; // a count the bytes do not hold: keep the ranges that are there
+                    }
+                    ranges.add(new IovaRange(b.get(U64, at + vfio_iova_range.start), b.get(U64, at + vfio_iova_range.end)));
                 }
                 yield new IommuCapability.IovaRanges(ranges);
             }
-            case VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL -> new IommuCapability.DmaAvailable(b.get(U32, 8));
-            case VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION -> new IommuCapability.Migration(b.get(U32, 8), b.get(U64, 16), b.get(U64, 24));
+            case VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL -> new IommuCapability.DmaAvailable(b.get(U32, vfio_iommu_type1_info_dma_avail.avail));
+            case VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION -> new IommuCapability.Migration(b.get(U32, vfio_iommu_type1_info_cap_migration.flags),
+                    b.get(U64, vfio_iommu_type1_info_cap_migration.pgsize_bitmap),
+                    b.get(U64, vfio_iommu_type1_info_cap_migration.max_dirty_bitmap_size));
             default -> new IommuCapability.Unknown(e.id(), e.version(), b.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
         };
     }
@@ -100,11 +97,11 @@ public final class VfioContainer extends FdHandle {
     public DmaMapping mapDma(MemorySegment memory, long iova, boolean read, boolean write) throws VfioException {
         required(memory, "the memory to map");
         long vaddr = kernel.userAddress(memory);
-        MemorySegment map = Structs.withArgsz(MAP_SIZE);
-        map.set(U32, 4, (read ? VFIO_DMA_MAP_FLAG_READ : 0) | (write ? VFIO_DMA_MAP_FLAG_WRITE : 0));
-        map.set(U64, MAP_VADDR, vaddr);
-        map.set(U64, MAP_IOVA, iova);
-        map.set(U64, MAP_LEN, memory.byteSize());
+        MemorySegment map = Structs.withArgsz(vfio_iommu_type1_dma_map.SIZE);
+        map.set(U32, vfio_iommu_type1_dma_map.flags, (read ? VFIO_DMA_MAP_FLAG_READ : 0) | (write ? VFIO_DMA_MAP_FLAG_WRITE : 0));
+        map.set(U64, vfio_iommu_type1_dma_map.vaddr, vaddr);
+        map.set(U64, vfio_iommu_type1_dma_map.iova, iova);
+        map.set(U64, vfio_iommu_type1_dma_map.size, memory.byteSize());
         kernel.ioctl(fd, VFIO_IOMMU_MAP_DMA, map);
         return new DmaMapping(iova, memory.byteSize(), vaddr, read, write, memory);
     }
@@ -131,12 +128,12 @@ public final class VfioContainer extends FdHandle {
     }
 
     private long unmap(long iova, long size, int flags) throws VfioException {
-        MemorySegment unmap = Structs.withArgsz(UNMAP_SIZE);
-        unmap.set(U32, 4, flags);
-        unmap.set(U64, UNMAP_IOVA, iova);
-        unmap.set(U64, UNMAP_LEN, size);
+        MemorySegment unmap = Structs.withArgsz(vfio_iommu_type1_dma_unmap.SIZE);
+        unmap.set(U32, vfio_iommu_type1_dma_unmap.flags, flags);
+        unmap.set(U64, vfio_iommu_type1_dma_unmap.iova, iova);
+        unmap.set(U64, vfio_iommu_type1_dma_unmap.size, size);
         kernel.ioctl(fd, VFIO_IOMMU_UNMAP_DMA, unmap);
-        return unmap.get(U64, UNMAP_LEN);
+        return unmap.get(U64, vfio_iommu_type1_dma_unmap.size);
     }
 
     /** Closes the container fd; attached groups keep the container and its mappings alive. */

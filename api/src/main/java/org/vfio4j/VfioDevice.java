@@ -2,6 +2,7 @@ package org.vfio4j;
 
 import static org.vfio4j.Structs.U32;
 import static org.vfio4j.Structs.U64;
+import static org.vfio4j.uapi.VfioStructs.*;
 import static org.vfio4j.uapi.VfioUapi.*;
 
 import java.lang.foreign.MemorySegment;
@@ -10,15 +11,12 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.VfioKernel;
-import org.vfio4j.uapi.VfioLayouts;
 
 /**
  * An open VFIO device (a device fd from VFIO_GROUP_GET_DEVICE_FD): its info, regions, and
  * config space. Each open device counts as a user of its group's container until closed.
  */
 public final class VfioDevice extends FdHandle {
-    private static final long INFO_SIZE = VfioLayouts.vfio_device_info.byteSize();
-    private static final long REGION_SIZE = VfioLayouts.vfio_region_info.byteSize();
 
     private final String name;
     /** GET_REGION_INFO of the fixed regions, asked once each: where they lie in the fd does not change while it is open. */
@@ -36,9 +34,10 @@ public final class VfioDevice extends FdHandle {
 
     /** VFIO_DEVICE_GET_INFO. */
     public DeviceInfo info() throws VfioException {
-        MemorySegment info = Structs.withArgsz(INFO_SIZE);
+        MemorySegment info = Structs.withArgsz(vfio_device_info.SIZE);
         kernel.ioctl(fd, VFIO_DEVICE_GET_INFO, info);
-        return new DeviceInfo(info.get(U32, 4), info.get(U32, 8), info.get(U32, 12));
+        return new DeviceInfo(info.get(U32, vfio_device_info.flags), info.get(U32, vfio_device_info.num_regions),
+                info.get(U32, vfio_device_info.num_irqs));
     }
 
     /**
@@ -46,35 +45,35 @@ public final class VfioDevice extends FdHandle {
      * bare struct, again with the argsz the kernel asked for when the chain did not fit.
      */
     public RegionInfo regionInfo(int index) throws VfioException {
-        long argsz = REGION_SIZE;
+        long argsz = vfio_region_info.SIZE;
         for (int attempt = 0; ; attempt++) {
             MemorySegment r = Structs.withArgsz(argsz);
-            r.set(U32, 8, index);
+            r.set(U32, vfio_region_info.index, index);
             kernel.ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, r);
-            int flags = r.get(U32, 4);
-            long needed = Integer.toUnsignedLong(r.get(U32, 0));
+            int flags = r.get(U32, vfio_region_info.flags);
+            long needed = Integer.toUnsignedLong(r.get(U32, vfio_region_info.argsz));
             if ((flags & VFIO_REGION_INFO_FLAG_CAPS) != 0 && needed > argsz && attempt == 0) {
                 argsz = needed;
                 continue;
             }
             List<RegionCapability> caps = new ArrayList<>();
-            int capOffset = r.get(U32, 12);
+            int capOffset = r.get(U32, vfio_region_info.cap_offset);
             if ((flags & VFIO_REGION_INFO_FLAG_CAPS) != 0 && capOffset != 0) {
                 for (CapabilityChain.Entry e : CapabilityChain.walk(r, capOffset)) {
                     byte[] bytes = e.bytes().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-                    caps.add(RegionCapability.decode(e.id(), e.version(), java.util.Arrays.copyOfRange(bytes, 8, bytes.length)));
+                    caps.add(RegionCapability.decode(e.id(), e.version(), java.util.Arrays.copyOfRange(bytes, vfio_info_cap_header.SIZE, bytes.length)));
                 }
             }
-            return new RegionInfo(index, flags, r.get(U64, 16), r.get(U64, 24), caps);
+            return new RegionInfo(index, flags, r.get(U64, vfio_region_info.size), r.get(U64, vfio_region_info.offset), caps);
         }
     }
 
     /** VFIO_DEVICE_GET_IRQ_INFO for {@code index}. */
     public IrqInfo irqInfo(int index) throws VfioException {
-        MemorySegment r = Structs.withArgsz(16);
-        r.set(U32, 8, index);
+        MemorySegment r = Structs.withArgsz(vfio_irq_info.SIZE);
+        r.set(U32, vfio_irq_info.index, index);
         kernel.ioctl(fd, VFIO_DEVICE_GET_IRQ_INFO, r);
-        return new IrqInfo(index, r.get(U32, 4), r.get(U32, 12));
+        return new IrqInfo(index, r.get(U32, vfio_irq_info.flags), r.get(U32, vfio_irq_info.count));
     }
 
     /** Region {@code index} as a {@link Region}: mapped where it may be, pread/pwrite elsewhere. Close it to unmap. */
@@ -107,26 +106,27 @@ public final class VfioDevice extends FdHandle {
      * and asks again with room for every device. ENODEV: no slot or bus reset for this device.
      */
     public HotResetInfo hotResetInfo() throws VfioException {
-        MemorySegment h = Structs.withArgsz(12);
+        MemorySegment h = Structs.withArgsz(vfio_pci_hot_reset_info.SIZE);
         int count;
         try {
             kernel.ioctl(fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, h);
-            count = h.get(U32, 8);
+            count = h.get(U32, vfio_pci_hot_reset_info.count);
         } catch (VfioException e) {
             if (e.errno() != Errno.ENOSPC) {
                 throw e;
             }
-            count = h.get(U32, 8);
+            count = h.get(U32, vfio_pci_hot_reset_info.count);
         }
-        MemorySegment full = Structs.withArgsz(12 + 8L * count);
+        MemorySegment full = Structs.withArgsz(vfio_pci_hot_reset_info.devices + (long) vfio_pci_dependent_device.SIZE * count);
         kernel.ioctl(fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, full);
         List<HotResetInfo.Device> devices = new ArrayList<>();
-        for (int i = 0; i < full.get(U32, 8); i++) {
-            long at = 12 + 8L * i;
-            int seg = Short.toUnsignedInt(full.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, at + 4));
-            int bus = Byte.toUnsignedInt(full.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at + 6));
-            int devfn = Byte.toUnsignedInt(full.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at + 7));
-            devices.add(new HotResetInfo.Device(full.get(U32, at), new PciAddress(seg, bus, devfn >> 3, devfn & 7)));
+        for (int i = 0; i < full.get(U32, vfio_pci_hot_reset_info.count); i++) {
+            long at = vfio_pci_hot_reset_info.devices + (long) vfio_pci_dependent_device.SIZE * i;
+            int seg = Short.toUnsignedInt(full.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, at + vfio_pci_dependent_device.segment));
+            int bus = Byte.toUnsignedInt(full.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at + vfio_pci_dependent_device.bus));
+            int devfn = Byte.toUnsignedInt(full.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at + vfio_pci_dependent_device.devfn));
+            devices.add(new HotResetInfo.Device(full.get(U32, at + vfio_pci_dependent_device.group_id),
+                    new PciAddress(seg, bus, devfn >> 3, devfn & 7)));
         }
         return new HotResetInfo(devices);
     }
@@ -135,10 +135,10 @@ public final class VfioDevice extends FdHandle {
     public void hotReset(List<VfioGroup> groups) throws VfioException {
         required(groups, "the list of groups");
         try (HeldArguments args = new HeldArguments(kernel, "VFIO_DEVICE_PCI_HOT_RESET")) {
-            MemorySegment a = Structs.withArgsz(12 + 4L * groups.size());
-            a.set(U32, 8, groups.size());
+            MemorySegment a = Structs.withArgsz(vfio_pci_hot_reset.group_fds + (long) Integer.BYTES * groups.size());
+            a.set(U32, vfio_pci_hot_reset.count, groups.size());
             for (int i = 0; i < groups.size(); i++) {
-                a.set(U32, 12 + 4L * i, args.hold(groups.get(i), false, "group " + i));
+                a.set(U32, vfio_pci_hot_reset.group_fds + (long) Integer.BYTES * i, args.hold(groups.get(i), false, "group " + i));
             }
             kernel.ioctl(fd, VFIO_DEVICE_PCI_HOT_RESET, a);
         }
@@ -150,8 +150,8 @@ public final class VfioDevice extends FdHandle {
      * EINVAL (not that direction).
      */
     public boolean probeFeature(int feature, boolean set) throws VfioException {
-        MemorySegment a = Structs.withArgsz(8);
-        a.set(U32, 4, feature | VFIO_DEVICE_FEATURE_PROBE | (set ? VFIO_DEVICE_FEATURE_SET : VFIO_DEVICE_FEATURE_GET));
+        MemorySegment a = Structs.withArgsz(vfio_device_feature.SIZE);
+        a.set(U32, vfio_device_feature.flags, feature | VFIO_DEVICE_FEATURE_PROBE | (set ? VFIO_DEVICE_FEATURE_SET : VFIO_DEVICE_FEATURE_GET));
         try {
             kernel.ioctl(fd, VFIO_DEVICE_FEATURE, a);
             return true;
@@ -166,10 +166,13 @@ public final class VfioDevice extends FdHandle {
     /** Sets an SR-IOV PF's VF token (VFIO_DEVICE_FEATURE_PCI_VF_TOKEN, SET); ENOTTY on anything but a PF. */
     public void setVfToken(java.util.UUID token) throws VfioException {
         required(token, "the VF token");
-        MemorySegment a = Structs.withArgsz(24);
-        a.set(U32, 4, VFIO_DEVICE_FEATURE_PCI_VF_TOKEN | VFIO_DEVICE_FEATURE_SET);
-        a.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 8, token.getMostSignificantBits());
-        a.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 16, token.getLeastSignificantBits());
+        // the payload (data[]) is the UUID's 16 bytes in network order
+        MemorySegment a = Structs.withArgsz(vfio_device_feature.data + 2L * Long.BYTES);
+        a.set(U32, vfio_device_feature.flags, VFIO_DEVICE_FEATURE_PCI_VF_TOKEN | VFIO_DEVICE_FEATURE_SET);
+        a.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), vfio_device_feature.data,
+                token.getMostSignificantBits());
+        a.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), vfio_device_feature.data + Long.BYTES,
+                token.getLeastSignificantBits());
         kernel.ioctl(fd, VFIO_DEVICE_FEATURE, a);
     }
 
@@ -217,8 +220,8 @@ public final class VfioDevice extends FdHandle {
      * a display (any vfio-pci device) fails ENOTTY.
      */
     public boolean probeGfxPlane(int export) throws VfioException {
-        MemorySegment p = Structs.withArgsz(64);
-        p.set(U32, 4, VFIO_GFX_PLANE_TYPE_PROBE | export);
+        MemorySegment p = Structs.withArgsz(vfio_device_gfx_plane_info.SIZE);
+        p.set(U32, vfio_device_gfx_plane_info.flags, VFIO_GFX_PLANE_TYPE_PROBE | export);
         try {
             kernel.ioctl(fd, VFIO_DEVICE_QUERY_GFX_PLANE, p);
             return true;
@@ -232,12 +235,16 @@ public final class VfioDevice extends FdHandle {
 
     /** VFIO_DEVICE_QUERY_GFX_PLANE for plane type {@code drmPlaneType} (1 primary, 2 cursor) exported as {@code export}. */
     public GfxPlane queryGfxPlane(int export, int drmPlaneType) throws VfioException {
-        MemorySegment p = Structs.withArgsz(64);
-        p.set(U32, 4, export);
-        p.set(U32, 8, drmPlaneType);
+        MemorySegment p = Structs.withArgsz(vfio_device_gfx_plane_info.SIZE);
+        p.set(U32, vfio_device_gfx_plane_info.flags, export);
+        p.set(U32, vfio_device_gfx_plane_info.drm_plane_type, drmPlaneType);
         kernel.ioctl(fd, VFIO_DEVICE_QUERY_GFX_PLANE, p);
-        return new GfxPlane(drmPlaneType, p.get(U32, 12), p.get(U64, 16), p.get(U32, 24), p.get(U32, 28), p.get(U32, 32),
-                p.get(U32, 36), p.get(U32, 40), p.get(U32, 44), p.get(U32, 48), p.get(U32, 52), p.get(U32, 56));
+        return new GfxPlane(drmPlaneType, p.get(U32, vfio_device_gfx_plane_info.drm_format), p.get(U64, vfio_device_gfx_plane_info.drm_format_mod),
+                p.get(U32, vfio_device_gfx_plane_info.width), p.get(U32, vfio_device_gfx_plane_info.height),
+                p.get(U32, vfio_device_gfx_plane_info.stride), p.get(U32, vfio_device_gfx_plane_info.size),
+                p.get(U32, vfio_device_gfx_plane_info.x_pos), p.get(U32, vfio_device_gfx_plane_info.y_pos),
+                p.get(U32, vfio_device_gfx_plane_info.x_hot), p.get(U32, vfio_device_gfx_plane_info.y_hot),
+                p.get(U32, vfio_device_gfx_plane_info.region_index)); // dmabuf_id shares the union
     }
 
     /** VFIO_DEVICE_GET_GFX_DMABUF: the dma-buf of a plane {@link #queryGfxPlane} returned the id of. */
@@ -251,13 +258,13 @@ public final class VfioDevice extends FdHandle {
     // ---- interrupts (VFIO_DEVICE_SET_IRQS) ----
 
     private long setIrqs(int flags, int index, int start, int count, MemorySegment data) throws VfioException {
-        MemorySegment a = Structs.withArgsz(20 + (data == null ? 0 : data.byteSize()));
-        a.set(U32, 4, flags);
-        a.set(U32, 8, index);
-        a.set(U32, 12, start);
-        a.set(U32, 16, count);
+        MemorySegment a = Structs.withArgsz(vfio_irq_set.data + (data == null ? 0 : data.byteSize()));
+        a.set(U32, vfio_irq_set.flags, flags);
+        a.set(U32, vfio_irq_set.index, index);
+        a.set(U32, vfio_irq_set.start, start);
+        a.set(U32, vfio_irq_set.count, count);
         if (data != null) {
-            MemorySegment.copy(data, 0, a, 20, data.byteSize());
+            MemorySegment.copy(data, 0, a, vfio_irq_set.data, data.byteSize());
         }
         return kernel.ioctl(fd, VFIO_DEVICE_SET_IRQS, a);
     }

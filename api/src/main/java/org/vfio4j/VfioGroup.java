@@ -1,6 +1,7 @@
 package org.vfio4j;
 
 import static org.vfio4j.Structs.U32;
+import static org.vfio4j.uapi.VfioStructs.*;
 import static org.vfio4j.uapi.VfioUapi.*;
 
 import java.lang.foreign.MemorySegment;
@@ -28,10 +29,9 @@ public final class VfioGroup extends FdHandle {
 
     /** VFIO_GROUP_GET_STATUS. */
     public GroupStatus status() throws VfioException {
-        MemorySegment s = Structs.buffer(8);
-        s.set(U32, 0, 8);
+        MemorySegment s = Structs.withArgsz(vfio_group_status.SIZE);
         kernel.ioctl(fd, VFIO_GROUP_GET_STATUS, s);
-        int flags = s.get(U32, 4);
+        int flags = s.get(U32, vfio_group_status.flags);
         return new GroupStatus((flags & VFIO_GROUP_FLAGS_VIABLE) != 0, (flags & VFIO_GROUP_FLAGS_CONTAINER_SET) != 0);
     }
 

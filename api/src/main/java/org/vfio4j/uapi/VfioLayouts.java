@@ -163,6 +163,14 @@ public final class VfioLayouts {
             U32.withName("flags"),
             flexibleArray("data", U8));
 
+    /**
+     * Linux 6.1: corresponds to {@code struct vfio_device_low_power_entry_with_wakeup}, the payload
+     * ({@code vfio_device_feature.data}) of VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP.
+     */
+    public static final StructLayout vfio_device_low_power_entry_with_wakeup = struct("vfio_device_low_power_entry_with_wakeup",
+            S32.withName("wakeup_eventfd"),
+            U32.withName("reserved"));
+
     /** Corresponds to {@code struct vfio_iommu_type1_info} (VFIO_IOMMU_GET_INFO); 16 bytes before cap_offset existed. */
     public static final StructLayout vfio_iommu_type1_info = struct("vfio_iommu_type1_info",
             U32.withName("argsz"),

@@ -26,9 +26,10 @@ import org.vfio4j.spi.LinuxAbi;
  * The ABI proof: the C compiler is the reference. A C program is generated from the Java model
  * ({@link VfioUapi}, {@link VfioLayouts}, {@link LinuxAbi}, {@link Errno}), compiled with {@code gcc}
  * against the system's {@code <linux/vfio.h>}, and run; it prints what C says of every item
- * ({@code sizeof}, {@code _Alignof}, {@code offsetof} and {@code sizeof} of every member, the value
- * of every constant and ioctl number, each errno's value and {@code strerror} text), and this test
- * compares it with what Java says. A Java item the header lacks fails compilation, so it fails too.
+ * ({@code sizeof}, {@code _Alignof}, {@code offsetof} and {@code sizeof} of every member, the
+ * {@code offsetof} or {@code sizeof} behind every {@link VfioStructs} constant, the value of every
+ * constant and ioctl number, each errno's value and {@code strerror} text), and this test compares
+ * it with what Java says. A Java item the header lacks fails compilation, so it fails too.
  *
  * <p>Coverage is checked against the committed inventory of the seed header (see {@link
  * SeedInventoryTest}): every macro, enum constant, struct and struct member listed there must be in
@@ -42,6 +43,7 @@ class AbiProofTest {
     private static Map<String, String> cFacts;
     private static int structs;
     private static int members;
+    private static int offsetConstants;
     private static int constants;
     private static int ioctls;
     private static int errnos;
@@ -103,6 +105,15 @@ class AbiProofTest {
             }
             structs++;
         }
+        // the offset constants code uses: each against offsetof/sizeof of its struct
+        for (Class<?> nested : VfioStructs.class.getClasses()) {
+            String s = "struct " + nested.getSimpleName();
+            for (Field f : constantFields(nested)) {
+                String expression = f.getName().equals("SIZE") ? "sizeof(" + s + ")" : "offsetof(" + s + ", " + f.getName() + ")";
+                fact(c, "VfioStructs " + nested.getSimpleName() + "." + f.getName(), "%zu", expression, f.getInt(null));
+                offsetConstants++;
+            }
+        }
         for (Errno e : Errno.values()) {
             if (e == Errno.UNKNOWN) {
                 continue;
@@ -134,9 +145,9 @@ class AbiProofTest {
                 mismatches.add(key + ": Java " + javaValue + ", C " + cValue);
             }
         });
-        System.out.printf("ABI proof against gcc and %s: %d structs, %d struct members, %d constants,"
+        System.out.printf("ABI proof against gcc and %s: %d structs, %d struct members, %d offset constants, %d constants,"
                         + " %d ioctl numbers, %d errno values (%d facts compared)%n",
-                HEADER, structs, members, constants, ioctls, errnos, javaFacts.size());
+                HEADER, structs, members, offsetConstants, constants, ioctls, errnos, javaFacts.size());
         assertThat(mismatches).as("Java facts that differ from C").isEmpty();
         assertThat(cFacts).hasSameSizeAs(javaFacts);
     }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.regex.Pattern;
 import org.vfio4j.Errno;
 import org.vfio4j.KernelProfile;
+import org.vfio4j.uapi.VfioStructs.vfio_group_status;
 
 /**
  * A VFIO group: the state behind {@code /dev/vfio/<id>} ({@code drivers/vfio/group.c}). At most
@@ -96,9 +97,8 @@ final class Group {
     }
 
     private int getStatus(UserArg arg, SyscallContext call) throws KernelError {
-        arg.checkReadable(0, 8, "struct vfio_group_status");
-        int argsz = arg.u32(0);
-        if (Integer.compareUnsigned(argsz, 8) < 0) {
+        int argsz = arg.copyIn(vfio_group_status.SIZE, "struct vfio_group_status");
+        if (Integer.compareUnsigned(argsz, vfio_group_status.SIZE) < 0) {
             call.describe(() -> "{argsz=" + argsz + "}");
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below sizeof(struct vfio_group_status) = 8 (vfio_group_ioctl_get_status)");
         }
@@ -110,8 +110,8 @@ final class Group {
         if (viable() || (container != null && kernel.profile().isAtLeast61())) {
             flags |= VFIO_GROUP_FLAGS_VIABLE;
         }
-        arg.checkWritable(0, 8, "struct vfio_group_status");
-        arg.putU32(4, flags);
+        arg.checkWritable(0, vfio_group_status.SIZE, "struct vfio_group_status");
+        arg.putU32(vfio_group_status.flags, flags);
         String names = flags == 0 ? "0" : ((flags & 1) != 0 ? "VIABLE" : "") + ((flags & 3) == 3 ? "|" : "")
                 + ((flags & 2) != 0 ? "CONTAINER_SET" : "");
         call.describe(() -> "{argsz=" + argsz + "} -> {flags=" + names + "}");

@@ -1,5 +1,6 @@
 package org.vfio4j.sim;
 
+import static org.vfio4j.uapi.VfioStructs.*;
 import static org.vfio4j.uapi.VfioUapi.*;
 
 import java.lang.foreign.MemorySegment;
@@ -213,23 +214,22 @@ final class PciFunction {
 
     /** {@code vfio_pci_ioctl_get_info}. */
     private int getInfo(UserArg arg, SyscallContext call) throws KernelError {
-        int minsz = 16; // offsetofend(num_irqs)
-        arg.checkReadable(0, minsz, "struct vfio_device_info");
-        int argsz = arg.u32(0);
+        int minsz = vfio_device_info.num_irqs + Integer.BYTES; // offsetofend(num_irqs)
+        int argsz = arg.copyIn(minsz, "struct vfio_device_info");
         if (Integer.compareUnsigned(argsz, minsz) < 0) {
             call.describe(() -> "{argsz=" + argsz + "}");
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below the 16 bytes of struct vfio_device_info up to num_irqs"
                     + " (vfio_pci_ioctl_get_info)");
         }
         // 6.1 copies min(argsz, sizeof) bytes of a zeroed struct: cap_offset (0 without caps) too
-        int copyBack = profile().isAtLeast61() ? (int) Math.min(Integer.toUnsignedLong(argsz), 20) : minsz;
+        int copyBack = profile().isAtLeast61() ? (int) Math.min(Integer.toUnsignedLong(argsz), vfio_device_info.SIZE) : minsz;
         int flags = VFIO_DEVICE_FLAGS_PCI | (resetWorks ? VFIO_DEVICE_FLAGS_RESET : 0);
         arg.checkWritable(0, copyBack, "struct vfio_device_info");
-        MemorySegment o = MemorySegment.ofArray(new byte[20]);
-        o.set(ValueLayout.JAVA_INT_UNALIGNED, 0, argsz);
-        o.set(ValueLayout.JAVA_INT_UNALIGNED, 4, flags);
-        o.set(ValueLayout.JAVA_INT_UNALIGNED, 8, numRegions());
-        o.set(ValueLayout.JAVA_INT_UNALIGNED, 12, VFIO_PCI_NUM_IRQS);
+        MemorySegment o = MemorySegment.ofArray(new byte[vfio_device_info.SIZE]);
+        o.set(ValueLayout.JAVA_INT_UNALIGNED, vfio_device_info.argsz, argsz);
+        o.set(ValueLayout.JAVA_INT_UNALIGNED, vfio_device_info.flags, flags);
+        o.set(ValueLayout.JAVA_INT_UNALIGNED, vfio_device_info.num_regions, numRegions());
+        o.set(ValueLayout.JAVA_INT_UNALIGNED, vfio_device_info.num_irqs, VFIO_PCI_NUM_IRQS);
         arg.putBytes(0, o.asSlice(0, copyBack).toArray(ValueLayout.JAVA_BYTE));
         call.describe(() -> "{argsz=" + argsz + "} -> {flags=" + (resetWorks ? "PCI|RESET" : "PCI") + ", num_regions="
                 + numRegions() + ", num_irqs=" + VFIO_PCI_NUM_IRQS + "}");
@@ -253,11 +253,10 @@ final class PciFunction {
 
     /** {@code vfio_pci_ioctl_get_region_info}: fixed 32 bytes, then the capability chain if argsz allows. */
     private int getRegionInfo(UserArg arg, SyscallContext call) throws KernelError {
-        arg.checkReadable(0, 32, "struct vfio_region_info");
-        int argsz = arg.u32(0);
-        int index = arg.u32(8);
+        int argsz = arg.copyIn(vfio_region_info.SIZE, "struct vfio_region_info");
+        int index = arg.u32(vfio_region_info.index);
         call.describe(() -> "{argsz=" + argsz + ", index=" + TraceText.regionName(Integer.toUnsignedLong(index)) + "}");
-        if (Integer.compareUnsigned(argsz, 32) < 0) {
+        if (Integer.compareUnsigned(argsz, vfio_region_info.SIZE) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below sizeof(struct vfio_region_info) = 32"
                     + " (vfio_pci_ioctl_get_region_info)");
         }
@@ -298,40 +297,41 @@ final class PciFunction {
             throw KernelError.of(Errno.EINVAL, "region index " + Integer.toUnsignedString(index) + " is not below num_regions "
                     + numRegions() + " (vfio_pci_ioctl_get_region_info)");
         }
-        arg.checkWritable(0, 32, "struct vfio_region_info");
+        arg.checkWritable(0, vfio_region_info.SIZE, "struct vfio_region_info");
         long offset = (long) index << 40;
         int capsSize = 0;
         for (RegionCapability c : caps) {
-            capsSize += 8 + c.body().length;
+            capsSize += vfio_info_cap_header.SIZE + c.body().length;
         }
-        int needed = 32 + capsSize;
+        int needed = vfio_region_info.SIZE + capsSize;
         int written = flags;
         boolean chainFits = Integer.compareUnsigned(argsz, needed) >= 0;
         if (capsSize > 0) {
             written |= VFIO_REGION_INFO_FLAG_CAPS;
             if (!chainFits) {
-                arg.putU32(0, needed); // argsz grows to what the chain needs; cap_offset 0
-                arg.putU32(12, 0);
+                arg.putU32(vfio_region_info.argsz, needed); // argsz grows to what the chain needs; cap_offset 0
+                arg.putU32(vfio_region_info.cap_offset, 0);
             } else {
-                arg.checkWritable(32, capsSize, "the region capability chain");
-                int at = 32;
+                int chainAt = vfio_region_info.SIZE; // the chain follows the struct
+                arg.checkWritable(chainAt, capsSize, "the region capability chain");
+                int at = chainAt;
                 for (int i = 0; i < caps.size(); i++) {
                     RegionCapability c = caps.get(i);
                     byte[] body = c.body();
-                    int next = i + 1 < caps.size() ? at + 8 + body.length : 0;
-                    arg.putU16(at, (short) c.id());
-                    arg.putU16(at + 2, (short) c.version());
-                    arg.putU32(at + 4, next);
-                    arg.putBytes(at + 8, body);
-                    at += 8 + body.length;
+                    int next = i + 1 < caps.size() ? at + vfio_info_cap_header.SIZE + body.length : 0;
+                    arg.putU16(at + vfio_info_cap_header.id, (short) c.id());
+                    arg.putU16(at + vfio_info_cap_header.version, (short) c.version());
+                    arg.putU32(at + vfio_info_cap_header.next, next);
+                    arg.putBytes(at + vfio_info_cap_header.SIZE, body);
+                    at += vfio_info_cap_header.SIZE + body.length;
                 }
-                arg.putU32(12, 32);
+                arg.putU32(vfio_region_info.cap_offset, chainAt);
             }
         }
         // without capabilities cap_offset goes back as the caller sent it (verified on 6.1)
-        arg.putU32(4, written);
-        arg.putU64(16, size);
-        arg.putU64(24, offset);
+        arg.putU32(vfio_region_info.flags, written);
+        arg.putU64(vfio_region_info.size, size);
+        arg.putU64(vfio_region_info.offset, offset);
         int shownFlags = written;
         // with a chain, what came back: the grown argsz and cap_offset 0, or the chain at offset 32
         String chain = caps.isEmpty() ? "" : chainFits ? ", cap_offset=32, caps=" + caps : ", cap_offset=0";
@@ -344,12 +344,11 @@ final class PciFunction {
 
     /** {@code vfio_pci_ioctl_get_irq_info} with {@code vfio_pci_get_irq_count}: counts from the hardware registers. */
     private int getIrqInfo(UserArg arg, SyscallContext call) throws KernelError {
-        arg.checkReadable(0, 16, "struct vfio_irq_info");
-        int argsz = arg.u32(0);
-        int index = arg.u32(8);
+        int argsz = arg.copyIn(vfio_irq_info.SIZE, "struct vfio_irq_info");
+        int index = arg.u32(vfio_irq_info.index);
         call.describe(() -> "{argsz=" + argsz + ", index=" + TraceText.irqIndex(Integer.toUnsignedLong(index)) + "}");
-        if (Integer.compareUnsigned(argsz, 16) < 0 || Integer.compareUnsigned(index, VFIO_PCI_NUM_IRQS) >= 0) {
-            throw KernelError.of(Errno.EINVAL, Integer.compareUnsigned(argsz, 16) < 0
+        if (Integer.compareUnsigned(argsz, vfio_irq_info.SIZE) < 0 || Integer.compareUnsigned(index, VFIO_PCI_NUM_IRQS) >= 0) {
+            throw KernelError.of(Errno.EINVAL, Integer.compareUnsigned(argsz, vfio_irq_info.SIZE) < 0
                     ? "argsz " + argsz + " is below sizeof(struct vfio_irq_info) = 16 (vfio_pci_ioctl_get_irq_info)"
                     : "IRQ index " + Integer.toUnsignedString(index) + " is not below " + VFIO_PCI_NUM_IRQS + " (vfio_pci_ioctl_get_irq_info)");
         }
@@ -360,9 +359,9 @@ final class PciFunction {
         int flags = VFIO_IRQ_INFO_EVENTFD | (index == VFIO_PCI_INTX_IRQ_INDEX
                 ? VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED : VFIO_IRQ_INFO_NORESIZE);
         int count = irqCount(index);
-        arg.checkWritable(0, 16, "struct vfio_irq_info");
-        arg.putU32(4, flags);
-        arg.putU32(12, count);
+        arg.checkWritable(0, vfio_irq_info.SIZE, "struct vfio_irq_info");
+        arg.putU32(vfio_irq_info.flags, flags);
+        arg.putU32(vfio_irq_info.count, count);
         call.describe(() -> "{argsz=" + argsz + ", index=" + TraceText.irqIndex(index) + "} -> {flags=" + TraceText.irqInfoFlags(flags)
                 + ", count=" + count + "}");
         return 0;
@@ -412,10 +411,9 @@ final class PciFunction {
 
     /** {@code vfio_pci_ioctl_get_pci_hot_reset_info}. */
     private int hotResetInfo(UserArg arg, SyscallContext call) throws KernelError {
-        arg.checkReadable(0, 12, "struct vfio_pci_hot_reset_info");
-        int argsz = arg.u32(0);
+        int argsz = arg.copyIn(vfio_pci_hot_reset_info.SIZE, "struct vfio_pci_hot_reset_info");
         call.describe(() -> "{argsz=" + argsz + "}");
-        if (Integer.compareUnsigned(argsz, 12) < 0) {
+        if (Integer.compareUnsigned(argsz, vfio_pci_hot_reset_info.SIZE) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below the 12-byte header of struct vfio_pci_hot_reset_info"
                     + " (vfio_pci_ioctl_get_pci_hot_reset_info)");
         }
@@ -424,23 +422,25 @@ final class PciFunction {
                     + " (pci_probe_reset_bus in vfio_pci_ioctl_get_pci_hot_reset_info)");
         }
         List<HostDevice> affected = busMates();
-        arg.checkWritable(0, 12, "struct vfio_pci_hot_reset_info");
-        arg.putU32(4, 0);
-        if (Integer.toUnsignedLong(argsz) < 12 + 8L * affected.size()) {
-            arg.putU32(8, affected.size());
+        arg.checkWritable(0, vfio_pci_hot_reset_info.SIZE, "struct vfio_pci_hot_reset_info");
+        arg.putU32(vfio_pci_hot_reset_info.flags, 0);
+        int listSize = vfio_pci_dependent_device.SIZE * affected.size();
+        if (Integer.toUnsignedLong(argsz) < vfio_pci_hot_reset_info.devices + (long) listSize) {
+            arg.putU32(vfio_pci_hot_reset_info.count, affected.size());
             throw KernelError.of(Errno.ENOSPC, "a hot reset of bus " + String.format("%02x", spec.address().bus()) + " affects "
-                    + affected.size() + " device(s): argsz must be at least " + (12 + 8 * affected.size())
+                    + affected.size() + " device(s): argsz must be at least " + (vfio_pci_hot_reset_info.devices + listSize)
                     + "; count says how many (vfio_pci_ioctl_get_pci_hot_reset_info)");
         }
-        arg.checkWritable(12, 8L * affected.size(), "the hot-reset device list");
-        int at = 12;
+        arg.checkWritable(vfio_pci_hot_reset_info.devices, listSize, "the hot-reset device list");
+        int at = vfio_pci_hot_reset_info.devices;
         for (HostDevice d : affected) {
-            arg.putU32(at, kernel.groupIdOf(d.address()));
-            arg.putU16(at + 4, (short) d.address().segment());
-            arg.putBytes(at + 6, new byte[] {(byte) d.address().bus(), (byte) (d.address().device() << 3 | d.address().function())});
-            at += 8;
+            arg.putU32(at + vfio_pci_dependent_device.group_id, kernel.groupIdOf(d.address()));
+            arg.putU16(at + vfio_pci_dependent_device.segment, (short) d.address().segment());
+            arg.putBytes(at + vfio_pci_dependent_device.bus, new byte[] {(byte) d.address().bus(), // devfn follows bus
+                    (byte) (d.address().device() << 3 | d.address().function())});
+            at += vfio_pci_dependent_device.SIZE;
         }
-        arg.putU32(8, affected.size());
+        arg.putU32(vfio_pci_hot_reset_info.count, affected.size());
         call.describe(() -> "{argsz=" + argsz + "} -> {count=" + affected.size() + ", devices="
                 + affected.stream().map(d -> d.address().toString()).toList() + "}");
         return 0;
@@ -448,13 +448,12 @@ final class PciFunction {
 
     /** {@code vfio_pci_ioctl_pci_hot_reset} and {@code vfio_pci_dev_set_hot_reset} (6.1 order). */
     private int hotReset(UserArg arg, SyscallContext call) throws KernelError {
-        arg.checkReadable(0, 12, "struct vfio_pci_hot_reset");
-        int argsz = arg.u32(0);
-        int flags = arg.u32(4);
-        int count = arg.u32(8);
+        int argsz = arg.copyIn(vfio_pci_hot_reset.SIZE, "struct vfio_pci_hot_reset");
+        int flags = arg.u32(vfio_pci_hot_reset.flags);
+        int count = arg.u32(vfio_pci_hot_reset.count);
         call.describe(() -> "{argsz=" + argsz + ", flags=0x" + Integer.toHexString(flags) + ", count=" + Integer.toUnsignedString(count) + "}");
         kernel.faultPlan().enter(Call.HOT_RESET);
-        if (Integer.compareUnsigned(argsz, 12) < 0 || flags != 0) {
+        if (Integer.compareUnsigned(argsz, vfio_pci_hot_reset.SIZE) < 0 || flags != 0) {
             throw KernelError.of(Errno.EINVAL, (flags != 0 ? "flags 0x" + Integer.toHexString(flags) + " must be 0"
                     : "argsz " + argsz + " is below the 12-byte header") + " (vfio_pci_ioctl_pci_hot_reset)");
         }
@@ -466,10 +465,10 @@ final class PciFunction {
             throw KernelError.of(Errno.EINVAL, "count " + Integer.toUnsignedString(count) + " must be between 1 and the "
                     + affected.size() + " device(s) the reset affects (vfio_pci_ioctl_pci_hot_reset)");
         }
-        arg.checkReadable(12, 4L * count, "the group fds");
+        arg.checkReadable(vfio_pci_hot_reset.group_fds, (long) Integer.BYTES * count, "the group fds");
         List<Group> groups = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            int fd = arg.u32(12 + 4L * i);
+            int fd = arg.u32(vfio_pci_hot_reset.group_fds + (long) Integer.BYTES * i);
             OpenFile f = kernel.fileOf(fd);
             if (f == null) {
                 throw KernelError.of(Errno.EBADF, "group fd " + fd + " (entry " + i + ") is not open (fget in vfio_pci_ioctl_pci_hot_reset)");
@@ -536,15 +535,14 @@ final class PciFunction {
 
     /** {@code vfio_ioctl_device_feature} (6.1) or the 5.7 FEATURE branch of {@code vfio_pci_ioctl}. */
     private int feature(UserArg arg, SyscallContext call) throws KernelError {
-        arg.checkReadable(0, 8, "struct vfio_device_feature");
-        int argsz = arg.u32(0);
-        int flags = arg.u32(4);
+        int argsz = arg.copyIn(vfio_device_feature.SIZE, "struct vfio_device_feature");
+        int flags = arg.u32(vfio_device_feature.flags);
         int index = flags & VFIO_DEVICE_FEATURE_MASK;
         boolean get = (flags & VFIO_DEVICE_FEATURE_GET) != 0;
         boolean set = (flags & VFIO_DEVICE_FEATURE_SET) != 0;
         boolean probe = (flags & VFIO_DEVICE_FEATURE_PROBE) != 0;
         call.describe(() -> "{argsz=" + argsz + ", flags=0x" + Integer.toHexString(flags) + "}");
-        if (Integer.compareUnsigned(argsz, 8) < 0) {
+        if (Integer.compareUnsigned(argsz, vfio_device_feature.SIZE) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below the 8-byte header of struct vfio_device_feature"
                     + " (vfio_ioctl_device_feature)");
         }
@@ -555,15 +553,17 @@ final class PciFunction {
         if (!probe && get && set) {
             throw KernelError.of(Errno.EINVAL, "GET and SET together need PROBE (vfio_ioctl_device_feature)");
         }
-        long dataSize = Integer.toUnsignedLong(argsz) - 8;
+        long dataSize = Integer.toUnsignedLong(argsz) - vfio_device_feature.data;
         boolean v61 = profile().isAtLeast61();
         if (v61 && (index == 3 || index == 4 || index == 5)) {
             // the low-power features of 6.0+ vfio-pci: SET only, no payload except ENTRY_WITH_WAKEUP's eventfd
-            int result = checkFeature(flags, dataSize, index == 4 ? 8 : 0, "low-power feature " + index);
+            int payload = index == 4 ? vfio_device_low_power_entry_with_wakeup.SIZE : 0;
+            int result = checkFeature(flags, dataSize, payload, "low-power feature " + index);
             if (result == 1 && index == 4) {
-                arg.checkReadable(8, 8, "struct vfio_device_low_power_entry_with_wakeup");
-                int efd = arg.u32(8);
-                if (arg.u32(12) != 0) {
+                int at = vfio_device_feature.data;
+                arg.checkReadable(at, payload, "struct vfio_device_low_power_entry_with_wakeup");
+                int efd = arg.u32(at + vfio_device_low_power_entry_with_wakeup.wakeup_eventfd);
+                if (arg.u32(at + vfio_device_low_power_entry_with_wakeup.reserved) != 0) {
                     throw KernelError.of(Errno.EINVAL, "reserved must be 0 (vfio_pci_core_pm_entry_with_wakeup)");
                 }
                 OpenFile f = kernel.fileOf(efd);
@@ -587,9 +587,9 @@ final class PciFunction {
         if (checkFeature(flags, dataSize, 16, "PCI_VF_TOKEN") == 0) {
             return 0;
         }
-        arg.checkReadable(8, 16, "the VF token UUID");
-        long hi = Long.reverseBytes(arg.u64(8));
-        long lo = Long.reverseBytes(arg.u64(16));
+        arg.checkReadable(vfio_device_feature.data, 16, "the VF token UUID");
+        long hi = Long.reverseBytes(arg.u64(vfio_device_feature.data));
+        long lo = Long.reverseBytes(arg.u64(vfio_device_feature.data + Long.BYTES));
         vfToken = new UUID(hi, lo);
         return 0;
     }
@@ -631,11 +631,10 @@ final class PciFunction {
 
     /** {@code mbochs_query_gfx_plane}: PROBE answers for the one export type; a disabled plane is zeros. */
     private int queryGfxPlane(Display display, UserArg arg, SyscallContext call) throws KernelError {
-        int minsz = 60; // offsetofend(struct vfio_device_gfx_plane_info, dmabuf_id)
-        arg.checkReadable(0, minsz, "struct vfio_device_gfx_plane_info");
-        int argsz = arg.u32(0);
-        int flags = arg.u32(4);
-        int type = arg.u32(8);
+        int minsz = vfio_device_gfx_plane_info.dmabuf_id + Integer.BYTES; // offsetofend(struct vfio_device_gfx_plane_info, dmabuf_id)
+        int argsz = arg.copyIn(minsz, "struct vfio_device_gfx_plane_info");
+        int flags = arg.u32(vfio_device_gfx_plane_info.flags);
+        int type = arg.u32(vfio_device_gfx_plane_info.drm_plane_type);
         call.describe(() -> "{argsz=" + argsz + ", flags=0x" + Integer.toHexString(flags) + ", drm_plane_type=" + type + "}");
         if (Integer.compareUnsigned(argsz, minsz) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below the 60 bytes up to dmabuf_id");
@@ -655,18 +654,18 @@ final class PciFunction {
         }
         arg.checkWritable(0, minsz, "struct vfio_device_gfx_plane_info");
         Optional<Display.Plane> plane = display.plane(type);
-        arg.putU64(16, plane.map(Display.Plane::drmFormatModifier).orElse(0L));
-        arg.putU32(40, plane.map(Display.Plane::xPos).orElse(0));
-        arg.putU32(44, plane.map(Display.Plane::yPos).orElse(0));
-        arg.putU32(48, plane.map(Display.Plane::xHot).orElse(0));
-        arg.putU32(52, plane.map(Display.Plane::yHot).orElse(0));
-        arg.putU32(12, plane.map(Display.Plane::drmFormat).orElse(0));
-        arg.putU32(24, plane.map(Display.Plane::width).orElse(0));
-        arg.putU32(28, plane.map(Display.Plane::height).orElse(0));
-        arg.putU32(32, plane.map(Display.Plane::stride).orElse(0));
-        arg.putU32(36, (int) plane.map(Display.Plane::size).orElse(0L).longValue());
+        arg.putU64(vfio_device_gfx_plane_info.drm_format_mod, plane.map(Display.Plane::drmFormatModifier).orElse(0L));
+        arg.putU32(vfio_device_gfx_plane_info.x_pos, plane.map(Display.Plane::xPos).orElse(0));
+        arg.putU32(vfio_device_gfx_plane_info.y_pos, plane.map(Display.Plane::yPos).orElse(0));
+        arg.putU32(vfio_device_gfx_plane_info.x_hot, plane.map(Display.Plane::xHot).orElse(0));
+        arg.putU32(vfio_device_gfx_plane_info.y_hot, plane.map(Display.Plane::yHot).orElse(0));
+        arg.putU32(vfio_device_gfx_plane_info.drm_format, plane.map(Display.Plane::drmFormat).orElse(0));
+        arg.putU32(vfio_device_gfx_plane_info.width, plane.map(Display.Plane::width).orElse(0));
+        arg.putU32(vfio_device_gfx_plane_info.height, plane.map(Display.Plane::height).orElse(0));
+        arg.putU32(vfio_device_gfx_plane_info.stride, plane.map(Display.Plane::stride).orElse(0));
+        arg.putU32(vfio_device_gfx_plane_info.size, (int) plane.map(Display.Plane::size).orElse(0L).longValue());
         int id = plane.isEmpty() ? 0 : display.export() == Display.Export.DMABUF ? dmabufId(plane.get()) : plane.get().regionIndex();
-        arg.putU32(56, id);
+        arg.putU32(vfio_device_gfx_plane_info.dmabuf_id, id); // region_index when the plane is in a region: they share a union
         call.describe(() -> "{flags=" + exportName + ", drm_plane_type=" + type + "} -> " + plane.map(p -> p.width() + "x" + p.height()
                 + " format 0x" + Integer.toHexString(p.drmFormat()) + ", id " + id).orElse("plane disabled"));
         return 0;
@@ -691,16 +690,16 @@ final class PciFunction {
 
     /** {@code vfio_pci_ioctl_ioeventfd} and {@code vfio_pci_ioeventfd}. */
     private int ioeventfd(UserArg arg, SyscallContext call) throws KernelError {
-        arg.checkReadable(0, 28, "struct vfio_device_ioeventfd");
-        int argsz = arg.u32(0);
-        int flags = arg.u32(4);
-        long offset = arg.u64(8);
-        long data = arg.u64(16);
-        int fd = arg.u32(24);
+        int minsz = vfio_device_ioeventfd.fd + Integer.BYTES; // offsetofend(fd)
+        int argsz = arg.copyIn(minsz, "struct vfio_device_ioeventfd");
+        int flags = arg.u32(vfio_device_ioeventfd.flags);
+        long offset = arg.u64(vfio_device_ioeventfd.offset);
+        long data = arg.u64(vfio_device_ioeventfd.data);
+        int fd = arg.u32(vfio_device_ioeventfd.fd);
         call.describe(() -> String.format("{argsz=%d, flags=%s, offset=%s, data=0x%x, fd=%d}", argsz, TraceText.ioeventfdFlags(flags),
                 TraceText.regionOffset(offset), data, fd));
         kernel.faultPlan().enter(Call.IOEVENTFD);
-        if (Integer.compareUnsigned(argsz, 28) < 0) {
+        if (Integer.compareUnsigned(argsz, minsz) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below offsetofend(struct vfio_device_ioeventfd, fd) = 28"
                     + " (vfio_pci_ioctl_ioeventfd)");
         }

@@ -5,6 +5,7 @@ import static org.vfio4j.uapi.VfioUapi.*;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.vfio4j.Errno;
+import org.vfio4j.uapi.VfioStructs.vfio_irq_set;
 
 /**
  * The interrupt state of an open vfio-pci function ({@code vfio_pci_intrs.c}): which of INTx, MSI
@@ -92,21 +93,21 @@ final class PciIrqs {
 
     /** {@code vfio_pci_ioctl_set_irqs}: validate ({@code vfio_set_irqs_validate_and_prepare}), copy the data, dispatch. */
     int setIrqs(UserArg arg, SyscallContext call) throws KernelError {
-        arg.checkReadable(0, 20, "struct vfio_irq_set");
-        int argsz = arg.u32(0);
-        int flags = arg.u32(4);
-        int index = arg.u32(8);
-        int start = arg.u32(12);
-        int count = arg.u32(16);
+        int argsz = arg.copyIn(vfio_irq_set.SIZE, "struct vfio_irq_set");
+        int flags = arg.u32(vfio_irq_set.flags);
+        int index = arg.u32(vfio_irq_set.index);
+        int start = arg.u32(vfio_irq_set.start);
+        int count = arg.u32(vfio_irq_set.count);
         call.describe(() -> "{argsz=" + argsz + ", flags=" + TraceText.irqSetFlags(flags) + ", index="
                 + TraceText.irqIndex(Integer.toUnsignedLong(index)) + ", start=" + Integer.toUnsignedString(start) + ", count="
                 + Integer.toUnsignedString(count) + "}");
         kernel.faultPlan().enter(Call.SET_IRQS);
         int max = Integer.compareUnsigned(index, VFIO_PCI_NUM_IRQS) < 0 ? irqCount(index) : 0;
-        if (Integer.compareUnsigned(argsz, 20) < 0 || Integer.compareUnsigned(index, VFIO_PCI_NUM_IRQS) >= 0
+        boolean shortArgsz = Integer.compareUnsigned(argsz, vfio_irq_set.SIZE) < 0;
+        if (shortArgsz || Integer.compareUnsigned(index, VFIO_PCI_NUM_IRQS) >= 0
                 || Integer.compareUnsigned(count, -1 - start) >= 0
                 || (flags & ~(VFIO_IRQ_SET_DATA_TYPE_MASK | VFIO_IRQ_SET_ACTION_TYPE_MASK)) != 0) {
-            throw KernelError.of(Errno.EINVAL, Integer.compareUnsigned(argsz, 20) < 0 ? "argsz " + argsz + " is below the 20-byte header"
+            throw KernelError.of(Errno.EINVAL, shortArgsz ? "argsz " + argsz + " is below the 20-byte header"
                     : Integer.compareUnsigned(index, VFIO_PCI_NUM_IRQS) >= 0 ? "IRQ index " + Integer.toUnsignedString(index) + " is not below 5"
                     : (flags & ~0x3f) != 0 ? "flags 0x" + Integer.toHexString(flags) + " has bits beyond DATA (0x7) and ACTION (0x38)"
                     : "start + count overflows" + " (vfio_set_irqs_validate_and_prepare)");
@@ -125,12 +126,13 @@ final class PciIrqs {
                     + Integer.toHexString(flags) + " (vfio_set_irqs_validate_and_prepare)");
         };
         long dataSize = (long) count * size;
-        if (size != 0 && Integer.toUnsignedLong(argsz) - 20 < dataSize) {
-            throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " leaves " + (Integer.toUnsignedLong(argsz) - 20) + " bytes of data for "
+        long room = Integer.toUnsignedLong(argsz) - vfio_irq_set.data;
+        if (size != 0 && room < dataSize) {
+            throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " leaves " + room + " bytes of data for "
                     + count + " " + (size == 1 ? "bools" : "eventfds") + " of " + size + " byte(s) (vfio_set_irqs_validate_and_prepare)");
         }
         if (dataSize > 0) {
-            arg.checkReadable(20, dataSize, "the SET_IRQS data");
+            arg.checkReadable(vfio_irq_set.data, dataSize, "the SET_IRQS data");
             call.describe(() -> "{argsz=" + argsz + ", flags=" + TraceText.irqSetFlags(flags) + ", index=" + TraceText.irqIndex(index)
                     + ", start=" + Integer.toUnsignedString(start) + ", count=" + Integer.toUnsignedString(count) + ", "
                     + describeData(arg, count, size) + "}");
@@ -161,9 +163,19 @@ final class PciIrqs {
     private static String describeData(UserArg arg, int count, int size) {
         StringBuilder sb = new StringBuilder(size == 4 ? "fds=[" : "bools=[");
         for (int i = 0; i < Math.min(count, 8); i++) {
-            sb.append(i == 0 ? "" : ", ").append(size == 4 ? arg.u32(20 + 4L * i) : arg.u8(20 + i));
+            sb.append(i == 0 ? "" : ", ").append(size == 4 ? eventfdAt(arg, i) : arg.u8(vfio_irq_set.data + i));
         }
         return sb.append(count > 8 ? ", ...]" : "]").toString();
+    }
+
+    /** {@code data[i]} of a DATA_BOOL request: whether vector start + i is meant. */
+    private static boolean boolAt(UserArg arg, long i) {
+        return arg.u8(vfio_irq_set.data + i) != 0;
+    }
+
+    /** {@code data[i]} of a DATA_EVENTFD request: the s32 fd for vector start + i (-1: none). */
+    private static int eventfdAt(UserArg arg, long i) {
+        return arg.u32(vfio_irq_set.data + (long) Integer.BYTES * i);
     }
 
     /** {@code vfio_pci_get_irq_count}. */
@@ -192,7 +204,7 @@ final class PciIrqs {
         if (data == VFIO_IRQ_SET_DATA_EVENTFD) {
             throw KernelError.of(Errno.ENOTTY, "masking INTx from an eventfd is not implemented by vfio-pci (vfio_pci_set_intx_mask)");
         }
-        if (data == VFIO_IRQ_SET_DATA_NONE || arg.u8(20) != 0) {
+        if (data == VFIO_IRQ_SET_DATA_NONE || boolAt(arg, 0)) {
             mask();
             intxMaskedBy = MASKED_BY_USER;
         }
@@ -205,7 +217,7 @@ final class PciIrqs {
                     + " is): nothing to unmask (vfio_pci_set_intx_unmask)" : "INTx UNMASK takes start 0, count 1 (vfio_pci_set_intx_unmask)");
         }
         if (data == VFIO_IRQ_SET_DATA_EVENTFD) {
-            int fd = arg.u32(20);
+            int fd = eventfdAt(arg, 0);
             if (fd >= 0) {
                 EventFdFile e = eventfd(fd);
                 removeUnmaskIrqfd();
@@ -215,7 +227,7 @@ final class PciIrqs {
             } else {
                 removeUnmaskIrqfd();
             }
-        } else if (data == VFIO_IRQ_SET_DATA_NONE || arg.u8(20) != 0) {
+        } else if (data == VFIO_IRQ_SET_DATA_NONE || boolAt(arg, 0)) {
             unmask();
         }
         return 0;
@@ -241,7 +253,7 @@ final class PciIrqs {
                     : "INTx TRIGGER takes start 0, count 1 (vfio_pci_set_intx_trigger)");
         }
         if (data == VFIO_IRQ_SET_DATA_EVENTFD) {
-            int fd = arg.u32(20);
+            int fd = eventfdAt(arg, 0);
             if (type == VFIO_PCI_INTX_IRQ_INDEX) {
                 setIntxSignal(fd);
                 return 0;
@@ -265,12 +277,12 @@ final class PciIrqs {
         if (type != VFIO_PCI_INTX_IRQ_INDEX) {
             throw KernelError.of(Errno.EINVAL, "INTx is not enabled: a loop-back trigger needs an enabled index (vfio_pci_set_intx_trigger)");
         }
-        if ((data == VFIO_IRQ_SET_DATA_NONE || arg.u8(20) != 0) && ctx[0] == null && !virqDisabled()) {
+        if ((data == VFIO_IRQ_SET_DATA_NONE || boolAt(arg, 0)) && ctx[0] == null && !virqDisabled()) {
             // vfio_send_intx_eventfd signals ctx[0].trigger without a NULL check before 6.9: the real kernel oopses here
             throw KernelError.of(Errno.EINVAL, "INTx is enabled without an eventfd (fd -1): Linux 6.1 would dereference the missing"
                     + " eventfd in vfio_send_intx_eventfd and oops (fixed in 6.9); bind an eventfd before a loop-back trigger");
         }
-        if (data == VFIO_IRQ_SET_DATA_NONE || arg.u8(20) != 0) {
+        if (data == VFIO_IRQ_SET_DATA_NONE || boolAt(arg, 0)) {
             sendIntx("loop-back trigger");
         }
         return 0;
@@ -472,7 +484,7 @@ final class PciIrqs {
             if (ctx[i] == null) {
                 continue;
             }
-            if (data == VFIO_IRQ_SET_DATA_NONE || arg.u8(20 + i - start) != 0) {
+            if (data == VFIO_IRQ_SET_DATA_NONE || boolAt(arg, i - start)) {
                 EventFdFile e = ctx[i];
                 kernel.event(label(), name(index) + " vector " + i, () -> "loop-back trigger -> " + kernel.describeEventFd(e));
                 kernel.signal(ctx[i]);
@@ -493,7 +505,7 @@ final class PciIrqs {
         int j = start;
         try {
             for (int i = 0; i < count; i++, j++) {
-                setVectorSignal(j, arg.u32(20 + 4L * i), msix);
+                setVectorSignal(j, eventfdAt(arg, i), msix);
             }
         } catch (KernelError e) {
             for (--j; j >= start; j--) {
@@ -689,13 +701,13 @@ final class PciIrqs {
             throw KernelError.of(Errno.EINVAL, "DATA_BOOL and DATA_EVENTFD need count 1 (vfio_pci_set_ctx_trigger_single)");
         }
         if (data == VFIO_IRQ_SET_DATA_BOOL) {
-            if (arg.u8(20) != 0 && current != null) {
+            if (boolAt(arg, 0) && current != null) {
                 kernel.event(label(), name(index), () -> "loop-back trigger -> " + kernel.describeEventFd(current));
                 kernel.signal(current);
             }
             return 0;
         }
-        int fd = arg.u32(20);
+        int fd = eventfdAt(arg, 0);
         if (fd == -1) {
             setSingle(index, null);
         } else if (fd >= 0) {

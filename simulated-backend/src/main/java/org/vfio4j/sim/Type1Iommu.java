@@ -1,5 +1,6 @@
 package org.vfio4j.sim;
 
+import static org.vfio4j.uapi.VfioStructs.*;
 import static org.vfio4j.uapi.VfioUapi.*;
 
 import java.io.ByteArrayOutputStream;
@@ -158,10 +159,10 @@ final class Type1Iommu {
     // ---- VFIO_IOMMU_GET_INFO ----
 
     private int getInfo(UserArg arg, SyscallContext call) throws KernelError {
-        int minsz = 16; // offsetofend(iova_pgsizes)
-        int capsz = 20; // offsetofend(cap_offset): written only when argsz allows, for old callers
-        arg.checkReadable(0, minsz, "struct vfio_iommu_type1_info");
-        int argsz = arg.u32(0);
+        int minsz = vfio_iommu_type1_info.iova_pgsizes + Long.BYTES; // offsetofend(iova_pgsizes)
+        // offsetofend(cap_offset): written only when argsz allows, for old callers
+        int capsz = vfio_iommu_type1_info.cap_offset + Integer.BYTES;
+        int argsz = arg.copyIn(minsz, "struct vfio_iommu_type1_info");
         call.describe(() -> "{argsz=" + argsz + "}");
         if (Integer.compareUnsigned(argsz, minsz) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below the 16 bytes of struct vfio_iommu_type1_info up to"
@@ -170,24 +171,25 @@ final class Type1Iommu {
         int copyBack = Integer.compareUnsigned(argsz, capsz) >= 0 ? capsz : minsz;
         int flags = VFIO_IOMMU_INFO_PGSIZES;
         int capOffset = 0;
-        byte[] caps = buildCaps(24);
+        int chainAt = vfio_iommu_type1_info.SIZE; // the chain follows the struct
+        byte[] caps = buildCaps(chainAt);
         int newArgsz = argsz;
         if (caps.length > 0) {
             flags |= VFIO_IOMMU_INFO_CAPS;
-            if (Integer.compareUnsigned(argsz, 24 + caps.length) < 0) {
-                newArgsz = 24 + caps.length; // tell the caller how much room the chain needs
+            if (Integer.compareUnsigned(argsz, chainAt + caps.length) < 0) {
+                newArgsz = chainAt + caps.length; // tell the caller how much room the chain needs
             } else {
-                arg.checkWritable(24, caps.length, "the capability chain");
-                arg.putBytes(24, caps);
-                capOffset = 24;
+                arg.checkWritable(chainAt, caps.length, "the capability chain");
+                arg.putBytes(chainAt, caps);
+                capOffset = chainAt;
             }
         }
         arg.checkWritable(0, copyBack, "struct vfio_iommu_type1_info");
-        arg.putU32(0, newArgsz);
-        arg.putU32(4, flags);
-        arg.putU64(8, pgsizeBitmap);
+        arg.putU32(vfio_iommu_type1_info.argsz, newArgsz);
+        arg.putU32(vfio_iommu_type1_info.flags, flags);
+        arg.putU64(vfio_iommu_type1_info.iova_pgsizes, pgsizeBitmap);
         if (copyBack == capsz) {
-            arg.putU32(16, capOffset);
+            arg.putU32(vfio_iommu_type1_info.cap_offset, capOffset);
         }
         int outArgsz = newArgsz;
         int outCapOffset = capOffset;
@@ -208,16 +210,22 @@ final class Type1Iommu {
         List<byte[]> caps = new ArrayList<>();
         if (profile.isAtLeast61()) {
             // vfio_iommu_migration_build_caps: smallest page size, DIRTY_BITMAP_SIZE_MAX bytes
-            caps.add(cap(VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, 1, 32, b -> b.putInt(8, 0).putLong(16, pgsize).putLong(24, 1L << 28)));
+            caps.add(cap(VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, 1, vfio_iommu_type1_info_cap_migration.SIZE, b -> b
+                    .putInt(vfio_iommu_type1_info_cap_migration.flags, 0)
+                    .putLong(vfio_iommu_type1_info_cap_migration.pgsize_bitmap, pgsize)
+                    .putLong(vfio_iommu_type1_info_cap_migration.max_dirty_bitmap_size, 1L << 28)));
             // vfio_iommu_dma_avail_build_caps
-            caps.add(cap(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1, 12, b -> b.putInt(8, dmaAvail)));
+            caps.add(cap(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1, vfio_iommu_type1_info_dma_avail.SIZE,
+                    b -> b.putInt(vfio_iommu_type1_info_dma_avail.avail, dmaAvail)));
         }
         List<IovaRange> ranges = host.iovaRanges();
         if (!ranges.isEmpty()) { // vfio_iommu_iova_build_caps: no cap for an empty list
-            caps.add(cap(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1, 16 + 16 * ranges.size(), b -> {
-                b.putInt(8, ranges.size());
+            int first = vfio_iommu_type1_info_cap_iova_range.iova_ranges;
+            caps.add(cap(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1, first + vfio_iova_range.SIZE * ranges.size(), b -> {
+                b.putInt(vfio_iommu_type1_info_cap_iova_range.nr_iovas, ranges.size());
                 for (int i = 0; i < ranges.size(); i++) {
-                    b.putLong(16 + 16 * i, ranges.get(i).start()).putLong(24 + 16 * i, ranges.get(i).end());
+                    int at = first + vfio_iova_range.SIZE * i;
+                    b.putLong(at + vfio_iova_range.start, ranges.get(i).start()).putLong(at + vfio_iova_range.end, ranges.get(i).end());
                 }
             }));
         }
@@ -226,7 +234,7 @@ final class Type1Iommu {
         for (int i = 0; i < caps.size(); i++) {
             byte[] c = caps.get(i);
             int next = i + 1 < caps.size() ? offset + c.length : 0;
-            ByteBuffer.wrap(c).order(ByteOrder.nativeOrder()).putInt(4, next);
+            ByteBuffer.wrap(c).order(ByteOrder.nativeOrder()).putInt(vfio_info_cap_header.next, next);
             out.writeBytes(c);
             offset += c.length;
         }
@@ -236,7 +244,7 @@ final class Type1Iommu {
     private static byte[] cap(int id, int version, int size, java.util.function.Consumer<ByteBuffer> body) {
         byte[] bytes = new byte[size];
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder());
-        b.putShort(0, (short) id).putShort(2, (short) version);
+        b.putShort(vfio_info_cap_header.id, (short) id).putShort(vfio_info_cap_header.version, (short) version);
         body.accept(b);
         return bytes;
     }
@@ -244,17 +252,16 @@ final class Type1Iommu {
     // ---- VFIO_IOMMU_MAP_DMA ----
 
     private int mapDma(UserArg arg, SyscallContext call) throws KernelError {
-        arg.checkReadable(0, 32, "struct vfio_iommu_type1_dma_map");
-        int argsz = arg.u32(0);
-        int flags = arg.u32(4);
-        long vaddr = arg.u64(8);
-        long iova = arg.u64(16);
-        long size = arg.u64(24);
+        int argsz = arg.copyIn(vfio_iommu_type1_dma_map.SIZE, "struct vfio_iommu_type1_dma_map");
+        int flags = arg.u32(vfio_iommu_type1_dma_map.flags);
+        long vaddr = arg.u64(vfio_iommu_type1_dma_map.vaddr);
+        long iova = arg.u64(vfio_iommu_type1_dma_map.iova);
+        long size = arg.u64(vfio_iommu_type1_dma_map.size);
         call.describe(() -> String.format("{argsz=%d, flags=%s, vaddr=0x%x, iova=0x%x, size=0x%x}", argsz, TraceText.dmaMapFlags(flags),
                 vaddr, iova, size));
         faults.enter(Call.MAP_DMA);
         int known = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE | (profile.isAtLeast61() ? VFIO_DMA_MAP_FLAG_VADDR : 0);
-        if (Integer.compareUnsigned(argsz, 32) < 0) {
+        if (Integer.compareUnsigned(argsz, vfio_iommu_type1_dma_map.SIZE) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below sizeof(struct vfio_iommu_type1_dma_map) = 32 (vfio_iommu_type1_map_dma)");
         }
         if ((flags & ~known) != 0) {
@@ -386,17 +393,16 @@ final class Type1Iommu {
     // ---- VFIO_IOMMU_UNMAP_DMA ----
 
     private int unmapDma(UserArg arg, SyscallContext call) throws KernelError {
-        arg.checkReadable(0, 24, "struct vfio_iommu_type1_dma_unmap");
-        int argsz = arg.u32(0);
-        int flags = arg.u32(4);
-        long iova = arg.u64(8);
-        long requested = arg.u64(16);
+        int argsz = arg.copyIn(vfio_iommu_type1_dma_unmap.SIZE, "struct vfio_iommu_type1_dma_unmap");
+        int flags = arg.u32(vfio_iommu_type1_dma_unmap.flags);
+        long iova = arg.u64(vfio_iommu_type1_dma_unmap.iova);
+        long requested = arg.u64(vfio_iommu_type1_dma_unmap.size);
         call.describe(() -> String.format("{argsz=%d, flags=%s, iova=0x%x, size=0x%x}", argsz, TraceText.dmaUnmapFlags(flags), iova, requested));
         faults.enter(Call.UNMAP_DMA);
         long size = requested;
         int known = profile.isAtLeast61()
                 ? VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR : 0;
-        if (Integer.compareUnsigned(argsz, 24) < 0) {
+        if (Integer.compareUnsigned(argsz, vfio_iommu_type1_dma_unmap.SIZE) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below sizeof(struct vfio_iommu_type1_dma_unmap) = 24"
                     + " (vfio_iommu_type1_unmap_dma)");
         }
@@ -452,8 +458,8 @@ final class Type1Iommu {
     /** On success only: the fixed 24 bytes go back with {@code size} set to what was unmapped. */
     private static int writeUnmapped(UserArg arg, SyscallContext call, int argsz, int flags, long iova, long requested,
                                      long unmapped) throws KernelError {
-        arg.checkWritable(0, 24, "struct vfio_iommu_type1_dma_unmap");
-        arg.putU64(16, unmapped);
+        arg.checkWritable(0, vfio_iommu_type1_dma_unmap.SIZE, "struct vfio_iommu_type1_dma_unmap");
+        arg.putU64(vfio_iommu_type1_dma_unmap.size, unmapped);
         call.describe(() -> String.format("{argsz=%d, flags=%s, iova=0x%x, size=0x%x} -> {size=0x%x}", argsz, TraceText.dmaUnmapFlags(flags),
                 iova, requested, unmapped));
         return 0;

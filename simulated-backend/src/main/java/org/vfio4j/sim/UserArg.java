@@ -3,6 +3,7 @@ package org.vfio4j.sim;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.vfio4j.Errno;
+import org.vfio4j.uapi.VfioStructs;
 
 /**
  * The {@code unsigned long arg} of an ioctl as the simulated kernel sees it: a value, and the user
@@ -68,6 +69,17 @@ final class UserArg {
         if (memory.isReadOnly()) {
             throw KernelError.of(Errno.EFAULT, "copy_to_user (" + what + ") faults: the argument memory is read-only");
         }
+    }
+
+    /**
+     * {@code copy_from_user(&s, arg, minsz)}, the first step of a VFIO ioctl handler: EFAULT unless
+     * the first {@code minsz} bytes of {@code struct} are readable. Returns {@code argsz}, which opens
+     * every such struct ({@link VfioStructs#ARGSZ}); each handler checks it against its minsz in its
+     * own order.
+     */
+    int copyIn(long minsz, String struct) throws KernelError {
+        checkReadable(0, minsz, struct);
+        return u32(VfioStructs.ARGSZ);
     }
 
     int u32(long offset) {
