@@ -1,6 +1,7 @@
 package org.vfio4j.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.vfio4j.fixtures.assertj.VfioAssertions.assertThatVfioCall;
 import static org.vfio4j.uapi.VfioUapi.*;
 
 import java.lang.foreign.MemorySegment;
@@ -15,7 +16,10 @@ import org.vfio4j.VfioContainer;
 import org.vfio4j.VfioException;
 import org.vfio4j.spi.VfioKernel;
 
-/** Container rules, SEMANTICS §2 and §12 I1-I4. */
+/**
+ * Container rules, I1-I4 of docs/conformance.md ({@code drivers/vfio/container.c}: {@code
+ * vfio_fops_unl_ioctl}, {@code vfio_container_ioctl_check_extension}, {@code vfio_ioctl_set_iommu}).
+ */
 public interface ContainerContract extends Contract {
 
     /** Extension numbers: the known ones and arbitrary longs. */
@@ -39,7 +43,7 @@ public interface ContainerContract extends Contract {
 
     /** I1: GET_API_VERSION is 0 in every state. */
     @Property(tries = 30)
-    default void i1_apiVersion_isZeroInEveryState(@ForAll("extensionValues") long ignoredArgument) throws Exception {
+    default void apiVersion_isZeroInEveryState(@ForAll("extensionValues") long ignoredArgument) throws Exception {
         try (Session s = new Session(target())) {
             VfioContainer fresh = s.vfio.openContainer();
             VfioKernel k = s.vfio.seam();
@@ -53,7 +57,7 @@ public interface ContainerContract extends Contract {
 
     /** I2: CHECK_EXTENSION never fails and is >= 0; after SET_IOMMU(t), CHECK_EXTENSION(t) > 0. */
     @Property(tries = 60)
-    default void i2_checkExtension_neverFails_andConfirmsTheSetType(@ForAll("extensionValues") long value) throws Exception {
+    default void checkExtension_neverFails_andConfirmsTheSetType(@ForAll("extensionValues") long value) throws Exception {
         try (Session s = new Session(target())) {
             VfioContainer c = s.vfio.openContainer();
             VfioKernel k = s.vfio.seam();
@@ -66,12 +70,12 @@ public interface ContainerContract extends Contract {
 
     /** I3: SET_IOMMU without a group is EINVAL; after one success every further SET_IOMMU is EINVAL. */
     @Property(tries = 30)
-    default void i3_setIommu_needsAGroup_andHappensOnce(@ForAll("extensionValues") long value) throws Exception {
+    default void setIommu_needsAGroup_andHappensOnce(@ForAll("extensionValues") long value) throws Exception {
         try (Session s = new Session(target())) {
             VfioContainer empty = s.vfio.openContainer();
-            assertThat(Calls.errno(() -> s.vfio.seam().ioctl(empty.fd(), VFIO_SET_IOMMU, value))).isEqualTo(Errno.EINVAL);
+            assertThatVfioCall(() -> s.vfio.seam().ioctl(empty.fd(), VFIO_SET_IOMMU, value)).failsWith(Errno.EINVAL);
             Session.Attached a = s.attach(IommuType.TYPE1);
-            assertThat(Calls.errno(() -> s.vfio.seam().ioctl(a.container().fd(), VFIO_SET_IOMMU, value))).isEqualTo(Errno.EINVAL);
+            assertThatVfioCall(() -> s.vfio.seam().ioctl(a.container().fd(), VFIO_SET_IOMMU, value)).failsWith(Errno.EINVAL);
         }
     }
 
@@ -81,7 +85,7 @@ public interface ContainerContract extends Contract {
         try (Session s = new Session(target())) {
             VfioContainer c = s.vfio.openContainer();
             s.vfio.openGroup(target().group()).setContainer(c);
-            assertThat(Calls.errno(() -> s.vfio.seam().ioctl(c.fd(), VFIO_SET_IOMMU, value))).isEqualTo(Errno.ENODEV);
+            assertThatVfioCall(() -> s.vfio.seam().ioctl(c.fd(), VFIO_SET_IOMMU, value)).failsWith(Errno.ENODEV);
             c.setIommu(IommuType.TYPE1V2);
         }
     }
@@ -95,25 +99,25 @@ public interface ContainerContract extends Contract {
 
     /** I4: before SET_IOMMU every non-core ioctl is EINVAL; after it, unknown ones are ENOTTY. */
     @Property(tries = 60)
-    default void i4_nonCoreIoctls_einvalBeforeSetIommu_enottyAfterForUnknown(@ForAll("nonCoreRequests") long request) throws Exception {
+    default void nonCoreIoctls_einvalBeforeSetIommu_enottyAfterIfUnknown(@ForAll("nonCoreRequests") long request) throws Exception {
         try (Session s = new Session(target())) {
             VfioKernel k = s.vfio.seam();
             VfioContainer c = s.vfio.openContainer();
             MemorySegment arg = s.memory(1);
             arg.set(java.lang.foreign.ValueLayout.JAVA_INT, 0, 64);
-            assertThat(Calls.errno(() -> k.ioctl(c.fd(), request, arg))).isEqualTo(Errno.EINVAL);
+            assertThatVfioCall(() -> k.ioctl(c.fd(), request, arg)).failsWith(Errno.EINVAL);
             Session.Attached a = s.attach(IommuType.TYPE1V2);
             boolean known = request == VFIO_IOMMU_GET_INFO || request == VFIO_IOMMU_MAP_DMA || request == VFIO_IOMMU_UNMAP_DMA
                     || (target().linux61() && request == 0x3B75L); // VFIO_IOMMU_DIRTY_PAGES exists in 5.8+
             if (!known) {
-                assertThat(Calls.errno(() -> k.ioctl(a.container().fd(), request, arg))).isEqualTo(Errno.ENOTTY);
+                assertThatVfioCall(() -> k.ioctl(a.container().fd(), request, arg)).failsWith(Errno.ENOTTY);
             }
         }
     }
 
-    /** Check-extension answers of a type1 host do not depend on state except DMA_CC (0 until an IOMMU is set). */
+    /** A fresh container on a type1 host claims type1 and type1v2, not SPAPR, not DMA_CC before an IOMMU is set; UNMAP_ALL on 6.1. */
     @Property(tries = 10)
-    default void checkExtension_type1Answers(@ForAll("extensionValues") long unused) throws VfioException {
+    default void checkExtension_onType1_claimsType1AndV2_notSpaprOrDmaCc(@ForAll("extensionValues") long unused) throws VfioException {
         try (Session s = new Session(target())) {
             VfioContainer c = s.vfio.openContainer();
             assertThat(c.checkExtension(VFIO_TYPE1_IOMMU)).isEqualTo(1);

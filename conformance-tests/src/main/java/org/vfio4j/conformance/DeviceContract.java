@@ -1,6 +1,7 @@
 package org.vfio4j.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.vfio4j.fixtures.assertj.VfioAssertions.assertThatVfioCall;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -17,7 +18,11 @@ import org.vfio4j.RegionInfo;
 import org.vfio4j.VfioDevice;
 import org.vfio4j.uapi.VfioUapi;
 
-/** Device basics every vfio-pci device shows, SEMANTICS §7 and §12 I22, I23, I26. */
+/**
+ * Device basics every vfio-pci device shows, I22, I23 and I26 of docs/conformance.md ({@code
+ * drivers/vfio/pci/vfio_pci_core.c}: {@code vfio_pci_ioctl_get_info}, {@code
+ * vfio_pci_ioctl_get_region_info}; {@code vfio_pci_config.c}: {@code vfio_pci_config_rw}).
+ */
 public interface DeviceContract extends Contract {
 
     private static VfioDevice open(Session s) throws Exception {
@@ -26,7 +31,7 @@ public interface DeviceContract extends Contract {
 
     /** I22: five IRQ indexes, at least nine regions, each at {@code index << 40}; past num_regions EINVAL. */
     @Property(tries = 5)
-    default void i22_regionsAndIrqs(@ForAll @IntRange(min = 0, max = 40) int beyond) throws Exception {
+    default void pciDevice_hasFiveIrqsAndNineRegions_pastThemIsEinval(@ForAll @IntRange(min = 0, max = 40) int beyond) throws Exception {
         try (Session s = new Session(target())) {
             VfioDevice d = open(s);
             DeviceInfo info = d.info();
@@ -38,7 +43,7 @@ public interface DeviceContract extends Contract {
                 assertThat(r.offset()).as("region %d", i).isEqualTo((long) i << 40);
             }
             assertThat(d.regionInfo(VfioUapi.VFIO_PCI_CONFIG_REGION_INDEX).size()).isIn(256L, 4096L);
-            assertThat(Calls.errno(() -> d.regionInfo(info.numRegions() + beyond))).isEqualTo(Errno.EINVAL);
+            assertThatVfioCall(() -> d.regionInfo(info.numRegions() + beyond)).failsWith(Errno.EINVAL);
         }
     }
 
@@ -58,20 +63,20 @@ public interface DeviceContract extends Contract {
 
     /** I23: config accesses inside the region return their size; reaching past it is EFAULT; identity reads are stable. */
     @Property(tries = 40)
-    default void i23_configReads(@ForAll("configAccesses") Access a) throws Exception {
+    default void configAccess_pastTheRegion_isEfault_andIdReadsAreStable(@ForAll("configAccesses") Access a) throws Exception {
         try (Session s = new Session(target())) {
             VfioDevice d = open(s);
             long size = d.regionInfo(VfioUapi.VFIO_PCI_CONFIG_REGION_INDEX).size();
             MemorySegment buf = s.memory(1).asSlice(0, a.size());
-            Errno e = Calls.errno(() -> d.readConfig(a.offset(), buf));
-            assertThat(e).isEqualTo(a.offset() + a.size() <= size ? null : Errno.EFAULT);
+            Calls.failsWithOrSucceeds(assertThatVfioCall(() -> d.readConfig(a.offset(), buf)).as("config read of %d at 0x%x", a.size(), a.offset()),
+                    a.offset() + a.size() <= size ? null : Errno.EFAULT);
             assertThat(d.readConfigDword(0)).isEqualTo(d.readConfigDword(0));
         }
     }
 
     /** I26: the interrupt line is a scratch byte: it reads back what was written. */
     @Property(tries = 10)
-    default void i26_interruptLineIsScratch(@ForAll @IntRange(min = 0, max = 255) int line) throws Exception {
+    default void interruptLine_readsBackWhatWasWritten(@ForAll @IntRange(min = 0, max = 255) int line) throws Exception {
         try (Session s = new Session(target())) {
             VfioDevice d = open(s);
             MemorySegment b = s.memory(1).asSlice(0, 1);

@@ -34,7 +34,7 @@ public interface EduContract extends Contract {
 
     /** Identification, liveness (inverse of the last write) and factorial registers. */
     @Property(tries = 5)
-    default void eduRegisters(@ForAll int liveness, @ForAll @IntRange(min = 0, max = 12) int n) throws Exception {
+    default void registers_answerIdentityLivenessAndFactorial(@ForAll int liveness, @ForAll @IntRange(min = 0, max = 12) int n) throws Exception {
         onEachEdu((s, o, d) -> {
             try (Region bar0 = d.region(0)) {
                 assertThat(bar0.readInt(0x00)).isEqualTo(0x010000ed);
@@ -57,7 +57,7 @@ public interface EduContract extends Contract {
      * it does not decode with ~0).
      */
     @Property(tries = 5)
-    default void mappedRegisterAccesses(@ForAll long value) throws Exception {
+    default void mappedBarAccesses_reachEduWhole(@ForAll long value) throws Exception {
         onEachEdu((s, o, d) -> {
             try (Region bar0 = d.region(0)) {
                 assertThat(bar0.isMapped(0x80, 8)).as("edu's BAR0 is mmap-able").isTrue();
@@ -79,7 +79,7 @@ public interface EduContract extends Contract {
 
     /** A signalled ioeventfd writes its data into the BAR: edu's liveness register then reads its inverse. */
     @Property(tries = 5)
-    default void ioeventfdWritesIntoTheBar(@ForAll int data) throws Exception {
+    default void ioeventfd_whenSignalled_writesIntoTheBar(@ForAll int data) throws Exception {
         onEachEdu((s, o, d) -> {
             try (Region bar0 = d.region(0); EventNotifier n = s.vfio.eventNotifier();
                  IoEventFd io = d.ioeventfd(0, 0x04, Integer.toUnsignedLong(data), 4, n)) {
@@ -116,7 +116,7 @@ public interface EduContract extends Contract {
      * acknowledgement) only signals again.
      */
     @Property(tries = 2)
-    default void eduIntxDriverLoop(@ForAll @IntRange(min = 1, max = 4) int rounds) throws Exception {
+    default void intxDriverLoop_getsOneSignalPerRound(@ForAll @IntRange(min = 1, max = 4) int rounds) throws Exception {
         onEachEdu((s, o, d) -> {
             try (Region bar0 = d.region(0); EventNotifier irq = s.vfio.eventNotifier()) {
                 d.enableIrq(org.vfio4j.uapi.VfioUapi.VFIO_PCI_INTX_IRQ_INDEX, java.util.List.of(irq));
@@ -141,7 +141,7 @@ public interface EduContract extends Contract {
      * acknowledged; an MSI is a memory write, so without bus mastering nothing arrives.
      */
     @Property(tries = 2)
-    default void eduMsiRaises(@ForAll @IntRange(min = 1, max = 3) int raises) throws Exception {
+    default void msi_deliversOneMessagePerRaise_onlyWithBusMastering(@ForAll @IntRange(min = 1, max = 3) int raises) throws Exception {
         onEachEdu((s, o, d) -> {
             try (Region bar0 = d.region(0); EventNotifier irq = s.vfio.eventNotifier()) {
                 d.enableIrq(org.vfio4j.uapi.VfioUapi.VFIO_PCI_MSI_IRQ_INDEX, java.util.List.of(irq));
@@ -178,7 +178,7 @@ public interface EduContract extends Contract {
      */
     @Property(tries = 3)
     @RequiresFeature(TargetFeature.DEVICE_DMA)
-    default void eduDmaRoundTrip(@ForAll long seed, @ForAll @IntRange(min = 1, max = 4095) int count) throws Exception {
+    default void dmaRoundTrip_throughTheIommu_copiesTheBytes(@ForAll long seed, @ForAll @IntRange(min = 1, max = 4095) int count) throws Exception {
         // at most 4095 bytes: QEMU 7.2's edu refuses a transfer that ends at its buffer's end, by stopping the machine
         onEachEdu((s, o, d) -> {
             MemorySegment source = s.memory(1);

@@ -1,6 +1,7 @@
 package org.vfio4j.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.vfio4j.fixtures.assertj.VfioAssertions.assertThatVfioCall;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -16,20 +17,25 @@ import org.vfio4j.VfioDevice;
 import org.vfio4j.VfioGroup;
 import org.vfio4j.spi.LinuxAbi;
 
-/** Group and device-fd life cycle, SEMANTICS §1, §3 and §12 I5-I12. Model: containerUsers = 1 + open device fds. */
+/**
+ * Group and device-fd life cycle, I5-I12 of docs/conformance.md ({@code drivers/vfio/group.c}:
+ * {@code vfio_group_fops_open}, {@code vfio_group_ioctl_set_container}, {@code
+ * vfio_group_ioctl_unset_container}, {@code vfio_group_ioctl_get_device_fd}). Model: container
+ * users = 1 + open device fds.
+ */
 public interface GroupContract extends Contract {
 
     private String groupNode() {
         return "/dev/vfio/" + target().group();
     }
 
-    /** I5: a group has one open file at a time; a second open is EBUSY until the first is closed. */
+    /** I5: a group has one open file at a time; a second open is EBUSY until the first is closed ({@code vfio_group_fops_open}). */
     @Property(tries = 20)
-    default void i5_groupOpensOnceAtATime(@ForAll @IntRange(min = 1, max = 4) int extraOpens) throws Exception {
+    default void groupOpen_isEbusyWhileTheGroupIsOpen(@ForAll @IntRange(min = 1, max = 4) int extraOpens) throws Exception {
         try (Session s = new Session(target())) {
             VfioGroup g = s.vfio.openGroup(target().group());
             for (int i = 0; i < extraOpens; i++) {
-                assertThat(Calls.errno(() -> s.vfio.seam().open(groupNode(), LinuxAbi.O_RDWR))).isEqualTo(Errno.EBUSY);
+                assertThatVfioCall(() -> s.vfio.seam().open(groupNode(), LinuxAbi.O_RDWR)).failsWith(Errno.EBUSY);
             }
             g.close();
             s.vfio.openGroup(target().group()).close();
@@ -38,7 +44,7 @@ public interface GroupContract extends Contract {
 
     /** I6 and I7: CONTAINER_SET follows SET/UNSET; SET on an attached group is EINVAL and changes nothing. */
     @Property(tries = 30)
-    default void i6_i7_containerSetFollowsSetAndUnset(@ForAll @IntRange(min = 0, max = 3) int repeats) throws Exception {
+    default void containerSet_followsSetAndUnset_andASecondSetIsEinval(@ForAll @IntRange(min = 0, max = 3) int repeats) throws Exception {
         try (Session s = new Session(target())) {
             VfioContainer c = s.vfio.openContainer();
             VfioContainer other = s.vfio.openContainer();
@@ -47,19 +53,19 @@ public interface GroupContract extends Contract {
             for (int i = 0; i <= repeats; i++) {
                 g.setContainer(c);
                 assertThat(g.status().containerSet()).isTrue();
-                assertThat(Calls.errno(() -> g.setContainer(c))).isEqualTo(Errno.EINVAL);
-                assertThat(Calls.errno(() -> g.setContainer(other))).isEqualTo(Errno.EINVAL);
+                assertThatVfioCall(() -> g.setContainer(c)).failsWith(Errno.EINVAL);
+                assertThatVfioCall(() -> g.setContainer(other)).failsWith(Errno.EINVAL);
                 assertThat(g.status()).isEqualTo(new GroupStatus(true, true));
                 g.unsetContainer();
                 assertThat(g.status().containerSet()).isFalse();
-                assertThat(Calls.errno(g::unsetContainer)).as("not attached").isEqualTo(Errno.EINVAL);
+                assertThatVfioCall(g::unsetContainer).as("not attached").failsWith(Errno.EINVAL);
             }
         }
     }
 
     /** I8 and I9: UNSET succeeds iff no device fd is open; each GET_DEVICE_FD is a new fd and one more user. */
     @Property(tries = 30)
-    default void i8_i9_deviceFdsAreUsers(@ForAll @IntRange(min = 1, max = 4) int devices) throws Exception {
+    default void deviceFds_areNewEachTime_andUnsetContainerIsEbusyWhileOpen(@ForAll @IntRange(min = 1, max = 4) int devices) throws Exception {
         try (Session s = new Session(target())) {
             Session.Attached a = s.attach(IommuType.TYPE1V2);
             List<VfioDevice> open = new ArrayList<>();
@@ -70,7 +76,7 @@ public interface GroupContract extends Contract {
                 open.add(d);
             }
             for (VfioDevice d : open) {
-                assertThat(Calls.errno(a.group()::unsetContainer)).isEqualTo(Errno.EBUSY);
+                assertThatVfioCall(a.group()::unsetContainer).failsWith(Errno.EBUSY);
                 d.close();
             }
             a.group().unsetContainer();
@@ -79,7 +85,7 @@ public interface GroupContract extends Contract {
 
     /** I10: closing the group fd with device fds open keeps it attached (re-open EBUSY) until the last device closes. */
     @Property(tries = 20)
-    default void i10_groupCloseWaitsForDeviceFds(@ForAll @IntRange(min = 1, max = 3) int devices) throws Exception {
+    default void groupClose_withDeviceFdsOpen_keepsItBusyUntilTheyClose(@ForAll @IntRange(min = 1, max = 3) int devices) throws Exception {
         try (Session s = new Session(target())) {
             Session.Attached a = s.attach(IommuType.TYPE1V2);
             List<VfioDevice> open = new ArrayList<>();
@@ -88,7 +94,7 @@ public interface GroupContract extends Contract {
             }
             a.group().close();
             for (VfioDevice d : open) {
-                assertThat(Calls.errno(() -> s.vfio.seam().open(groupNode(), LinuxAbi.O_RDWR))).isEqualTo(Errno.EBUSY);
+                assertThatVfioCall(() -> s.vfio.seam().open(groupNode(), LinuxAbi.O_RDWR)).failsWith(Errno.EBUSY);
                 assertThat(d.info().numRegions()).as("the device still works").isGreaterThanOrEqualTo(9);
                 d.close();
             }
@@ -99,7 +105,7 @@ public interface GroupContract extends Contract {
 
     /** I11: detaching the last group empties the DMA list; after re-attaching, the old range unmaps 0 bytes and maps again. */
     @Property(tries = 20)
-    default void i11_lastDetachDropsMappings(@ForAll @IntRange(min = 1, max = 8) int pages) throws Exception {
+    default void lastDetach_dropsTheMappings(@ForAll @IntRange(min = 1, max = 8) int pages) throws Exception {
         try (Session s = new Session(target())) {
             MemorySegment m = s.memory(pages);
             Session.Attached a = s.attach(IommuType.TYPE1V2);
@@ -114,7 +120,7 @@ public interface GroupContract extends Contract {
 
     /** I12: closing the container fd while a group is attached changes nothing seen through the group. */
     @Property(tries = 10)
-    default void i12_containerFdCloseKeepsTheContainer(@ForAll @IntRange(min = 1, max = 2) int devices) throws Exception {
+    default void containerFdClose_withAGroupAttached_keepsTheContainer(@ForAll @IntRange(min = 1, max = 2) int devices) throws Exception {
         try (Session s = new Session(target())) {
             Session.Attached a = s.attach(IommuType.TYPE1V2);
             a.container().close();
@@ -125,20 +131,22 @@ public interface GroupContract extends Contract {
         }
     }
 
-    /** GET_DEVICE_FD: unknown names are ENODEV (6.1 looks the name up first); without an IOMMU it is EINVAL. */
+    /**
+     * GET_DEVICE_FD: unknown names are ENODEV (6.1 looks the name up first, {@code
+     * vfio_device_get_from_name}); without an IOMMU it is EINVAL ({@code vfio_group_use_container}).
+     */
     @Property(tries = 20)
-    default void getDeviceFd_nameAndReadiness(@ForAll("suffixes") String suffix) throws Exception {
+    default void getDeviceFd_unknownNameIsEnodev_noIommuIsEinval(@ForAll("suffixes") String suffix) throws Exception {
         try (Session s = new Session(target())) {
             VfioContainer c = s.vfio.openContainer();
             VfioGroup g = s.vfio.openGroup(target().group());
             String wrong = target().device() + suffix;
-            Errno early = Calls.errno(() -> g.openDevice(wrong));
-            assertThat(early).isEqualTo(target().linux61() ? Errno.ENODEV : Errno.EINVAL);
-            assertThat(Calls.errno(() -> g.openDevice(target().device()))).isEqualTo(Errno.EINVAL);
+            assertThatVfioCall(() -> g.openDevice(wrong)).failsWith(target().linux61() ? Errno.ENODEV : Errno.EINVAL);
+            assertThatVfioCall(() -> g.openDevice(target().device())).failsWith(Errno.EINVAL);
             g.setContainer(c);
-            assertThat(Calls.errno(() -> g.openDevice(target().device()))).as("no IOMMU yet").isEqualTo(Errno.EINVAL);
+            assertThatVfioCall(() -> g.openDevice(target().device())).as("no IOMMU yet").failsWith(Errno.EINVAL);
             c.setIommu(IommuType.TYPE1V2);
-            assertThat(Calls.errno(() -> g.openDevice(wrong))).isEqualTo(Errno.ENODEV);
+            assertThatVfioCall(() -> g.openDevice(wrong)).failsWith(Errno.ENODEV);
             g.openDevice(target().device()).close();
         }
     }
@@ -152,13 +160,13 @@ public interface GroupContract extends Contract {
     /** A non-viable group: 6.1 refuses SET_CONTAINER (EPERM: DMA ownership is taken), 5.7 refuses GET_DEVICE_FD (EINVAL). */
     @Property(tries = 5)
     @RequiresFeature(TargetFeature.NON_VIABLE_GROUP)
-    default void nonViableGroup_isRefused(@ForAll @IntRange(min = 0, max = 1) int unused) throws Exception {
+    default void nonViableGroup_isEpermAtSetContainerOn61_andAttachesOn57(@ForAll @IntRange(min = 0, max = 1) int unused) throws Exception {
         try (Session s = new Session(target())) {
             VfioContainer c = s.vfio.openContainer();
             VfioGroup g = s.vfio.openGroup(target().nonViableGroup().getAsInt());
             assertThat(g.status()).isEqualTo(new GroupStatus(false, false));
             if (target().linux61()) {
-                assertThat(Calls.errno(() -> g.setContainer(c))).isEqualTo(Errno.EPERM);
+                assertThatVfioCall(() -> g.setContainer(c)).failsWith(Errno.EPERM);
                 assertThat(g.status().containerSet()).isFalse();
             } else {
                 g.setContainer(c);
@@ -168,9 +176,9 @@ public interface GroupContract extends Contract {
         }
     }
 
-    /** SET_CONTAINER with an fd that is not a container, or is closed. */
+    /** SET_CONTAINER with an fd that is not a container is EINVAL, with a closed one EBADF ({@code vfio_group_ioctl_set_container}). */
     @Property(tries = 10)
-    default void setContainer_withAnFdThatIsNotAContainer(@ForAll @IntRange(min = 0, max = 1) int closed) throws Exception {
+    default void setContainer_withAnFdThatIsNotAnOpenContainer_isRefused(@ForAll @IntRange(min = 0, max = 1) int closed) throws Exception {
         try (Session s = new Session(target())) {
             VfioGroup g = s.vfio.openGroup(target().group());
             var eventfd = s.vfio.seam().eventfd(0, 0);
@@ -178,15 +186,15 @@ public interface GroupContract extends Contract {
             arg.set(java.lang.foreign.ValueLayout.JAVA_INT, 0, eventfd.number());
             if (closed == 1) {
                 s.vfio.seam().close(eventfd);
-                assertThat(Calls.errno(() -> s.vfio.seam().ioctl(g.fd(), org.vfio4j.uapi.VfioUapi.VFIO_GROUP_SET_CONTAINER, arg)))
-                        .isEqualTo(Errno.EBADF);
+                assertThatVfioCall(() -> s.vfio.seam().ioctl(g.fd(), org.vfio4j.uapi.VfioUapi.VFIO_GROUP_SET_CONTAINER, arg))
+                        .failsWith(Errno.EBADF);
             } else {
-                assertThat(Calls.errno(() -> s.vfio.seam().ioctl(g.fd(), org.vfio4j.uapi.VfioUapi.VFIO_GROUP_SET_CONTAINER, arg)))
-                        .isEqualTo(Errno.EINVAL); // not EBADFD on 6.1: that is 6.2+ (iommufd)
+                assertThatVfioCall(() -> s.vfio.seam().ioctl(g.fd(), org.vfio4j.uapi.VfioUapi.VFIO_GROUP_SET_CONTAINER, arg))
+                        .failsWith(Errno.EINVAL); // not EBADFD on 6.1: that is 6.2+ (iommufd)
             }
             arg.set(java.lang.foreign.ValueLayout.JAVA_INT, 0, -1);
-            assertThat(Calls.errno(() -> s.vfio.seam().ioctl(g.fd(), org.vfio4j.uapi.VfioUapi.VFIO_GROUP_SET_CONTAINER, arg)))
-                    .isEqualTo(target().linux61() ? Errno.EBADF : Errno.EINVAL);
+            assertThatVfioCall(() -> s.vfio.seam().ioctl(g.fd(), org.vfio4j.uapi.VfioUapi.VFIO_GROUP_SET_CONTAINER, arg))
+                    .failsWith(target().linux61() ? Errno.EBADF : Errno.EINVAL);
         }
     }
 }

@@ -1,6 +1,7 @@
 package org.vfio4j.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.vfio4j.fixtures.assertj.VfioAssertions.assertThatVfioCall;
 import static org.vfio4j.uapi.VfioUapi.*;
 
 import java.lang.foreign.MemorySegment;
@@ -22,12 +23,13 @@ import org.vfio4j.PciCapability;
 import org.vfio4j.PciConfig;
 import org.vfio4j.RegionInfo;
 import org.vfio4j.VfioDevice;
+import org.vfio4j.fixtures.assertj.VfioCallAssert;
 import org.vfio4j.spi.LinuxAbi;
 import org.vfio4j.spi.VfioKernel;
 
 /**
- * vfio-pci device rules, SEMANTICS §7, §8, §10 and §12 I22-I28, I35-I38, on every device of the
- * target. Expectations come from what the device reports through VFIO (region sizes and flags,
+ * vfio-pci device rules, I22-I28 and I35-I38 of docs/conformance.md, on every device of the target
+ * ({@code drivers/vfio/pci/vfio_pci_core.c}, {@code vfio_pci_config.c}, {@code vfio_pci_rdwr.c}). Expectations come from what the device reports through VFIO (region sizes and flags,
  * its config space) and the kernel's rules, never from the backend's internals.
  */
 public interface PciDeviceContract extends Contract {
@@ -65,11 +67,14 @@ public interface PciDeviceContract extends Contract {
         return s.vfio.seam();
     }
 
-    /** DEVICE_GET_INFO: argsz below 16 is EINVAL; 16 writes 16 bytes; 6.1 also writes cap_offset (0) when argsz reaches it. */
+    /**
+     * DEVICE_GET_INFO: argsz below 16 is EINVAL; 16 writes 16 bytes; 6.1 also writes cap_offset (0)
+     * when argsz reaches it ({@code vfio_pci_ioctl_get_info}).
+     */
     @Property(tries = 3)
-    default void deviceInfoArgsz(@ForAll @IntRange(min = 0, max = 15) int small) throws Exception {
+    default void deviceGetInfo_followsTheArgszProtocol(@ForAll @IntRange(min = 0, max = 15) int small) throws Exception {
         onEachDevice((s, o, d) -> {
-            assertThat(Calls.errno(() -> seam(s).ioctl(d.fd(), VFIO_DEVICE_GET_INFO, arg(s, 24, small)))).isEqualTo(Errno.EINVAL);
+            assertThatVfioCall(() -> seam(s).ioctl(d.fd(), VFIO_DEVICE_GET_INFO, arg(s, 24, small))).failsWith(Errno.EINVAL);
             MemorySegment exact = arg(s, 24, 16);
             seam(s).ioctl(d.fd(), VFIO_DEVICE_GET_INFO, exact);
             assertThat(exact.get(ValueLayout.JAVA_INT, 16)).as("bytes past argsz 16 untouched").isEqualTo(0x5a5a5a5a);
@@ -84,28 +89,29 @@ public interface PciDeviceContract extends Contract {
     /**
      * REGION_INFO's argsz protocol for every index: below 32 EINVAL; exactly 32 succeeds and, with
      * capabilities, sets CAPS, grows argsz to what they need and leaves cap_offset 0; with that argsz
-     * the chain starts at 32, walks forward inside it and ends with next 0; more room changes nothing.
+     * the chain starts at 32, walks forward inside it and ends with next 0; more room changes nothing
+     * ({@code vfio_pci_ioctl_get_region_info}).
      */
     @Property(tries = 2)
-    default void regionInfoArgszProtocol(@ForAll @IntRange(min = 0, max = 31) int small) throws Exception {
+    default void regionInfo_followsTheArgszProtocol_forEveryIndex(@ForAll @IntRange(min = 0, max = 31) int small) throws Exception {
         onEachDevice((s, o, d) -> {
             DeviceInfo info = d.info();
             for (int index = 0; index < info.numRegions() + 2; index++) {
                 int i = index;
                 MemorySegment low = arg(s, 32, small);
                 low.set(ValueLayout.JAVA_INT, 8, i);
-                assertThat(Calls.errno(() -> seam(s).ioctl(d.fd(), VFIO_DEVICE_GET_REGION_INFO, low))).as("index %d argsz %d", i, small)
-                        .isEqualTo(Errno.EINVAL);
+                assertThatVfioCall(() -> seam(s).ioctl(d.fd(), VFIO_DEVICE_GET_REGION_INFO, low)).as("index %d argsz %d", i, small)
+                        .failsWith(Errno.EINVAL);
                 MemorySegment r = arg(s, 32, 32);
                 r.set(ValueLayout.JAVA_INT, 8, i);
-                Errno e = Calls.errno(() -> seam(s).ioctl(d.fd(), VFIO_DEVICE_GET_REGION_INFO, r));
-                boolean exists = i < info.numRegions() && (i != VFIO_PCI_VGA_REGION_INDEX || e == null);
+                Calls.Attempt<Integer> e = Calls.attempt(() -> seam(s).ioctl(d.fd(), VFIO_DEVICE_GET_REGION_INFO, r));
+                boolean exists = i < info.numRegions() && (i != VFIO_PCI_VGA_REGION_INDEX || e.succeeded());
                 if (!exists) {
-                    assertThat(e).as("index %d", i).isEqualTo(Errno.EINVAL);
+                    Calls.assertThat(e).as("index %d", i).failsWith(Errno.EINVAL);
                     assertThat(r.get(ValueLayout.JAVA_INT, 4)).as("nothing written on failure").isEqualTo(0x5a5a5a5a);
                     continue;
                 }
-                assertThat(e).as("index %d", i).isNull();
+                Calls.assertThat(e).as("index %d", i).succeeds();
                 assertThat(r.get(ValueLayout.JAVA_LONG, 24)).isEqualTo((long) i << 40);
                 int flags = r.get(ValueLayout.JAVA_INT, 4);
                 int needed = r.get(ValueLayout.JAVA_INT, 0);
@@ -139,17 +145,18 @@ public interface PciDeviceContract extends Contract {
     /**
      * GET_IRQ_INFO: argsz below 16 or index 5+ is EINVAL; ERR exists exactly on PCI Express
      * functions; INTx is maskable and automasked, the others NORESIZE; INTx count follows the
-     * interrupt pin, MSI-X's the table size in its capability.
+     * interrupt pin, MSI-X's the table size in its capability ({@code vfio_pci_ioctl_get_irq_info},
+     * {@code vfio_pci_get_irq_count}).
      */
     @Property(tries = 2)
-    default void irqInfo(@ForAll @IntRange(min = 5, max = 64) int badIndex) throws Exception {
+    default void irqInfo_followsTheConfigSpace_andBadIndexesAreEinval(@ForAll @IntRange(min = 5, max = 64) int badIndex) throws Exception {
         onEachDevice((s, o, d) -> {
             PciConfig cfg = d.config();
-            assertThat(Calls.errno(() -> d.irqInfo(badIndex))).isEqualTo(Errno.EINVAL);
+            assertThatVfioCall(() -> d.irqInfo(badIndex)).failsWith(Errno.EINVAL);
             MemorySegment small = arg(s, 16, 15);
-            assertThat(Calls.errno(() -> seam(s).ioctl(d.fd(), VFIO_DEVICE_GET_IRQ_INFO, small))).isEqualTo(Errno.EINVAL);
+            assertThatVfioCall(() -> seam(s).ioctl(d.fd(), VFIO_DEVICE_GET_IRQ_INFO, small)).failsWith(Errno.EINVAL);
             boolean pcie = cfg.find(0x10) >= 0;
-            assertThat(Calls.errno(() -> d.irqInfo(VFIO_PCI_ERR_IRQ_INDEX))).isEqualTo(pcie ? null : Errno.EINVAL);
+            Calls.failsWithOrSucceeds(assertThatVfioCall(() -> d.irqInfo(VFIO_PCI_ERR_IRQ_INDEX)).as("ERR"), pcie ? null : Errno.EINVAL);
             var intx = d.irqInfo(VFIO_PCI_INTX_IRQ_INDEX);
             assertThat(intx.flags()).isEqualTo(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED);
             assertThat(intx.count()).isEqualTo(cfg.read8(0x3d) != 0 ? 1 : 0);
@@ -168,10 +175,11 @@ public interface PciDeviceContract extends Contract {
     /**
      * I24: writing all-ones to a BAR and reading it back gives the size mask with the BAR's type
      * bits (size from REGION_INFO), the upper half of a 64-bit BAR the mask's upper half, an
-     * unimplemented BAR 0; restoring the value restores it, and the device stays reachable.
+     * unimplemented BAR 0; restoring the value restores it, and the device stays reachable ({@code
+     * vfio_bar_fixup}).
      */
     @Property(tries = 2)
-    default void i24_barSizing(@ForAll @IntRange(min = 0, max = 5) int first) throws Exception {
+    default void barSizing_readsTheSizeMaskWithTheTypeBits(@ForAll @IntRange(min = 0, max = 5) int first) throws Exception {
         onEachDevice((s, o, d) -> {
             PciConfig cfg = d.config();
             for (int k = 0; k < 6; k++) {
@@ -203,9 +211,12 @@ public interface PciDeviceContract extends Contract {
         });
     }
 
-    /** I25: writes to read-only header fields (IDs, STATUS, revision/class, header type, capability pointer, pin) never change them. */
+    /**
+     * I25: writes to read-only header fields (IDs, STATUS, revision/class, header type, capability
+     * pointer, pin) never change them ({@code vfio_basic_config_write}).
+     */
     @Property(tries = 10)
-    default void i25_readOnlyHeaderFields(@ForAll("readOnlyField") int offset, @ForAll int value, @ForAll("width") int width)
+    default void readOnlyHeaderFields_ignoreWrites(@ForAll("readOnlyField") int offset, @ForAll int value, @ForAll("width") int width)
             throws Exception {
         onEachDevice((s, o, d) -> {
             int at = offset & -width;
@@ -254,10 +265,10 @@ public interface PciDeviceContract extends Contract {
      * The capability walk as vfio-pci presents it terminates, stays inside config space on dword
      * boundaries, and never shows a capability vfio-pci hides (null, slot id, CompactPCI, debug,
      * SHPC, bridge subsystem, AGP3, secure device, anything past Enhanced Allocation); the same
-     * for the extended list.
+     * for the extended list ({@code vfio_cap_init}, {@code vfio_ecap_init}).
      */
     @Property(tries = 2)
-    default void capabilityWalk(@ForAll @IntRange(min = 0, max = 1) int unused) throws Exception {
+    default void capabilityWalk_terminates_andShowsNothingVfioPciHides(@ForAll @IntRange(min = 0, max = 1) int unused) throws Exception {
         onEachDevice((s, o, d) -> {
             PciConfig cfg = d.config();
             List<PciCapability> caps = cfg.capabilities();
@@ -281,10 +292,10 @@ public interface PciDeviceContract extends Contract {
     /**
      * I27: reads of an implemented BAR return min(count, size - offset) below its end and EINVAL
      * at or past it; writes past the end are EINVAL and of zero bytes return 0; the ROM refuses
-     * writes; an unimplemented BAR refuses access.
+     * writes; an unimplemented BAR refuses access ({@code vfio_pci_bar_rw}).
      */
     @Property(tries = 15)
-    default void i27_barAccessClipping(@ForAll @IntRange(min = 0, max = 5) int bar, @ForAll @LongRange(min = 1, max = 64) long count,
+    default void barAccess_isClippedAtTheBarEnd_andAtOrPastItIsEinval(@ForAll @IntRange(min = 0, max = 5) int bar, @ForAll @LongRange(min = 1, max = 64) long count,
                                        @ForAll @LongRange(min = 0, max = 64) long fromEnd) throws Exception {
         onEachDevice((s, o, d) -> {
             VfioKernel k = seam(s);
@@ -292,31 +303,29 @@ public interface PciDeviceContract extends Contract {
             MemorySegment buf = s.memory(1).asSlice(0, count);
             long base = (long) bar << 40;
             if (r.size() == 0) {
-                assertThat(Calls.errno(() -> k.pread(d.fd(), buf, base))).isEqualTo(Errno.EINVAL);
+                assertThatVfioCall(() -> k.pread(d.fd(), buf, base)).as("unimplemented BAR%d", bar).failsWith(Errno.EINVAL);
                 return;
             }
             long offset = r.size() - fromEnd;
-            long[] n = new long[1];
-            Errno e = Calls.errno(() -> n[0] = k.pread(d.fd(), buf, base + offset));
+            VfioCallAssert<Long> read = assertThatVfioCall(() -> k.pread(d.fd(), buf, base + offset)).as("read at the end of BAR%d - %d", bar, fromEnd);
             if (fromEnd == 0) {
-                assertThat(e).isEqualTo(Errno.EINVAL);
-                assertThat(Calls.errno(() -> k.pwrite(d.fd(), buf, base + offset))).isEqualTo(Errno.EINVAL);
+                read.failsWith(Errno.EINVAL);
+                assertThatVfioCall(() -> k.pwrite(d.fd(), buf, base + offset)).as("write at the end of BAR%d", bar).failsWith(Errno.EINVAL);
             } else {
-                assertThat(e).isNull();
-                assertThat(n[0]).isEqualTo(Math.min(count, fromEnd));
+                read.succeeds().isEqualTo(Math.min(count, fromEnd));
             }
             assertThat(k.pwrite(d.fd(), buf.asSlice(0, 0), base + r.size() + 8)).isZero();
-            assertThat(Calls.errno(() -> k.pwrite(d.fd(), buf, (long) VFIO_PCI_ROM_REGION_INDEX << 40))).isEqualTo(Errno.EINVAL);
+            assertThatVfioCall(() -> k.pwrite(d.fd(), buf, (long) VFIO_PCI_ROM_REGION_INDEX << 40)).as("ROM write").failsWith(Errno.EINVAL);
         });
     }
 
     /**
      * I28: the MMAP flag decides mmap: a shared mapping of a page-aligned part of an MMAP region
      * succeeds, the rest of the BAR-less or flagless regions refuse; MAP_PRIVATE, config, ROM and
-     * VGA are EINVAL; so is a mapping past the page-aligned end of a BAR.
+     * VGA are EINVAL; so is a mapping past the page-aligned end of a BAR ({@code vfio_pci_core_mmap}).
      */
     @Property(tries = 2)
-    default void i28_mmap(@ForAll @IntRange(min = 0, max = 1) int unused) throws Exception {
+    default void mmap_succeedsOnlyAsASharedMappingInsideAnMmapRegion(@ForAll @IntRange(min = 0, max = 1) int unused) throws Exception {
         onEachDevice((s, o, d) -> {
             VfioKernel k = seam(s);
             int rw = LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE;
@@ -328,18 +337,18 @@ public interface PciDeviceContract extends Contract {
                     assertThat(m.byteSize()).isEqualTo(4096);
                     k.munmap(m);
                     long pages = (r.size() + 4095) & -4096L;
-                    assertThat(Calls.errno(() -> k.mmap(d.fd(), base + pages, 4096, LinuxAbi.PROT_READ, LinuxAbi.MAP_SHARED)))
-                            .isEqualTo(Errno.EINVAL);
-                    assertThat(Calls.errno(() -> k.mmap(d.fd(), base, 4096, LinuxAbi.PROT_READ, LinuxAbi.MAP_PRIVATE)))
-                            .isEqualTo(Errno.EINVAL);
+                    assertThatVfioCall(() -> k.mmap(d.fd(), base + pages, 4096, LinuxAbi.PROT_READ, LinuxAbi.MAP_SHARED))
+                            .as("past the end of BAR%d", i).failsWith(Errno.EINVAL);
+                    assertThatVfioCall(() -> k.mmap(d.fd(), base, 4096, LinuxAbi.PROT_READ, LinuxAbi.MAP_PRIVATE))
+                            .as("MAP_PRIVATE of BAR%d", i).failsWith(Errno.EINVAL);
                 } else {
-                    assertThat(Calls.errno(() -> k.mmap(d.fd(), base, 4096, rw, LinuxAbi.MAP_SHARED))).as("BAR%d", i).isEqualTo(Errno.EINVAL);
+                    assertThatVfioCall(() -> k.mmap(d.fd(), base, 4096, rw, LinuxAbi.MAP_SHARED)).as("BAR%d", i).failsWith(Errno.EINVAL);
                 }
             }
             for (int i : new int[] {VFIO_PCI_ROM_REGION_INDEX, VFIO_PCI_CONFIG_REGION_INDEX, VFIO_PCI_VGA_REGION_INDEX}) {
                 long base = (long) i << 40;
-                assertThat(Calls.errno(() -> k.mmap(d.fd(), base, 4096, LinuxAbi.PROT_READ, LinuxAbi.MAP_SHARED))).as("region %d", i)
-                        .isEqualTo(Errno.EINVAL);
+                assertThatVfioCall(() -> k.mmap(d.fd(), base, 4096, LinuxAbi.PROT_READ, LinuxAbi.MAP_SHARED)).as("region %d", i)
+                        .failsWith(Errno.EINVAL);
             }
         });
     }
@@ -348,10 +357,11 @@ public interface PciDeviceContract extends Contract {
      * I35 and the ioeventfd checks: the same (BAR, offset, data, size) twice is EEXIST; removing
      * with fd -1 once succeeds and again is ENODEV; data is part of the identity; sizes other than
      * 1/2/4/8, fd below -1, non-BAR regions and writes past the BAR are EINVAL; a closed fd is EBADF
-     * and a non-eventfd EINVAL; the 1001st entry is ENOSPC.
+     * and a non-eventfd EINVAL; the 1001st entry is ENOSPC ({@code vfio_pci_ioctl_ioeventfd}, {@code
+     * vfio_pci_ioeventfd}).
      */
     @Property(tries = 2)
-    default void i35_ioeventfd(@ForAll @LongRange(min = 0, max = 0xffff) long data) throws Exception {
+    default void ioeventfd_refusesDuplicatesAndBadArgs_andStopsAt1000(@ForAll @LongRange(min = 0, max = 0xffff) long data) throws Exception {
         onEachDevice((s, o, d) -> {
             VfioKernel k = seam(s);
             if (d.regionInfo(0).size() < 8) {
@@ -359,84 +369,90 @@ public interface PciDeviceContract extends Contract {
             }
             try (EventNotifier n = s.vfio.eventNotifier()) {
                 int fd = n.fd().number();
-                assertThat(call(s, d, 4, 0, data, fd)).isNull();
-                assertThat(call(s, d, 4, 0, data, fd)).isEqualTo(Errno.EEXIST);
-                assertThat(call(s, d, 4, 0, data + 1, fd)).as("data is part of the identity").isNull();
-                assertThat(call(s, d, 4, 0, data, -1)).isNull();
-                assertThat(call(s, d, 4, 0, data, -1)).isEqualTo(Errno.ENODEV);
-                assertThat(call(s, d, 4, 0, data + 1, -1)).isNull();
-                assertThat(call(s, d, 3, 0, data, fd)).isEqualTo(Errno.EINVAL);
-                assertThat(call(s, d, 0x14, 0, data, fd)).isEqualTo(Errno.EINVAL);
-                assertThat(call(s, d, 4, 0, data, -2)).isEqualTo(Errno.EINVAL);
-                assertThat(call(s, d, 4, (long) VFIO_PCI_CONFIG_REGION_INDEX << 40, data, fd)).isEqualTo(Errno.EINVAL);
-                assertThat(call(s, d, 4, d.regionInfo(0).size() - 2, data, fd)).isEqualTo(Errno.EINVAL);
-                assertThat(call(s, d, 4, 0, data, 100_000)).isEqualTo(Errno.EBADF);
-                assertThat(call(s, d, 4, 0, data, o.container().fd().number())).isEqualTo(Errno.EINVAL);
+                ioeventfd(s, d, 4, 0, data, fd).succeeds();
+                ioeventfd(s, d, 4, 0, data, fd).failsWith(Errno.EEXIST);
+                ioeventfd(s, d, 4, 0, data + 1, fd).as("data is part of the identity").succeeds();
+                ioeventfd(s, d, 4, 0, data, -1).succeeds();
+                ioeventfd(s, d, 4, 0, data, -1).failsWith(Errno.ENODEV);
+                ioeventfd(s, d, 4, 0, data + 1, -1).succeeds();
+                ioeventfd(s, d, 3, 0, data, fd).failsWith(Errno.EINVAL);
+                ioeventfd(s, d, 0x14, 0, data, fd).failsWith(Errno.EINVAL);
+                ioeventfd(s, d, 4, 0, data, -2).failsWith(Errno.EINVAL);
+                ioeventfd(s, d, 4, (long) VFIO_PCI_CONFIG_REGION_INDEX << 40, data, fd).failsWith(Errno.EINVAL);
+                ioeventfd(s, d, 4, d.regionInfo(0).size() - 2, data, fd).failsWith(Errno.EINVAL);
+                ioeventfd(s, d, 4, 0, data, 100_000).failsWith(Errno.EBADF);
+                ioeventfd(s, d, 4, 0, data, o.container().fd().number()).failsWith(Errno.EINVAL);
                 for (int i = 0; i < 1000; i++) {
-                    assertThat(call(s, d, 1, 0, i, fd)).as("entry %d", i).isNull();
+                    ioeventfd(s, d, 1, 0, i, fd).as("entry %d", i).succeeds();
                 }
-                assertThat(call(s, d, 1, 0, 1000, fd)).isEqualTo(Errno.ENOSPC);
+                ioeventfd(s, d, 1, 0, 1000, fd).failsWith(Errno.ENOSPC);
             }
         });
     }
 
-    private static Errno call(Session s, VfioDevice d, int flags, long offset, long data, int fd) {
+    /** Makes a raw VFIO_DEVICE_IOEVENTFD (size in {@code flags}) and asserts on it, named by its fields. */
+    private static VfioCallAssert<Integer> ioeventfd(Session s, VfioDevice d, int flags, long offset, long data, int fd) {
         MemorySegment a = arg(s, 32, 32);
         a.set(ValueLayout.JAVA_INT, 4, flags);
         a.set(ValueLayout.JAVA_LONG, 8, offset);
         a.set(ValueLayout.JAVA_LONG, 16, data);
         a.set(ValueLayout.JAVA_INT, 24, fd);
-        return Calls.errno(() -> s.vfio.seam().ioctl(d.fd(), VFIO_DEVICE_IOEVENTFD, a));
+        return assertThatVfioCall(() -> s.vfio.seam().ioctl(d.fd(), VFIO_DEVICE_IOEVENTFD, a))
+                .as("VFIO_DEVICE_IOEVENTFD {flags=0x%x, offset=0x%x, data=0x%x, fd=%d}", flags, offset, data, fd);
     }
 
     /**
      * I36 and the FEATURE header checks: argsz below 8, unknown flag bits, GET with SET without
      * PROBE are EINVAL; VF_TOKEN PROBE|SET succeeds exactly on SR-IOV PFs (ENOTTY elsewhere) and
-     * GET of it never succeeds (EINVAL on PFs; ENOTTY elsewhere: "not a PF" is checked first).
+     * GET of it never succeeds (EINVAL on PFs; ENOTTY elsewhere: "not a PF" is checked first)
+     * ({@code vfio_ioctl_device_feature}, {@code vfio_check_feature}).
      */
     @Property(tries = 2)
-    default void i36_featureAndVfToken(@ForAll @IntRange(min = 0, max = 7) int small) throws Exception {
+    default void deviceFeature_checksItsHeader_andVfTokenExistsOnlyOnPfs(@ForAll @IntRange(min = 0, max = 7) int small) throws Exception {
         onEachDevice((s, o, d) -> {
             boolean pf = d.config().extendedCapabilities().stream().anyMatch(c -> c.id() == 0x10);
-            assertThat(feature(s, d, small, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET)).isEqualTo(Errno.EINVAL);
-            assertThat(feature(s, d, 24, 1 << 19)).isEqualTo(Errno.EINVAL);
-            assertThat(feature(s, d, 24, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET)).isEqualTo(Errno.EINVAL);
-            assertThat(feature(s, d, 24, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET)).isEqualTo(pf ? null : Errno.ENOTTY);
-            assertThat(feature(s, d, 24, VFIO_DEVICE_FEATURE_GET)).isEqualTo(pf ? Errno.EINVAL : Errno.ENOTTY);
+            feature(s, d, small, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET).failsWith(Errno.EINVAL);
+            feature(s, d, 24, 1 << 19).failsWith(Errno.EINVAL);
+            feature(s, d, 24, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET).failsWith(Errno.EINVAL);
+            Calls.failsWithOrSucceeds(feature(s, d, 24, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET), pf ? null : Errno.ENOTTY);
+            feature(s, d, 24, VFIO_DEVICE_FEATURE_GET).failsWith(pf ? Errno.EINVAL : Errno.ENOTTY);
         });
     }
 
-    private static Errno feature(Session s, VfioDevice d, int argsz, int flags) {
+    /** Makes a raw VFIO_DEVICE_FEATURE of feature 0 (VF_TOKEN) and asserts on it, named by its fields. */
+    private static VfioCallAssert<Integer> feature(Session s, VfioDevice d, int argsz, int flags) {
         MemorySegment a = arg(s, 24, argsz);
         a.set(ValueLayout.JAVA_INT, 4, flags);
-        return Calls.errno(() -> s.vfio.seam().ioctl(d.fd(), VFIO_DEVICE_FEATURE, a));
+        return assertThatVfioCall(() -> s.vfio.seam().ioctl(d.fd(), VFIO_DEVICE_FEATURE, a))
+                .as("VFIO_DEVICE_FEATURE {argsz=%d, flags=0x%x}", argsz, flags);
     }
 
     /**
      * I37: HOT_RESET_INFO with only the header is ENODEV (no slot or bus reset) or ENOSPC with the
      * count written; with room for that count it succeeds with the same count, lists the device
      * itself, and leaves argsz alone. A hot reset with count 0 is EINVAL (after the ENODEV check),
-     * with a non-group fd EINVAL, and with the device's own group succeeds when it alone is affected.
+     * with a non-group fd EINVAL, and with the device's own group succeeds when it alone is affected
+     * ({@code vfio_pci_ioctl_get_pci_hot_reset_info}, {@code vfio_pci_ioctl_pci_hot_reset}).
      */
     @Property(tries = 2)
     @RequiresFeature(TargetFeature.RESETS)
-    default void i37_hotReset(@ForAll @IntRange(min = 0, max = 11) int small) throws Exception {
+    default void hotReset_infoCountsTheDevices_andResetChecksTheGroups(@ForAll @IntRange(min = 0, max = 11) int small) throws Exception {
         onEachDevice((s, o, d) -> {
             VfioKernel k = seam(s);
             MemorySegment low = arg(s, 16, small);
-            assertThat(Calls.errno(() -> k.ioctl(d.fd(), VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, low))).isEqualTo(Errno.EINVAL);
+            assertThatVfioCall(() -> k.ioctl(d.fd(), VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, low)).failsWith(Errno.EINVAL);
             MemorySegment h = arg(s, 16, 12);
-            Errno e = Calls.errno(() -> k.ioctl(d.fd(), VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, h));
+            Calls.Attempt<Integer> e = Calls.attempt(() -> k.ioctl(d.fd(), VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, h));
             MemorySegment reset = arg(s, 16, 16);
             reset.set(ValueLayout.JAVA_INT, 4, 0);
             reset.set(ValueLayout.JAVA_INT, 8, 0);
             reset.set(ValueLayout.JAVA_INT, 12, o.group().fd().number());
-            if (e == Errno.ENODEV) {
+            if (e.errno() == Errno.ENODEV) {
                 assertThat(h.get(ValueLayout.JAVA_INT, 8)).as("nothing written with ENODEV").isEqualTo(0x5a5a5a5a);
-                assertThat(Calls.errno(() -> k.ioctl(d.fd(), VFIO_DEVICE_PCI_HOT_RESET, reset))).isEqualTo(Errno.ENODEV);
+                assertThatVfioCall(() -> k.ioctl(d.fd(), VFIO_DEVICE_PCI_HOT_RESET, reset)).failsWith(Errno.ENODEV);
                 return;
             }
-            assertThat(e).isEqualTo(Errno.ENOSPC);
+            Calls.assertThat(e).as("HOT_RESET_INFO with only the header").failsWith(Errno.ENOSPC);
             int count = h.get(ValueLayout.JAVA_INT, 8);
             assertThat(count).isGreaterThanOrEqualTo(1);
             assertThat(h.get(ValueLayout.JAVA_INT, 4)).as("flags").isZero();
@@ -446,10 +462,10 @@ public interface PciDeviceContract extends Contract {
             MemorySegment full = arg(s, 12 + 8 * count + 8, 12 + 8 * count);
             k.ioctl(d.fd(), VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, full);
             assertThat(full.get(ValueLayout.JAVA_INT, 0)).isEqualTo(12 + 8 * count);
-            assertThat(Calls.errno(() -> k.ioctl(d.fd(), VFIO_DEVICE_PCI_HOT_RESET, reset))).isEqualTo(Errno.EINVAL);
+            assertThatVfioCall(() -> k.ioctl(d.fd(), VFIO_DEVICE_PCI_HOT_RESET, reset)).as("count 0").failsWith(Errno.EINVAL);
             reset.set(ValueLayout.JAVA_INT, 8, 1);
             reset.set(ValueLayout.JAVA_INT, 12, o.container().fd().number());
-            assertThat(Calls.errno(() -> k.ioctl(d.fd(), VFIO_DEVICE_PCI_HOT_RESET, reset))).isEqualTo(Errno.EINVAL);
+            assertThatVfioCall(() -> k.ioctl(d.fd(), VFIO_DEVICE_PCI_HOT_RESET, reset)).as("a container fd for a group").failsWith(Errno.EINVAL);
             if (count == 1) {
                 d.hotReset(List.of(o.group()));
             }
@@ -458,17 +474,18 @@ public interface PciDeviceContract extends Contract {
 
     /**
      * I38: VFIO_DEVICE_RESET succeeds exactly when GET_INFO has RESET (EINVAL otherwise); it keeps
-     * the virtual config (interrupt line) and the command register as they were.
+     * the virtual config (interrupt line) and the command register as they were ({@code
+     * vfio_pci_ioctl_reset}).
      */
     @Property(tries = 2)
     @RequiresFeature(TargetFeature.RESETS)
-    default void i38_reset(@ForAll @IntRange(min = 0, max = 255) int line) throws Exception {
+    default void reset_needsAResetMethod_andKeepsTheVirtualConfig(@ForAll @IntRange(min = 0, max = 255) int line) throws Exception {
         onEachDevice((s, o, d) -> {
             PciConfig cfg = d.config();
             cfg.write8(0x3c, line);
             int command = cfg.read16(0x04);
-            Errno e = Calls.errno(d::reset);
-            assertThat(e).isEqualTo(d.info().canReset() ? null : Errno.EINVAL);
+            boolean canReset = d.info().canReset();
+            Calls.failsWithOrSucceeds(assertThatVfioCall(d::reset).as(canReset ? "RESET flag set" : "no RESET flag"), canReset ? null : Errno.EINVAL);
             assertThat(cfg.read8(0x3c)).isEqualTo(line);
             assertThat(cfg.read16(0x04)).isEqualTo(command);
         });
@@ -476,10 +493,10 @@ public interface PciDeviceContract extends Contract {
 
     /**
      * The MSI-X table is the kernel's: through pread it reads as all-ones and pwrite reports the
-     * bytes done while dropping them (the table keeps reading all-ones).
+     * bytes done while dropping them (the table keeps reading all-ones) ({@code vfio_pci_bar_rw}).
      */
     @Property(tries = 3)
-    default void msixTableIsShielded(@ForAll @IntRange(min = 1, max = 16) int count, @ForAll int value) throws Exception {
+    default void msixTable_readsAllOnes_andDropsWrites(@ForAll @IntRange(min = 1, max = 16) int count, @ForAll int value) throws Exception {
         onEachDevice((s, o, d) -> {
             PciConfig cfg = d.config();
             int msix = cfg.find(0x11);
@@ -500,9 +517,12 @@ public interface PciDeviceContract extends Contract {
         });
     }
 
-    /** With memory decode off in the virtual command register, memory BAR access is EIO (5.8+, and 5.7.y by backport); back on, it works again. */
+    /**
+     * With memory decode off in the virtual command register, memory BAR access is EIO (5.8+, and
+     * 5.7.y by backport); back on, it works again ({@code vfio_pci_bar_rw}, {@code vfio_pci_memory_enabled}).
+     */
     @Property(tries = 2)
-    default void memoryDecodeGatesBarAccess(@ForAll @IntRange(min = 0, max = 1) int unused) throws Exception {
+    default void barAccess_withMemoryDecodeOff_isEio(@ForAll @IntRange(min = 0, max = 1) int unused) throws Exception {
         onEachDevice((s, o, d) -> {
             RegionInfo bar0 = d.regionInfo(0);
             PciConfig cfg = d.config();
@@ -513,7 +533,7 @@ public interface PciDeviceContract extends Contract {
             int command = cfg.read16(0x04);
             cfg.write16(0x04, command & ~0x2);
             assertThat(cfg.read16(0x04) & 0x2).isZero();
-            assertThat(Calls.errno(() -> s.vfio.seam().pread(d.fd(), four, 0))).isEqualTo(Errno.EIO);
+            assertThatVfioCall(() -> s.vfio.seam().pread(d.fd(), four, 0)).as("memory decode off").failsWith(Errno.EIO);
             cfg.write16(0x04, command);
             assertThat(s.vfio.seam().pread(d.fd(), four, 0)).isEqualTo(4);
         });

@@ -1,6 +1,7 @@
 package org.vfio4j.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.vfio4j.fixtures.assertj.VfioAssertions.assertThatVfioCall;
 import static org.vfio4j.uapi.VfioUapi.*;
 
 import java.lang.foreign.MemorySegment;
@@ -9,7 +10,6 @@ import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Assume;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -19,9 +19,14 @@ import org.vfio4j.IommuInfo;
 import org.vfio4j.IommuType;
 import org.vfio4j.IovaRange;
 import org.vfio4j.VfioContainer;
+import org.vfio4j.fixtures.assertj.VfioCallAssert;
 import org.vfio4j.spi.VfioKernel;
 
-/** Type1 DMA rules, SEMANTICS §4 and §12 I13-I21, plus the argsz/capability-chain protocol of GET_INFO (I20). */
+/**
+ * Type1 DMA rules, I13-I21 of docs/conformance.md, with the argsz/capability-chain protocol of
+ * GET_INFO (I20) ({@code drivers/vfio/vfio_iommu_type1.c}: {@code vfio_dma_do_map}, {@code
+ * vfio_dma_do_unmap}, {@code vfio_iommu_type1_get_info}).
+ */
 public interface Type1Contract extends Contract {
 
     /** The page size the contracts map in. */
@@ -29,15 +34,16 @@ public interface Type1Contract extends Contract {
     /** The IOVA the contracts map at: inside the first usable range of every x86 IOMMU. */
     long BASE = 0x1_0000_0000L;
 
-    /** Raw MAP_DMA through the seam, so that any field value can be sent. */
-    static Errno rawMap(Session s, VfioContainer c, int argsz, int flags, long vaddr, long iova, long size) {
+    /** Makes a raw MAP_DMA through the seam, so that any field value can be sent, and asserts on it, named by its fields. */
+    static VfioCallAssert<Integer> rawMap(Session s, VfioContainer c, int argsz, int flags, long vaddr, long iova, long size) {
         MemorySegment m = s.memory(1);
         m.set(ValueLayout.JAVA_INT, 0, argsz);
         m.set(ValueLayout.JAVA_INT, 4, flags);
         m.set(ValueLayout.JAVA_LONG, 8, vaddr);
         m.set(ValueLayout.JAVA_LONG, 16, iova);
         m.set(ValueLayout.JAVA_LONG, 24, size);
-        return Calls.errno(() -> s.vfio.seam().ioctl(c.fd(), VFIO_IOMMU_MAP_DMA, m));
+        return assertThatVfioCall(() -> s.vfio.seam().ioctl(c.fd(), VFIO_IOMMU_MAP_DMA, m))
+                .as("VFIO_IOMMU_MAP_DMA {argsz=%d, flags=0x%x, vaddr=0x%x, iova=0x%x, size=0x%x}", argsz, flags, vaddr, iova, size);
     }
 
     /**
@@ -70,19 +76,19 @@ public interface Type1Contract extends Contract {
 
     /** I15: size 0, unaligned iova/vaddr/size, no READ/WRITE, unknown flag, short argsz or wrap: EINVAL, nothing mapped. */
     @Property(tries = 80)
-    default void i15_invalidMaps_areEinval_andMapNothing(@ForAll("invalidMaps") Bad bad) throws Exception {
+    default void mapDma_breakingAnyCheck_isEinval_andMapsNothing(@ForAll("invalidMaps") Bad bad) throws Exception {
         try (Session s = new Session(target())) {
             Session.Attached a = s.attach(IommuType.TYPE1V2);
             MemorySegment mem = s.memory(4);
             long vaddr = s.vfio.userAddress(mem) + bad.vaddrDelta();
-            assertThat(rawMap(s, a.container(), bad.argsz(), bad.flags(), vaddr, bad.iova(), bad.size())).as(bad.what()).isEqualTo(Errno.EINVAL);
+            rawMap(s, a.container(), bad.argsz(), bad.flags(), vaddr, bad.iova(), bad.size()).as(bad.what()).failsWith(Errno.EINVAL);
             assertThat(a.container().unmapDma(0, 1L << 47)).as("nothing was mapped").isZero();
         }
     }
 
     /** I13 and I14: a successful map takes one slot; an overlapping map is EEXIST and changes nothing. */
     @Property(tries = 60)
-    default void i13_i14_mapTakesOneSlot_overlapIsEexist(@ForAll @IntRange(min = 1, max = 8) int pages,
+    default void mapDma_takesOneSlot_andAnOverlapIsEexist(@ForAll @IntRange(min = 1, max = 8) int pages,
                                                         @ForAll @IntRange(min = -8, max = 8) int shift,
                                                         @ForAll @IntRange(min = 1, max = 8) int otherPages) throws Exception {
         try (Session s = new Session(target())) {
@@ -96,18 +102,21 @@ public interface Type1Contract extends Contract {
             }
             long otherIova = BASE + shift * PAGE;
             boolean overlaps = otherIova < BASE + pages * PAGE && otherIova + otherPages * PAGE > BASE;
-            Errno e = Calls.errno(() -> c.mapDma(mem.asSlice(0, otherPages * PAGE), otherIova));
-            assertThat(e).isEqualTo(overlaps ? Errno.EEXIST : null);
+            Calls.failsWithOrSucceeds(assertThatVfioCall(() -> c.mapDma(mem.asSlice(0, otherPages * PAGE), otherIova))
+                    .as("%d pages at page %d after %d pages at 0", otherPages, shift, pages), overlaps ? Errno.EEXIST : null);
             if (before >= 0) {
                 assertThat(c.iommuInfo().dmaAvailable()).contains(before - (overlaps ? 1 : 2));
             }
         }
     }
 
-    /** I14 order: with every slot used, an overlapping map is still EEXIST (checked before ENOSPC). I18: then ENOSPC, and one unmap frees one slot. */
+    /**
+     * I14 order: with every slot used, an overlapping map is still EEXIST (checked before ENOSPC).
+     * I18: then ENOSPC, and one unmap frees one slot ({@code vfio_dma_do_map}, {@code dma_entry_limit}).
+     */
     @Property(tries = 5)
     @RequiresFeature(TargetFeature.EXHAUSTIBLE_DMA_ENTRY_LIMIT)
-    default void i18_dmaEntryLimit_enospcAfterLimit_eexistFirst(@ForAll @IntRange(min = 1, max = 3) int unmaps) throws Exception {
+    default void mapDma_pastTheEntryLimit_isEnospc_afterTheOverlapCheck(@ForAll @IntRange(min = 1, max = 3) int unmaps) throws Exception {
         int limit = target().dmaEntryLimit().getAsInt();
         try (Session s = new Session(target())) {
             VfioContainer c = s.attach(IommuType.TYPE1V2).container();
@@ -115,21 +124,21 @@ public interface Type1Contract extends Contract {
             for (int i = 0; i < limit; i++) {
                 c.mapDma(page, BASE + i * PAGE);
             }
-            assertThat(Calls.errno(() -> c.mapDma(page, BASE))).isEqualTo(Errno.EEXIST);
-            assertThat(Calls.errno(() -> c.mapDma(page, BASE + limit * PAGE))).isEqualTo(Errno.ENOSPC);
+            assertThatVfioCall(() -> c.mapDma(page, BASE)).as("overlapping, every slot used").failsWith(Errno.EEXIST);
+            assertThatVfioCall(() -> c.mapDma(page, BASE + limit * PAGE)).as("every slot used").failsWith(Errno.ENOSPC);
             for (int i = 0; i < unmaps; i++) {
                 assertThat(c.unmapDma(BASE + i * PAGE, PAGE)).isEqualTo(PAGE);
             }
             for (int i = 0; i < unmaps; i++) {
                 c.mapDma(page, BASE + (limit + i) * PAGE);
             }
-            assertThat(Calls.errno(() -> c.mapDma(page, BASE + (limit + unmaps) * PAGE))).isEqualTo(Errno.ENOSPC);
+            assertThatVfioCall(() -> c.mapDma(page, BASE + (limit + unmaps) * PAGE)).as("freed slots used again").failsWith(Errno.ENOSPC);
         }
     }
 
     /** I16: v2 unmap that cuts a mapping is EINVAL and removes nothing; otherwise it removes whole mappings inside the range. */
     @Property(tries = 80)
-    default void i16_v2Unmap_neverSplits(@ForAll("layouts") List<Integer> gaps, @ForAll @IntRange(min = 0, max = 40) int from,
+    default void v2Unmap_cuttingAMapping_isEinval_andRemovesNothing(@ForAll("layouts") List<Integer> gaps, @ForAll @IntRange(min = 0, max = 40) int from,
                                          @ForAll @IntRange(min = 1, max = 40) int length) throws Exception {
         try (Session s = new Session(target())) {
             VfioContainer c = s.attach(IommuType.TYPE1V2).container();
@@ -141,12 +150,11 @@ public interface Type1Contract extends Contract {
             long first = from;
             long last = from + length - 1;
             boolean cuts = model.cutsAt(first, last);
-            Errno e = Calls.errno(() -> c.unmapDma(BASE + first * PAGE, length * PAGE));
+            Calls.failsWithOrSucceeds(assertThatVfioCall(() -> c.unmapDma(BASE + first * PAGE, length * PAGE))
+                    .as("unmap of pages [%d, %d] from %s", first, last, gaps), cuts ? Errno.EINVAL : null);
             if (cuts) {
-                assertThat(e).isEqualTo(Errno.EINVAL);
                 assertThat(c.unmapDma(BASE, 128 * PAGE)).as("nothing was removed").isEqualTo(model.totalPages() * PAGE);
             } else {
-                assertThat(e).isNull();
                 long expected = model.pagesInside(first, last);
                 long again = c.unmapDma(BASE, 128 * PAGE);
                 assertThat(again).as("what remains").isEqualTo((model.totalPages() - expected) * PAGE);
@@ -156,7 +164,7 @@ public interface Type1Contract extends Contract {
 
     /** I16, written-back size: unmap returns exactly the sizes of the mappings inside the range (0 when none). */
     @Property(tries = 60)
-    default void i16_v2Unmap_returnsTheRemovedSizes(@ForAll("layouts") List<Integer> gaps, @ForAll @IntRange(min = 0, max = 40) int from,
+    default void v2Unmap_returnsTheSizesOfTheMappingsInside(@ForAll("layouts") List<Integer> gaps, @ForAll @IntRange(min = 0, max = 40) int from,
                                                     @ForAll @IntRange(min = 1, max = 40) int length) throws Exception {
         Intervals model = Intervals.layout(gaps);
         Assume.that(!model.cutsAt(from, from + length - 1));
@@ -172,7 +180,7 @@ public interface Type1Contract extends Contract {
 
     /** I17: v1 unmap without a straddled start removes every overlapping mapping whole; with one (6.1) it removes nothing. */
     @Property(tries = 80)
-    default void i17_v1Unmap_removesWholeMappings(@ForAll("layouts") List<Integer> gaps, @ForAll @IntRange(min = 0, max = 40) int from,
+    default void v1Unmap_removesEveryOverlappingMappingWhole(@ForAll("layouts") List<Integer> gaps, @ForAll @IntRange(min = 0, max = 40) int from,
                                                   @ForAll @IntRange(min = 1, max = 40) int length) throws Exception {
         Intervals model = Intervals.layout(gaps);
         long first = from;
@@ -200,7 +208,7 @@ public interface Type1Contract extends Contract {
 
     /** I19: page sizes have nothing below 4 KiB; ranges are sorted and disjoint; inside a range maps, across a gap is EINVAL. */
     @Property(tries = 20)
-    default void i19_iovaRangesAndPageSizes(@ForAll @IntRange(min = 1, max = 4) int pages) throws Exception {
+    default void iovaRanges_areSortedAndDisjoint_andAMapIntoAGapIsEinval(@ForAll @IntRange(min = 1, max = 4) int pages) throws Exception {
         try (Session s = new Session(target())) {
             VfioContainer c = s.attach(IommuType.TYPE1V2).container();
             IommuInfo info = c.iommuInfo();
@@ -216,28 +224,28 @@ public interface Type1Contract extends Contract {
             c.mapDma(mem, inside);
             if (ranges.size() > 1) {
                 long acrossGap = (ranges.get(0).end() + 1 - PAGE) & -PAGE;
-                assertThat(Calls.errno(() -> c.mapDma(s.memory(pages + 1), acrossGap - PAGE * pages))).isIn(Errno.EINVAL, Errno.EEXIST);
+                Calls.Attempt<?> across = Calls.attempt(() -> c.mapDma(s.memory(pages + 1), acrossGap - PAGE * pages));
+                assertThat(across.errno()).as("a map across the gap %s", across).isIn(Errno.EINVAL, Errno.EEXIST);
                 long gapStart = ranges.get(0).end() + 1;
-                assertThat(Calls.errno(() -> c.mapDma(mem, gapStart))).as("inside the gap").isEqualTo(Errno.EINVAL);
+                assertThatVfioCall(() -> c.mapDma(mem, gapStart)).as("inside the gap").failsWith(Errno.EINVAL);
             }
         }
     }
 
     /** I20: GET_INFO's argsz protocol: a small argsz gets CAPS and the needed size; that size gets the whole chain at cap_offset 24. */
     @Property(tries = 40)
-    default void i20_getInfoArgszProtocol(@ForAll @IntRange(min = 0, max = 200) int argsz) throws Exception {
+    default void iommuGetInfo_followsTheArgszProtocol(@ForAll @IntRange(min = 0, max = 200) int argsz) throws Exception {
         try (Session s = new Session(target())) {
             VfioContainer c = s.attach(IommuType.TYPE1V2).container();
             VfioKernel k = s.vfio.seam();
             MemorySegment buf = s.memory(1);
             buf.set(ValueLayout.JAVA_INT, 0, argsz);
             buf.set(ValueLayout.JAVA_INT, 16, 0xdeadbeef);
-            Errno e = Calls.errno(() -> k.ioctl(c.fd(), VFIO_IOMMU_GET_INFO, buf));
+            Calls.failsWithOrSucceeds(assertThatVfioCall(() -> k.ioctl(c.fd(), VFIO_IOMMU_GET_INFO, buf)).as("argsz %d", argsz),
+                    argsz < 16 ? Errno.EINVAL : null);
             if (argsz < 16) {
-                assertThat(e).isEqualTo(Errno.EINVAL);
                 return;
             }
-            assertThat(e).isNull();
             int flags = buf.get(ValueLayout.JAVA_INT, 4);
             assertThat(flags & VFIO_IOMMU_INFO_PGSIZES).isNotZero();
             assertThat(flags & VFIO_IOMMU_INFO_CAPS).as("type1 with IOVA ranges has caps").isNotZero();
@@ -252,7 +260,7 @@ public interface Type1Contract extends Contract {
                 }
                 MemorySegment full = s.memory(1);
                 full.set(ValueLayout.JAVA_INT, 0, needed);
-                assertThat(Calls.errno(() -> k.ioctl(c.fd(), VFIO_IOMMU_GET_INFO, full))).isNull();
+                assertThatVfioCall(() -> k.ioctl(c.fd(), VFIO_IOMMU_GET_INFO, full)).as("argsz %d as asked", needed).succeeds();
                 assertThat(full.get(ValueLayout.JAVA_INT, 0)).as("argsz kept when big enough").isEqualTo(needed);
                 checkChain(full, needed);
             } else {
@@ -275,16 +283,19 @@ public interface Type1Contract extends Contract {
         }
     }
 
-    /** I21: with RLIMIT_MEMLOCK = L pages, mapping k pages succeeds iff {@code k <= L}; failure is ENOMEM and leaves nothing mapped. */
+    /**
+     * I21: with RLIMIT_MEMLOCK = L pages, mapping k pages succeeds iff {@code k <= L}; failure is
+     * ENOMEM and leaves nothing mapped ({@code vfio_pin_pages_remote}).
+     */
     @Property(tries = 30)
     @RequiresFeature(TargetFeature.MEMLOCK_LIMIT)
-    default void i21_memlockLimit(@ForAll("pageCounts") int pages) throws Exception {
+    default void mapDma_pastTheMemlockLimit_isEnomem_andMapsNothing(@ForAll("pageCounts") int pages) throws Exception {
         int limit = target().memlockPages().getAsInt();
         try (Session s = new Session(target())) {
             VfioContainer c = s.attach(IommuType.TYPE1V2).container();
             MemorySegment mem = s.memory(pages);
-            Errno e = Calls.errno(() -> c.mapDma(mem, BASE));
-            assertThat(e).isEqualTo(pages <= limit ? null : Errno.ENOMEM);
+            Calls.failsWithOrSucceeds(assertThatVfioCall(() -> c.mapDma(mem, BASE)).as("%d pages with a limit of %d", pages, limit),
+                    pages <= limit ? null : Errno.ENOMEM);
             assertThat(c.unmapDma(BASE, pages * PAGE)).isEqualTo(pages <= limit ? pages * PAGE : 0);
         }
     }
@@ -298,11 +309,11 @@ public interface Type1Contract extends Contract {
 
     /** MAP with memory the process does not have at that address is EFAULT and maps nothing. */
     @Property(tries = 10)
-    default void map_ofUnknownMemory_isEfault(@ForAll @IntRange(min = 1, max = 4) int pages) throws Exception {
+    default void mapDma_ofMemoryTheProcessDoesNotHave_isEfault(@ForAll @IntRange(min = 1, max = 4) int pages) throws Exception {
         try (Session s = new Session(target())) {
             VfioContainer c = s.attach(IommuType.TYPE1V2).container();
             // the top of the user address space is never mapped on x86-64
-            assertThat(rawMap(s, c, 32, 3, 0x7fff_ffff_0000_0000L & -PAGE, BASE, pages * PAGE)).isEqualTo(Errno.EFAULT);
+            rawMap(s, c, 32, 3, 0x7fff_ffff_0000_0000L & -PAGE, BASE, pages * PAGE).failsWith(Errno.EFAULT);
             assertThat(c.unmapDma(BASE, pages * PAGE)).isZero();
         }
     }

@@ -1,6 +1,7 @@
 package org.vfio4j.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.vfio4j.fixtures.assertj.VfioAssertions.assertThatVfioCall;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -85,7 +86,7 @@ public final class VfioWorld implements AutoCloseable {
 
     void openGroup() throws VfioException {
         if (groupFileHeld) {
-            assertThat(Calls.errno(() -> session.vfio.openGroup(target.group()))).as("group file still held").isEqualTo(Errno.EBUSY);
+            assertThatVfioCall(() -> session.vfio.openGroup(target.group())).as("group file still held").failsWith(Errno.EBUSY);
             return;
         }
         group = session.vfio.openGroup(target.group());
@@ -115,42 +116,42 @@ public final class VfioWorld implements AutoCloseable {
     }
 
     void setContainer() {
-        Errno e = Calls.errno(() -> group.setContainer(container));
+        var call = assertThatVfioCall(() -> group.setContainer(container));
         if (groupContainer != null) {
-            assertThat(e).as("already attached").isEqualTo(Errno.EINVAL);
+            call.as("already attached").failsWith(Errno.EINVAL);
             return;
         }
-        assertThat(e).isNull();
+        call.succeeds();
         groupContainer = fdContainer;
         groupContainer.inGroup = true;
     }
 
     void unsetContainer() {
-        Errno e = Calls.errno(group::unsetContainer);
+        var call = assertThatVfioCall(group::unsetContainer);
         if (groupContainer == null) {
-            assertThat(e).as("not attached").isEqualTo(Errno.EINVAL);
+            call.as("not attached").failsWith(Errno.EINVAL);
         } else if (!devices.isEmpty()) {
-            assertThat(e).as("device fds open").isEqualTo(Errno.EBUSY);
+            call.as("device fds open").failsWith(Errno.EBUSY);
         } else {
-            assertThat(e).isNull();
+            call.succeeds();
             detach();
         }
     }
 
     void setIommu(IommuType type) {
-        Errno e = Calls.errno(() -> container.setIommu(type));
+        var call = assertThatVfioCall(() -> container.setIommu(type));
         if (!fdContainer.inGroup || fdContainer.iommu != null) {
-            assertThat(e).as("no group, or IOMMU already set").isEqualTo(Errno.EINVAL);
+            call.as("no group, or IOMMU already set").failsWith(Errno.EINVAL);
             return;
         }
-        assertThat(e).isNull();
+        call.succeeds();
         fdContainer.iommu = type;
     }
 
     void map(long startPage, long pages) {
-        Errno e = Calls.errno(() -> container.mapDma(memory.asSlice(0, pages * Session.PAGE), BASE + startPage * Session.PAGE));
+        var call = assertThatVfioCall(() -> container.mapDma(memory.asSlice(0, pages * Session.PAGE), BASE + startPage * Session.PAGE));
         if (fdContainer.iommu == null) {
-            assertThat(e).as("no IOMMU").isEqualTo(Errno.EINVAL);
+            call.as("no IOMMU").failsWith(Errno.EINVAL);
             return;
         }
         boolean overlaps = fdContainer.mappings.stream().anyMatch(iv -> iv[0] < startPage + pages && startPage < iv[0] + iv[1]);
@@ -158,7 +159,7 @@ public final class VfioWorld implements AutoCloseable {
         boolean overLimit = target.memlockPages().isPresent() && chargedPages() + pages > target.memlockPages().getAsInt();
         // vfio_dma_do_map's order: overlap, then slots, then pinning
         Errno expected = overlaps ? Errno.EEXIST : full ? Errno.ENOSPC : overLimit ? Errno.ENOMEM : null;
-        assertThat(e).isEqualTo(expected);
+        Calls.failsWithOrSucceeds(call.as("with the model's mappings %s", intervals(fdContainer)), expected);
         if (expected == null) {
             fdContainer.mappings.add(new long[] {startPage, pages});
         }
@@ -173,6 +174,11 @@ public final class VfioWorld implements AutoCloseable {
         return total;
     }
 
+    /** The model's mappings as page intervals, for failure messages: {@code [[0, +2), [4, +1)]}. */
+    private static String intervals(ContainerModel c) {
+        return c.mappings.stream().map(iv -> "[" + iv[0] + ", +" + iv[1] + ")").toList().toString();
+    }
+
     private static long pages(ContainerModel c) {
         return c == null ? 0 : c.mappings.stream().mapToLong(iv -> iv[1]).sum();
     }
@@ -182,10 +188,10 @@ public final class VfioWorld implements AutoCloseable {
                 && fdContainer.mappings.stream().anyMatch(iv -> iv[0] < startPage && startPage < iv[0] + iv[1])) {
             return; // 5.7 v1 with a straddled start: which mappings go is implementation-defined, so not exercised
         }
-        long[] result = new long[1];
-        Errno e = Calls.errno(() -> result[0] = container.unmapDma(BASE + startPage * Session.PAGE, pages * Session.PAGE));
+        var call = assertThatVfioCall(() -> container.unmapDma(BASE + startPage * Session.PAGE, pages * Session.PAGE))
+                .as("with the model's mappings %s", intervals(fdContainer));
         if (fdContainer.iommu == null) {
-            assertThat(e).as("no IOMMU").isEqualTo(Errno.EINVAL);
+            call.as("no IOMMU").failsWith(Errno.EINVAL);
             return;
         }
         long last = startPage + pages - 1;
@@ -195,31 +201,29 @@ public final class VfioWorld implements AutoCloseable {
             boolean cuts = m.stream().anyMatch(iv -> (iv[0] < startPage && startPage < iv[0] + iv[1])
                     || (iv[0] <= last && last < iv[0] + iv[1] - 1));
             if (cuts) {
-                assertThat(e).as("v2 unmap may not split").isEqualTo(Errno.EINVAL);
+                call.as("v2 unmap may not split").failsWith(Errno.EINVAL);
                 return;
             }
             List<long[]> gone = m.stream().filter(iv -> iv[0] >= startPage && iv[0] + iv[1] - 1 <= last).toList();
-            assertThat(e).isNull();
-            assertThat(result[0]).isEqualTo(gone.stream().mapToLong(iv -> iv[1]).sum() * Session.PAGE);
+            call.succeeds().isEqualTo(gone.stream().mapToLong(iv -> iv[1]).sum() * Session.PAGE);
             m.removeAll(gone);
             return;
         }
         boolean straddled = m.stream().anyMatch(iv -> iv[0] < startPage && startPage < iv[0] + iv[1]);
         List<long[]> gone = straddled ? List.of()
                 : m.stream().filter(iv -> iv[0] <= last && iv[0] + iv[1] - 1 >= startPage).toList();
-        assertThat(e).isNull();
-        assertThat(result[0]).isEqualTo(gone.stream().mapToLong(iv -> iv[1]).sum() * Session.PAGE);
+        call.succeeds().isEqualTo(gone.stream().mapToLong(iv -> iv[1]).sum() * Session.PAGE);
         m.removeAll(gone);
     }
 
     void openDevice() {
         VfioDevice[] d = new VfioDevice[1];
-        Errno e = Calls.errno(() -> d[0] = group.openDevice(target.device()));
+        var call = assertThatVfioCall(() -> d[0] = group.openDevice(target.device()));
         if (groupContainer == null || groupContainer.iommu == null) {
-            assertThat(e).as("no container or no IOMMU").isEqualTo(Errno.EINVAL);
+            call.as("no container or no IOMMU").failsWith(Errno.EINVAL);
             return;
         }
-        assertThat(e).isNull();
+        call.succeeds();
         devices.add(d[0]);
     }
 

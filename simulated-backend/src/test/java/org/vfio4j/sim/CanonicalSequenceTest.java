@@ -22,7 +22,7 @@ import org.vfio4j.VfioGroup;
 class CanonicalSequenceTest {
 
     @Test
-    void discoverOpenAttachMapOpenDeviceUnmapClose() throws Exception {
+    void canonicalSequence_discoverOpenAttachMapOpenDeviceUnmapClose_succeeds() throws Exception {
         try (Vfio vfio = Vfio.open(SimulatedHost.x86Type1()); Arena arena = Arena.ofConfined()) {
             assertThat(vfio.iommuGroups()).extracting(g -> g.id()).containsExactly(7, 8);
             assertThat(vfio.iommuGroups().get(0).vfioNode()).contains("7");

@@ -68,24 +68,37 @@ class ConfigSpaceProperties {
                 .as((o, w, v) -> new Write(Math.min(o, 0x40 - w), w, v)).list().ofMaxSize(30);
     }
 
-    static VfioDevice open(PciDeviceModel model) throws Exception {
+    /** A device opened on its own host; closing it closes the backend and every fd it opened. */
+    record Opened(Vfio vfio, VfioDevice device) implements AutoCloseable {
+        @Override
+        public void close() {
+            vfio.close();
+        }
+    }
+
+    static Opened open(PciDeviceModel model) throws Exception {
         SimulatedHost host = SimulatedHost.x86Type1().toBuilder().clearGroups()
                 .group(3, HostDevice.ofInstance("0000:04:00.0", model).boundTo(HostDevice.VFIO_PCI)).build();
         Vfio vfio = Vfio.open(host);
-        VfioContainer c = vfio.openContainer();
-        VfioGroup g = vfio.openGroup(3);
-        g.setContainer(c);
-        c.setIommu(IommuType.TYPE1V2);
-        return g.openDevice("0000:04:00.0");
+        try {
+            VfioContainer c = vfio.openContainer();
+            VfioGroup g = vfio.openGroup(3);
+            g.setContainer(c);
+            c.setIommu(IommuType.TYPE1V2);
+            return new Opened(vfio, g.openDevice("0000:04:00.0"));
+        } catch (Exception e) {
+            vfio.close();
+            throw e;
+        }
     }
 
     @Property(tries = 200)
-    void headerFollowsTheNaiveModel(@ForAll("layouts") List<BarSpec> layout, @ForAll("writes") List<Write> writes) throws Exception {
+    void header_followsTheNaiveModel(@ForAll("layouts") List<BarSpec> layout, @ForAll("writes") List<Write> writes) throws Exception {
         ConfigSpace config = ConfigSpace.builder(0x1af4, 0x1234, 0x020000).revision(3).subsystem(0x1af4, 0x55).command(0x0100)
                 .interruptPin(2).interruptLine(5).readOnlyGaps().build();
         List<Bar> bars = layout.stream().map(b -> Bar.memory(b.index(), 1L << b.log2Size(), b.kind(), b.prefetch())).toList();
         List<Bar> actual = bars.stream().map(b -> b.kind() == BarKind.IO ? new Bar(b.index(), b.size(), BarKind.IO, false, b.ranges()) : b).toList();
-        VfioDevice d = open(new PciDeviceModel() {
+        PciDeviceModel device = new PciDeviceModel() {
             @Override
             public ConfigSpace config() {
                 return config;
@@ -95,7 +108,13 @@ class ConfigSpaceProperties {
             public List<Bar> bars() {
                 return actual;
             }
-        });
+        };
+        try (Opened opened = open(device)) {
+            checkWrites(opened.device(), layout, writes);
+        }
+    }
+
+    private static void checkWrites(VfioDevice d, List<BarSpec> layout, List<Write> writes) throws Exception {
         byte[] model = read(d);
         // the naive model's state: bytes as last written for scratch/BAR bytes, hardware bytes as the device keeps them
         byte[] written = model.clone();
@@ -181,7 +200,7 @@ class ConfigSpaceProperties {
 
     /** The user's walk equals the physical chain without the capabilities vfio-pci hides (the naive rule). */
     @Property(tries = 200)
-    void visibleCapabilitiesAreThePhysicalOnesMinusTheHidden(@ForAll("capabilityIds") List<Integer> ids) throws Exception {
+    void visibleCapabilities_areThePhysicalOnesMinusTheHidden(@ForAll("capabilityIds") List<Integer> ids) throws Exception {
         ConfigSpace.Builder b = ConfigSpace.builder(0x1af4, 0x1234, 0x020000);
         List<Integer> physical = new ArrayList<>();
         for (int id : ids) {
@@ -195,11 +214,13 @@ class ConfigSpaceProperties {
             physical.add(id);
         }
         ConfigSpace config = b.build();
-        VfioDevice d = open(() -> config);
-        List<Integer> visible = d.config().capabilities().stream().map(PciCapability::id).toList();
-        List<Integer> expected = physical.stream().filter(ConfigSpaceProperties::shown).toList();
-        assertThat(visible).isEqualTo(expected);
-        assertThat((d.config().read16(0x06) & 0x10) != 0).isEqualTo(!expected.isEmpty());
+        try (Opened opened = open(() -> config)) {
+            VfioDevice d = opened.device();
+            List<Integer> visible = d.config().capabilities().stream().map(PciCapability::id).toList();
+            List<Integer> expected = physical.stream().filter(ConfigSpaceProperties::shown).toList();
+            assertThat(visible).isEqualTo(expected);
+            assertThat((d.config().read16(0x06) & 0x10) != 0).isEqualTo(!expected.isEmpty());
+        }
     }
 
     /** The hiding rule, written out: known ids with a known length are shown; null, zero-length ones and unknown ids are not. */

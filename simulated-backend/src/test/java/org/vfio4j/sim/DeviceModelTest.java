@@ -131,7 +131,7 @@ class DeviceModelTest {
     }
 
     @Test
-    void regionsReportWhatTheModelDeclares() throws Exception {
+    void regions_reportWhatTheModelDeclares() throws Exception {
         World w = boot(new Copier());
         VfioDevice d = w.device();
         assertThat(d.info().numRegions()).isEqualTo(10);
@@ -154,7 +154,7 @@ class DeviceModelTest {
     }
 
     @Test
-    void registersAreTrappedAsAlignedAccessesAndMemoryIsShared() throws Exception {
+    void registers_areTrappedAsAlignedAccesses_andMemoryIsShared() throws Exception {
         World w = boot(new Copier());
         MemorySegment buf = arena.allocate(8);
         buf.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, 0x1122334455667788L);
@@ -209,7 +209,7 @@ class DeviceModelTest {
     }
 
     @Test
-    void romReadsItsImageThenAllOnesAndRefusesWrites() throws Exception {
+    void rom_readsItsImageThenAllOnes_andRefusesWrites() throws Exception {
         World w = boot(new Copier());
         MemorySegment buf = arena.allocate(8);
         assertThat(w.kernel().pread(w.device().fd(), buf, 6L << 40)).isEqualTo(8);
@@ -223,7 +223,7 @@ class DeviceModelTest {
     }
 
     @Test
-    void deviceDmaGoesThroughTheIommuAndFaultsAreVisible() throws Exception {
+    void deviceDma_goesThroughTheIommu_andFaultsAreVisible() throws Exception {
         World w = boot(new Copier());
         MemorySegment from = arena.allocate(4096, 4096);
         MemorySegment to = arena.allocate(4096, 4096);
@@ -273,7 +273,7 @@ class DeviceModelTest {
     }
 
     @Test
-    void vgaRegionHasThreeLegacyWindowsClippedAtTheirEnds() throws Exception {
+    void vgaRegion_hasThreeLegacyWindows_clippedAtTheirEnds() throws Exception {
         List<String> seen = new ArrayList<>();
         PciDeviceModel vga = new PciDeviceModel() {
             @Override
@@ -312,7 +312,7 @@ class DeviceModelTest {
     }
 
     @Test
-    void extendedCapabilitiesHideUnknownOnesAndKeepAPlaceholderAt0x100() throws Exception {
+    void extendedCapabilities_hideUnknownOnes_andKeepAPlaceholderAt0x100() throws Exception {
         ConfigSpace hiddenFirst = ConfigSpace.builder(0x1af4, 0x10fd, 0x00ff00).pcie(false)
                 .extendedCapability(0x1e, 1, new byte[12])      // L1 PM substates: not shown by vfio-pci
                 .extendedCapability(0x01, 2, new byte[0x28])    // AER: shown
@@ -328,7 +328,7 @@ class DeviceModelTest {
     }
 
     @Test
-    void barAccessIsEioInD3hotOnlyIn61() throws Exception {
+    void barAccess_inD3hot_isEioOnlyOn61() throws Exception {
         for (KernelProfile p : KernelProfile.values()) {
             Opened o = open(new Copier(), p);
             VfioDevice d = o.device();
@@ -344,7 +344,7 @@ class DeviceModelTest {
     }
 
     @Test
-    void intxCountFollowsThePinAndTheInterruptLineIsVirtual() throws Exception {
+    void intxCount_followsThePin_andTheInterruptLineIsVirtual() throws Exception {
         ConfigSpace noPin = ConfigSpace.builder(0x1af4, 0x10fe, 0x00ff00).interruptLine(0x0b).build();
         SimulatedHost host = SimulatedHost.x86Type1().toBuilder().clearGroups()
                 .group(3, HostDevice.of("0000:04:00.0", () -> () -> noPin).boundTo(HostDevice.VFIO_PCI)).build();

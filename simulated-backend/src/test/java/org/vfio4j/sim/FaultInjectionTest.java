@@ -74,7 +74,7 @@ class FaultInjectionTest {
     }
 
     @Test
-    void aPinFailureMidwayUnwindsThePagesPinnedBeforeIt() throws Exception {
+    void aPinFailureMidway_unwindsThePagesPinnedBeforeIt() throws Exception {
         SmallDevice.World w = SmallDevice.World.boot();
         w.kernel().inject(Fault.failing(Call.PIN_PAGE, 3, Errno.EFAULT));
         VfioException e = thrown(() -> w.container().mapDma(arena.allocate(0x8000, 4096), 0));
@@ -102,7 +102,7 @@ class FaultInjectionTest {
     }
 
     @Test
-    void openAndDeviceFdFailuresLeaveNothingOpen() throws Exception {
+    void openAndDeviceFdFailures_leaveNothingOpen() throws Exception {
         SmallDevice model = new SmallDevice();
         SimulatedHost host = SmallDevice.host(model).faults(Fault.failing(Call.OPEN_GROUP, 1, Errno.EBUSY),
                 Fault.failing(Call.GET_DEVICE_FD, 1, Errno.ENODEV)).build();
@@ -130,7 +130,7 @@ class FaultInjectionTest {
     }
 
     @Test
-    void aFailedSetIrqsSetsNoTrigger() throws Exception {
+    void aFailedSetIrqs_setsNoTrigger() throws Exception {
         SmallDevice.World w = SmallDevice.World.boot();
         EventNotifier n = w.vfio().eventNotifier();
         w.kernel().inject(Fault.failing(Call.SET_IRQS, 1, Errno.ENOMEM));
@@ -145,7 +145,7 @@ class FaultInjectionTest {
     }
 
     @Test
-    void mmapMappedAccessAndEventfdFailures() throws Exception {
+    void mmapMappedAccessAndEventfdFailures_failOnlyTheNamedCall_andLeaveNothingBehind() throws Exception {
         SmallDevice.World w = SmallDevice.World.boot();
         SimulatedKernel k = w.kernel();
         k.inject(Fault.failing(Call.MMAP, 1, Errno.ENOMEM), Fault.failing(Call.MAPPED_ACCESS, 2, Errno.EIO),
@@ -266,7 +266,7 @@ class FaultInjectionTest {
     }
 
     @Test
-    void aRemovedDeviceFaultsItsDma() throws Exception {
+    void aRemovedDevice_faultsItsDma() throws Exception {
         SmallDevice.World w = SmallDevice.World.boot();
         w.container().mapDma(arena.allocate(0x2000, 4096), 0);
         w.kernel().inject(Fault.surpriseRemoval(DEVICE));
@@ -277,7 +277,7 @@ class FaultInjectionTest {
     }
 
     @Test
-    void resetFailuresGiveTheErrnoOfAResetThatDidNotComeBack() throws Exception {
+    void resetFailures_giveTheErrnoOfAResetThatDidNotComeBack() throws Exception {
         SmallDevice.World w = SmallDevice.World.boot();
         w.kernel().inject(Fault.failedReset(2), Fault.failedHotReset(1));
         w.device().reset();
@@ -290,7 +290,7 @@ class FaultInjectionTest {
     }
 
     @Test
-    void aNarrowIommuKeepsTheMsiHoleAndRefusesIovasAboveItsWidth() throws Exception {
+    void aNarrowIommu_keepsTheMsiHole_andRefusesIovasAboveItsWidth() throws Exception {
         assertThat(SimulatedHost.x86Type1().toBuilder().iommuAddressWidth(48).build().iovaRanges())
                 .as("48 bits is the preset").isEqualTo(SimulatedHost.x86Type1().iovaRanges());
         assertThat(SimulatedHost.builder().iommuAddressWidth(39).build().iovaRanges())
@@ -310,7 +310,7 @@ class FaultInjectionTest {
     }
 
     @Test
-    void faultsNamingAnUnknownDeviceAreRefused() throws Exception {
+    void faultsNamingAnUnknownDevice_areRefused() throws Exception {
         PciAddress nobody = PciAddress.parse("0000:09:00.0");
         SmallDevice.World w = SmallDevice.World.boot();
         assertThatThrownBy(() -> w.kernel().inject(Fault.failing(Call.MAP_DMA, 1, Errno.ENOMEM), Fault.aerError(nobody)))
@@ -322,7 +322,7 @@ class FaultInjectionTest {
     }
 
     @Test
-    void faultsReadAsWhatHappens() {
+    void faults_readAsWhatHappens() {
         assertThat(List.of(Fault.failing(Call.MAP_DMA, 3, Errno.ENOMEM), Fault.dmaFault(DEVICE),
                 Fault.surpriseRemoval(DEVICE).before(Call.GET_DEVICE_FD, 2), Fault.aerError(DEVICE), Fault.unplugRequest(DEVICE)))
                 .hasToString("[fail MAP_DMA #3 with ENOMEM, IOMMU fault on DMA #1 of 0000:03:00.0, surprise removal of 0000:03:00.0"

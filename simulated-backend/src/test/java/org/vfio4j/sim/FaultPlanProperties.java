@@ -58,7 +58,7 @@ class FaultPlanProperties {
     }
 
     @Property(tries = 150)
-    void aCarefulStepLeavesNothingMappedWhenAFaultFailsIt(@ForAll("plans") List<Fault> plan) throws Exception {
+    void aCarefulStep_leavesNothingMapped_whenAFaultFailsIt(@ForAll("plans") List<Fault> plan) throws Exception {
         SmallDevice model = new SmallDevice();
         SmallDevice.World w = SmallDevice.World.boot(SmallDevice.host(model).faults(plan).build(), model);
         try (Arena arena = Arena.ofShared()) {
@@ -108,7 +108,7 @@ class FaultPlanProperties {
     }
 
     @Example
-    void aPlanThatCatchesTheLeakyStepShrinksToOneFault() {
+    void aPlanThatCatchesTheLeakyStep_shrinksToOneFault() {
         RandomGenerator<List<Fault>> generator = plans().generator(100);
         Random random = new Random(7);
         Shrinkable<List<Fault>> smallest = Stream.generate(() -> generator.next(random)).limit(2000)

@@ -77,7 +77,7 @@ class InterruptsTest {
     }
 
     @Test
-    void msixVectorsWithoutAnEventfdKeepTheMessagePendingUntilOneIsBound() throws Exception {
+    void msixVectorsWithoutAnEventfd_keepTheMessagePending_untilOneIsBound() throws Exception {
         World w = boot(true, Integer.MAX_VALUE);
         VfioDevice d = w.device();
         try (EventNotifier two = w.vfio().eventNotifier(); EventNotifier one = w.vfio().eventNotifier()) {
@@ -102,7 +102,7 @@ class InterruptsTest {
     }
 
     @Test
-    void msiPerVectorMasksHoldMessagesAndShortAllocationsReturnTheCount() throws Exception {
+    void msiPerVectorMasks_holdMessages_andShortAllocationsReturnTheCount() throws Exception {
         World w = boot(false, 2);
         VfioDevice d = w.device();
         try (EventNotifier a = w.vfio().eventNotifier(); EventNotifier b = w.vfio().eventNotifier()) {
@@ -126,7 +126,7 @@ class InterruptsTest {
     }
 
     @Test
-    void reqAndErrComeFromTheHostAndCloseTearsEverythingDown() throws Exception {
+    void reqAndErr_comeFromTheHost_andCloseTearsEverythingDown() throws Exception {
         World w = boot(true, Integer.MAX_VALUE);
         VfioDevice d = w.device();
         PciAddress at = PciAddress.parse(BDF);

@@ -83,7 +83,7 @@ class IovaTreeProperties {
     }
 
     @Property(tries = 50)
-    void keysCompareUnsigned(@ForAll("ops") List<Op> ignored) {
+    void keys_compareUnsigned(@ForAll("ops") List<Op> ignored) {
         IovaTree<String> tree = new IovaTree<>();
         tree.insert(0x8000_0000_0000_0000L, -1L, "high");
         tree.insert(0, 0xfff, "low");

@@ -24,14 +24,14 @@ class KernelResourcesTest {
     }
 
     @Test
-    void aFreshKernelHoldsNothing() {
+    void aFreshKernel_holdsNothing() {
         KernelResources r = SimulatedHost.x86Type1().boot().resources();
         assertThat(r.isEmpty()).isTrue();
         assertThat(r.describe()).isEqualTo("nothing held");
     }
 
     @Test
-    void everyCategoryListsWhatIsHeld_andClosingEverythingEmptiesIt() throws Exception {
+    void everyCategory_listsWhatIsHeld_andClosingEverythingEmptiesIt() throws Exception {
         SmallDevice.World w = SmallDevice.World.boot();
         SimulatedKernel k = w.kernel();
         assertThat(k.resources().openFiles()).containsExactly("fd 3 (container 1)", "fd 4 (group 5)", "fd 5 (device 0000:03:00.0)");
@@ -89,7 +89,7 @@ class KernelResourcesTest {
     }
 
     @Test
-    void closingTheDeviceReleasesItsInterrupts_butTheEventfdsStayOpen_andTheLastGroupCloseDropsTheMappings() throws Exception {
+    void closingTheDevice_releasesItsInterrupts_butTheEventfdsStayOpen_andTheLastGroupCloseDropsTheMappings() throws Exception {
         SmallDevice.World w = SmallDevice.World.boot();
         SimulatedKernel k = w.kernel();
         w.container().mapDma(arena.allocate(0x1000, 4096), 0);

@@ -38,7 +38,7 @@ class SeamFuzzTest {
     static final long HOLD_BOUND_MILLIS = Long.getLong("fuzz.holdBoundMillis", 50);
 
     @Test
-    void onlyDocumentedExceptionsLeaveTheSeamAndEverythingCloses() throws Exception {
+    void randomCalls_throwOnlyDocumentedExceptions_andEverythingCloses() throws Exception {
         long seed = Long.getLong("fuzz.seed", System.nanoTime());
         long calls = Long.getLong("fuzz.calls", 20_000);
         long seconds = Long.getLong("fuzz.seconds", 5);
@@ -65,7 +65,7 @@ class SeamFuzzTest {
 
     /** A register write that spins: the lock-hold measurement sees it, and names the call. */
     @Test
-    void aSlowRegisterWriteIsMeasuredAsALongHold() throws Exception {
+    void aSlowRegisterWrite_isMeasuredAsALongHold() throws Exception {
         MmioHandler slow = new MmioHandler() {
             @Override
             public long read(long offset, int size) {
@@ -110,7 +110,7 @@ class SeamFuzzTest {
 
     /** A blocking eventfd read waits without holding the lock: the wait is not a hold. */
     @Test
-    void waitingInABlockingReadIsNotHoldingTheLock() throws Exception {
+    void aBlockingRead_doesNotHoldTheLockWhileItWaits() throws Exception {
         SimulatedKernel k = SimulatedHost.x86Type1().boot();
         try {
             Fd e = k.eventfd(0, 0);

@@ -92,7 +92,7 @@ class SimulatedKernelTest {
     }
 
     @Test
-    void unmap_failure_writesNothingBack_success_writesTheSize() throws Exception {
+    void unmap_writesBackTheSizeOnSuccess_andNothingOnFailure() throws Exception {
         Setup s = attached(SimulatedHost.x86Type1(), IommuType.TYPE1V2);
         MemorySegment mem = arena.allocate(3 * 4096, 4096);
         s.container().mapDma(mem, 0x10000);
@@ -128,7 +128,7 @@ class SimulatedKernelTest {
     }
 
     @Test
-    void deviceNames_options_and_tokens() throws Exception {
+    void deviceNames_withUnknownOptionsOrBadTokens_areRefused() throws Exception {
         Setup s = attached(SimulatedHost.x86Type1(), IommuType.TYPE1V2);
         assertThat(catchVfio(() -> s.group().openDevice("0000:01:00.0x")).errno()).isEqualTo(Errno.ENODEV);
         assertThat(catchVfio(() -> s.group().openDevice("0000:01:00.0 foo=1")).errno()).isEqualTo(Errno.EINVAL);

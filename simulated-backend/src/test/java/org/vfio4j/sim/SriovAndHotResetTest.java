@@ -69,7 +69,7 @@ class SriovAndHotResetTest {
 
 
     @Test
-    void aVfOfAVfioPfNeedsThePfsToken() throws Exception {
+    void aVfOfAVfioPf_needsThePfsToken() throws Exception {
         World w = boot(host(HostDevice.VFIO_PCI));
         assertThat(Errnos.of(() -> w.vfGroup().openDevice(VF))).as("no token").isEqualTo(Errno.EACCES);
         assertThat(Errnos.of(() -> w.vfGroup().openDevice(VF + " vf_token=" + UUID.randomUUID()))).as("the random probe-time token is unknown")
@@ -92,7 +92,7 @@ class SriovAndHotResetTest {
     }
 
     @Test
-    void tokensAreRefusedWhereNoPfIsInvolved() throws Exception {
+    void tokens_whereNoPfIsInvolved_areRefused() throws Exception {
         World w = boot(host("igb"));
         assertThat(Errnos.of(() -> w.vfGroup().openDevice(VF + " vf_token=" + UUID.randomUUID()))).as("PF not on vfio-pci").isEqualTo(Errno.EINVAL);
         w.vfGroup().openDevice(VF).close();
@@ -105,7 +105,7 @@ class SriovAndHotResetTest {
     }
 
     @Test
-    void vfTokenFeatureOnlyOnPfs() throws Exception {
+    void vfTokenFeature_existsOnlyOnPfs() throws Exception {
         World w = boot(host(HostDevice.VFIO_PCI));
         VfioDevice pf = w.pfGroup().openDevice(PF);
         assertThat(pf.probeFeature(VFIO_DEVICE_FEATURE_PCI_VF_TOKEN, true)).isTrue();
@@ -122,7 +122,7 @@ class SriovAndHotResetTest {
     }
 
     @Test
-    void hotResetCoversEveryFunctionOnTheBusAcrossGroups() throws Exception {
+    void hotReset_coversEveryFunctionOnTheBus_acrossGroups() throws Exception {
         World w = boot(host(HostDevice.VFIO_PCI));
         VfioDevice pf = w.pfGroup().openDevice(PF);
         HotResetInfo info = pf.hotResetInfo();
@@ -141,7 +141,7 @@ class SriovAndHotResetTest {
     }
 
     @Test
-    void hotResetRefusesABusWithAFunctionOfAnotherDriver() throws Exception {
+    void hotReset_ofABusWithAFunctionOfAnotherDriver_isRefused() throws Exception {
         HostDevice nic = HostDevice.pci("0000:05:00.2", 0x8086, 0x1521, 0x020000).boundTo("igb");
         World w = boot(host(HostDevice.VFIO_PCI, nic));
         VfioDevice pf = w.pfGroup().openDevice(PF);

@@ -39,7 +39,7 @@ class UnreachableUserMemoryTest {
     }
 
     @Test
-    void aStructInAClosedArenaIsEfault() throws Exception {
+    void aStructInAClosedArena_isEfault() throws Exception {
         Fd group = kernel.open("/dev/vfio/7", LinuxAbi.O_RDWR);
         MemorySegment gone = closedArenaSegment();
         assertThat(Errnos.of(() -> kernel.ioctl(group, VFIO_GROUP_GET_STATUS, gone))).isEqualTo(Errno.EFAULT);
@@ -47,14 +47,14 @@ class UnreachableUserMemoryTest {
     }
 
     @Test
-    void aStructConfinedToAnotherThreadIsEfault() throws Exception {
+    void aStructConfinedToAnotherThread_isEfault() throws Exception {
         Fd group = kernel.open("/dev/vfio/7", LinuxAbi.O_RDWR);
         MemorySegment theirs = otherThreadSegment();
         assertThat(Errnos.of(() -> kernel.ioctl(group, VFIO_GROUP_GET_STATUS, theirs))).isEqualTo(Errno.EFAULT);
     }
 
     @Test
-    void aDeviceNameTheKernelCannotReadIsEfault() throws Exception {
+    void aDeviceNameTheKernelCannotRead_isEfault() throws Exception {
         Fd group = kernel.open("/dev/vfio/7", LinuxAbi.O_RDWR);
         assertThat(Errnos.of(() -> kernel.ioctl(group, VFIO_GROUP_GET_DEVICE_FD, closedArenaSegment()))).isEqualTo(Errno.EFAULT);
         assertThat(Errnos.of(() -> kernel.ioctl(group, VFIO_GROUP_GET_DEVICE_FD, otherThreadSegment()))).isEqualTo(Errno.EFAULT);

@@ -25,10 +25,12 @@ public final class Report {
             }
         }
         StringBuilder sb = new StringBuilder("\n== vfio4j conformance report: " + title + " ==\n");
-        sb.append(String.format("%-22s %-52s %-9s %s%n", "contract", "property", firstName, second == null ? "" : secondName));
+        int width = Math.max(52, rows.keySet().stream().mapToInt(k -> k.length() - k.indexOf('|') - 1).max().orElse(0));
+        String row = "%-22s %-" + width + "s %-9s %s%n";
+        sb.append(String.format(row, "contract", "property", firstName, second == null ? "" : secondName));
         rows.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
             String[] k = e.getKey().split("\\|", 2);
-            sb.append(String.format("%-22s %-52s %-9s %s%n", k[0], k[1], nz(e.getValue()[0]), second == null ? "" : nz(e.getValue()[1])));
+            sb.append(String.format(row, k[0], k[1], nz(e.getValue()[0]), second == null ? "" : nz(e.getValue()[1])));
         });
         sb.append(summary(firstName, first));
         if (second != null) {

@@ -7,6 +7,7 @@ import static org.vfio4j.spi.LinuxAbi.O_RDWR;
 import static org.vfio4j.spi.LinuxAbi.POLLIN;
 import static org.vfio4j.spi.LinuxAbi.PROT_READ;
 import static org.vfio4j.spi.LinuxAbi.PROT_WRITE;
+import static org.vfio4j.fixtures.assertj.VfioAssertions.assertThatVfioCall;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -65,24 +66,20 @@ class BackendEdgesTest {
         return new Mappable(backend, vfio.seam(), edu.fd(), 0);
     }
 
-    static Errno errno(FirstHourTest.Call call) throws Exception {
-        return FirstHourTest.errno(call);
-    }
-
     @ParameterizedTest
     @MethodSource("backends")
     void mmap_lengthAndOffsetChecks_comeInDoMmapsOrder(String backend) throws Exception {
         Mappable m = open(backend);
         try (VfioKernel k = m.kernel()) {
-            assertThat(errno(() -> k.mmap(m.fd(), m.base(), 0, PROT_READ, MAP_SHARED))).as("length 0").isEqualTo(Errno.EINVAL);
-            assertThat(errno(() -> k.mmap(m.fd(), m.base() + 1, 4096, PROT_READ, MAP_SHARED))).as("unaligned offset")
-                    .isEqualTo(Errno.EINVAL);
-            assertThat(errno(() -> k.mmap(m.fd(), m.base(), -1, PROT_READ, MAP_SHARED))).as("a length page alignment wraps")
-                    .isEqualTo(Errno.ENOMEM);
-            assertThat(errno(() -> k.mmap(m.fd(), m.base(), 1L << 60, PROT_READ, MAP_SHARED))).as("past the address space")
-                    .isEqualTo(Errno.ENOMEM);
-            assertThat(errno(() -> k.mmap(m.fd(), -4096, 4096, PROT_READ, MAP_SHARED))).as("past the largest file offset")
-                    .isEqualTo(Errno.EOVERFLOW);
+            assertThatVfioCall(() -> k.mmap(m.fd(), m.base(), 0, PROT_READ, MAP_SHARED)).as("length 0").failsWith(Errno.EINVAL);
+            assertThatVfioCall(() -> k.mmap(m.fd(), m.base() + 1, 4096, PROT_READ, MAP_SHARED)).as("unaligned offset")
+                    .failsWith(Errno.EINVAL);
+            assertThatVfioCall(() -> k.mmap(m.fd(), m.base(), -1, PROT_READ, MAP_SHARED)).as("a length page alignment wraps")
+                    .failsWith(Errno.ENOMEM);
+            assertThatVfioCall(() -> k.mmap(m.fd(), m.base(), 1L << 60, PROT_READ, MAP_SHARED)).as("past the address space")
+                    .failsWith(Errno.ENOMEM);
+            assertThatVfioCall(() -> k.mmap(m.fd(), -4096, 4096, PROT_READ, MAP_SHARED)).as("past the largest file offset")
+                    .failsWith(Errno.EOVERFLOW);
         }
     }
 
@@ -114,7 +111,7 @@ class BackendEdgesTest {
         assertThatThrownBy(() -> map.get(ValueLayout.JAVA_BYTE, 0)).as("the mapping is gone").isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> k.eventfd(0, 0)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
         assertThatThrownBy(() -> k.open("/dev/vfio/vfio", O_RDWR)).isInstanceOf(IllegalStateException.class);
-        assertThat(errno(() -> k.poll(List.of(new PollFd(efd, POLLIN)), 0))).as("poll of a closed handle").isEqualTo(Errno.EBADF);
+        assertThatVfioCall(() -> k.poll(List.of(new PollFd(efd, POLLIN)), 0)).as("poll of a closed handle").failsWith(Errno.EBADF);
     }
 
     @ParameterizedTest
@@ -123,25 +120,25 @@ class BackendEdgesTest {
         Mappable m = open(backend);
         try (VfioKernel k = m.kernel(); Arena arena = Arena.ofConfined()) {
             MemorySegment readOnly = arena.allocate(8).asReadOnly();
-            assertThat(errno(() -> k.pread(m.fd(), readOnly, m.base()))).isEqualTo(Errno.EFAULT);
-            assertThat(errno(() -> k.pread(m.fd(), MemorySegment.ofArray(new byte[8]).asReadOnly(), m.base()))).isEqualTo(Errno.EFAULT);
+            assertThatVfioCall(() -> k.pread(m.fd(), readOnly, m.base())).failsWith(Errno.EFAULT);
+            assertThatVfioCall(() -> k.pread(m.fd(), MemorySegment.ofArray(new byte[8]).asReadOnly(), m.base())).failsWith(Errno.EFAULT);
             Fd efd = k.eventfd(1, 0);
-            assertThat(errno(() -> k.read(efd, readOnly))).isEqualTo(Errno.EFAULT);
+            assertThatVfioCall(() -> k.read(efd, readOnly)).failsWith(Errno.EFAULT);
             assertThatThrownBy(() -> k.pread(m.fd(), null, 0)).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> k.userAddress(null)).isInstanceOf(IllegalArgumentException.class);
             Arena gone = Arena.ofConfined();
             MemorySegment freed = gone.allocate(8);
             gone.close();
-            assertThat(errno(() -> k.pread(m.fd(), freed, m.base()))).as("memory of a closed arena").isEqualTo(Errno.EFAULT);
-            assertThat(errno(() -> k.pwrite(m.fd(), freed, m.base()))).isEqualTo(Errno.EFAULT);
+            assertThatVfioCall(() -> k.pread(m.fd(), freed, m.base())).as("memory of a closed arena").failsWith(Errno.EFAULT);
+            assertThatVfioCall(() -> k.pwrite(m.fd(), freed, m.base())).failsWith(Errno.EFAULT);
             MemorySegment[] confined = new MemorySegment[1];
             Thread owner = Thread.ofPlatform().start(() -> confined[0] = Arena.ofConfined().allocate(8));
             owner.join();
-            assertThat(errno(() -> k.read(efd, confined[0]))).as("another thread's confined memory").isEqualTo(Errno.EFAULT);
+            assertThatVfioCall(() -> k.read(efd, confined[0])).as("another thread's confined memory").failsWith(Errno.EFAULT);
             Fd closed = k.eventfd(0, 0);
             k.close(closed);
-            assertThat(errno(() -> k.poll(List.of(new PollFd(closed, POLLIN)), 0))).as("never poll a number that may be reused")
-                    .isEqualTo(Errno.EBADF);
+            assertThatVfioCall(() -> k.poll(List.of(new PollFd(closed, POLLIN)), 0)).as("never poll a number that may be reused")
+                    .failsWith(Errno.EBADF);
         }
     }
 

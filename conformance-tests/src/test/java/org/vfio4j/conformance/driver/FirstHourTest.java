@@ -3,6 +3,7 @@ package org.vfio4j.conformance.driver;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.vfio4j.fixtures.assertj.VfioAssertions.assertThatVfioCall;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -148,12 +149,12 @@ class FirstHourTest {
     }
 
     @Test
-    void ioeventfdAndUnmaskOn_checkTheirNotifier() throws Exception {
+    void ioeventfdAndUnmaskOn_withAClosedNotifier_areEbadf() throws Exception {
         EventNotifier n = vfio.eventNotifier();
         n.close();
-        assertThat(catchThrowableOfType(VfioException.class, () -> edu.ioeventfd(0, 0x04, 1, 4, n)).errno()).isEqualTo(Errno.EBADF);
+        assertThatVfioCall(() -> edu.ioeventfd(0, 0x04, 1, 4, n)).failsWith(Errno.EBADF);
         edu.enableIrq(IrqIndex.INTX, List.of(vfio.eventNotifier()));
-        assertThat(catchThrowableOfType(VfioException.class, () -> edu.unmaskIntxOn(n)).errno()).isEqualTo(Errno.EBADF);
+        assertThatVfioCall(() -> edu.unmaskIntxOn(n)).failsWith(Errno.EBADF);
         assertThatThrownBy(() -> edu.ioeventfd(0, 0x04, 1, 4, null)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("null");
     }
@@ -175,21 +176,21 @@ class FirstHourTest {
     void regionOffsets_outsideTheRegionWindow_areEinval() throws Exception {
         try (Region bar0 = edu.region(RegionIndex.BAR0)) {
             MemorySegment buf = arena.allocate(4);
-            assertThat(errno(() -> bar0.read(7L << 40, buf))).as("would read config space").isEqualTo(Errno.EINVAL);
-            assertThat(errno(() -> bar0.read(Long.MAX_VALUE - 2, buf))).isEqualTo(Errno.EINVAL);
-            assertThat(errno(() -> bar0.readInt(-4))).isEqualTo(Errno.EINVAL);
-            assertThat(errno(() -> edu.config().read32(-4))).as("would reach BAR5's window").isEqualTo(Errno.EINVAL);
+            assertThatVfioCall(() -> bar0.read(7L << 40, buf)).as("would read config space").failsWith(Errno.EINVAL);
+            assertThatVfioCall(() -> bar0.read(Long.MAX_VALUE - 2, buf)).failsWith(Errno.EINVAL);
+            assertThatVfioCall(() -> bar0.readInt(-4)).failsWith(Errno.EINVAL);
+            assertThatVfioCall(() -> edu.config().read32(-4)).as("would reach BAR5's window").failsWith(Errno.EINVAL);
         }
     }
 
     @Test
     void readsIntoReadOnlyBuffers_areEfault() throws Exception {
         MemorySegment readOnly = arena.allocate(8).asReadOnly();
-        assertThat(errno(() -> edu.readConfig(0, readOnly.asSlice(0, 4)))).isEqualTo(Errno.EFAULT);
+        assertThatVfioCall(() -> edu.readConfig(0, readOnly.asSlice(0, 4))).failsWith(Errno.EFAULT);
         try (Region bar0 = edu.region(RegionIndex.BAR0); EventNotifier n = vfio.eventNotifier()) {
-            assertThat(errno(() -> bar0.read(0, readOnly.asSlice(0, 4)))).isEqualTo(Errno.EFAULT);
+            assertThatVfioCall(() -> bar0.read(0, readOnly.asSlice(0, 4))).failsWith(Errno.EFAULT);
             n.signal(1);
-            assertThat(errno(() -> vfio.seam().read(n.fd(), readOnly))).isEqualTo(Errno.EFAULT);
+            assertThatVfioCall(() -> vfio.seam().read(n.fd(), readOnly)).failsWith(Errno.EFAULT);
         }
     }
 
@@ -217,19 +218,6 @@ class FirstHourTest {
         assertThat(config.find(PciRegisters.CAP_ID_MSI)).isEqualTo(0x40);
         assertThat(RegionIndex.name(RegionIndex.CONFIG)).isEqualTo("CONFIG");
         assertThat(IrqIndex.name(IrqIndex.MSIX)).isEqualTo("MSI-X");
-    }
-
-    interface Call {
-        void run() throws Exception;
-    }
-
-    static Errno errno(Call call) throws Exception {
-        try {
-            call.run();
-        } catch (VfioException e) {
-            return e.errno();
-        }
-        throw new AssertionError("no VfioException");
     }
 
     static long u64(MemorySegment m) {

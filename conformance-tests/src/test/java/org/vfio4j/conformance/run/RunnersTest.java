@@ -34,6 +34,6 @@ class RunnersTest {
         assertThat(outcomes).hasSizeGreaterThan(25);
         assertThat(outcomes).noneMatch(o -> o.status() == ContractRunner.Status.FAILED);
         String report = Report.render("test", "simulator", outcomes, null, null, null, 0);
-        assertThat(report).contains("i20 getInfoArgszProtocol").contains("passed, 0 failed");
+        assertThat(report).contains("iommuGetInfo followsTheArgszProtocol").contains("passed, 0 failed");
     }
 }
