@@ -501,6 +501,9 @@ public final class PciRegisters {
     /** PCI-X command, 16 bits (bits 13:12: capability version). */
     public static final int X_CMD = 2;
 
+    /** PCI-X status, 32 bits. */
+    public static final int X_STATUS = 4;
+
     /** PCI-X ECC control and status, 32 bits (version 1 and 2). */
     public static final int X_ECC_CSR = 8;
 
