@@ -1,5 +1,6 @@
 package org.vfio4j.sim;
 
+import static org.vfio4j.PciRegisters.*;
 import static org.vfio4j.uapi.VfioStructs.*;
 import static org.vfio4j.uapi.VfioUapi.*;
 
@@ -89,14 +90,14 @@ final class PciFunction {
     /** First open enables the device, tries a function reset, saves its state and builds the virtual config. */
     void open() {
         if (openCount++ == 0) {
-            int cmd = hw.u16(0x04);
+            int cmd = hw.u16(COMMAND);
             for (Bar b : hw.bars) {
                 if (b != null) {
-                    cmd |= b.kind() == BarKind.IO ? 0x1 : 0x2;
+                    cmd |= b.kind() == BarKind.IO ? COMMAND_IO : COMMAND_MEMORY;
                 }
             }
-            hw.put(0x04, 2, cmd);
-            hw.powerState = 0;
+            hw.put(COMMAND, 2, cmd);
+            hw.powerState = PciHardware.PCI_D0;
             resetWorks = spec.resettable() || hw.functionResettable() || aloneOnResettableBus();
             if (resetWorks) {
                 hw.reset();
@@ -121,7 +122,7 @@ final class PciFunction {
                 hw.reset();
             }
             hw.restore(savedState);
-            hw.put(0x04, 2, hw.u16(0x04) & ~0x4); // bus master off
+            hw.put(COMMAND, 2, hw.u16(COMMAND) & ~COMMAND_MASTER); // bus master off
             physicalFunction().ifPresent(pf -> pf.vfTokenUsers--);
         }
     }
@@ -144,14 +145,14 @@ final class PciFunction {
 
             @Override
             public void powerState(int state) {
-                int pm = hw.capability(0x01);
-                boolean softReset = pm >= 0 && (hw.u16(pm + 4) & 0x8) == 0;
-                if (hw.powerState == 3 && state == 0 && softReset) {
+                int pm = hw.capability(CAP_ID_PM);
+                boolean softReset = pm >= 0 && (hw.u16(pm + PM_CTRL) & PM_CTRL_NO_SOFT_RESET) == 0;
+                if (hw.powerState == PciHardware.PCI_D3HOT && state == PciHardware.PCI_D0 && softReset) {
                     hw.reset(); // D3hot -> D0 without No_Soft_Reset: the function comes back reset
                 }
                 hw.powerState = state;
                 if (pm >= 0) {
-                    hw.put(pm + 4, 2, hw.u16(pm + 4) & ~0x3 | state);
+                    hw.put(pm + PM_CTRL, 2, hw.u16(pm + PM_CTRL) & ~PM_CTRL_STATE_MASK | state);
                 }
             }
         };
@@ -369,14 +370,14 @@ final class PciFunction {
 
     int irqCount(int index) {
         return switch (index) {
-            case VFIO_PCI_INTX_IRQ_INDEX -> spec.isVirtualFunction() || hw.u8(0x3d) == 0 ? 0 : 1;
+            case VFIO_PCI_INTX_IRQ_INDEX -> spec.isVirtualFunction() || hw.u8(INTERRUPT_PIN) == 0 ? 0 : 1;
             case VFIO_PCI_MSI_IRQ_INDEX -> {
-                int msi = hw.capability(0x05);
-                yield msi < 0 ? 0 : 1 << ((hw.u16(msi + 2) & 0x0e) >> 1);
+                int msi = hw.capability(CAP_ID_MSI);
+                yield msi < 0 ? 0 : 1 << ((hw.u16(msi + MSI_FLAGS) & MSI_FLAGS_QMASK) >> 1);
             }
             case VFIO_PCI_MSIX_IRQ_INDEX -> {
-                int msix = hw.capability(0x11);
-                yield msix < 0 ? 0 : (hw.u16(msix + 2) & 0x7ff) + 1;
+                int msix = hw.capability(CAP_ID_MSIX);
+                yield msix < 0 ? 0 : (hw.u16(msix + MSIX_FLAGS) & MSIX_FLAGS_QSIZE) + 1;
             }
             case VFIO_PCI_ERR_IRQ_INDEX -> hw.isPcie() ? 1 : 0;
             default -> 1;

@@ -1,5 +1,7 @@
 package org.vfio4j.sim;
 
+import static org.vfio4j.PciRegisters.*;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Optional;
@@ -10,6 +12,7 @@ import org.vfio4j.sim.device.BarRange;
 import org.vfio4j.sim.device.ConfigSpace;
 import org.vfio4j.sim.device.PciDeviceModel;
 import org.vfio4j.sim.device.Rom;
+import org.vfio4j.sim.internal.LittleEndian;
 import org.vfio4j.spi.Scalar;
 
 /**
@@ -20,6 +23,11 @@ import org.vfio4j.spi.Scalar;
  */
 final class PciHardware {
     static final long PAGE = SimulatedHost.PAGE_SIZE;
+    /** Power states as {@code pci_power_t} numbers them ({@code <linux/pci.h>}), the value of PM_CTRL's state field. */
+    static final int PCI_D0 = 0;
+    static final int PCI_D3HOT = 3;
+    /** {@code PCI_CLASS_DISPLAY_VGA} ({@code <linux/pci_ids.h>}): base class and subclass of a VGA controller. */
+    private static final int PCI_CLASS_DISPLAY_VGA = 0x0300;
 
     final HostDevice spec;
     final PciDeviceModel model;
@@ -37,7 +45,7 @@ final class PciHardware {
     final int msixBar;
     final long msixOffset;
     final long msixSize;
-    int powerState; // 0 = D0, 3 = D3hot
+    int powerState; // PCI_D0 ... PCI_D3HOT
     /**
      * Surprise-removed ({@link Fault#surpriseRemoval}): nothing answers on the bus any more, so the
      * reads vfio-pci makes for the user complete with all ones (what x86 gives a read nobody
@@ -58,14 +66,15 @@ final class PciHardware {
                 throw new IllegalArgumentException(spec.address() + ": BAR" + bar.index() + " declared twice");
             }
             bars[bar.index()] = bar;
-            int at = 0x10 + 4 * bar.index();
-            long given = Integer.toUnsignedLong(u32(at)) & (bar.kind() == BarKind.IO ? ~3L : ~0xfL);
+            int at = BASE_ADDRESS_0 + 4 * bar.index();
+            long given = Integer.toUnsignedLong(u32(at)) & (bar.kind() == BarKind.IO ? BASE_ADDRESS_IO_MASK : BASE_ADDRESS_MEM_MASK);
             if (bar.kind() == BarKind.MEMORY64) {
                 given |= Integer.toUnsignedLong(u32(at + 4)) << 32;
             }
             long address = given != 0 ? given : allocator.assign(bar);
             barAddress[bar.index()] = address;
-            int flags = bar.kind() == BarKind.IO ? 1 : (bar.prefetchable() ? 8 : 0) | (bar.kind() == BarKind.MEMORY64 ? 4 : 0);
+            int flags = bar.kind() == BarKind.IO ? BASE_ADDRESS_SPACE_IO : BASE_ADDRESS_SPACE_MEMORY
+                    | (bar.prefetchable() ? BASE_ADDRESS_MEM_PREFETCH : 0) | (bar.kind() == BarKind.MEMORY64 ? BASE_ADDRESS_MEM_TYPE_64 : 0);
             put32(at, (int) address | flags);
             if (bar.kind() == BarKind.MEMORY64) {
                 put32(at + 4, (int) (address >>> 32));
@@ -75,15 +84,15 @@ final class PciHardware {
         this.rom = model.rom();
         this.romAddress = rom.map(allocator::assignRom).orElse(0L);
         if (rom.isPresent()) {
-            put32(0x30, (int) romAddress);
+            put32(ROM_ADDRESS, (int) romAddress);
         }
-        this.vga = (u32(0x08) >>> 8) == 0x030000;
-        int msix = powerOn.findCapability(0x11);
+        this.vga = (u32(CLASS_REVISION) >>> 8) == PCI_CLASS_DISPLAY_VGA << 8; // programming interface 0 only
+        int msix = powerOn.findCapability(CAP_ID_MSIX);
         if (msix >= 0) {
-            int table = u32(msix + 4);
-            msixBar = table & 7;
-            msixOffset = table & ~7L;
-            msixSize = ((u16(msix + 2) & 0x7ff) + 1) * 16L;
+            int table = u32(msix + MSIX_TABLE);
+            msixBar = table & MSIX_TABLE_BIR;
+            msixOffset = table & ~MSIX_TABLE_BIR;
+            msixSize = ((u16(msix + MSIX_FLAGS) & MSIX_FLAGS_QSIZE) + 1) * (long) MSIX_ENTRY_SIZE;
         } else {
             msixBar = -1;
             msixOffset = 0;
@@ -96,15 +105,15 @@ final class PciHardware {
     }
 
     int u8(int at) {
-        return cfg[at] & 0xff;
+        return LittleEndian.u8(cfg, at);
     }
 
     int u16(int at) {
-        return u8(at) | u8(at + 1) << 8;
+        return LittleEndian.u16(cfg, at);
     }
 
     int u32(int at) {
-        return u16(at) | u16(at + 2) << 16;
+        return LittleEndian.u32(cfg, at);
     }
 
     /** {@code pci_user_read_config_*}: {@code size} bytes little-endian. */
@@ -112,11 +121,7 @@ final class PciHardware {
         if (removed) {
             return size == 4 ? -1 : (1 << 8 * size) - 1;
         }
-        int v = 0;
-        for (int i = 0; i < size; i++) {
-            v |= u8(at + i) << 8 * i;
-        }
-        return v;
+        return LittleEndian.get(cfg, at, size);
     }
 
     /** {@code pci_user_write_config_*}: the hardware keeps only the bits its write mask allows. */
@@ -132,9 +137,7 @@ final class PciHardware {
 
     /** A register the kernel itself programs (BAR restore, power state): no write mask. */
     void put(int at, int size, int value) {
-        for (int i = 0; i < size; i++) {
-            cfg[at + i] = (byte) (value >>> 8 * i);
-        }
+        LittleEndian.put(cfg, at, size, value);
     }
 
     private void put32(int at, int value) {
@@ -153,7 +156,7 @@ final class PciHardware {
 
     /** Whether the function is a PCI Express function (has the capability). */
     boolean isPcie() {
-        return powerOn.findCapability(0x10) >= 0;
+        return powerOn.findCapability(CAP_ID_EXP) >= 0;
     }
 
     int capability(int id) {
@@ -162,16 +165,17 @@ final class PciHardware {
 
     /** Function reset methods the PCI core would find ({@code pci_init_reset_methods}): FLR, AF FLR, PM. */
     boolean functionResettable() {
-        int exp = capability(0x10);
-        if (exp >= 0 && (u32(exp + 4) & (1 << 28)) != 0) {
+        int exp = capability(CAP_ID_EXP);
+        if (exp >= 0 && (u32(exp + EXP_DEVCAP) & EXP_DEVCAP_FLR) != 0) {
             return true;
         }
-        int af = capability(0x13);
-        if (af >= 0 && (u8(af + 3) & 0x3) == 0x3) {
+        int af = capability(CAP_ID_AF);
+        int afFlr = AF_CAP_TP | AF_CAP_FLR;
+        if (af >= 0 && (u8(af + AF_CAP) & afFlr) == afFlr) {
             return true;
         }
-        int pm = capability(0x01);
-        return pm >= 0 && (u16(pm + 4) & 0x8) == 0;
+        int pm = capability(CAP_ID_PM);
+        return pm >= 0 && (u16(pm + PM_CTRL) & PM_CTRL_NO_SOFT_RESET) == 0;
     }
 
     /**
@@ -182,7 +186,7 @@ final class PciHardware {
         byte[] saved = save();
         model.reset();
         restore(saved);
-        powerState = 0;
+        powerState = PCI_D0;
     }
 
     /** The BAR range holding {@code offset} of BAR {@code index}. */

@@ -1,5 +1,6 @@
 package org.vfio4j.sim;
 
+import static org.vfio4j.PciRegisters.*;
 import static org.vfio4j.uapi.VfioUapi.*;
 
 import java.lang.foreign.MemorySegment;
@@ -22,6 +23,10 @@ import org.vfio4j.uapi.VfioStructs.vfio_irq_set;
  */
 final class PciIrqs {
     private static final int NONE = VFIO_PCI_NUM_IRQS; // irq_type when nothing is enabled
+    /** The message address the simulated host programs into MSI-X entries (the x86 interrupt window). */
+    private static final int HOST_MSI_ADDRESS = 0xfee00000;
+    /** The message data of MSI-X vector 0 as the simulated host programs it; vector n gets this plus n. */
+    private static final int HOST_MSI_DATA_BASE = 0x4000;
 
     private final PciFunction f;
     private final SimulatedKernel kernel;
@@ -258,7 +263,7 @@ final class PciIrqs {
                 setIntxSignal(fd);
                 return 0;
             }
-            if (hw().u8(0x3d) == 0) {
+            if (hw().u8(INTERRUPT_PIN) == 0) {
                 throw KernelError.of(Errno.ENODEV, f + " has no INTx line (vfio_intx_enable)");
             }
             type = VFIO_PCI_INTX_IRQ_INDEX; // vfio_intx_enable
@@ -303,7 +308,7 @@ final class PciIrqs {
     }
 
     private void setDisIntx(boolean disabled) {
-        hw().put(0x04, 2, hw().u16(0x04) & ~0x400 | (disabled ? 0x400 : 0));
+        hw().put(COMMAND, 2, hw().u16(COMMAND) & ~COMMAND_INTX_DISABLE | (disabled ? COMMAND_INTX_DISABLE : 0));
     }
 
     /** {@code vfio_send_intx_eventfd}. */
@@ -341,20 +346,20 @@ final class PciIrqs {
     }
 
     private boolean intxAsserted() {
-        return (hw().u16(0x06) & 0x08) != 0;
+        return (hw().u16(STATUS) & STATUS_INTERRUPT) != 0;
     }
 
     /** The device drives its INTx line: the status bit follows it; a rising, unmasked line fires ({@code vfio_intx_handler}). */
     void intxLevel(boolean asserted) {
         boolean was = intxAsserted();
-        hw().put(0x06, 2, hw().u16(0x06) & ~0x08 | (asserted ? 0x08 : 0));
+        hw().put(STATUS, 2, hw().u16(STATUS) & ~STATUS_INTERRUPT | (asserted ? STATUS_INTERRUPT : 0));
         if (asserted && !fireIntxIfAsserted()) {
             intxSuppressed(was);
         }
     }
 
     private boolean fireIntxIfAsserted() {
-        if (type == VFIO_PCI_INTX_IRQ_INDEX && ctx[0] != null && intxAsserted() && !intxMasked && (hw().u16(0x04) & 0x400) == 0) {
+        if (type == VFIO_PCI_INTX_IRQ_INDEX && ctx[0] != null && intxAsserted() && !intxMasked && (hw().u16(COMMAND) & COMMAND_INTX_DISABLE) == 0) {
             setDisIntx(true); // pci_check_and_mask_intx
             intxMasked = true;
             intxMaskedBy = AUTOMASKED;
@@ -465,8 +470,9 @@ final class PciIrqs {
                 int qmax = 32 - Integer.numberOfLeadingZeros(nvec * 2 - 1) - 1;
                 f.vconfig.msiQmax = qmax;
                 f.vconfig.msiActive = true;
-                int cap = hw().capability(0x05);
-                hw().put(cap + 2, 2, hw().u16(cap + 2) & ~0x71 | 1 | qmax << 4);
+                int cap = hw().capability(CAP_ID_MSI);
+                hw().put(cap + MSI_FLAGS, 2, hw().u16(cap + MSI_FLAGS) & ~(MSI_FLAGS_QSIZE | MSI_FLAGS_ENABLE)
+                        | MSI_FLAGS_ENABLE | qmax << 4);
             }
             try {
                 return setBlock(start, count, arg, msix);
@@ -540,8 +546,8 @@ final class PciIrqs {
             programMsix(false);
         } else if (f.vconfig != null) {
             f.vconfig.msiActive = false;
-            int cap = hw().capability(0x05);
-            hw().put(cap + 2, 2, hw().u16(cap + 2) & ~0x1);
+            int cap = hw().capability(CAP_ID_MSI);
+            hw().put(cap + MSI_FLAGS, 2, hw().u16(cap + MSI_FLAGS) & ~MSI_FLAGS_ENABLE);
         }
         ctx = new EventFdFile[0];
         msiPending = new boolean[0];
@@ -550,37 +556,52 @@ final class PciIrqs {
 
     /** The host programs the MSI-X capability and table when it enables or disables MSI-X. */
     private void programMsix(boolean enable) {
-        int cap = hw().capability(0x11);
-        hw().put(cap + 2, 2, hw().u16(cap + 2) & ~0xc000 | (enable ? 0x8000 : 0));
+        int cap = hw().capability(CAP_ID_MSIX);
+        hw().put(cap + MSIX_FLAGS, 2, hw().u16(cap + MSIX_FLAGS) & ~(MSIX_FLAGS_ENABLE | MSIX_FLAGS_MASKALL)
+                | (enable ? MSIX_FLAGS_ENABLE : 0));
         MemorySegment bar = hw().barMemory[hw().msixBar];
         if (enable) {
             for (int v = 0; v < ctx.length; v++) {
-                long at = hw().msixOffset + 16L * v;
-                bar.set(ValueLayout.JAVA_INT_UNALIGNED, at, 0xfee00000);
-                bar.set(ValueLayout.JAVA_INT_UNALIGNED, at + 4, 0);
-                bar.set(ValueLayout.JAVA_INT_UNALIGNED, at + 8, 0x4000 + v);
-                bar.set(ValueLayout.JAVA_INT_UNALIGNED, at + 12, 1);
+                long at = msixEntry(v);
+                bar.set(ValueLayout.JAVA_INT_UNALIGNED, at + MSIX_ENTRY_LOWER_ADDR, HOST_MSI_ADDRESS);
+                bar.set(ValueLayout.JAVA_INT_UNALIGNED, at + MSIX_ENTRY_UPPER_ADDR, 0);
+                bar.set(ValueLayout.JAVA_INT_UNALIGNED, at + MSIX_ENTRY_DATA, HOST_MSI_DATA_BASE + v);
+                bar.set(ValueLayout.JAVA_INT_UNALIGNED, at + MSIX_ENTRY_VECTOR_CTRL, MSIX_ENTRY_CTRL_MASKBIT);
             }
         }
     }
 
+    /** Offset in the table BAR of MSI-X table entry {@code vector}. */
+    private long msixEntry(int vector) {
+        return hw().msixOffset + (long) MSIX_ENTRY_SIZE * vector;
+    }
+
+    /** The MSI mask bits register, or -1 without per-vector masking. */
     private int msiMaskRegister() {
-        int cap = hw().capability(0x05);
-        int flags = hw().u16(cap + 2);
-        return (flags & 0x100) == 0 ? -1 : cap + ((flags & 0x80) != 0 ? 0x10 : 0x0c);
+        int cap = hw().capability(CAP_ID_MSI);
+        int flags = hw().u16(cap + MSI_FLAGS);
+        return (flags & MSI_FLAGS_MASKBIT) == 0 ? -1 : cap + ((flags & MSI_FLAGS_64BIT) != 0 ? MSI_MASK_64 : MSI_MASK_32);
+    }
+
+    /** The MSI pending bits register, or -1 without per-vector masking. */
+    private int msiPendingRegister() {
+        int cap = hw().capability(CAP_ID_MSI);
+        int flags = hw().u16(cap + MSI_FLAGS);
+        return (flags & MSI_FLAGS_MASKBIT) == 0 ? -1 : cap + ((flags & MSI_FLAGS_64BIT) != 0 ? MSI_PENDING_64 : MSI_PENDING_32);
     }
 
     private long pbaAt(int vector) {
-        int cap = hw().capability(0x11);
-        int pba = hw().u32(cap + 8);
-        return (pba & ~7L) + vector / 8;
+        int cap = hw().capability(CAP_ID_MSIX);
+        int pba = hw().u32(cap + MSIX_PBA);
+        return (pba & ~MSIX_PBA_BIR) + vector / 8;
     }
 
     private void maskVector(int vector, boolean msix, boolean masked) {
         if (msix) {
             MemorySegment bar = hw().barMemory[hw().msixBar];
-            long at = hw().msixOffset + 16L * vector + 12;
-            bar.set(ValueLayout.JAVA_INT_UNALIGNED, at, bar.get(ValueLayout.JAVA_INT_UNALIGNED, at) & ~1 | (masked ? 1 : 0));
+            long at = msixEntry(vector) + MSIX_ENTRY_VECTOR_CTRL;
+            bar.set(ValueLayout.JAVA_INT_UNALIGNED, at, bar.get(ValueLayout.JAVA_INT_UNALIGNED, at) & ~MSIX_ENTRY_CTRL_MASKBIT
+                    | (masked ? MSIX_ENTRY_CTRL_MASKBIT : 0));
         } else {
             int reg = msiMaskRegister();
             if (reg >= 0) {
@@ -591,10 +612,10 @@ final class PciIrqs {
 
     private boolean vectorMasked(int vector, boolean msix) {
         if (msix) {
-            int cap = hw().capability(0x11);
+            int cap = hw().capability(CAP_ID_MSIX);
             MemorySegment bar = hw().barMemory[hw().msixBar];
-            return (hw().u16(cap + 2) & 0x4000) != 0
-                    || (bar.get(ValueLayout.JAVA_INT_UNALIGNED, hw().msixOffset + 16L * vector + 12) & 1) != 0;
+            return (hw().u16(cap + MSIX_FLAGS) & MSIX_FLAGS_MASKALL) != 0
+                    || (bar.get(ValueLayout.JAVA_INT_UNALIGNED, msixEntry(vector) + MSIX_ENTRY_VECTOR_CTRL) & MSIX_ENTRY_CTRL_MASKBIT) != 0;
         }
         int reg = msiMaskRegister();
         return reg >= 0 ? (hw().u32(reg) & 1 << vector) != 0 : ctx[vector] == null;
@@ -608,9 +629,9 @@ final class PciIrqs {
             bar.set(ValueLayout.JAVA_BYTE, at, (byte) (b & ~(1 << vector % 8) | (pending ? 1 << vector % 8 : 0)));
         } else {
             msiPending[vector] = pending;
-            int reg = msiMaskRegister();
+            int reg = msiPendingRegister();
             if (reg >= 0) {
-                hw().put(reg + 4, 4, hw().u32(reg + 4) & ~(1 << vector) | (pending ? 1 << vector : 0));
+                hw().put(reg, 4, hw().u32(reg) & ~(1 << vector) | (pending ? 1 << vector : 0));
             }
         }
     }
@@ -636,7 +657,7 @@ final class PciIrqs {
         boolean enabled = type == VFIO_PCI_MSI_IRQ_INDEX || type == VFIO_PCI_MSIX_IRQ_INDEX;
         boolean msix = type == VFIO_PCI_MSIX_IRQ_INDEX;
         boolean inRange = enabled && vector >= 0 && vector < ctx.length;
-        if ((hw().u16(0x04) & 0x4) == 0) {
+        if ((hw().u16(COMMAND) & COMMAND_MASTER) == 0) {
             suppressed(inRange ? ctx[vector] : null, vectorName(msix, vector), "dropped", NO_MASTER);
             return;
         }
@@ -655,7 +676,7 @@ final class PciIrqs {
         }
         if (vectorMasked(vector, msix)) {
             setPending(vector, msix, true);
-            String why = msix && (hw().u16(hw().capability(0x11) + 2) & 0x4000) != 0
+            String why = msix && (hw().u16(hw().capability(CAP_ID_MSIX) + MSIX_FLAGS) & MSIX_FLAGS_MASKALL) != 0
                     ? "the MSI-X Function Mask bit is set in the message control register"
                     : ctx[vector] == null ? "no eventfd is bound to the vector, and the kernel keeps such a vector masked; the message"
                             + " is delivered when one is bound"

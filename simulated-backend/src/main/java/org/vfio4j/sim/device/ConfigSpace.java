@@ -1,8 +1,11 @@
 package org.vfio4j.sim.device;
 
+import static org.vfio4j.PciRegisters.*;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.vfio4j.sim.internal.LittleEndian;
 
 /**
  * The physical config space of an emulated function at power-on: its bytes and, per bit, whether
@@ -19,7 +22,24 @@ import java.util.List;
  */
 public final class ConfigSpace {
     /** Offset of the capability pointer in the header. */
-    public static final int CAPABILITY_POINTER = 0x34;
+    public static final int CAPABILITY_POINTER = CAPABILITY_LIST;
+
+    /** Command bits QEMU lets software change: IO, MEM, MASTER, PARITY, SERR and INTX_DISABLE. */
+    private static final int QEMU_COMMAND_WRITABLE = COMMAND_IO | COMMAND_MEMORY | COMMAND_MASTER | COMMAND_PARITY
+            | COMMAND_SERR | COMMAND_INTX_DISABLE;
+    /** PCI Express DEVCAP2: extended fmt field supported (no {@code <linux/pci_regs.h>} name). */
+    private static final int EXP_DEVCAP2_EXT_FMT = 0x00100000;
+    /** PCI Express DEVCTL2: end-end TLP prefix blocking (no {@code <linux/pci_regs.h>} name). */
+    private static final int EXP_DEVCTL2_EETLPPB = 0x8000;
+    /** Size of QEMU's version 2 PCI Express capability (its {@code PCI_EXP_VER2_SIZEOF}). */
+    private static final int QEMU_EXP_VER2_SIZEOF = 0x3c;
+    /** Power management capability version 3 in PMC's version field. */
+    private static final int PM_CAP_VERSION_3 = 3;
+    /** PCI Express capability version 2 in the flags' version field. */
+    private static final int EXP_FLAGS_VERSION_2 = 2;
+    /** Extended capability header: the version field's shift, and the next pointer's. */
+    private static final int EXT_CAP_VER_SHIFT = 16;
+    private static final int EXT_CAP_NEXT_SHIFT = 20;
 
     private final byte[] bytes;
     private final byte[] writeMask;
@@ -46,46 +66,46 @@ public final class ConfigSpace {
 
     /** The byte at {@code offset}, as the device's config space holds it now. */
     public int u8(int offset) {
-        return bytes[offset] & 0xff;
+        return LittleEndian.u8(bytes, offset);
     }
 
     /** The little-endian 16-bit value at {@code offset}. */
     public int u16(int offset) {
-        return u8(offset) | u8(offset + 1) << 8;
+        return LittleEndian.u16(bytes, offset);
     }
 
     /** The little-endian 32-bit value at {@code offset}. */
     public int u32(int offset) {
-        return u16(offset) | u16(offset + 2) << 16;
+        return LittleEndian.u32(bytes, offset);
     }
 
     /** Offset of the first capability with {@code id} in the chain, or -1. */
     public int findCapability(int id) {
-        int at = (u16(0x06) & 0x10) == 0 ? 0 : u8(CAPABILITY_POINTER) & 0xfc;
+        int at = (u16(STATUS) & STATUS_CAP_LIST) == 0 ? 0 : u8(CAPABILITY_POINTER) & 0xfc;
         for (int guard = 0; at != 0 && guard < 48; guard++) {
-            if (u8(at) == id) {
+            if (u8(at + CAP_LIST_ID) == id) {
                 return at;
             }
-            at = u8(at + 1) & 0xfc;
+            at = u8(at + CAP_LIST_NEXT) & 0xfc;
         }
         return -1;
     }
 
     /** Offset of the first extended capability with {@code id} in the chain from 0x100, or -1. */
     public int findExtendedCapability(int id) {
-        for (int at = 0x100, guard = 0; at >= 0x100 && at + 4 <= size() && guard < 1024; guard++) {
+        for (int at = CFG_SPACE_SIZE, guard = 0; at >= CFG_SPACE_SIZE && at + CAP_SIZEOF <= size() && guard < 1024; guard++) {
             int header = u32(at);
             if ((header & 0xffff) == id) {
                 return at;
             }
-            at = header >>> 20 & 0xffc;
+            at = header >>> EXT_CAP_NEXT_SHIFT & 0xffc;
         }
         return -1;
     }
 
     /** A config space of exactly these bytes and hardware write mask (256 or 4096 bytes). */
     public static ConfigSpace of(byte[] bytes, byte[] writeMask) {
-        if ((bytes.length != 256 && bytes.length != 4096) || writeMask.length != bytes.length) {
+        if ((bytes.length != CFG_SPACE_SIZE && bytes.length != CFG_SPACE_EXP_SIZE) || writeMask.length != bytes.length) {
             throw new IllegalArgumentException("config space is 256 or 4096 bytes with a mask of the same size");
         }
         return new ConfigSpace(bytes.clone(), writeMask.clone());
@@ -98,69 +118,68 @@ public final class ConfigSpace {
 
     /** Builds a {@link ConfigSpace}. */
     public static final class Builder {
-        private final byte[] b = new byte[4096];
-        private final byte[] w = new byte[4096];
-        private final boolean[] claimed = new boolean[4096];
+        private final byte[] b = new byte[CFG_SPACE_EXP_SIZE];
+        private final byte[] w = new byte[CFG_SPACE_EXP_SIZE];
+        private final boolean[] claimed = new boolean[CFG_SPACE_EXP_SIZE];
         private final List<Integer> caps = new ArrayList<>();
         private final List<Integer> ecaps = new ArrayList<>();
         private boolean extended;
         private boolean writableGaps = true;
-        private int nextFree = 0x40;
+        private int nextFree = STD_HEADER_SIZEOF;
         private int placement = -1;
 
         private Builder(int vendor, int device, int classCode) {
-            put16(0x00, vendor);
-            put16(0x02, device);
-            put8(0x09, classCode);
-            put8(0x0a, classCode >> 8);
-            put8(0x0b, classCode >> 16);
-            mask16(0x04, 0x0547);
-            mask8(0x0c, 0xff);
-            mask8(0x0d, 0xff);
-            mask8(0x3c, 0xff);
-            Arrays.fill(claimed, 0, 0x40, true);
+            put16(VENDOR_ID, vendor);
+            put16(DEVICE_ID, device);
+            put8(CLASS_PROG, classCode);
+            put16(CLASS_DEVICE, classCode >> 8);
+            mask16(COMMAND, QEMU_COMMAND_WRITABLE);
+            mask8(CACHE_LINE_SIZE, 0xff);
+            mask8(LATENCY_TIMER, 0xff);
+            mask8(INTERRUPT_LINE, 0xff);
+            Arrays.fill(claimed, 0, STD_HEADER_SIZEOF, true);
         }
 
         /** The revision ID (0x08). */
         public Builder revision(int revision) {
-            return put8(0x08, revision);
+            return put8(REVISION_ID, revision);
         }
 
         /** The subsystem vendor ID (0x2c) and subsystem ID (0x2e). */
         public Builder subsystem(int vendor, int id) {
-            put16(0x2c, vendor);
-            return put16(0x2e, id);
+            put16(SUBSYSTEM_VENDOR_ID, vendor);
+            return put16(SUBSYSTEM_ID, id);
         }
 
         /** The command register as the function comes up (the kernel sets MEM/IO when it enables it). */
         public Builder command(int command) {
-            return put16(0x04, command);
+            return put16(COMMAND, command);
         }
 
         /** Status bits other than CAP_LIST, which follows the capabilities. */
         public Builder status(int status) {
-            return put16(0x06, status & ~0x10);
+            return put16(STATUS, status & ~STATUS_CAP_LIST);
         }
 
         /** Interrupt pin: 0 none, 1-4 INTA-INTD. */
         public Builder interruptPin(int pin) {
-            return put8(0x3d, pin);
+            return put8(INTERRUPT_PIN, pin);
         }
 
         /** The interrupt line register (0x3c), as firmware left it. */
         public Builder interruptLine(int line) {
-            return put8(0x3c, line);
+            return put8(INTERRUPT_LINE, line);
         }
 
         /** The address firmware assigned to a BAR (otherwise the simulated host assigns one). */
         public Builder barAddress(int index, long address) {
-            put32(0x10 + 4 * index, (int) address);
+            put32(BASE_ADDRESS_0 + 4 * index, (int) address);
             return this;
         }
 
         /** Places the next capability at {@code offset} (dword aligned, 0x40-0xfc). */
         public Builder at(int offset) {
-            if (offset < 0x40 || offset > 0xfc || (offset & 3) != 0) {
+            if (offset < STD_HEADER_SIZEOF || offset > CFG_SPACE_SIZE - CAP_SIZEOF || (offset & 3) != 0) {
                 throw new IllegalArgumentException("capabilities sit on a dword in [0x40, 0xfc]: 0x" + Integer.toHexString(offset));
             }
             placement = offset;
@@ -178,10 +197,10 @@ public final class ConfigSpace {
          * through {@link #lastCapability()}.
          */
         public Builder capability(int id, byte[] body) {
-            int len = 2 + body.length;
+            int len = CAP_FLAGS + body.length;
             int at = placement >= 0 ? placement : nextFree;
             placement = -1;
-            if (at + len > 256) {
+            if (at + len > CFG_SPACE_SIZE) {
                 throw new IllegalArgumentException("capability 0x" + Integer.toHexString(id) + " does not fit below 0x100");
             }
             for (int i = 0; i < len; i++) {
@@ -191,16 +210,16 @@ public final class ConfigSpace {
                 }
                 claimed[at + i] = true;
             }
-            put8(at, id);
-            System.arraycopy(body, 0, b, at + 2, body.length);
+            put8(at + CAP_LIST_ID, id);
+            System.arraycopy(body, 0, b, at + CAP_FLAGS, body.length);
             if (caps.isEmpty()) {
                 put8(CAPABILITY_POINTER, at);
             } else {
-                put8(caps.getLast() + 1, at);
+                put8(caps.getLast() + CAP_LIST_NEXT, at);
             }
             caps.add(at);
             nextFree = Math.max(nextFree, (at + len + 3) & ~3);
-            b[0x06] |= 0x10;
+            b[STATUS] |= STATUS_CAP_LIST;
             return this;
         }
 
@@ -216,15 +235,15 @@ public final class ConfigSpace {
             }
             int len = 10 + (address64 ? 4 : 0) + (perVectorMask ? 10 : 0);
             byte[] body = new byte[len - 2];
-            int control = Integer.numberOfTrailingZeros(vectors) << 1 | (address64 ? 0x80 : 0) | (perVectorMask ? 0x100 : 0);
-            body[0] = (byte) control;
-            body[1] = (byte) (control >> 8);
-            capability(0x05, body);
+            int control = Integer.numberOfTrailingZeros(vectors) << 1 | (address64 ? MSI_FLAGS_64BIT : 0)
+                    | (perVectorMask ? MSI_FLAGS_MASKBIT : 0);
+            LittleEndian.put16(body, MSI_FLAGS - CAP_FLAGS, control);
+            capability(CAP_ID_MSI, body);
             int at = lastCapability();
-            mask16(at + 2, 0x0071); // enable and multiple message enable
-            mask(at + 4, len - 4 - (perVectorMask ? 8 : 0), 0xff); // address and data
+            mask16(at + MSI_FLAGS, MSI_FLAGS_ENABLE | MSI_FLAGS_QSIZE);
+            mask(at + MSI_ADDRESS_LO, len - MSI_ADDRESS_LO - (perVectorMask ? 8 : 0), 0xff); // address and data
             if (perVectorMask) {
-                mask(at + len - 8, 4, 0xff);
+                mask(at + (address64 ? MSI_MASK_64 : MSI_MASK_32), 4, 0xff);
             }
             return this;
         }
@@ -234,24 +253,22 @@ public final class ConfigSpace {
             if (tableSize < 1 || tableSize > 2048 || (tableOffset & 7) != 0 || (pbaOffset & 7) != 0) {
                 throw new IllegalArgumentException("MSI-X: 1-2048 vectors, table and PBA offsets 8-byte aligned");
             }
-            byte[] body = new byte[10];
-            body[0] = (byte) (tableSize - 1);
-            body[1] = (byte) ((tableSize - 1) >> 8);
-            int table = tableOffset | tableBar;
-            int pba = pbaOffset | pbaBar;
-            for (int i = 0; i < 4; i++) {
-                body[2 + i] = (byte) (table >> 8 * i);
-                body[6 + i] = (byte) (pba >> 8 * i);
-            }
-            capability(0x11, body);
-            mask16(lastCapability() + 2, 0xc000); // enable, function mask
+            byte[] body = new byte[CAP_MSIX_SIZEOF - CAP_FLAGS];
+            LittleEndian.put16(body, MSIX_FLAGS - CAP_FLAGS, tableSize - 1);
+            LittleEndian.put32(body, MSIX_TABLE - CAP_FLAGS, tableOffset | tableBar);
+            LittleEndian.put32(body, MSIX_PBA - CAP_FLAGS, pbaOffset | pbaBar);
+            capability(CAP_ID_MSIX, body);
+            mask16(lastCapability() + MSIX_FLAGS, MSIX_FLAGS_ENABLE | MSIX_FLAGS_MASKALL);
             return this;
         }
 
         /** Power management (version 3); {@code noSoftReset} set means a D3hot-D0 transition is not a reset. */
         public Builder pm(boolean noSoftReset) {
-            capability(0x01, new byte[] {0x03, 0x00, (byte) (noSoftReset ? 0x08 : 0), 0, 0, 0});
-            mask16(lastCapability() + 4, 0x0003);
+            byte[] body = new byte[PM_SIZEOF - CAP_FLAGS];
+            LittleEndian.put16(body, PM_PMC - CAP_FLAGS, PM_CAP_VERSION_3);
+            LittleEndian.put16(body, PM_CTRL - CAP_FLAGS, noSoftReset ? PM_CTRL_NO_SOFT_RESET : 0);
+            capability(CAP_ID_PM, body);
+            mask16(lastCapability() + PM_CTRL, PM_CTRL_STATE_MASK);
             return this;
         }
 
@@ -260,17 +277,17 @@ public final class ConfigSpace {
          * it; {@code flr} advertises Function Level Reset. Makes the config space 4096 bytes.
          */
         public Builder pcie(boolean flr) {
-            byte[] body = new byte[0x3a];
-            MaskedBytes m = new MaskedBytes(body, -2);
-            m.put16(0x02, 0x0002);
-            m.put32(0x04, 0x00008000 | (flr ? 0x10000000 : 0));
-            m.put32(0x0c, 0x00000411);
-            m.put16(0x12, 0x0011);
-            m.put32(0x24, 0x00300000);
-            capability(0x10, body);
+            byte[] body = new byte[QEMU_EXP_VER2_SIZEOF - CAP_FLAGS];
+            CapabilityBody m = new CapabilityBody(body);
+            m.put16(EXP_FLAGS, EXP_FLAGS_VERSION_2); // type 0: endpoint
+            m.put32(EXP_DEVCAP, EXP_DEVCAP_RBER | (flr ? EXP_DEVCAP_FLR : 0));
+            m.put32(EXP_LNKCAP, EXP_LNKCAP_ASPM_L0S | 1 << 4 /* x1 */ | EXP_LNKCAP_SLS_2_5GB);
+            m.put16(EXP_LNKSTA, EXP_LNKSTA_NLW_X1 | EXP_LNKSTA_CLS_2_5GB);
+            m.put32(EXP_DEVCAP2, EXP_DEVCAP2_EE_PREFIX | EXP_DEVCAP2_EXT_FMT);
+            capability(CAP_ID_EXP, body);
             int at = lastCapability();
-            mask16(at + 0x08, flr ? 0x8000 : 0);
-            mask16(at + 0x28, 0x8000);
+            mask16(at + EXP_DEVCTL, flr ? EXP_DEVCTL_BCR_FLR : 0);
+            mask16(at + EXP_DEVCTL2, EXP_DEVCTL2_EETLPPB);
             extended = true;
             return this;
         }
@@ -278,27 +295,27 @@ public final class ConfigSpace {
         /** A vendor-specific capability (09h) with {@code data} after its length byte. */
         public Builder vendorCapability(byte[] data) {
             byte[] body = new byte[1 + data.length];
-            body[0] = (byte) (3 + data.length);
+            body[0] = (byte) (CAP_FLAGS + 1 + data.length); // the vendor capability's length byte sits at CAP_FLAGS
             System.arraycopy(data, 0, body, 1, data.length);
-            return capability(0x09, body);
+            return capability(CAP_ID_VNDR, body);
         }
 
         /** An extended capability at the next free dword from 0x100 with {@code body} after its header. */
         public Builder extendedCapability(int id, int version, byte[] body) {
             extended = true;
-            int at = ecaps.isEmpty() ? 0x100 : (ecaps.getLast() + 4 + ecapLength(ecaps.getLast()) + 3) & ~3;
-            if (at + 4 + body.length > 4096) {
+            int at = ecaps.isEmpty() ? CFG_SPACE_SIZE : (ecaps.getLast() + CAP_SIZEOF + ecapLength(ecaps.getLast()) + 3) & ~3;
+            if (at + CAP_SIZEOF + body.length > CFG_SPACE_EXP_SIZE) {
                 throw new IllegalArgumentException("extended capability does not fit");
             }
-            put32(at, id & 0xffff | (version & 0xf) << 16);
-            System.arraycopy(body, 0, b, at + 4, body.length);
+            put32(at, id & 0xffff | (version & 0xf) << EXT_CAP_VER_SHIFT);
+            System.arraycopy(body, 0, b, at + CAP_SIZEOF, body.length);
             ecapLengths.add(body.length);
             if (!ecaps.isEmpty()) {
                 int prev = ecaps.getLast();
-                put32(prev, (int) (u32(prev) & 0x000fffffL) | at << 20);
+                put32(prev, LittleEndian.u32(b, prev) & 0x000fffff | at << EXT_CAP_NEXT_SHIFT);
             }
             ecaps.add(at);
-            for (int i = 0; i < 4 + body.length; i++) {
+            for (int i = 0; i < CAP_SIZEOF + body.length; i++) {
                 claimed[at + i] = true;
             }
             return this;
@@ -333,9 +350,9 @@ public final class ConfigSpace {
 
         /** The config space; fails naming a capability or register that does not fit. */
         public ConfigSpace build() {
-            int size = extended ? 4096 : 256;
+            int size = extended ? CFG_SPACE_EXP_SIZE : CFG_SPACE_SIZE;
             if (writableGaps) {
-                for (int i = 0x40; i < 256; i++) {
+                for (int i = STD_HEADER_SIZEOF; i < CFG_SPACE_SIZE; i++) {
                     if (!claimed[i]) {
                         w[i] = (byte) 0xff;
                     }
@@ -350,17 +367,12 @@ public final class ConfigSpace {
         }
 
         private Builder put16(int at, int v) {
-            put8(at, v);
-            return put8(at + 1, v >> 8);
+            LittleEndian.put16(b, at, v);
+            return this;
         }
 
         private void put32(int at, int v) {
-            put16(at, v);
-            put16(at + 2, v >>> 16);
-        }
-
-        private long u32(int at) {
-            return (b[at] & 0xff | (b[at + 1] & 0xff) << 8 | (b[at + 2] & 0xff) << 16 | (b[at + 3] & 0xffL) << 24);
+            LittleEndian.put32(b, at, v);
         }
 
         private void mask8(int at, int v) {
@@ -368,16 +380,14 @@ public final class ConfigSpace {
         }
     }
 
-    /** Little-endian puts into a capability body whose offsets count from the capability start. */
-    private record MaskedBytes(byte[] body, int shift) {
-        void put16(int at, int v) {
-            body[at + shift] = (byte) v;
-            body[at + shift + 1] = (byte) (v >> 8);
+    /** Little-endian puts into a capability body (what follows the ID and next bytes) by register offset in the capability. */
+    private record CapabilityBody(byte[] body) {
+        void put16(int register, int v) {
+            LittleEndian.put16(body, register - CAP_FLAGS, v);
         }
 
-        void put32(int at, int v) {
-            put16(at, v);
-            put16(at + 2, v >>> 16);
+        void put32(int register, int v) {
+            LittleEndian.put32(body, register - CAP_FLAGS, v);
         }
     }
 }
