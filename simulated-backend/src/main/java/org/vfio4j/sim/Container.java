@@ -16,16 +16,8 @@ final class Container {
     private final SimulatedKernel kernel;
     private final List<Group> groups = new ArrayList<>();
     private boolean noiommu;
-    /** The backend, or null before VFIO_SET_IOMMU: a {@link Type1Iommu}, or {@link #NOIOMMU_DRIVER}. */
-    private Object iommu;
-
-    /** The no-IOMMU backend has no state. */
-    static final Object NOIOMMU_DRIVER = new Object() {
-        @Override
-        public String toString() {
-            return "vfio-noiommu";
-        }
-    };
+    /** The backend, or null before VFIO_SET_IOMMU. */
+    private IommuDriver iommu;
 
     Container(int id, SimulatedKernel kernel) {
         this.id = id;
@@ -68,13 +60,7 @@ final class Container {
             throw KernelError.of(Errno.EINVAL, "container " + id + " has no IOMMU yet: only GET_API_VERSION, CHECK_EXTENSION"
                     + " and SET_IOMMU work before VFIO_SET_IOMMU (vfio_fops_unl_ioctl)");
         }
-        if (iommu instanceof Type1Iommu t) {
-            return t.ioctl(request, arg, call);
-        }
-        if (request == VFIO_CHECK_EXTENSION) {
-            return noiommuCheckExtension(arg.value);
-        }
-        throw KernelError.of(Errno.ENOTTY, "the no-IOMMU backend has no ioctls: no DMA mapping without an IOMMU (vfio_noiommu_ioctl)");
+        return iommu.ioctl(request, arg, call);
     }
 
     /** Drivers registered with the VFIO core, in list order: type1 (loaded last, listed first), then vfio-noiommu if enabled. */
@@ -83,16 +69,13 @@ final class Container {
     }
 
     private int noiommuCheckExtension(long arg) {
-        return noiommuDriverLoaded() && arg == VFIO_NOIOMMU_IOMMU ? 1 : 0;
+        return NoIommuDriver.checkExtension(arg, kernel.host());
     }
 
     /** {@code vfio_container_ioctl_check_extension}. */
     int checkExtension(long arg) {
-        if (iommu instanceof Type1Iommu t) {
-            return Type1Iommu.checkExtension(t, arg, kernel.host());
-        }
-        if (iommu == NOIOMMU_DRIVER) {
-            return noiommuCheckExtension(arg);
+        if (iommu != null) {
+            return iommu.checkExtension(arg);
         }
         // no backend yet: poll the drivers this container may use, first positive answer wins
         boolean filter = !groups.isEmpty();
@@ -135,7 +118,7 @@ final class Container {
             if (!kernel.host().capSysRawio()) {
                 last = KernelError.of(Errno.EPERM, "the no-IOMMU backend needs CAP_SYS_RAWIO (vfio_noiommu_open)");
             } else {
-                iommu = NOIOMMU_DRIVER;
+                iommu = NoIommuDriver.INSTANCE;
                 return;
             }
         }
@@ -158,8 +141,8 @@ final class Container {
             throw KernelError.of(Errno.EPERM, "container " + id + " holds " + (noiommu ? "no-IOMMU" : "IOMMU") + " groups and group "
                     + g.nodeName() + " is of the other kind; they cannot mix (vfio_container_attach_group)");
         }
-        if (iommu instanceof Type1Iommu t) {
-            t.attachGroup(g.id());
+        if (iommu != null) {
+            iommu.attachGroup(g.id());
         }
         noiommu = g.noiommu;
         groups.add(0, g); // list_add: newest first
@@ -167,23 +150,18 @@ final class Container {
 
     /** {@code vfio_group_detach_container}: the last group's detach releases the backend. */
     void detachGroup(Group g) {
-        if (iommu instanceof Type1Iommu t) {
-            t.detachGroup(g.id());
+        if (iommu != null) {
+            iommu.detachGroup(g.id());
         }
         groups.remove(g);
         if (groups.isEmpty() && iommu != null) {
-            if (iommu instanceof Type1Iommu t) {
-                t.release();
-            }
+            iommu.release();
             iommu = null;
         }
     }
 
     String iommuName() {
-        if (iommu instanceof Type1Iommu t) {
-            return t.isV2() ? "type1v2" : "type1";
-        }
-        return iommu == null ? "no" : "no-IOMMU";
+        return iommu == null ? "no" : iommu.name();
     }
 
     static String extensionName(long arg) {

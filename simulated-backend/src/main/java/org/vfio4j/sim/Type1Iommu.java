@@ -20,7 +20,7 @@ import org.vfio4j.KernelProfile;
  * locked-memory accounting, and the ioctls VFIO_IOMMU_GET_INFO, MAP_DMA and UNMAP_DMA with the
  * kernel's check order, errno and written-back bytes.
  */
-final class Type1Iommu {
+final class Type1Iommu implements IommuDriver {
 
     /** One DMA mapping ({@code struct vfio_dma}). */
     static final class Dma {
@@ -99,8 +99,19 @@ final class Type1Iommu {
         return new Type1Iommu(arg, host, memory, faults);
     }
 
+    @Override
+    public String name() {
+        return v2 ? "type1v2" : "type1";
+    }
+
+    @Override
+    public int checkExtension(long arg) {
+        return checkExtension(this, arg, host);
+    }
+
     /** {@code vfio_iommu_type1_attach_group}. */
-    void attachGroup(int group) throws KernelError {
+    @Override
+    public void attachGroup(int group) throws KernelError {
         if (groups.contains(group)) {
             throw KernelError.of(Errno.EINVAL, "group " + group + " is already attached to this IOMMU (vfio_iommu_type1_attach_group)");
         }
@@ -116,7 +127,8 @@ final class Type1Iommu {
     }
 
     /** {@code vfio_iommu_type1_detach_group}: the last group's detach unmaps and unpins everything. */
-    void detachGroup(int group) {
+    @Override
+    public void detachGroup(int group) {
         groups.remove(Integer.valueOf(group));
         if (groups.isEmpty()) {
             release();
@@ -124,7 +136,8 @@ final class Type1Iommu {
     }
 
     /** {@code vfio_iommu_type1_release}: unmaps and unpins everything. */
-    void release() {
+    @Override
+    public void release() {
         for (int n = mappings.first(); n != -1; n = mappings.next(n)) {
             unpin(mappings.value(n));
         }
@@ -143,7 +156,8 @@ final class Type1Iommu {
     }
 
     /** The ioctls of a container with this IOMMU ({@code vfio_iommu_type1_ioctl}). */
-    int ioctl(long request, UserArg arg, SyscallContext call) throws KernelError {
+    @Override
+    public int ioctl(long request, UserArg arg, SyscallContext call) throws KernelError {
         if (request == VFIO_CHECK_EXTENSION) {
             return checkExtension(this, arg.value, host);
         } else if (request == VFIO_IOMMU_GET_INFO) {
