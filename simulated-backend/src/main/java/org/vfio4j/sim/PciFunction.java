@@ -103,7 +103,7 @@ final class PciFunction {
                 hw.reset();
             }
             savedState = hw.save();
-            vconfig = new VirtualConfig(hw, profile(), resetHooks());
+            vconfig = new VirtualConfig(hw, profile(), resetHooks(), irqs);
             physicalFunction().ifPresent(pf -> pf.vfTokenUsers++);
         }
     }
@@ -132,15 +132,6 @@ final class PciFunction {
             @Override
             public void flr() {
                 hw.reset();
-            }
-
-            @Override
-            public void intxDisabled(boolean disabled) {
-                if (disabled) {
-                    irqs.mask();
-                } else {
-                    irqs.unmask();
-                }
             }
 
             @Override

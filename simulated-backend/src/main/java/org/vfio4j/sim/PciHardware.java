@@ -41,7 +41,9 @@ final class PciHardware {
     final Optional<Rom> rom;
     final long romAddress;
     final boolean vga;
-    /** MSI-X table and PBA, from the capability: BAR index or -1. */
+    /** The MSI and MSI-X registers: mask and pending bits, the MSI-X table and PBA. */
+    final MsiHardware msi;
+    /** Where the MSI-X table is, as vfio-pci records it to hide it ({@code vfio_pci_core_enable}): BAR index or -1. */
     final int msixBar;
     final long msixOffset;
     final long msixSize;
@@ -87,17 +89,10 @@ final class PciHardware {
             put32(ROM_ADDRESS, (int) romAddress);
         }
         this.vga = (u32(CLASS_REVISION) >>> 8) == PCI_CLASS_DISPLAY_VGA << 8; // programming interface 0 only
-        int msix = powerOn.findCapability(CAP_ID_MSIX);
-        if (msix >= 0) {
-            int table = u32(msix + MSIX_TABLE);
-            msixBar = table & MSIX_TABLE_BIR;
-            msixOffset = table & ~MSIX_TABLE_BIR;
-            msixSize = ((u16(msix + MSIX_FLAGS) & MSIX_FLAGS_QSIZE) + 1) * (long) MSIX_ENTRY_SIZE;
-        } else {
-            msixBar = -1;
-            msixOffset = 0;
-            msixSize = 0;
-        }
+        this.msi = new MsiHardware(this);
+        this.msixBar = msi.tableBar;
+        this.msixOffset = msi.tableOffset;
+        this.msixSize = msi.tableSize;
     }
 
     PciAddress address() {

@@ -3,8 +3,6 @@ package org.vfio4j.sim;
 import static org.vfio4j.PciRegisters.*;
 import static org.vfio4j.uapi.VfioUapi.*;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import org.vfio4j.Errno;
 import org.vfio4j.uapi.VfioStructs.vfio_irq_set;
 
@@ -37,7 +35,10 @@ final class PciIrqs {
     private EventFdFile unmaskEventfd;
     private EventFdFile err;
     private EventFdFile req;
-    /** MSI vectors with a pending message (functions without per-vector mask bits keep it here). */
+    /**
+     * MSI vectors with a message held back, as the kernel tracks them: a function without per-vector
+     * mask bits has no pending register, one with them also shows the bit in it ({@link MsiHardware}).
+     */
     private boolean[] msiPending = new boolean[0];
     /** Who masked INTx, for the diagnosis of a suppressed interrupt. */
     private String intxMaskedBy = "";
@@ -75,6 +76,11 @@ final class PciIrqs {
 
     private PciHardware hw() {
         return f.hw;
+    }
+
+    /** The device's MSI and MSI-X registers, which the host programs and the device sets pending bits in. */
+    private MsiHardware msi() {
+        return f.hw.msi;
     }
 
     private boolean virqDisabled() {
@@ -470,9 +476,7 @@ final class PciIrqs {
                 int qmax = 32 - Integer.numberOfLeadingZeros(nvec * 2 - 1) - 1;
                 f.vconfig.msiQmax = qmax;
                 f.vconfig.msiActive = true;
-                int cap = hw().capability(CAP_ID_MSI);
-                hw().put(cap + MSI_FLAGS, 2, hw().u16(cap + MSI_FLAGS) & ~(MSI_FLAGS_QSIZE | MSI_FLAGS_ENABLE)
-                        | MSI_FLAGS_ENABLE | qmax << 4);
+                msi().enableMsi(qmax);
             }
             try {
                 return setBlock(start, count, arg, msix);
@@ -546,8 +550,7 @@ final class PciIrqs {
             programMsix(false);
         } else if (f.vconfig != null) {
             f.vconfig.msiActive = false;
-            int cap = hw().capability(CAP_ID_MSI);
-            hw().put(cap + MSI_FLAGS, 2, hw().u16(cap + MSI_FLAGS) & ~MSI_FLAGS_ENABLE);
+            msi().disableMsi();
         }
         ctx = new EventFdFile[0];
         msiPending = new boolean[0];
@@ -556,91 +559,33 @@ final class PciIrqs {
 
     /** The host programs the MSI-X capability and table when it enables or disables MSI-X. */
     private void programMsix(boolean enable) {
-        int cap = hw().capability(CAP_ID_MSIX);
-        hw().put(cap + MSIX_FLAGS, 2, hw().u16(cap + MSIX_FLAGS) & ~(MSIX_FLAGS_ENABLE | MSIX_FLAGS_MASKALL)
-                | (enable ? MSIX_FLAGS_ENABLE : 0));
-        MemorySegment bar = hw().barMemory[hw().msixBar];
+        msi().setMsixEnabled(enable);
         if (enable) {
             for (int v = 0; v < ctx.length; v++) {
-                long at = msixEntry(v);
-                bar.set(ValueLayout.JAVA_INT_UNALIGNED, at + MSIX_ENTRY_LOWER_ADDR, HOST_MSI_ADDRESS);
-                bar.set(ValueLayout.JAVA_INT_UNALIGNED, at + MSIX_ENTRY_UPPER_ADDR, 0);
-                bar.set(ValueLayout.JAVA_INT_UNALIGNED, at + MSIX_ENTRY_DATA, HOST_MSI_DATA_BASE + v);
-                bar.set(ValueLayout.JAVA_INT_UNALIGNED, at + MSIX_ENTRY_VECTOR_CTRL, MSIX_ENTRY_CTRL_MASKBIT);
+                msi().writeMsixEntry(v, HOST_MSI_ADDRESS, 0, HOST_MSI_DATA_BASE + v);
             }
         }
     }
 
-    /** Offset in the table BAR of MSI-X table entry {@code vector}. */
-    private long msixEntry(int vector) {
-        return hw().msixOffset + (long) MSIX_ENTRY_SIZE * vector;
-    }
-
-    /** The MSI mask bits register, or -1 without per-vector masking. */
-    private int msiMaskRegister() {
-        int cap = hw().capability(CAP_ID_MSI);
-        int flags = hw().u16(cap + MSI_FLAGS);
-        return (flags & MSI_FLAGS_MASKBIT) == 0 ? -1 : cap + ((flags & MSI_FLAGS_64BIT) != 0 ? MSI_MASK_64 : MSI_MASK_32);
-    }
-
-    /** The MSI pending bits register, or -1 without per-vector masking. */
-    private int msiPendingRegister() {
-        int cap = hw().capability(CAP_ID_MSI);
-        int flags = hw().u16(cap + MSI_FLAGS);
-        return (flags & MSI_FLAGS_MASKBIT) == 0 ? -1 : cap + ((flags & MSI_FLAGS_64BIT) != 0 ? MSI_PENDING_64 : MSI_PENDING_32);
-    }
-
-    private long pbaAt(int vector) {
-        int cap = hw().capability(CAP_ID_MSIX);
-        int pba = hw().u32(cap + MSIX_PBA);
-        return (pba & ~MSIX_PBA_BIR) + vector / 8;
-    }
-
+    /** {@code free_irq} masks a vector, {@code request_irq} unmasks it (the PCI core writes the device's mask bit). */
     private void maskVector(int vector, boolean msix, boolean masked) {
-        if (msix) {
-            MemorySegment bar = hw().barMemory[hw().msixBar];
-            long at = msixEntry(vector) + MSIX_ENTRY_VECTOR_CTRL;
-            bar.set(ValueLayout.JAVA_INT_UNALIGNED, at, bar.get(ValueLayout.JAVA_INT_UNALIGNED, at) & ~MSIX_ENTRY_CTRL_MASKBIT
-                    | (masked ? MSIX_ENTRY_CTRL_MASKBIT : 0));
-        } else {
-            int reg = msiMaskRegister();
-            if (reg >= 0) {
-                hw().put(reg, 4, hw().u32(reg) & ~(1 << vector) | (masked ? 1 << vector : 0));
-            }
-        }
+        msi().setMasked(vector, msix, masked);
     }
 
+    /** Whether a message of {@code vector} is held back: masked in the device, or, where it cannot mask, no eventfd bound. */
     private boolean vectorMasked(int vector, boolean msix) {
-        if (msix) {
-            int cap = hw().capability(CAP_ID_MSIX);
-            MemorySegment bar = hw().barMemory[hw().msixBar];
-            return (hw().u16(cap + MSIX_FLAGS) & MSIX_FLAGS_MASKALL) != 0
-                    || (bar.get(ValueLayout.JAVA_INT_UNALIGNED, msixEntry(vector) + MSIX_ENTRY_VECTOR_CTRL) & MSIX_ENTRY_CTRL_MASKBIT) != 0;
-        }
-        int reg = msiMaskRegister();
-        return reg >= 0 ? (hw().u32(reg) & 1 << vector) != 0 : ctx[vector] == null;
+        return msi().canMask(msix) ? msi().masked(vector, msix) : ctx[vector] == null;
     }
 
     private void setPending(int vector, boolean msix, boolean pending) {
-        if (msix) {
-            MemorySegment bar = hw().barMemory[hw().msixBar];
-            long at = pbaAt(vector);
-            byte b = bar.get(ValueLayout.JAVA_BYTE, at);
-            bar.set(ValueLayout.JAVA_BYTE, at, (byte) (b & ~(1 << vector % 8) | (pending ? 1 << vector % 8 : 0)));
-        } else {
+        if (!msix) {
             msiPending[vector] = pending;
-            int reg = msiPendingRegister();
-            if (reg >= 0) {
-                hw().put(reg, 4, hw().u32(reg) & ~(1 << vector) | (pending ? 1 << vector : 0));
-            }
         }
+        msi().setPending(vector, msix, pending);
     }
 
     private boolean pending(int vector, boolean msix) {
-        if (msix) {
-            return (hw().barMemory[hw().msixBar].get(ValueLayout.JAVA_BYTE, pbaAt(vector)) & 1 << vector % 8) != 0;
-        }
-        return msiPending[vector];
+        return msix ? msi().msixPending(vector) : msiPending[vector];
     }
 
     private void deliverPending(int vector, boolean msix) {
@@ -676,7 +621,7 @@ final class PciIrqs {
         }
         if (vectorMasked(vector, msix)) {
             setPending(vector, msix, true);
-            String why = msix && (hw().u16(hw().capability(CAP_ID_MSIX) + MSIX_FLAGS) & MSIX_FLAGS_MASKALL) != 0
+            String why = msix && msi().functionMasked()
                     ? "the MSI-X Function Mask bit is set in the message control register"
                     : ctx[vector] == null ? "no eventfd is bound to the vector, and the kernel keeps such a vector masked; the message"
                             + " is delivered when one is bound"

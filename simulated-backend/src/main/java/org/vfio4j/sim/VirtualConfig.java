@@ -109,22 +109,22 @@ final class VirtualConfig {
     /** Whether MSI is enabled through SET_IRQS (the Enable bit stays 0 otherwise). */
     boolean msiActive;
     private final FunctionReset reset;
+    /** The function's interrupts, masked and unmasked with the virtual DisINTx bit. */
+    private final PciIrqs irqs;
 
     /** What a virtualized FLR or power-state change asks of the device. */
     interface FunctionReset {
         void flr();
 
         void powerState(int state);
-
-        /** The virtual PCI_COMMAND INTX_DISABLE bit changed ({@code vfio_pci_intx_mask}/{@code _unmask}). */
-        void intxDisabled(boolean disabled);
     }
 
     /** {@code vfio_config_init}. */
-    VirtualConfig(PciHardware hw, KernelProfile profile, FunctionReset reset) {
+    VirtualConfig(PciHardware hw, KernelProfile profile, FunctionReset reset, PciIrqs irqs) {
         this.hw = hw;
         this.v61 = profile.isAtLeast61();
         this.reset = reset;
+        this.irqs = irqs;
         int n = hw.cfgSize;
         vconfig = new byte[n];
         kind = new byte[n];
@@ -679,7 +679,11 @@ final class VirtualConfig {
             boolean disabled = (u16(COMMAND) & COMMAND_INTX_DISABLE) != 0;
             if (disabled != virqDisabled) {
                 virqDisabled = disabled;
-                reset.intxDisabled(disabled);
+                if (disabled) { // vfio_basic_config_write calls vfio_pci_intx_mask / vfio_pci_intx_unmask
+                    irqs.mask();
+                } else {
+                    irqs.unmask();
+                }
             }
         }
     }

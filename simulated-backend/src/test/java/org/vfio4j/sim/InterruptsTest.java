@@ -33,24 +33,34 @@ import org.vfio4j.spi.LinuxAbi;
 class InterruptsTest {
     static final String BDF = "0000:06:00.0";
 
-    /** A PCIe function with 8 MSI-X vectors (table at BAR0+0x1000, PBA at BAR0+0x1800) or 4 maskable MSI vectors. */
+    /**
+     * A PCIe function with 8 MSI-X vectors (table at BAR0+0x1000, PBA at BAR0+0x1800, or with
+     * {@code pbaBar} 2 the PBA at BAR2+0x1800) or 4 maskable MSI vectors.
+     */
     static final class Raiser implements PciDeviceModel {
         final boolean msix;
+        final int pbaBar;
         DeviceContext context;
 
         Raiser(boolean msix) {
+            this(msix, 0);
+        }
+
+        Raiser(boolean msix, int pbaBar) {
             this.msix = msix;
+            this.pbaBar = pbaBar;
         }
 
         @Override
         public ConfigSpace config() {
             ConfigSpace.Builder b = ConfigSpace.builder(0x1af4, 0x1099, 0x00ff00).interruptPin(1).pcie(false);
-            return (msix ? b.msix(8, 0, 0x1000, 0, 0x1800) : b.msi(4, true, true)).build();
+            return (msix ? b.msix(8, 0, 0x1000, pbaBar, 0x1800) : b.msi(4, true, true)).build();
         }
 
         @Override
         public List<Bar> bars() {
-            return List.of(Bar.memory(0, 0x2000, BarKind.MEMORY32, false));
+            Bar bar0 = Bar.memory(0, 0x2000, BarKind.MEMORY32, false);
+            return pbaBar == 0 ? List.of(bar0) : List.of(bar0, Bar.memory(pbaBar, 0x2000, BarKind.MEMORY32, false));
         }
 
         @Override
@@ -62,7 +72,10 @@ class InterruptsTest {
     record World(SimulatedKernel kernel, Vfio vfio, VfioDevice device, Raiser model, VfioGroup group) {}
 
     static World boot(boolean msix, int vectorLimit) throws VfioException {
-        Raiser model = new Raiser(msix);
+        return boot(new Raiser(msix), vectorLimit);
+    }
+
+    static World boot(Raiser model, int vectorLimit) throws VfioException {
         SimulatedHost host = SimulatedHost.x86Type1().toBuilder().clearGroups().irqVectorLimit(vectorLimit)
                 .group(4, HostDevice.ofInstance(BDF, model).boundTo(HostDevice.VFIO_PCI)).build();
         SimulatedKernel k = host.boot();
@@ -98,6 +111,23 @@ class InterruptsTest {
             assertThat(w.kernel().trace().getLast().arguments()).contains("not enabled");
             d.disableIrq(VFIO_PCI_MSIX_IRQ_INDEX);
             assertThat(d.config().read16(d.config().find(0x11) + 2) & 0x8000).isZero();
+        }
+    }
+
+    @Test
+    void aMaskedMsixVector_setsItsPendingBit_inThePbasOwnBar() throws Exception {
+        World w = boot(new Raiser(true, 2), Integer.MAX_VALUE);
+        VfioDevice d = w.device();
+        try (EventNotifier zero = w.vfio().eventNotifier(); EventNotifier one = w.vfio().eventNotifier()) {
+            d.setIrqEventfds(VFIO_PCI_MSIX_IRQ_INDEX, 0, Arrays.asList(zero, null)); // vector 1 allocated, masked
+            w.model().context.signalMsi(1);
+            assertThat(one.poll()).isEmpty();
+            assertThat(d.region(2).readByte(0x1800)).as("PBA byte 0 read through BAR2, the PBA's BIR").isEqualTo(0x2);
+            assertThat(d.region(0).readInt(0x1800)).as("BAR0 holds the table only: nothing at the PBA offset").isZero();
+            d.setIrqEventfds(VFIO_PCI_MSIX_IRQ_INDEX, 1, List.of(one));
+            assertThat(one.poll()).as("delivered when the vector was unmasked").hasValue(1);
+            assertThat(d.region(2).readByte(0x1800)).as("the pending bit cleared on delivery").isZero();
+            assertThat(zero.poll()).isEmpty();
         }
     }
 
