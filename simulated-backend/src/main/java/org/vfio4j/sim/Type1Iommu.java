@@ -3,10 +3,8 @@ package org.vfio4j.sim;
 import static org.vfio4j.uapi.VfioStructs.*;
 import static org.vfio4j.uapi.VfioUapi.*;
 
-import java.io.ByteArrayOutputStream;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -183,84 +181,46 @@ final class Type1Iommu implements IommuDriver {
                     + " iova_pgsizes (vfio_iommu_type1_get_info)");
         }
         int copyBack = Integer.compareUnsigned(argsz, capsz) >= 0 ? capsz : minsz;
-        int flags = VFIO_IOMMU_INFO_PGSIZES;
-        int capOffset = 0;
-        int chainAt = vfio_iommu_type1_info.SIZE; // the chain follows the struct
-        byte[] caps = buildCaps(chainAt);
-        int newArgsz = argsz;
-        if (caps.length > 0) {
-            flags |= VFIO_IOMMU_INFO_CAPS;
-            if (Integer.compareUnsigned(argsz, chainAt + caps.length) < 0) {
-                newArgsz = chainAt + caps.length; // tell the caller how much room the chain needs
-            } else {
-                arg.checkWritable(chainAt, caps.length, "the capability chain");
-                arg.putBytes(chainAt, caps);
-                capOffset = chainAt;
-            }
-        }
+        InfoCapChain caps = capabilities();
+        int flags = VFIO_IOMMU_INFO_PGSIZES | (caps.isEmpty() ? 0 : VFIO_IOMMU_INFO_CAPS);
+        InfoCapChain.Placement placed = caps.place(arg, argsz, vfio_iommu_type1_info.SIZE, "the capability chain");
         arg.checkWritable(0, copyBack, "struct vfio_iommu_type1_info");
-        arg.putU32(vfio_iommu_type1_info.argsz, newArgsz);
+        arg.putU32(vfio_iommu_type1_info.argsz, placed.argsz());
         arg.putU32(vfio_iommu_type1_info.flags, flags);
         arg.putU64(vfio_iommu_type1_info.iova_pgsizes, pgsizeBitmap);
         if (copyBack == capsz) {
-            arg.putU32(vfio_iommu_type1_info.cap_offset, capOffset);
+            arg.putU32(vfio_iommu_type1_info.cap_offset, placed.capOffset());
         }
-        int outArgsz = newArgsz;
-        int outCapOffset = capOffset;
-        String outFlags = caps.length > 0 ? "PGSIZES|CAPS" : "PGSIZES";
-        call.describe(() -> "{argsz=" + argsz + "} -> {argsz=" + outArgsz + ", flags=" + outFlags
-                + ", iova_pgsizes=0x" + Long.toHexString(pgsizeBitmap) + ", cap_offset=" + outCapOffset + "}");
+        String outFlags = caps.isEmpty() ? "PGSIZES" : "PGSIZES|CAPS";
+        call.describe(() -> "{argsz=" + argsz + "} -> {argsz=" + placed.argsz() + ", flags=" + outFlags
+                + ", iova_pgsizes=0x" + Long.toHexString(pgsizeBitmap) + ", cap_offset=" + placed.capOffset() + "}");
         return 0;
     }
 
-    /**
-     * The capability chain as {@code vfio_info_cap_add} builds it, with {@code next} offsets
-     * relative to the start of the info struct placed at {@code base}: Linux 6.1 emits MIGRATION,
-     * DMA_AVAIL, IOVA_RANGE; 5.7 only IOVA_RANGE. Each capability takes exactly the size of its
-     * struct, unaligned: DMA_AVAIL's 12 bytes put IOVA_RANGE at offset 68 (verified on 6.1; later
-     * kernels align capabilities to 8 bytes).
-     */
-    private byte[] buildCaps(int base) {
-        List<byte[]> caps = new ArrayList<>();
+    /** The capabilities {@code vfio_iommu_type1_get_info} adds: Linux 6.1 MIGRATION, DMA_AVAIL, IOVA_RANGE; 5.7 only IOVA_RANGE. */
+    private InfoCapChain capabilities() {
+        InfoCapChain caps = new InfoCapChain();
         if (profile.isAtLeast61()) {
             // vfio_iommu_migration_build_caps: smallest page size, DIRTY_BITMAP_SIZE_MAX bytes
-            caps.add(cap(VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, 1, vfio_iommu_type1_info_cap_migration.SIZE, b -> b
+            caps.add(VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, 1, vfio_iommu_type1_info_cap_migration.SIZE)
                     .putInt(vfio_iommu_type1_info_cap_migration.flags, 0)
                     .putLong(vfio_iommu_type1_info_cap_migration.pgsize_bitmap, pgsize)
-                    .putLong(vfio_iommu_type1_info_cap_migration.max_dirty_bitmap_size, 1L << 28)));
+                    .putLong(vfio_iommu_type1_info_cap_migration.max_dirty_bitmap_size, 1L << 28);
             // vfio_iommu_dma_avail_build_caps
-            caps.add(cap(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1, vfio_iommu_type1_info_dma_avail.SIZE,
-                    b -> b.putInt(vfio_iommu_type1_info_dma_avail.avail, dmaAvail)));
+            caps.add(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1, vfio_iommu_type1_info_dma_avail.SIZE)
+                    .putInt(vfio_iommu_type1_info_dma_avail.avail, dmaAvail);
         }
         List<IovaRange> ranges = host.iovaRanges();
         if (!ranges.isEmpty()) { // vfio_iommu_iova_build_caps: no cap for an empty list
             int first = vfio_iommu_type1_info_cap_iova_range.iova_ranges;
-            caps.add(cap(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1, first + vfio_iova_range.SIZE * ranges.size(), b -> {
-                b.putInt(vfio_iommu_type1_info_cap_iova_range.nr_iovas, ranges.size());
-                for (int i = 0; i < ranges.size(); i++) {
-                    int at = first + vfio_iova_range.SIZE * i;
-                    b.putLong(at + vfio_iova_range.start, ranges.get(i).start()).putLong(at + vfio_iova_range.end, ranges.get(i).end());
-                }
-            }));
+            ByteBuffer b = caps.add(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1, first + vfio_iova_range.SIZE * ranges.size());
+            b.putInt(vfio_iommu_type1_info_cap_iova_range.nr_iovas, ranges.size());
+            for (int i = 0; i < ranges.size(); i++) {
+                int at = first + vfio_iova_range.SIZE * i;
+                b.putLong(at + vfio_iova_range.start, ranges.get(i).start()).putLong(at + vfio_iova_range.end, ranges.get(i).end());
+            }
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int offset = base;
-        for (int i = 0; i < caps.size(); i++) {
-            byte[] c = caps.get(i);
-            int next = i + 1 < caps.size() ? offset + c.length : 0;
-            ByteBuffer.wrap(c).order(ByteOrder.nativeOrder()).putInt(vfio_info_cap_header.next, next);
-            out.writeBytes(c);
-            offset += c.length;
-        }
-        return out.toByteArray();
-    }
-
-    private static byte[] cap(int id, int version, int size, java.util.function.Consumer<ByteBuffer> body) {
-        byte[] bytes = new byte[size];
-        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder());
-        b.putShort(vfio_info_cap_header.id, (short) id).putShort(vfio_info_cap_header.version, (short) version);
-        body.accept(b);
-        return bytes;
+        return caps;
     }
 
     // ---- VFIO_IOMMU_MAP_DMA ----
