@@ -15,6 +15,7 @@ import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.PollFd;
 import org.vfio4j.spi.Scalar;
 import org.vfio4j.spi.VfioKernel;
+import org.vfio4j.uapi.VfioIoctls;
 
 /**
  * The seam on real Linux: each call is one libc call through {@link Libc}, bracketed by the
@@ -104,7 +105,7 @@ final class LinuxKernel implements VfioKernel {
             if (arg == null) {
                 r = Libc.ioctl(s, n, request, MemorySegment.NULL); // a NULL pointer: the kernel answers (EFAULT, mostly)
             } else if (!arg.scope().isAlive() || !arg.isAccessibleBy(Thread.currentThread())) {
-                throw new VfioException(Errno.EFAULT, "ioctl(0x" + Long.toHexString(request) + ")", fd.toString(),
+                throw new VfioException(Errno.EFAULT, requestName(fd, request), fd.toString(),
                         "the argument's memory is unreachable: its arena was closed, or it is confined to another thread");
             } else if (arg.isReadOnly()) {
                 r = readOnlyIoctl(s, n, request, arg, fd);
@@ -114,7 +115,7 @@ final class LinuxKernel implements VfioKernel {
                 r = (int) withNativeCopy(s, arg, b -> Libc.ioctl(s, n, request, b));
             }
             if (r < 0) {
-                throw failure(s, "ioctl(0x" + Long.toHexString(request) + ")", fd);
+                throw failure(s, requestName(fd, request), fd);
             }
             return r;
         } finally {
@@ -133,7 +134,7 @@ final class LinuxKernel implements VfioKernel {
             copy.copyFrom(arg);
             int r = Libc.ioctl(s, n, request, copy);
             if (r >= 0 && copy.mismatch(arg) >= 0) {
-                throw new VfioException(Errno.EFAULT, "ioctl(0x" + Long.toHexString(request) + ")", fd.toString(),
+                throw new VfioException(Errno.EFAULT, requestName(fd, request), fd.toString(),
                         "the kernel wrote results back into the argument, which is a read-only segment (copy_to_user faults)");
             }
             return r;
@@ -147,7 +148,7 @@ final class LinuxKernel implements VfioKernel {
             Libc.CallState s = Libc.state();
             int r = Libc.ioctl(s, n, request, value);
             if (r < 0) {
-                throw failure(s, "ioctl(0x" + Long.toHexString(request) + ")", fd);
+                throw failure(s, requestName(fd, request), fd);
             }
             return r;
         } finally {
@@ -425,6 +426,28 @@ final class LinuxKernel implements VfioKernel {
     private int release(int number) {
         Libc.CallState s = Libc.state();
         return Libc.close(s, number) < 0 ? s.errno() : 0;
+    }
+
+    /**
+     * How a failed ioctl is named: by {@code <linux/vfio.h>}'s name for the kind of VFIO file the
+     * handle was opened as (the simulator names it the same way), {@code ioctl(0x…)} for others.
+     */
+    private static String requestName(Fd fd, long request) {
+        return VfioIoctls.name(fileKind(fd.description()), request);
+    }
+
+    /**
+     * The kind of VFIO file a handle refers to, from what it was opened or adopted as: the
+     * container node, a group node, or a device fd (adopted as {@code "device …"}); null otherwise.
+     */
+    static VfioIoctls.FileKind fileKind(String description) {
+        if (description.equals(KernelBackend.CONTAINER_NODE)) {
+            return VfioIoctls.FileKind.CONTAINER;
+        }
+        if (description.startsWith("/dev/vfio/devices/") || description.startsWith("device")) {
+            return VfioIoctls.FileKind.DEVICE; // the device cdev of newer kernels, or an fd from GET_DEVICE_FD
+        }
+        return description.startsWith("/dev/vfio/") ? VfioIoctls.FileKind.GROUP : null;
     }
 
     private static VfioException failure(Libc.CallState s, String operation, Fd fd) {

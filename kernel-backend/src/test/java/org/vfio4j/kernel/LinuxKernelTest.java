@@ -28,6 +28,8 @@ import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.LinuxAbi;
 import org.vfio4j.spi.PollFd;
 import org.vfio4j.spi.VfioKernel;
+import org.vfio4j.uapi.VfioIoctls;
+import org.vfio4j.uapi.VfioUapi;
 
 /** The libc layer against the real kernel, with files and eventfds (no VFIO needed). */
 class LinuxKernelTest {
@@ -119,12 +121,28 @@ class LinuxKernelTest {
     void ioctl_onDevNull_isEnotty() throws Exception {
         Fd devNull = kernel.open("/dev/null", O_RDWR);
         assertThat(errnoOf(() -> kernel.ioctl(devNull, LinuxAbi.FIONREAD, 0L))).isEqualTo(Errno.ENOTTY);
+        VfioException notVfio = (VfioException) catchThrowable(() -> kernel.ioctl(devNull, LinuxAbi.FIONREAD, 0L));
+        assertThat(notVfio.operation()).isEqualTo("ioctl(0x541b)");
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment arg = arena.allocate(8);
             VfioException e = (VfioException) catchThrowable(() -> kernel.ioctl(devNull, 0x3B64, arg));
             assertThat(e.errno()).isEqualTo(Errno.ENOTTY);
             assertThat(e.target()).contains(devNull.toString());
+            assertThat(e.operation()).isEqualTo("VFIO_GET_API_VERSION"); // only the container has this number
+            VfioException aliased = (VfioException) catchThrowable(() -> kernel.ioctl(devNull, VfioUapi.VFIO_IOMMU_MAP_DMA, arg));
+            assertThat(aliased.operation()).isEqualTo("ioctl(0x3b71)"); // also VFIO_DEVICE_PCI_HOT_RESET: /dev/null is neither
         }
+    }
+
+    @Test
+    void ioctlNames_followTheKindOfFileTheHandleWasOpenedAs() {
+        assertThat(LinuxKernel.fileKind("/dev/vfio/vfio")).isEqualTo(VfioIoctls.FileKind.CONTAINER);
+        assertThat(LinuxKernel.fileKind("/dev/vfio/7")).isEqualTo(VfioIoctls.FileKind.GROUP);
+        assertThat(LinuxKernel.fileKind("/dev/vfio/noiommu-0")).isEqualTo(VfioIoctls.FileKind.GROUP);
+        assertThat(LinuxKernel.fileKind("device 0000:01:00.0")).isEqualTo(VfioIoctls.FileKind.DEVICE);
+        assertThat(LinuxKernel.fileKind("/dev/vfio/devices/vfio0")).isEqualTo(VfioIoctls.FileKind.DEVICE);
+        assertThat(LinuxKernel.fileKind("eventfd")).isNull();
+        assertThat(LinuxKernel.fileKind("/dev/null")).isNull();
     }
 
     @Test
