@@ -5,6 +5,9 @@ import static org.vfio4j.uapi.VfioUapi.*;
 import java.util.ArrayList;
 import java.util.List;
 import org.vfio4j.Errno;
+import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.SyscallContext;
+import org.vfio4j.sim.core.UserArg;
 
 /**
  * A VFIO container, one per open of {@code /dev/vfio/vfio} ({@code drivers/vfio/container.c}): its

@@ -5,6 +5,8 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 import org.vfio4j.Errno;
 import org.vfio4j.VfioException;
+import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.KernelLock;
 import org.vfio4j.spi.LinuxAbi;
 import org.vfio4j.spi.PollFd;
 import org.vfio4j.spi.VfioKernel;

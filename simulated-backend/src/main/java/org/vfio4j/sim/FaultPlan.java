@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.vfio4j.PciAddress;
+import org.vfio4j.sim.core.KernelError;
 
 /**
  * The faults armed in one kernel ({@link SimulatedKernel#inject}, {@link SimulatedHost#faults()}):

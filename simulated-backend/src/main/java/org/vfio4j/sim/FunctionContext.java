@@ -3,6 +3,7 @@ package org.vfio4j.sim;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import org.vfio4j.PciAddress;
+import org.vfio4j.sim.core.DeviceWork;
 import org.vfio4j.sim.device.DeviceContext;
 import org.vfio4j.sim.device.DmaFaultException;
 

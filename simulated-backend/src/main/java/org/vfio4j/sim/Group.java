@@ -8,6 +8,9 @@ import java.util.List;
 import java.util.regex.Pattern;
 import org.vfio4j.Errno;
 import org.vfio4j.KernelProfile;
+import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.SyscallContext;
+import org.vfio4j.sim.core.UserArg;
 import org.vfio4j.uapi.VfioStructs.vfio_group_status;
 
 /**

@@ -1,5 +1,9 @@
 package org.vfio4j.sim;
 
+import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.SyscallContext;
+import org.vfio4j.sim.core.UserArg;
+
 /**
  * The IOMMU backend a container uses once VFIO_SET_IOMMU chose it: the role of the kernel's {@code
  * struct vfio_iommu_driver_ops} (its open is each driver's factory; release, ioctl, attach_group

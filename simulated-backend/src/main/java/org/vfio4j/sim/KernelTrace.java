@@ -4,6 +4,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.vfio4j.VfioException;
+import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.SyscallContext;
+import org.vfio4j.sim.core.TraceText;
 import org.vfio4j.spi.LinuxAbi;
 
 /**

@@ -8,6 +8,9 @@ import java.util.Map;
 import org.vfio4j.Errno;
 import org.vfio4j.RegionIndex;
 import org.vfio4j.VfioException;
+import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.SyscallContext;
+import org.vfio4j.sim.core.TraceText;
 import org.vfio4j.spi.Fd;
 
 /**

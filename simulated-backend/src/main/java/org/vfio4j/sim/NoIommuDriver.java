@@ -3,6 +3,9 @@ package org.vfio4j.sim;
 import static org.vfio4j.uapi.VfioUapi.VFIO_NOIOMMU_IOMMU;
 
 import org.vfio4j.Errno;
+import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.SyscallContext;
+import org.vfio4j.sim.core.UserArg;
 
 /**
  * The no-IOMMU backend of unsafe no-IOMMU mode ({@code vfio_noiommu_ops} in {@code container.c}):

@@ -6,6 +6,9 @@ import static org.vfio4j.uapi.VfioUapi.*;
 import java.util.Optional;
 import java.util.UUID;
 import org.vfio4j.Errno;
+import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.SyscallContext;
+import org.vfio4j.sim.core.UserArg;
 
 /**
  * VFIO_DEVICE_FEATURE on a vfio-pci function and the SR-IOV VF token it guards ({@code

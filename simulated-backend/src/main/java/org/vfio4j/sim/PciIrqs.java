@@ -4,6 +4,10 @@ import static org.vfio4j.PciRegisters.*;
 import static org.vfio4j.uapi.VfioUapi.*;
 
 import org.vfio4j.Errno;
+import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.SyscallContext;
+import org.vfio4j.sim.core.TraceText;
+import org.vfio4j.sim.core.UserArg;
 import org.vfio4j.uapi.VfioStructs.vfio_irq_set;
 
 /**

@@ -2,6 +2,9 @@ package org.vfio4j.sim;
 
 import java.lang.foreign.MemorySegment;
 import org.vfio4j.Errno;
+import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.SyscallContext;
+import org.vfio4j.sim.core.TraceText;
 
 /**
  * read, write, pread and pwrite as {@code fs/read_write.c} dispatches them by file: device fds

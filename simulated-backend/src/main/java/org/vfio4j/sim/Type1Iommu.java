@@ -11,6 +11,12 @@ import java.util.Optional;
 import org.vfio4j.Errno;
 import org.vfio4j.IovaRange;
 import org.vfio4j.KernelProfile;
+import org.vfio4j.sim.core.InfoCapChain;
+import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.SyscallContext;
+import org.vfio4j.sim.core.TraceText;
+import org.vfio4j.sim.core.UserArg;
+import org.vfio4j.sim.iommu.IovaTree;
 
 /**
  * The type1 IOMMU backend of one container ({@code drivers/vfio/vfio_iommu_type1.c}): the DMA

@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.core;
 
 import org.vfio4j.Errno;
 
@@ -7,17 +7,17 @@ import org.vfio4j.Errno;
  * one sentence naming the object and the kernel function the rule comes from. Thrown inside the
  * simulator and turned into a {@code VfioException} at the system-call boundary.
  */
-final class KernelError extends Exception {
+public final class KernelError extends Exception {
     private static final long serialVersionUID = 1L;
 
-    final Errno errno;
+    public final Errno errno;
 
     KernelError(Errno errno, String rule) {
         super(rule, null, false, false);
         this.errno = errno;
     }
 
-    static KernelError of(Errno errno, String rule) {
+    public static KernelError of(Errno errno, String rule) {
         return new KernelError(errno, rule);
     }
 }

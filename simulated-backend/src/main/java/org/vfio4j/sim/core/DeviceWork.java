@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.core;
 
 import java.time.Duration;
 import java.util.Objects;
@@ -17,7 +17,7 @@ import org.vfio4j.sim.device.DeviceContext;
  * the kernel lock) cancels everything pending; nothing runs after it, and {@link #awaitStopped()}
  * lets the thread end.
  */
-final class DeviceWork {
+public final class DeviceWork {
     private static final AtomicInteger THREADS = new AtomicInteger();
 
     private final Object lock;
@@ -27,14 +27,14 @@ final class DeviceWork {
     private volatile boolean closed;
 
     /** Work for the kernel guarded by {@code lock}; {@code failed} records work that threw, with whose work it was. */
-    DeviceWork(Object lock, String name, BiConsumer<Object, Throwable> failed) {
+    public DeviceWork(Object lock, String name, BiConsumer<Object, Throwable> failed) {
         this.lock = lock;
         this.name = name;
         this.failed = failed;
     }
 
     /** Runs {@code work} of {@code owner} (a function, for the trace) after {@code delay}. */
-    DeviceContext.Scheduled schedule(Object owner, Duration delay, Runnable work) {
+    public DeviceContext.Scheduled schedule(Object owner, Duration delay, Runnable work) {
         Objects.requireNonNull(work, "work");
         if (delay.isNegative()) {
             throw new IllegalArgumentException("a device cannot finish work in the past: delay " + delay);
@@ -61,7 +61,7 @@ final class DeviceWork {
     }
 
     /** Cancels everything pending; called under the kernel lock as the kernel closes. */
-    void close() {
+    public void close() {
         closed = true;
         if (executor != null) {
             executor.shutdownNow();
@@ -72,7 +72,7 @@ final class DeviceWork {
      * Waits (briefly, never holding the kernel lock) until the device thread has ended; a piece of
      * work that was waiting for the lock as the kernel closed sees it closed and returns at once.
      */
-    void awaitStopped() {
+    public void awaitStopped() {
         ScheduledThreadPoolExecutor e;
         synchronized (lock) {
             e = executor;

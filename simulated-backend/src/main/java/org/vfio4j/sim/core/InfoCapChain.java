@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.core;
 
 import static org.vfio4j.uapi.VfioStructs.vfio_info_cap_header;
 
@@ -19,13 +19,13 @@ import java.util.List;
  * <p>Capabilities are packed at their exact sizes, unaligned, as Linux 6.1 does (verified on 6.1:
  * type1's 12-byte DMA_AVAIL puts IOVA_RANGE at offset 68; later kernels align each to 8 bytes).
  */
-final class InfoCapChain {
+public final class InfoCapChain {
     private final List<byte[]> caps = new ArrayList<>();
 
     /** Where the chain went, for the handler to write back: the (maybe grown) argsz and cap_offset. */
-    record Placement(int argsz, int capOffset) {
+    public record Placement(int argsz, int capOffset) {
         /** Whether the chain was copied out after the struct. */
-        boolean written() {
+        public boolean written() {
             return capOffset != 0;
         }
     }
@@ -35,7 +35,7 @@ final class InfoCapChain {
      * returns it in native byte order with id and version set, for the caller to fill the fields
      * after the header at their struct offsets.
      */
-    ByteBuffer add(int id, int version, int size) {
+    public ByteBuffer add(int id, int version, int size) {
         byte[] bytes = new byte[size];
         caps.add(bytes);
         return ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder())
@@ -44,11 +44,11 @@ final class InfoCapChain {
     }
 
     /** {@code vfio_info_add_capability}: appends a capability given its header fields and the bytes after the header. */
-    void add(int id, int version, byte[] body) {
+    public void add(int id, int version, byte[] body) {
         add(id, version, vfio_info_cap_header.SIZE + body.length).put(vfio_info_cap_header.SIZE, body);
     }
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return caps.isEmpty();
     }
 
@@ -82,7 +82,7 @@ final class InfoCapChain {
      * copies nothing and answers the argsz the chain needs and cap_offset 0. An empty chain copies
      * nothing and leaves argsz as it came.
      */
-    Placement place(UserArg arg, int argsz, int infoSize, String what) throws KernelError {
+    public Placement place(UserArg arg, int argsz, int infoSize, String what) throws KernelError {
         if (caps.isEmpty()) {
             return new Placement(argsz, 0);
         }

@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.core;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -10,11 +10,11 @@ import org.vfio4j.uapi.VfioStructs;
  * memory it points to when the caller passed a segment. Reads and writes check bounds the way
  * {@code copy_from_user}/{@code copy_to_user} fault: outside the caller's memory is {@code EFAULT}.
  */
-final class UserArg {
+public final class UserArg {
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
 
-    final long value;
+    public final long value;
     private final MemorySegment memory;
 
     private UserArg(long value, MemorySegment memory) {
@@ -23,16 +23,16 @@ final class UserArg {
     }
 
     /** A pointer to {@code memory}; a null segment is the NULL pointer, which copy_from_user faults on. */
-    static UserArg pointer(MemorySegment memory) {
+    public static UserArg pointer(MemorySegment memory) {
         return memory == null ? new UserArg(0, null) : new UserArg(memory.address(), memory);
     }
 
-    static UserArg value(long value) {
+    public static UserArg value(long value) {
         return new UserArg(value, null);
     }
 
     /** How many bytes of user memory the pointer reaches (0 for a plain value, or memory the kernel cannot reach). */
-    long reach() {
+    public long reach() {
         return memory == null || unreachable() != null ? 0 : memory.byteSize();
     }
 
@@ -52,7 +52,7 @@ final class UserArg {
     }
 
     /** {@code copy_from_user} of {@code length} bytes at {@code offset}: fails EFAULT outside the caller's memory. */
-    void checkReadable(long offset, long length, String what) throws KernelError {
+    public void checkReadable(long offset, long length, String what) throws KernelError {
         String gone = memory == null ? null : unreachable();
         if (gone != null) {
             throw KernelError.of(Errno.EFAULT, "copy_from_user of " + length + " bytes (" + what + ") faults: " + gone);
@@ -64,7 +64,7 @@ final class UserArg {
     }
 
     /** {@code copy_to_user} of {@code length} bytes at {@code offset}. */
-    void checkWritable(long offset, long length, String what) throws KernelError {
+    public void checkWritable(long offset, long length, String what) throws KernelError {
         checkReadable(offset, length, what);
         if (memory.isReadOnly()) {
             throw KernelError.of(Errno.EFAULT, "copy_to_user (" + what + ") faults: the argument memory is read-only");
@@ -77,36 +77,36 @@ final class UserArg {
      * every such struct ({@link VfioStructs#ARGSZ}); each handler checks it against its minsz in its
      * own order.
      */
-    int copyIn(long minsz, String struct) throws KernelError {
+    public int copyIn(long minsz, String struct) throws KernelError {
         checkReadable(0, minsz, struct);
         return u32(VfioStructs.ARGSZ);
     }
 
-    int u32(long offset) {
+    public int u32(long offset) {
         return memory.get(U32, offset);
     }
 
-    long u64(long offset) {
+    public long u64(long offset) {
         return memory.get(U64, offset);
     }
 
-    byte u8(long offset) {
+    public byte u8(long offset) {
         return memory.get(ValueLayout.JAVA_BYTE, offset);
     }
 
-    void putU32(long offset, int v) {
+    public void putU32(long offset, int v) {
         memory.set(U32, offset, v);
     }
 
-    void putU64(long offset, long v) {
+    public void putU64(long offset, long v) {
         memory.set(U64, offset, v);
     }
 
-    void putU16(long offset, short v) {
+    public void putU16(long offset, short v) {
         memory.set(ValueLayout.JAVA_SHORT_UNALIGNED, offset, v);
     }
 
-    void putBytes(long offset, byte[] bytes) {
+    public void putBytes(long offset, byte[] bytes) {
         MemorySegment.copy(bytes, 0, memory, ValueLayout.JAVA_BYTE, offset, bytes.length);
     }
 

@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.core;
 
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -9,11 +9,11 @@ import java.util.function.Supplier;
  * #await}: a blocking eventfd read or write, a poll) releases the lock; the wait does not count as
  * holding it. Measuring is off by default: it costs two clock reads a call.
  */
-final class KernelLock {
+public final class KernelLock {
 
     /** A seam call's body, run under the kernel lock. */
     @FunctionalInterface
-    interface Held<T, E extends Exception> {
+    public interface Held<T, E extends Exception> {
         T run() throws E;
     }
 
@@ -25,12 +25,12 @@ final class KernelLock {
     private String longestHoldCall = "";
 
     /** The monitor every part of the simulated kernel synchronizes on. */
-    Object monitor() {
+    public Object monitor() {
         return monitor;
     }
 
     /** Runs a seam call's body under the kernel lock, measuring how long it holds the lock when asked to. */
-    <T, E extends Exception> T held(Supplier<String> what, Held<T, E> body) throws E {
+    public <T, E extends Exception> T held(Supplier<String> what, Held<T, E> body) throws E {
         synchronized (monitor) {
             if (holdDepth++ == 0 && holdClock != null) {
                 holdSince = holdClock.getAsLong();
@@ -49,7 +49,7 @@ final class KernelLock {
      * Waits on the monitor (held by the caller) for a wake-up or {@code timeoutMillis} (0: no
      * limit), not counting the wait as holding the lock.
      */
-    void await(long timeoutMillis) throws InterruptedException {
+    public void await(long timeoutMillis) throws InterruptedException {
         int depth = holdDepth;
         if (depth > 0 && holdClock != null) {
             noteHold(() -> "a call before waiting");
@@ -77,7 +77,7 @@ final class KernelLock {
      * Starts measuring how long seam calls hold the kernel lock, from zero, in nanoseconds of {@code
      * clock}; null stops.
      */
-    void measure(LongSupplier clock) {
+    public void measure(LongSupplier clock) {
         synchronized (monitor) {
             holdClock = clock;
             longestHold = 0;
@@ -86,14 +86,14 @@ final class KernelLock {
     }
 
     /** The longest time one seam call held the lock since {@link #measure}, waits excluded. */
-    long longestHoldNanos() {
+    public long longestHoldNanos() {
         synchronized (monitor) {
             return longestHold;
         }
     }
 
     /** The name of the call that held the lock longest. */
-    String longestHoldCall() {
+    public String longestHoldCall() {
         synchronized (monitor) {
             return longestHoldCall;
         }

@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.iommu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

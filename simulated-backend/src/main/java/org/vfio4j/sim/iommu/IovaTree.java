@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.iommu;
 
 import java.util.Arrays;
 
@@ -12,7 +12,7 @@ import java.util.Arrays;
  * Freed slots are reused. Callers keep intervals disjoint ({@link #firstOverlapping} tells them
  * whether a new one would overlap). Keys compare unsigned.
  */
-final class IovaTree<V> {
+public final class IovaTree<V> {
     private static final int NIL = -1;
     private static final int STRIDE = 4; // start, end, children (left << 32 | right), height
 
@@ -33,7 +33,7 @@ final class IovaTree<V> {
     /** Bumped by every change, so that a stale located path is refused. */
     private long version;
 
-    int size() {
+    public int size() {
         return size;
     }
 
@@ -46,7 +46,7 @@ final class IovaTree<V> {
     }
 
     /** Removes the interval starting at {@code s}; returns whether there was one. */
-    boolean remove(long s) {
+    public boolean remove(long s) {
         if (locate(s) == NIL) {
             return false;
         }
@@ -60,7 +60,7 @@ final class IovaTree<V> {
      * {@link #locatedAbove()}. {@link #insertLocated} and {@link #removeLocated} then reuse the path,
      * as long as the tree was not changed in between.
      */
-    int locate(long x) {
+    public int locate(long x) {
         int depth = 0;
         int below = NIL;
         int above = NIL;
@@ -102,7 +102,7 @@ final class IovaTree<V> {
      * The lowest interval overlapping {@code [a, b]}, found with one descent ({@link #locate} of
      * {@code a}), so that {@link #insertLocated} can follow without another.
      */
-    int locateFirstOverlapping(long a, long b) {
+    public int locateFirstOverlapping(long a, long b) {
         int exact = locate(a);
         if (exact != NIL) {
             return exact;
@@ -114,7 +114,7 @@ final class IovaTree<V> {
     }
 
     /** Inserts at the place {@link #locate} found empty for {@code s}. */
-    void insertLocated(long s, long e, V v) {
+    public void insertLocated(long s, long e, V v) {
         checkLocated(false);
         int node = allocate();
         nodes[node * STRIDE] = s;
@@ -132,7 +132,7 @@ final class IovaTree<V> {
      * Removes the node {@link #locate} found. Other nodes keep their indexes: a node with two
      * children is replaced by relinking its successor, not by copying the successor's payload.
      */
-    void removeLocated() {
+    public void removeLocated() {
         checkLocated(true);
         int n = located;
         int depth = locatedDepth;
@@ -211,7 +211,7 @@ final class IovaTree<V> {
     }
 
     /** The lowest interval that overlaps {@code [a, b]}, or -1. */
-    int firstOverlapping(long a, long b) {
+    public int firstOverlapping(long a, long b) {
         int f = floor(a);
         if (f != NIL && Long.compareUnsigned(end(f), a) >= 0) {
             return f;
@@ -221,19 +221,19 @@ final class IovaTree<V> {
     }
 
     /** The node whose interval contains {@code x}, or -1. */
-    int containing(long x) {
+    public int containing(long x) {
         int f = floor(x);
         return f != NIL && Long.compareUnsigned(end(f), x) >= 0 ? f : NIL;
     }
 
     /** The node after {@code node} in address order, or -1. */
-    int next(int node) {
+    public int next(int node) {
         long s = start(node);
         return s == -1L ? NIL : ceiling(s + 1);
     }
 
     /** The lowest node, or -1. */
-    int first() {
+    public int first() {
         int n = root;
         if (n == NIL) {
             return NIL;
@@ -244,20 +244,20 @@ final class IovaTree<V> {
         return n;
     }
 
-    long start(int node) {
+    public long start(int node) {
         return nodes[node * STRIDE];
     }
 
-    long end(int node) {
+    public long end(int node) {
         return nodes[node * STRIDE + 1];
     }
 
     @SuppressWarnings("unchecked")
-    V value(int node) {
+    public V value(int node) {
         return (V) values[node];
     }
 
-    void clear() {
+    public void clear() {
         version++;
         root = NIL;
         size = 0;

@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.core;
 
 import java.util.function.Supplier;
 
@@ -6,18 +6,18 @@ import java.util.function.Supplier;
  * What a handler reports about the call it serves, for the trace: its decoded arguments, as a
  * supplier so that nothing is formatted when the trace is off.
  */
-final class SyscallContext {
+public final class SyscallContext {
     private Supplier<String> arguments;
 
-    void arguments(String decoded) {
+    public void arguments(String decoded) {
         this.arguments = () -> decoded;
     }
 
-    void describe(Supplier<String> decoded) {
+    public void describe(Supplier<String> decoded) {
         this.arguments = decoded;
     }
 
-    String arguments() {
+    public String arguments() {
         return arguments == null ? "" : arguments.get();
     }
 }

@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.core;
 
 import static org.vfio4j.uapi.VfioUapi.*;
 
@@ -11,11 +11,11 @@ import java.util.StringJoiner;
  * words as {@code READ|WRITE}, IRQ indexes as {@code MSI-X}. Only used to format trace text, never
  * to decide what a call does.
  */
-final class TraceText {
+public final class TraceText {
     private TraceText() {}
 
     /** vfio-pci's fixed region indexes, {@code VFIO_PCI_*_REGION_INDEX}. */
-    static String regionName(long index) {
+    public static String regionName(long index) {
         return index >= 0 && index <= Integer.MAX_VALUE ? org.vfio4j.RegionIndex.name((int) index)
                 : "region " + Long.toUnsignedString(index);
     }
@@ -24,7 +24,7 @@ final class TraceText {
      * A device-fd file offset as region and offset in it ({@code VFIO_PCI_OFFSET_SHIFT} is 40), with
      * the standard register's name for config space ({@code CONFIG+0x4 (PCI_COMMAND)}).
      */
-    static String regionOffset(long offset) {
+    public static String regionOffset(long offset) {
         long index = offset >>> 40;
         long pos = offset & ((1L << 40) - 1);
         String s = regionName(index) + "+0x" + Long.toHexString(pos);
@@ -57,7 +57,7 @@ final class TraceText {
     }
 
     /** The bytes of a small transfer as one little-endian value ({@code 0x00000001}); longer ones by count only. */
-    static String data(MemorySegment buf, long count) {
+    public static String data(MemorySegment buf, long count) {
         long n = Math.min(count, buf.byteSize());
         if (n <= 0) {
             return count + " bytes";
@@ -72,44 +72,44 @@ final class TraceText {
     }
 
     /** {@code VFIO_PCI_*_IRQ_INDEX}. */
-    static String irqIndex(long index) {
+    public static String irqIndex(long index) {
         return index >= 0 && index < VFIO_PCI_NUM_IRQS ? org.vfio4j.IrqIndex.name((int) index)
                 : Long.toUnsignedString(index & 0xffff_ffffL);
     }
 
     /** {@code VFIO_IRQ_SET_*} flags: {@code DATA_EVENTFD|ACTION_TRIGGER}. */
-    static String irqSetFlags(int flags) {
+    public static String irqSetFlags(int flags) {
         return names(flags, new int[] {VFIO_IRQ_SET_DATA_NONE, VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD,
                 VFIO_IRQ_SET_ACTION_MASK, VFIO_IRQ_SET_ACTION_UNMASK, VFIO_IRQ_SET_ACTION_TRIGGER},
                 "DATA_NONE", "DATA_BOOL", "DATA_EVENTFD", "ACTION_MASK", "ACTION_UNMASK", "ACTION_TRIGGER");
     }
 
     /** {@code VFIO_IRQ_INFO_*} flags. */
-    static String irqInfoFlags(int flags) {
+    public static String irqInfoFlags(int flags) {
         return names(flags, new int[] {VFIO_IRQ_INFO_EVENTFD, VFIO_IRQ_INFO_MASKABLE, VFIO_IRQ_INFO_AUTOMASKED, VFIO_IRQ_INFO_NORESIZE},
                 "EVENTFD", "MASKABLE", "AUTOMASKED", "NORESIZE");
     }
 
     /** {@code VFIO_REGION_INFO_FLAG_*}. */
-    static String regionInfoFlags(int flags) {
+    public static String regionInfoFlags(int flags) {
         return names(flags, new int[] {VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE, VFIO_REGION_INFO_FLAG_MMAP,
                 VFIO_REGION_INFO_FLAG_CAPS}, "READ", "WRITE", "MMAP", "CAPS");
     }
 
     /** {@code VFIO_DMA_MAP_FLAG_*}. */
-    static String dmaMapFlags(int flags) {
+    public static String dmaMapFlags(int flags) {
         return names(flags, new int[] {VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_WRITE, VFIO_DMA_MAP_FLAG_VADDR},
                 "READ", "WRITE", "VADDR");
     }
 
     /** {@code VFIO_DMA_UNMAP_FLAG_*}. */
-    static String dmaUnmapFlags(int flags) {
+    public static String dmaUnmapFlags(int flags) {
         return names(flags, new int[] {VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, VFIO_DMA_UNMAP_FLAG_ALL, VFIO_DMA_UNMAP_FLAG_VADDR},
                 "GET_DIRTY_BITMAP", "ALL", "VADDR");
     }
 
     /** {@code VFIO_DEVICE_IOEVENTFD_*} size flags. */
-    static String ioeventfdFlags(int flags) {
+    public static String ioeventfdFlags(int flags) {
         return names(flags, new int[] {VFIO_DEVICE_IOEVENTFD_8, VFIO_DEVICE_IOEVENTFD_16, VFIO_DEVICE_IOEVENTFD_32,
                 VFIO_DEVICE_IOEVENTFD_64}, "8", "16", "32", "64");
     }
