@@ -2,8 +2,10 @@ package org.vfio4j.sim;
 
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import org.vfio4j.sim.core.Container;
 import org.vfio4j.sim.device.DmaFaultException;
 import org.vfio4j.sim.device.IommuFault;
+import org.vfio4j.sim.iommu.Type1Iommu;
 
 /**
  * A function's DMA as the IOMMU sees it: each access by IOVA is translated through the type1
@@ -36,19 +38,19 @@ final class DeviceDma {
             long done = 0;
             while (done < buf.byteSize()) {
                 long at = iova + done;
-                Container c = function.group.container;
-                Type1Iommu t = c == null ? null : c.type1();
+                Container c = function.group.container();
+                Type1Iommu t = c == null || !(c.iommu() instanceof Type1Iommu type1) ? null : type1;
                 Type1Iommu.Dma d = t == null ? null : t.mappingAt(at);
                 String reason = forced != null ? forced : refusal(at, c, t, d, write);
                 long n = 0;
                 if (reason == null) {
-                    long off = at - d.iova;
-                    n = Math.min(buf.byteSize() - done, Math.min(d.size - off, d.memory.byteSize() - off));
+                    long off = at - d.iova();
+                    n = Math.min(buf.byteSize() - done, Math.min(d.size() - off, d.memory().byteSize() - off));
                     try {
                         if (write) {
-                            MemorySegment.copy(buf, done, d.memory, off, n);
+                            MemorySegment.copy(buf, done, d.memory(), off, n);
                         } else {
-                            MemorySegment.copy(d.memory, off, buf, done, n);
+                            MemorySegment.copy(d.memory(), off, buf, done, n);
                         }
                     } catch (IllegalStateException | WrongThreadException e) {
                         // the arena closed under the transfer (or changed hands): the device sees a fault, no caller an exception
@@ -78,16 +80,16 @@ final class DeviceDma {
                 : c == null ? "group " + function.group.id() + " is in no container: the IOMMU blocks all DMA"
                 : t == null ? "the container has no type1 IOMMU set"
                 : d == null ? String.format("no mapping covers IOVA 0x%x", at)
-                : write && !d.write ? String.format("the mapping [0x%x, +0x%x) is not writable by the device (no"
-                        + " VFIO_DMA_MAP_FLAG_WRITE)", d.iova, d.size)
-                : !write && !d.read ? String.format("the mapping [0x%x, +0x%x) is not readable by the device (no"
-                        + " VFIO_DMA_MAP_FLAG_READ)", d.iova, d.size)
-                : d.memory == null || !d.memory.scope().isAlive() ? "the pinned memory behind the mapping is gone"
-                : !d.memory.isAccessibleBy(Thread.currentThread()) ? String.format("the memory behind the mapping [0x%x,"
+                : write && !d.write() ? String.format("the mapping [0x%x, +0x%x) is not writable by the device (no"
+                        + " VFIO_DMA_MAP_FLAG_WRITE)", d.iova(), d.size())
+                : !write && !d.read() ? String.format("the mapping [0x%x, +0x%x) is not readable by the device (no"
+                        + " VFIO_DMA_MAP_FLAG_READ)", d.iova(), d.size())
+                : d.memory() == null || !d.memory().scope().isAlive() ? "the pinned memory behind the mapping is gone"
+                : !d.memory().isAccessibleBy(Thread.currentThread()) ? String.format("the memory behind the mapping [0x%x,"
                         + " +0x%x) belongs to a confined arena of another thread, which the simulator cannot reach from"
                         + " the thread doing the device's DMA (%s; devices finish DMA on the kernel's device thread):"
                         + " map memory a device can reach, from Arena.ofShared(), Arena.ofAuto() or Arena.global()",
-                        d.iova, d.size, Thread.currentThread().getName())
+                        d.iova(), d.size(), Thread.currentThread().getName())
                 : null;
     }
 }

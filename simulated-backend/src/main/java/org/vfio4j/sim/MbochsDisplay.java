@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.vfio4j.Errno;
+import org.vfio4j.sim.core.DmaBufFile;
 import org.vfio4j.sim.core.KernelError;
 import org.vfio4j.sim.core.SyscallContext;
 import org.vfio4j.sim.core.UserArg;

@@ -6,7 +6,9 @@ import static org.vfio4j.uapi.VfioUapi.*;
 import java.util.Optional;
 import java.util.UUID;
 import org.vfio4j.Errno;
+import org.vfio4j.sim.core.EventFdFile;
 import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.OpenFile;
 import org.vfio4j.sim.core.SyscallContext;
 import org.vfio4j.sim.core.UserArg;
 

@@ -14,11 +14,14 @@ import org.vfio4j.Errno;
 import org.vfio4j.KernelProfile;
 import org.vfio4j.PciAddress;
 import org.vfio4j.RegionCapability;
+import org.vfio4j.sim.core.Group;
 import org.vfio4j.sim.core.InfoCapChain;
 import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.Syscall;
 import org.vfio4j.sim.core.SyscallContext;
 import org.vfio4j.sim.core.TraceText;
 import org.vfio4j.sim.core.UserArg;
+import org.vfio4j.sim.core.VfioDevice;
 import org.vfio4j.sim.device.Bar;
 import org.vfio4j.sim.device.BarKind;
 import org.vfio4j.sim.device.BarRange;
@@ -37,7 +40,7 @@ import org.vfio4j.spi.Scalar;
  * ({@link VirtualConfig}), and a model's display ({@link MbochsDisplay}). The hardware behind it is
  * a {@link PciHardware}.
  */
-final class PciFunction {
+final class PciFunction implements VfioDevice {
     static final int NUM_FIXED_REGIONS = VFIO_PCI_NUM_REGIONS;
     /** The region offset inside a device fd offset: the region index sits above bit 40 ({@code VFIO_PCI_OFFSET_SHIFT}). */
     static final long OFFSET_MASK = (1L << 40) - 1;
@@ -76,7 +79,19 @@ final class PciFunction {
         this.display = new MbochsDisplay(kernel);
     }
 
-    PciAddress address() {
+    @Override
+    public Group group() {
+        return group;
+    }
+
+    /** Removed, and the last device fd closed: vfio-pci finished unregistering it. */
+    @Override
+    public boolean unregistered() {
+        return hw.removed && openCount == 0;
+    }
+
+    @Override
+    public PciAddress address() {
         return spec.address();
     }
 
@@ -96,7 +111,8 @@ final class PciFunction {
     // ---- open / close (vfio_pci_core_enable / vfio_pci_core_disable) -------------------------
 
     /** First open enables the device, tries a function reset, saves its state and builds the virtual config. */
-    void open() {
+    @Override
+    public void open() {
         if (openCount++ == 0) {
             int cmd = hw.u16(COMMAND);
             for (Bar b : hw.bars) {
@@ -117,7 +133,8 @@ final class PciFunction {
     }
 
     /** Last close: ioeventfds go, the device is reset if it can be and its saved state restored. */
-    void close() {
+    @Override
+    public void close() {
         if (--openCount == 0) {
             irqs.teardown();
             io.removeIoeventfds();
@@ -162,7 +179,8 @@ final class PciFunction {
     // ---- ioctls ---------------------------------------------------------------------------------
 
     /** {@code vfio_pci_core_ioctl}: each VFIO_DEVICE_* request to the code that serves it; others are ENOTTY. */
-    int ioctl(long request, UserArg arg, SyscallContext call) throws KernelError {
+    @Override
+    public int ioctl(long request, UserArg arg, SyscallContext call) throws KernelError {
         if (request == VFIO_DEVICE_GET_INFO) {
             return getInfo(arg, call);
         } else if (request == VFIO_DEVICE_GET_REGION_INFO) {
@@ -354,7 +372,7 @@ final class PciFunction {
                     + " clear (vfio_pci_ioctl_reset)");
         }
         call.describe(() -> "reset " + spec.address());
-        kernel.faultPlan().enter(Call.RESET);
+        kernel.faultPlan().enter(Syscall.RESET);
         if (hw.removed) {
             // the FLR is sent, but the function never answers again: pci_dev_wait gives up (pci_try_reset_function)
             throw KernelError.of(Errno.ENOTTY, this + " was surprise-removed: after the reset its config space reads all ones,"
@@ -369,12 +387,14 @@ final class PciFunction {
     // ---- delegates for the rest of the simulator -------------------------------------------------
 
     /** {@code vfio_pci_rw} for a read: see {@link PciRegionIo#read}. */
-    long read(MemorySegment dst, long offset) throws KernelError {
+    @Override
+    public long read(MemorySegment dst, long offset) throws KernelError {
         return io.read(dst, offset);
     }
 
     /** {@code vfio_pci_rw} for a write: see {@link PciRegionIo#write}. */
-    long write(MemorySegment src, long offset) throws KernelError {
+    @Override
+    public long write(MemorySegment src, long offset) throws KernelError {
         return io.write(src, offset);
     }
 
@@ -384,7 +404,8 @@ final class PciFunction {
     }
 
     /** {@code vfio_pci_validate_vf_token}, at GET_DEVICE_FD time: see {@link PciDeviceFeatures#validateVfToken}. */
-    void validateVfToken(Optional<UUID> token) throws KernelError {
+    @Override
+    public void matchToken(Optional<UUID> token) throws KernelError {
         features.validateVfToken(token);
     }
 
@@ -397,7 +418,8 @@ final class PciFunction {
      * memory decode is off (or that is in D3hot) no longer backs its mappings: the kernel's fault
      * handler refuses the page and the process gets SIGBUS, reported here as EIO.
      */
-    long mappedAccess(int index, long pos, int size, boolean write, long value) throws KernelError {
+    @Override
+    public long mappedAccess(int index, long pos, int size, boolean write, long value) throws KernelError {
         if (index >= NUM_FIXED_REGIONS) {
             MemorySegment m = regionMemory.get(index - NUM_FIXED_REGIONS);
             return memoryAccess(m, pos, size, write, value);
@@ -420,7 +442,8 @@ final class PciFunction {
     }
 
     /** Whether {@code pos} of region {@code index} is a model's registers, not plain memory. */
-    boolean isTrapped(int index, long pos) {
+    @Override
+    public boolean isTrapped(int index, long pos) {
         return index <= VFIO_PCI_BAR5_REGION_INDEX && hw.bars[index] != null && pos < hw.bars[index].size()
                 && hw.rangeAt(index, pos) instanceof BarRange.Trapped;
     }
@@ -436,7 +459,8 @@ final class PciFunction {
     // ---- mmap (vfio_pci_core_mmap) --------------------------------------------------------------
 
     /** The memory a shared mapping of {@code length} bytes at {@code offset} reaches, or the kernel's refusal. */
-    MemorySegment mmap(long offset, long length, int flags) throws KernelError {
+    @Override
+    public MemorySegment mmap(long offset, long length, int flags) throws KernelError {
         long index = offset >>> 40;
         long pos = offset & OFFSET_MASK;
         if (index >= numRegions()) {

@@ -6,7 +6,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.vfio4j.Errno;
+import org.vfio4j.sim.core.Group;
+import org.vfio4j.sim.core.GroupFile;
 import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.OpenFile;
+import org.vfio4j.sim.core.Syscall;
 import org.vfio4j.sim.core.SyscallContext;
 import org.vfio4j.sim.core.UserArg;
 
@@ -94,7 +98,7 @@ final class PciHotReset {
         int flags = arg.u32(vfio_pci_hot_reset.flags);
         int count = arg.u32(vfio_pci_hot_reset.count);
         call.describe(() -> "{argsz=" + argsz + ", flags=0x" + Integer.toHexString(flags) + ", count=" + Integer.toUnsignedString(count) + "}");
-        kernel.faultPlan().enter(Call.HOT_RESET);
+        kernel.faultPlan().enter(Syscall.HOT_RESET);
         if (Integer.compareUnsigned(argsz, vfio_pci_hot_reset.SIZE) < 0 || flags != 0) {
             throw KernelError.of(Errno.EINVAL, (flags != 0 ? "flags 0x" + Integer.toHexString(flags) + " must be 0"
                     : "argsz " + argsz + " is below the 12-byte header") + " (vfio_pci_ioctl_pci_hot_reset)");

@@ -4,7 +4,11 @@ import static org.vfio4j.PciRegisters.*;
 import static org.vfio4j.uapi.VfioUapi.*;
 
 import org.vfio4j.Errno;
+import org.vfio4j.sim.core.EventFdFile;
+import org.vfio4j.sim.core.IrqHistory;
 import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.OpenFile;
+import org.vfio4j.sim.core.Syscall;
 import org.vfio4j.sim.core.SyscallContext;
 import org.vfio4j.sim.core.TraceText;
 import org.vfio4j.sim.core.UserArg;
@@ -116,7 +120,7 @@ final class PciIrqs {
         call.describe(() -> "{argsz=" + argsz + ", flags=" + TraceText.irqSetFlags(flags) + ", index="
                 + TraceText.irqIndex(Integer.toUnsignedLong(index)) + ", start=" + Integer.toUnsignedString(start) + ", count="
                 + Integer.toUnsignedString(count) + "}");
-        kernel.faultPlan().enter(Call.SET_IRQS);
+        kernel.faultPlan().enter(Syscall.SET_IRQS);
         int max = Integer.compareUnsigned(index, VFIO_PCI_NUM_IRQS) < 0 ? irqCount(index) : 0;
         boolean shortArgsz = Integer.compareUnsigned(argsz, vfio_irq_set.SIZE) < 0;
         if (shortArgsz || Integer.compareUnsigned(index, VFIO_PCI_NUM_IRQS) >= 0

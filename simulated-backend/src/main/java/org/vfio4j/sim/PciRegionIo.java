@@ -8,7 +8,10 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import org.vfio4j.Errno;
+import org.vfio4j.sim.core.EventFdFile;
 import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.OpenFile;
+import org.vfio4j.sim.core.Syscall;
 import org.vfio4j.sim.core.SyscallContext;
 import org.vfio4j.sim.core.TraceText;
 import org.vfio4j.sim.core.UserArg;
@@ -61,7 +64,7 @@ final class PciRegionIo {
         int fd = arg.u32(vfio_device_ioeventfd.fd);
         call.describe(() -> String.format("{argsz=%d, flags=%s, offset=%s, data=0x%x, fd=%d}", argsz, TraceText.ioeventfdFlags(flags),
                 TraceText.regionOffset(offset), data, fd));
-        kernel.faultPlan().enter(Call.IOEVENTFD);
+        kernel.faultPlan().enter(Syscall.IOEVENTFD);
         if (Integer.compareUnsigned(argsz, minsz) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below offsetofend(struct vfio_device_ioeventfd, fd) = 28"
                     + " (vfio_pci_ioctl_ioeventfd)");

@@ -2,7 +2,13 @@ package org.vfio4j.sim;
 
 import java.lang.foreign.MemorySegment;
 import org.vfio4j.Errno;
+import org.vfio4j.sim.core.DeviceFile;
+import org.vfio4j.sim.core.DmaBufFile;
+import org.vfio4j.sim.core.EventFdFile;
+import org.vfio4j.sim.core.EventFds;
 import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.OpenFile;
+import org.vfio4j.sim.core.Syscall;
 import org.vfio4j.sim.core.SyscallContext;
 import org.vfio4j.sim.core.TraceText;
 
@@ -30,7 +36,7 @@ final class ReadWrite {
         }
         long n = switch (f) {
             case DeviceFile d -> {
-                plan.enter(Call.REGION_READ);
+                plan.enter(Syscall.REGION_READ);
                 yield d.device().read(dst, offset);
             }
             case EventFdFile e -> throw KernelError.of(Errno.ESPIPE, "an eventfd has no file position to read at (ksys_pread64)");
@@ -50,7 +56,7 @@ final class ReadWrite {
         }
         return switch (f) {
             case DeviceFile d -> {
-                plan.enter(Call.REGION_WRITE);
+                plan.enter(Syscall.REGION_WRITE);
                 yield d.device().write(src, offset);
             }
             case EventFdFile e -> throw KernelError.of(Errno.ESPIPE, "an eventfd has no file position to write at (ksys_pwrite64)");
@@ -65,7 +71,7 @@ final class ReadWrite {
         return switch (f) {
             case EventFdFile e -> eventFds.read(e, dst);
             case DeviceFile d -> {
-                plan.enter(Call.REGION_READ);
+                plan.enter(Syscall.REGION_READ);
                 yield d.device().read(dst, 0);
             }
             default -> throw KernelError.of(Errno.EINVAL, "a " + f.kind() + " fd cannot be read (vfs_read)");
@@ -78,7 +84,7 @@ final class ReadWrite {
         return switch (f) {
             case EventFdFile e -> eventFds.write(e, src);
             case DeviceFile d -> {
-                plan.enter(Call.REGION_WRITE);
+                plan.enter(Syscall.REGION_WRITE);
                 yield d.device().write(src, 0);
             }
             default -> throw KernelError.of(Errno.EINVAL, "a " + f.kind() + " fd cannot be written (vfs_write)");

@@ -10,7 +10,6 @@ import org.vfio4j.IovaRange;
 import org.vfio4j.KernelProfile;
 import org.vfio4j.PciAddress;
 import org.vfio4j.VfioBackend;
-import org.vfio4j.spi.VfioKernel;
 
 /**
  * The immutable description of a simulated machine: its IOMMU groups and PCI functions, what the

@@ -19,6 +19,10 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.vfio4j.VfioException;
+import org.vfio4j.sim.core.Container;
+import org.vfio4j.sim.core.ContainerFile;
+import org.vfio4j.sim.core.Group;
+import org.vfio4j.sim.core.GroupFile;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.LinuxAbi;
 import org.vfio4j.spi.PollFd;
@@ -368,13 +372,13 @@ final class SeamFuzzer {
         }
         synchronized (kernel.lock()) {
             for (Group g : kernel.groupStates()) {
-                if (g.opened != null || g.container != null || g.containerUsers != 0) {
-                    v.add(g + ": opened=" + g.opened + ", container=" + g.container + ", containerUsers=" + g.containerUsers);
+                if (g.opened() != null || g.container() != null || g.containerUsers() != 0) {
+                    v.add(g + ": opened=" + g.opened() + ", container=" + g.container() + ", containerUsers=" + g.containerUsers());
                 }
                 if (kernel.dmaMappingCount(g.id()).isPresent()) {
                     v.add(g + " still has a type1 IOMMU with " + kernel.dmaMappingCount(g.id()).get() + " mappings");
                 }
-                for (PciFunction f : g.devices) {
+                for (PciFunction f : g.devices.stream().map(PciFunction.class::cast).toList()) {
                     if (f.openCount != 0 || f.vconfig != null || !f.irqs.typeName().equals("none")) {
                         v.add(f + ": openCount=" + f.openCount + ", irqs=" + f.irqs.typeName());
                     }
@@ -847,7 +851,7 @@ final class SeamFuzzer {
         boolean hasIommu;
         synchronized (kernel.lock()) {
             group = kernel.fileOf(g.fd().number()) instanceof GroupFile f ? f.group : null;
-            attached = group == null ? null : group.container;
+            attached = group == null ? null : group.container();
             hasIommu = attached != null && attached.hasIommu();
         }
         if (group == null) {

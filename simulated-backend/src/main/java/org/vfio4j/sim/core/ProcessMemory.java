@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.core;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
@@ -15,14 +15,14 @@ import java.util.TreeMap;
  * reused memory. Entries hold their segments strongly: a segment object may be collected while
  * its arena, and so the memory, lives on.
  */
-final class ProcessMemory {
+public final class ProcessMemory {
     private final TreeMap<Long, MemorySegment> segments = new TreeMap<>(Long::compareUnsigned);
     private final long limitPages;
     private final boolean capIpcLock;
     private long lockedPages;
 
-    ProcessMemory(SimulatedHost host) {
-        this.limitPages = host.memlockLimit() < 0 ? Long.MAX_VALUE : host.memlockLimit() / SimulatedHost.PAGE_SIZE;
+    public ProcessMemory(HostFacts host) {
+        this.limitPages = host.memlockLimit() < 0 ? Long.MAX_VALUE : host.memlockLimit() / HostFacts.PAGE_SIZE;
         this.capIpcLock = host.capIpcLock();
     }
 
@@ -32,7 +32,7 @@ final class ProcessMemory {
      * memory. An overlapping segment of another scope means the addresses were reused, and the
      * old entries go. Partial overlaps within one allocation keep both.
      */
-    long register(MemorySegment memory) {
+    public long register(MemorySegment memory) {
         long address = memory.address();
         long end = address + memory.byteSize();
         if (Long.compareUnsigned(end, address) < 0) {
@@ -66,7 +66,7 @@ final class ProcessMemory {
      * The live memory of the process from {@code vaddr} on, up to {@code size} bytes: a slice of
      * the registered segment containing {@code vaddr}, as far as it reaches; null if none.
      */
-    MemorySegment resolve(long vaddr, long size) {
+    public MemorySegment resolve(long vaddr, long size) {
         MemorySegment best = null;
         long bestReach = 0;
         int looked = 0;
@@ -91,30 +91,30 @@ final class ProcessMemory {
         return best;
     }
 
-    boolean capIpcLock() {
+    public boolean capIpcLock() {
         return capIpcLock;
     }
 
-    long lockedPages() {
+    public long lockedPages() {
         return lockedPages;
     }
 
-    long limitPages() {
+    public long limitPages() {
         return limitPages;
     }
 
     /** Pages that can still be charged before RLIMIT_MEMLOCK is reached. */
-    long allowance() {
+    public long allowance() {
         return capIpcLock ? Long.MAX_VALUE : Math.max(0, limitPages - lockedPages);
     }
 
-    void charge(long pages) {
+    public void charge(long pages) {
         if (!capIpcLock) {
             lockedPages += pages;
         }
     }
 
-    void uncharge(long pages) {
+    public void uncharge(long pages) {
         if (!capIpcLock) {
             lockedPages -= pages;
         }

@@ -1,15 +1,18 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.core;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /** The eventfd(2) counter. */
-final class EventFdFile implements OpenFile {
+public final class EventFdFile implements OpenFile {
     long counter;
     /**
      * Kernel consumers attached with {@code vfio_virqfd_enable} (ioeventfds): on every signal they
      * consume the counter and run. Closing the eventfd detaches them (EPOLLHUP).
      */
-    final java.util.List<Runnable> virqfds = new java.util.ArrayList<>();
-    /** What became of the interrupts that could have signalled this eventfd, for {@link SimulatedKernel#diagnose}. */
-    final IrqHistory history = new IrqHistory();
+    public final List<Runnable> virqfds = new ArrayList<>();
+    /** What became of the interrupts that could have signalled this eventfd, for {@code SimulatedKernel.diagnose}. */
+    public final IrqHistory history = new IrqHistory();
     final boolean semaphore;
     final boolean nonblocking;
 
@@ -18,7 +21,7 @@ final class EventFdFile implements OpenFile {
      * the consumer runs at once, as if the signal had just come, and the counter is left as it is
      * (only later signals are consumed, by the wake-up).
      */
-    void attachVirqfd(Runnable consumer) {
+    public void attachVirqfd(Runnable consumer) {
         virqfds.add(consumer);
         if (counter != 0) {
             consumer.run();

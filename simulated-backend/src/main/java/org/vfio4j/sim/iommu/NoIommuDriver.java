@@ -1,8 +1,11 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.iommu;
 
 import static org.vfio4j.uapi.VfioUapi.VFIO_NOIOMMU_IOMMU;
 
 import org.vfio4j.Errno;
+import org.vfio4j.sim.core.HostFacts;
+import org.vfio4j.sim.core.IommuDriver;
+import org.vfio4j.sim.core.IommuDriverOps;
 import org.vfio4j.sim.core.KernelError;
 import org.vfio4j.sim.core.SyscallContext;
 import org.vfio4j.sim.core.UserArg;
@@ -11,15 +14,28 @@ import org.vfio4j.sim.core.UserArg;
  * The no-IOMMU backend of unsafe no-IOMMU mode ({@code vfio_noiommu_ops} in {@code container.c}):
  * no state, no DMA mapping API, nothing to do when groups come and go.
  */
-final class NoIommuDriver implements IommuDriver {
+public final class NoIommuDriver implements IommuDriver {
     /** The one instance: the backend has no state. */
-    static final NoIommuDriver INSTANCE = new NoIommuDriver();
+    private static final NoIommuDriver INSTANCE = new NoIommuDriver();
 
     private NoIommuDriver() {}
 
-    /** {@code vfio_noiommu_ioctl}'s CHECK_EXTENSION, with the driver registered only in no-IOMMU mode. */
-    static int checkExtension(long arg, SimulatedHost host) {
-        return host.isNoIommu() && arg == VFIO_NOIOMMU_IOMMU ? 1 : 0;
+    /**
+     * The no-IOMMU driver as registered with the VFIO core, only in no-IOMMU mode: {@code
+     * vfio_noiommu_ioctl}'s CHECK_EXTENSION, and an {@code open} that hands out the one instance.
+     */
+    public static IommuDriverOps driver(HostFacts host) {
+        return new IommuDriverOps() {
+            @Override
+            public int checkExtension(long arg) {
+                return host.noIommu() && arg == VFIO_NOIOMMU_IOMMU ? 1 : 0;
+            }
+
+            @Override
+            public IommuDriver open(long arg) {
+                return INSTANCE;
+            }
+        };
     }
 
     @Override

@@ -1,7 +1,7 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.core;
 
 /** An open device fd, from VFIO_GROUP_GET_DEVICE_FD; it holds its group file. */
-record DeviceFile(PciFunction device, GroupFile groupFile) implements OpenFile {
+public record DeviceFile(VfioDevice device, GroupFile groupFile) implements OpenFile {
     @Override
     public String kind() {
         return "VFIO device";

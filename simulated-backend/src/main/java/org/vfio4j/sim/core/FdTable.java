@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.core;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -22,7 +22,7 @@ import org.vfio4j.uapi.VfioIoctls;
  * when its fd closes lingers until its last mapping goes, as the kernel's {@code vma->vm_file}
  * reference keeps it. Every method runs under the kernel lock.
  */
-final class FdTable {
+public final class FdTable {
     private final VfioKernel owner;
     private final Object lock;
     private final TreeMap<Integer, OpenFile> files = new TreeMap<>();
@@ -38,7 +38,7 @@ final class FdTable {
      * @param mapped whether a live mapping holds a device file
      * @param hangUp what closing an eventfd's last fd does to its waiters and consumers
      */
-    FdTable(VfioKernel owner, Object lock, Predicate<DeviceFile> mapped, Consumer<EventFdFile> hangUp) {
+    public FdTable(VfioKernel owner, Object lock, Predicate<DeviceFile> mapped, Consumer<EventFdFile> hangUp) {
         this.owner = owner;
         this.lock = lock;
         this.mapped = mapped;
@@ -46,7 +46,7 @@ final class FdTable {
     }
 
     /** Gives {@code file} the lowest free descriptor number ({@code alloc_fd}) and a handle. */
-    int install(OpenFile file) {
+    public int install(OpenFile file) {
         int n = 3;
         for (int used : files.keySet()) {
             if (used != n) {
@@ -60,12 +60,12 @@ final class FdTable {
     }
 
     /** The handle of an open descriptor number, or null. */
-    Fd handle(int number) {
+    public Fd handle(int number) {
         return handles.get(number);
     }
 
     /** The file behind an open descriptor number, or null. */
-    OpenFile file(int number) {
+    public OpenFile file(int number) {
         return files.get(number);
     }
 
@@ -77,17 +77,17 @@ final class FdTable {
     }
 
     /** How many descriptors are open. */
-    int size() {
+    public int size() {
         return files.size();
     }
 
     /** The open files, by descriptor number (a file behind two numbers appears twice). */
-    Collection<OpenFile> openFiles() {
+    public Collection<OpenFile> openFiles() {
         return files.values();
     }
 
     /** Each open descriptor as its handle describes it, by number. */
-    List<String> describeOpen() {
+    public List<String> describeOpen() {
         List<String> open = new ArrayList<>();
         for (Integer n : files.keySet()) {
             Fd h = handles.get(n);
@@ -97,7 +97,7 @@ final class FdTable {
     }
 
     /** How the trace names an eventfd: {@code fd 7 (eventfd)}, or {@code a closed eventfd}. */
-    String describeEventFd(EventFdFile e) {
+    public String describeEventFd(EventFdFile e) {
         for (Map.Entry<Integer, OpenFile> f : files.entrySet()) {
             if (f.getValue() == e) {
                 Fd h = handles.get(f.getKey());
@@ -108,7 +108,7 @@ final class FdTable {
     }
 
     /** The kind of VFIO file behind a handle, for naming its ioctls; null for other or closed files. */
-    VfioIoctls.FileKind kindOf(Fd fd) {
+    public VfioIoctls.FileKind kindOf(Fd fd) {
         return switch (fileOf(fd)) {
             case ContainerFile c -> VfioIoctls.FileKind.CONTAINER;
             case GroupFile g -> VfioIoctls.FileKind.GROUP;
@@ -151,7 +151,7 @@ final class FdTable {
     }
 
     /** The last mapping of {@code d} is gone: a device file whose fd was closed is released now. */
-    void unmapped(DeviceFile d) {
+    public void unmapped(DeviceFile d) {
         if (lingering.remove(d)) {
             releaseDevice(d); // the last mapping held the closed device file
         }
@@ -166,15 +166,15 @@ final class FdTable {
     }
 
     /** VFIO_GROUP_GET_DEVICE_FD's success path: a new device fd holding the group file. */
-    int openDevice(PciFunction device, GroupFile groupFile) {
+    public int openDevice(VfioDevice device, GroupFile groupFile) {
         device.open();
-        device.group.containerUsers++;
+        device.group().containerUsers++;
         groupFile.retain();
         return install(new DeviceFile(device, groupFile));
     }
 
     /** The process exits: every descriptor is closed (mappings still hold their device files). */
-    void closeAll() {
+    public void closeAll() {
         for (Fd fd : List.copyOf(handles.values())) {
             try {
                 fd.close(owner);
@@ -185,7 +185,7 @@ final class FdTable {
     }
 
     /** The process's mappings are gone: the device files they held are released. */
-    void releaseLingering() {
+    public void releaseLingering() {
         List.copyOf(lingering).forEach(this::releaseDevice);
         lingering.clear();
     }

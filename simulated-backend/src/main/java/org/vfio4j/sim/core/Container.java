@@ -1,28 +1,25 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.core;
 
 import static org.vfio4j.uapi.VfioUapi.*;
 
 import java.util.ArrayList;
 import java.util.List;
 import org.vfio4j.Errno;
-import org.vfio4j.sim.core.KernelError;
-import org.vfio4j.sim.core.SyscallContext;
-import org.vfio4j.sim.core.UserArg;
 
 /**
  * A VFIO container, one per open of {@code /dev/vfio/vfio} ({@code drivers/vfio/container.c}): its
  * attached groups and the IOMMU backend chosen with VFIO_SET_IOMMU. It lives while its fd or any
  * attached group holds it; detaching the last group drops the backend and every DMA mapping.
  */
-final class Container {
-    final int id;
-    private final SimulatedKernel kernel;
+public final class Container {
+    public final int id;
+    private final KernelServices kernel;
     private final List<Group> groups = new ArrayList<>();
     private boolean noiommu;
     /** The backend, or null before VFIO_SET_IOMMU. */
     private IommuDriver iommu;
 
-    Container(int id, SimulatedKernel kernel) {
+    public Container(int id, KernelServices kernel) {
         this.id = id;
         this.kernel = kernel;
     }
@@ -31,12 +28,13 @@ final class Container {
         return groups;
     }
 
-    boolean hasIommu() {
+    public boolean hasIommu() {
         return iommu != null;
     }
 
-    Type1Iommu type1() {
-        return iommu instanceof Type1Iommu t ? t : null;
+    /** The driver VFIO_SET_IOMMU chose, or null before it. */
+    public IommuDriver iommu() {
+        return iommu;
     }
 
     @Override
@@ -45,7 +43,7 @@ final class Container {
     }
 
     /** {@code vfio_fops_unl_ioctl}. */
-    int ioctl(long request, UserArg arg, SyscallContext call) throws KernelError {
+    public int ioctl(long request, UserArg arg, SyscallContext call) throws KernelError {
         if (request == VFIO_GET_API_VERSION) {
             return VFIO_API_VERSION;
         }
@@ -55,7 +53,7 @@ final class Container {
         }
         if (request == VFIO_SET_IOMMU) {
             call.describe(() -> extensionName(arg.value));
-            kernel.faultPlan().enter(Call.SET_IOMMU);
+            kernel.faults().enter(Syscall.SET_IOMMU);
             setIommu(arg.value);
             return 0;
         }
@@ -68,11 +66,11 @@ final class Container {
 
     /** Drivers registered with the VFIO core, in list order: type1 (loaded last, listed first), then vfio-noiommu if enabled. */
     private boolean noiommuDriverLoaded() {
-        return kernel.host().isNoIommu();
+        return kernel.facts().noIommu();
     }
 
     private int noiommuCheckExtension(long arg) {
-        return NoIommuDriver.checkExtension(arg, kernel.host());
+        return kernel.noIommuDriver().checkExtension(arg);
     }
 
     /** {@code vfio_container_ioctl_check_extension}. */
@@ -83,7 +81,7 @@ final class Container {
         // no backend yet: poll the drivers this container may use, first positive answer wins
         boolean filter = !groups.isEmpty();
         if (!filter || !noiommu) {
-            int r = Type1Iommu.checkExtension(null, arg, kernel.host());
+            int r = kernel.type1Driver().checkExtension(arg);
             if (r > 0) {
                 return r;
             }
@@ -105,9 +103,9 @@ final class Container {
                     + " detach every group to reset it (vfio_ioctl_set_iommu)");
         }
         KernelError last = null;
-        if (!noiommu && Type1Iommu.checkExtension(null, arg, kernel.host()) > 0) {
+        if (!noiommu && kernel.type1Driver().checkExtension(arg) > 0) {
             try {
-                Type1Iommu t = Type1Iommu.open(arg, kernel.host(), kernel.memory(), kernel.faultPlan());
+                IommuDriver t = kernel.type1Driver().open(arg);
                 for (Group g : groups) {
                     t.attachGroup(g.id());
                 }
@@ -118,10 +116,10 @@ final class Container {
             }
         }
         if (noiommu && noiommuCheckExtension(arg) > 0) {
-            if (!kernel.host().capSysRawio()) {
+            if (!kernel.facts().capSysRawio()) {
                 last = KernelError.of(Errno.EPERM, "the no-IOMMU backend needs CAP_SYS_RAWIO (vfio_noiommu_open)");
             } else {
-                iommu = NoIommuDriver.INSTANCE;
+                iommu = kernel.noIommuDriver().open(arg);
                 return;
             }
         }
@@ -137,7 +135,7 @@ final class Container {
      * group is not attached and, for 6.1, claimed DMA ownership (viability).
      */
     void attachGroup(Group g) throws KernelError {
-        if (g.noiommu && !kernel.host().capSysRawio()) {
+        if (g.noiommu && !kernel.facts().capSysRawio()) {
             throw KernelError.of(Errno.EPERM, "no-IOMMU group " + g.nodeName() + " needs CAP_SYS_RAWIO (vfio_container_attach_group)");
         }
         if (!groups.isEmpty() && noiommu != g.noiommu) {

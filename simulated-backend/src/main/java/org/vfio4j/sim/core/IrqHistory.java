@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.core;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,9 +9,9 @@ import java.util.Map;
  * What became of the interrupts that could have signalled one eventfd (or that reached a function
  * with nowhere to go): one counted note per source, outcome and reason, at most {@value #LIMIT}
  * notes (the least recently seen forgotten first), so a soak of a million dropped interrupts costs
- * one counter. Read by {@link SimulatedKernel#diagnose} when a wait for a signal times out.
+ * one counter. Read by {@code SimulatedKernel.diagnose} when a wait for a signal times out.
  */
-final class IrqHistory {
+public final class IrqHistory {
     static final int LIMIT = 8;
 
     private static final class Note {
@@ -36,7 +36,7 @@ final class IrqHistory {
     private long delivered;
 
     /** {@code source} ("MSI vector 0 of device 0000:01:00.0") was raised and {@code outcome} ("dropped") because {@code reason}. */
-    void note(String source, String outcome, String reason) {
+    public void note(String source, String outcome, String reason) {
         notes.computeIfAbsent(source + '\0' + outcome + '\0' + reason, k -> new Note(source, outcome, reason)).count++;
     }
 
@@ -45,7 +45,7 @@ final class IrqHistory {
         delivered++;
     }
 
-    long deliveredCount() {
+    public long deliveredCount() {
         return delivered;
     }
 
@@ -54,7 +54,7 @@ final class IrqHistory {
     }
 
     /** One sentence per note, least recently seen first. */
-    List<String> sentences() {
+    public List<String> sentences() {
         List<String> out = new ArrayList<>();
         for (Note n : notes.values()) {
             out.add(n.source + " was raised " + n.count + (n.count == 1 ? " time" : " times") + " and " + n.outcome + ": " + n.reason);

@@ -1,12 +1,10 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.core;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 import org.vfio4j.Errno;
 import org.vfio4j.VfioException;
-import org.vfio4j.sim.core.KernelError;
-import org.vfio4j.sim.core.KernelLock;
 import org.vfio4j.spi.LinuxAbi;
 import org.vfio4j.spi.PollFd;
 import org.vfio4j.spi.VfioKernel;
@@ -18,15 +16,15 @@ import org.vfio4j.spi.VfioKernel;
  * kernel's own {@code eventfd_signal}, the kernel consumers attached to an eventfd ({@code virqfd}),
  * and poll, where an eventfd is the only file whose readiness changes.
  */
-final class EventFds {
+public final class EventFds {
     private final KernelLock lock;
 
-    EventFds(KernelLock lock) {
+    public EventFds(KernelLock lock) {
         this.lock = lock;
     }
 
     /** {@code do_eventfd}: a new eventfd file, or EINVAL for unknown flag bits. */
-    static EventFdFile create(int initialValue, int flags) throws KernelError {
+    public static EventFdFile create(int initialValue, int flags) throws KernelError {
         int known = LinuxAbi.EFD_SEMAPHORE | LinuxAbi.EFD_NONBLOCK | LinuxAbi.EFD_CLOEXEC;
         if ((flags & ~known) != 0) {
             throw KernelError.of(Errno.EINVAL, "eventfd flags 0x" + Integer.toHexString(flags) + " has unknown bits (do_eventfd)");
@@ -36,7 +34,7 @@ final class EventFds {
     }
 
     /** {@code eventfd_read}: 8 bytes; blocks (releasing the kernel lock) unless non-blocking. */
-    long read(EventFdFile e, MemorySegment dst) throws KernelError {
+    public long read(EventFdFile e, MemorySegment dst) throws KernelError {
         if (dst.byteSize() < 8) {
             throw KernelError.of(Errno.EINVAL, "an eventfd read needs an 8-byte buffer (eventfd_read)");
         }
@@ -59,7 +57,7 @@ final class EventFds {
     }
 
     /** {@code eventfd_write}: adds; the counter tops out at 2^64-2. */
-    long write(EventFdFile e, MemorySegment src) throws KernelError {
+    public long write(EventFdFile e, MemorySegment src) throws KernelError {
         if (src.byteSize() < 8) {
             throw KernelError.of(Errno.EINVAL, "an eventfd write needs an 8-byte buffer (eventfd_write)");
         }
@@ -86,7 +84,7 @@ final class EventFds {
      * {@code eventfd_signal} from inside the kernel (interrupts, loop-back triggers): adds 1, wakes
      * readers and kernel consumers. The counter saturates instead of blocking.
      */
-    void signal(EventFdFile e) {
+    public void signal(EventFdFile e) {
         synchronized (lock.monitor()) {
             e.history.delivered();
             add(e, Long.compareUnsigned(e.counter, -2L) < 0 ? 1 : 0);
@@ -106,7 +104,7 @@ final class EventFds {
     }
 
     /** The eventfd's last fd closed (EPOLLHUP): attached ioeventfds stop firing, waiters wake. */
-    void hangUp(EventFdFile e) {
+    public void hangUp(EventFdFile e) {
         e.virqfds.clear();
         lock.monitor().notifyAll();
     }
@@ -116,7 +114,7 @@ final class EventFds {
      * is or the timeout passes (negative: no limit). An eventfd is readable while its counter is
      * not 0 and writable below the maximum; other files are always ready; a closed number is POLLNVAL.
      */
-    short[] poll(VfioKernel owner, FdTable table, List<PollFd> fds, int timeoutMillis) throws VfioException {
+    public short[] poll(VfioKernel owner, FdTable table, List<PollFd> fds, int timeoutMillis) throws VfioException {
         long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000L;
         synchronized (lock.monitor()) {
             while (true) {

@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.iommu;
 
 import static org.vfio4j.uapi.VfioStructs.*;
 import static org.vfio4j.uapi.VfioUapi.*;
@@ -11,12 +11,18 @@ import java.util.Optional;
 import org.vfio4j.Errno;
 import org.vfio4j.IovaRange;
 import org.vfio4j.KernelProfile;
+import org.vfio4j.sim.core.FaultGate;
+import org.vfio4j.sim.core.HostFacts;
 import org.vfio4j.sim.core.InfoCapChain;
+import org.vfio4j.sim.core.IommuDriver;
+import org.vfio4j.sim.core.IommuDriverOps;
 import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.KernelServices;
+import org.vfio4j.sim.core.ProcessMemory;
+import org.vfio4j.sim.core.Syscall;
 import org.vfio4j.sim.core.SyscallContext;
 import org.vfio4j.sim.core.TraceText;
 import org.vfio4j.sim.core.UserArg;
-import org.vfio4j.sim.iommu.IovaTree;
 
 /**
  * The type1 IOMMU backend of one container ({@code drivers/vfio/vfio_iommu_type1.c}): the DMA
@@ -24,10 +30,10 @@ import org.vfio4j.sim.iommu.IovaTree;
  * locked-memory accounting, and the ioctls VFIO_IOMMU_GET_INFO, MAP_DMA and UNMAP_DMA with the
  * kernel's check order, errno and written-back bytes.
  */
-final class Type1Iommu implements IommuDriver {
+public final class Type1Iommu implements IommuDriver {
 
     /** One DMA mapping ({@code struct vfio_dma}). */
-    static final class Dma {
+    public static final class Dma {
         final long iova;
         final long size;
         long vaddr;
@@ -36,6 +42,31 @@ final class Type1Iommu implements IommuDriver {
         MemorySegment memory; // the pinned user memory; null in a container without IOMMU domains
         final long chargedPages;
         boolean vaddrValid = true;
+
+        /** The first IOVA of the mapping. */
+        public long iova() {
+            return iova;
+        }
+
+        /** The mapping's size in bytes. */
+        public long size() {
+            return size;
+        }
+
+        /** Whether the device may read through the mapping ({@code VFIO_DMA_MAP_FLAG_READ}). */
+        public boolean read() {
+            return read;
+        }
+
+        /** Whether the device may write through the mapping ({@code VFIO_DMA_MAP_FLAG_WRITE}). */
+        public boolean write() {
+            return write;
+        }
+
+        /** The pinned user memory behind the mapping; null in a container without IOMMU domains. */
+        public MemorySegment memory() {
+            return memory;
+        }
 
         Dma(long iova, long size, long vaddr, boolean read, boolean write, MemorySegment memory, long chargedPages) {
             this.iova = iova;
@@ -50,17 +81,17 @@ final class Type1Iommu implements IommuDriver {
 
     private final boolean v2;
     private final boolean nesting;
-    private final SimulatedHost host;
+    private final HostFacts host;
     private final KernelProfile profile;
     private final ProcessMemory memory;
-    private final FaultPlan faults;
+    private final FaultGate faults;
     private final IovaTree<Dma> mappings = new IovaTree<>();
     private final List<Integer> groups = new ArrayList<>();
     private int dmaAvail;
     private final long pgsizeBitmap;
     private final long pgsize;
 
-    private Type1Iommu(long extension, SimulatedHost host, ProcessMemory memory, FaultPlan faults) {
+    private Type1Iommu(long extension, HostFacts host, ProcessMemory memory, FaultGate faults) {
         this.faults = faults;
         this.v2 = extension != VFIO_TYPE1_IOMMU;
         this.nesting = extension == VFIO_TYPE1_NESTING_IOMMU;
@@ -70,15 +101,15 @@ final class Type1Iommu implements IommuDriver {
         this.dmaAvail = host.dmaEntryLimit();
         // vfio_update_pgsize_bitmap: sizes below PAGE_SIZE collapse into PAGE_SIZE
         long bitmap = host.iovaPageSizes();
-        if ((bitmap & (SimulatedHost.PAGE_SIZE - 1)) != 0) {
-            bitmap = (bitmap & -SimulatedHost.PAGE_SIZE) | SimulatedHost.PAGE_SIZE;
+        if ((bitmap & (HostFacts.PAGE_SIZE - 1)) != 0) {
+            bitmap = (bitmap & -HostFacts.PAGE_SIZE) | HostFacts.PAGE_SIZE;
         }
         this.pgsizeBitmap = bitmap;
         this.pgsize = Long.lowestOneBit(bitmap);
     }
 
     /** {@code vfio_iommu_type1_check_extension}; {@code iommu} is null before SET_IOMMU. */
-    static int checkExtension(Type1Iommu iommu, long arg, SimulatedHost host) {
+    private static int checkExtension(Type1Iommu iommu, long arg, HostFacts host) {
         if (arg == VFIO_TYPE1_IOMMU || arg == VFIO_TYPE1v2_IOMMU || arg == VFIO_TYPE1_NESTING_IOMMU) {
             return 1;
         }
@@ -95,12 +126,30 @@ final class Type1Iommu implements IommuDriver {
     }
 
     /** {@code vfio_iommu_type1_open}: only the three type1 flavours open. */
-    static Type1Iommu open(long arg, SimulatedHost host, ProcessMemory memory, FaultPlan faults) throws KernelError {
+    private static Type1Iommu open(long arg, HostFacts host, ProcessMemory memory, FaultGate faults) throws KernelError {
         if (arg != VFIO_TYPE1_IOMMU && arg != VFIO_TYPE1v2_IOMMU && arg != VFIO_TYPE1_NESTING_IOMMU) {
             throw KernelError.of(Errno.EINVAL, "type1 answers CHECK_EXTENSION(" + arg + ") but opens only types 1, 3 and 6"
                     + " (vfio_iommu_type1_open)");
         }
         return new Type1Iommu(arg, host, memory, faults);
+    }
+
+    /**
+     * Type1 as registered with the VFIO core: its CHECK_EXTENSION for a container without a driver
+     * and its {@code open}, over the kernel's host facts, process memory and fault plan.
+     */
+    public static IommuDriverOps driver(KernelServices kernel) {
+        return new IommuDriverOps() {
+            @Override
+            public int checkExtension(long arg) {
+                return Type1Iommu.checkExtension(null, arg, kernel.facts());
+            }
+
+            @Override
+            public IommuDriver open(long arg) throws KernelError {
+                return Type1Iommu.open(arg, kernel.facts(), kernel.memory(), kernel.faults());
+            }
+        };
     }
 
     @Override
@@ -150,7 +199,7 @@ final class Type1Iommu implements IommuDriver {
     }
 
     /** The mapping containing {@code iova}, or null: what the IOMMU translates a device access with. */
-    Dma mappingAt(long iova) {
+    public Dma mappingAt(long iova) {
         int n = mappings.containing(iova);
         return n == -1 ? null : mappings.value(n);
     }
@@ -239,7 +288,7 @@ final class Type1Iommu implements IommuDriver {
         long size = arg.u64(vfio_iommu_type1_dma_map.size);
         call.describe(() -> String.format("{argsz=%d, flags=%s, vaddr=0x%x, iova=0x%x, size=0x%x}", argsz, TraceText.dmaMapFlags(flags),
                 vaddr, iova, size));
-        faults.enter(Call.MAP_DMA);
+        faults.enter(Syscall.MAP_DMA);
         int known = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE | (profile.isAtLeast61() ? VFIO_DMA_MAP_FLAG_VADDR : 0);
         if (Integer.compareUnsigned(argsz, vfio_iommu_type1_dma_map.SIZE) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below sizeof(struct vfio_iommu_type1_dma_map) = 32 (vfio_iommu_type1_map_dma)");
@@ -286,7 +335,7 @@ final class Type1Iommu implements IommuDriver {
                     + " (vfio_iommu_iova_dma_valid)", iova, last, host.iovaRanges()));
         }
         MemorySegment pinned = pin(vaddr, size, write);
-        long pages = memory.capIpcLock() ? 0 : size / SimulatedHost.PAGE_SIZE;
+        long pages = memory.capIpcLock() ? 0 : size / HostFacts.PAGE_SIZE;
         memory.charge(pages);
         dmaAvail--;
         mappings.insertLocated(iova, last, new Dma(iova, size, vaddr, read, write, pinned, pages));
@@ -326,14 +375,14 @@ final class Type1Iommu implements IommuDriver {
      */
     private MemorySegment pin(long vaddr, long size, boolean write) throws KernelError {
         MemorySegment m = memory.resolve(vaddr, size);
-        long pages = size / SimulatedHost.PAGE_SIZE;
+        long pages = size / HostFacts.PAGE_SIZE;
         boolean readOnly = m != null && write && m.isReadOnly();
-        long faultAt = readOnly ? 0 : m == null ? 0 : m.byteSize() / SimulatedHost.PAGE_SIZE; // first page that faults
+        long faultAt = readOnly ? 0 : m == null ? 0 : m.byteSize() / HostFacts.PAGE_SIZE; // first page that faults
         long allowance = memory.allowance();
         long realFailure = faultAt < pages && faultAt <= allowance ? faultAt : Math.min(allowance, pages); // page index, or pages
         injectPinFailures(Math.min(pages, realFailure + 1), pages);
         if (faultAt < pages && faultAt <= allowance) {
-            long at = vaddr + faultAt * SimulatedHost.PAGE_SIZE;
+            long at = vaddr + faultAt * HostFacts.PAGE_SIZE;
             throw KernelError.of(Errno.EFAULT, readOnly
                     ? String.format("vaddr 0x%x is read-only memory but the mapping asks for WRITE (vaddr_get_pfns)", at)
                     : String.format("vaddr 0x%x is not memory of this process (never passed through userAddress, or freed)"
@@ -347,16 +396,16 @@ final class Type1Iommu implements IommuDriver {
     }
 
     /**
-     * Counts the pages pinning tries, one by one, against injected {@link Call#PIN_PAGE} faults: a
+     * Counts the pages pinning tries, one by one, against injected {@link Syscall#PIN_PAGE} faults: a
      * page that fails ends the MAP_DMA with that errno, and as {@code vfio_dma_do_map} then removes
      * the half-built mapping ({@code vfio_remove_dma}), nothing stays pinned or charged.
      */
     private void injectPinFailures(long attempted, long pages) throws KernelError {
-        if (!faults.watches(Call.PIN_PAGE)) {
+        if (!faults.watches(Syscall.PIN_PAGE)) {
             return;
         }
         for (long page = 0; page < attempted; page++) {
-            Optional<Fault.Failure> f = faults.failure(Call.PIN_PAGE);
+            Optional<FaultGate.Injected> f = faults.failure(Syscall.PIN_PAGE);
             if (f.isPresent()) {
                 throw KernelError.of(f.get().errno(), String.format("injected fault: %s: page %d of the %d pages of this mapping could"
                         + " not be pinned (vfio_pin_pages_remote); vfio_dma_do_map unwound the %d pinned before it: no mapping, no"
@@ -378,7 +427,7 @@ final class Type1Iommu implements IommuDriver {
         long iova = arg.u64(vfio_iommu_type1_dma_unmap.iova);
         long requested = arg.u64(vfio_iommu_type1_dma_unmap.size);
         call.describe(() -> String.format("{argsz=%d, flags=%s, iova=0x%x, size=0x%x}", argsz, TraceText.dmaUnmapFlags(flags), iova, requested));
-        faults.enter(Call.UNMAP_DMA);
+        faults.enter(Syscall.UNMAP_DMA);
         long size = requested;
         int known = profile.isAtLeast61()
                 ? VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR : 0;
@@ -497,7 +546,7 @@ final class Type1Iommu implements IommuDriver {
     // ---- inspection for the simulator's control API ----
 
     /** The live mappings in IOVA order. */
-    List<Dma> mappings() {
+    public List<Dma> mappings() {
         List<Dma> out = new ArrayList<>(mappings.size());
         for (int n = mappings.first(); n != -1; n = mappings.next(n)) {
             out.add(mappings.value(n));
@@ -505,11 +554,11 @@ final class Type1Iommu implements IommuDriver {
         return out;
     }
 
-    int mappingCount() {
+    public int mappingCount() {
         return mappings.size();
     }
 
-    int dmaAvail() {
+    public int dmaAvail() {
         return dmaAvail;
     }
 }

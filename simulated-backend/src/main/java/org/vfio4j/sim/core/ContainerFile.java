@@ -1,7 +1,7 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.core;
 
 /** An open {@code /dev/vfio/vfio}. */
-record ContainerFile(Container container) implements OpenFile {
+public record ContainerFile(Container container) implements OpenFile {
     @Override
     public String kind() {
         return "VFIO container";

@@ -1,8 +1,4 @@
-package org.vfio4j.sim;
-
-import org.vfio4j.sim.core.KernelError;
-import org.vfio4j.sim.core.SyscallContext;
-import org.vfio4j.sim.core.UserArg;
+package org.vfio4j.sim.core;
 
 /**
  * The IOMMU backend a container uses once VFIO_SET_IOMMU chose it: the role of the kernel's {@code
@@ -10,7 +6,7 @@ import org.vfio4j.sim.core.UserArg;
  * and detach_group are here). Sealed: type1 ({@code vfio_iommu_type1.c}) and no-IOMMU ({@code
  * vfio_noiommu_ops} in {@code container.c}) today; sPAPR TCE joins as the third.
  */
-sealed interface IommuDriver permits Type1Iommu, NoIommuDriver {
+public interface IommuDriver {
     /** What the trace and messages call it: "type1", "type1v2", "no-IOMMU". */
     String name();
 

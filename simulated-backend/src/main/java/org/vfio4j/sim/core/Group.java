@@ -1,16 +1,15 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.core;
 
 import static org.vfio4j.uapi.VfioUapi.*;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
 import java.util.regex.Pattern;
 import org.vfio4j.Errno;
 import org.vfio4j.KernelProfile;
-import org.vfio4j.sim.core.KernelError;
-import org.vfio4j.sim.core.SyscallContext;
-import org.vfio4j.sim.core.UserArg;
 import org.vfio4j.uapi.VfioStructs.vfio_group_status;
 
 /**
@@ -19,37 +18,63 @@ import org.vfio4j.uapi.VfioStructs.vfio_group_status;
  * are open (they hold a reference to it). {@link #containerUsers} counts the group's own
  * attachment plus one per open device fd.
  */
-final class Group {
-    final HostGroup spec;
+public final class Group {
+    private final int id;
+    private final boolean viable;
+    private final String nonViableReason;
     final boolean noiommu;
-    final List<PciFunction> devices = new ArrayList<>();
+    public final List<VfioDevice> devices = new ArrayList<>();
     /** The open group file, or null. */
     GroupFile opened;
     Container container;
     int containerUsers;
 
-    private final SimulatedKernel kernel;
+    private final KernelServices kernel;
 
-    Group(HostGroup spec, boolean noiommu, SimulatedKernel kernel) {
-        this.spec = spec;
+    /**
+     * The group with IOMMU group id {@code id}.
+     *
+     * @param viable          whether every function of the IOMMU group allows viability
+     * @param nonViableReason which functions do not, and why (for messages)
+     * @param noiommu         whether it is a no-IOMMU group ({@code /dev/vfio/noiommu-<id>})
+     */
+    public Group(int id, boolean viable, String nonViableReason, boolean noiommu, KernelServices kernel) {
+        this.id = id;
+        this.viable = viable;
+        this.nonViableReason = nonViableReason;
         this.noiommu = noiommu;
         this.kernel = kernel;
     }
 
-    int id() {
-        return spec.id();
+    public int id() {
+        return id;
     }
 
-    String nodeName() {
+    /** The container the group is attached to, or null. */
+    public Container container() {
+        return container;
+    }
+
+    /** The group's open file, or null. */
+    public GroupFile opened() {
+        return opened;
+    }
+
+    /** The group's own attachment to its container plus one per open device fd of the group. */
+    public int containerUsers() {
+        return containerUsers;
+    }
+
+    public String nodeName() {
         return (noiommu ? "noiommu-" : "") + id();
     }
 
-    KernelProfile profile() {
+    public KernelProfile profile() {
         return kernel.profile();
     }
 
     boolean viable() {
-        return spec.viable();
+        return viable;
     }
 
     @Override
@@ -58,8 +83,8 @@ final class Group {
     }
 
     /** {@code vfio_group_fops_open}. */
-    void open(GroupFile file) throws KernelError {
-        if (noiommu && !kernel.host().capSysRawio()) {
+    public void open(GroupFile file) throws KernelError {
+        if (noiommu && !kernel.facts().capSysRawio()) {
             throw KernelError.of(Errno.EPERM, "no-IOMMU group " + nodeName() + " can only be opened with CAP_SYS_RAWIO (vfio_group_fops_open)");
         }
         if (opened != null) {
@@ -86,7 +111,7 @@ final class Group {
     }
 
     /** {@code vfio_group_fops_unl_ioctl}. */
-    int ioctl(long request, UserArg arg, SyscallContext call, GroupFile file) throws KernelError {
+    public int ioctl(long request, UserArg arg, SyscallContext call, GroupFile file) throws KernelError {
         if (request == VFIO_GROUP_GET_STATUS) {
             return getStatus(arg, call);
         } else if (request == VFIO_GROUP_SET_CONTAINER) {
@@ -125,7 +150,7 @@ final class Group {
         arg.checkReadable(0, 4, "the container fd (an s32)");
         int fd = arg.u32(0);
         call.describe(() -> "{container fd " + fd + "}");
-        kernel.faultPlan().enter(Call.SET_CONTAINER);
+        kernel.faults().enter(Syscall.SET_CONTAINER);
         boolean v61 = kernel.profile().isAtLeast61();
         if (!v61 && fd < 0) {
             throw KernelError.of(Errno.EINVAL, "container fd " + fd + " is negative (vfio_group_set_container)");
@@ -138,7 +163,7 @@ final class Group {
             throw KernelError.of(Errno.EINVAL, "group " + nodeName() + " is already attached to " + container
                     + "; unset it first (vfio_group_set_container)");
         }
-        if (!v61 && noiommu && !kernel.host().capSysRawio()) {
+        if (!v61 && noiommu && !kernel.facts().capSysRawio()) {
             throw KernelError.of(Errno.EPERM, "no-IOMMU group " + nodeName() + " needs CAP_SYS_RAWIO (vfio_group_set_container)");
         }
         if (target == null) {
@@ -162,8 +187,7 @@ final class Group {
     }
 
     String nonViableReason() {
-        return spec.devices().stream().filter(d -> !d.allowsViability())
-                .map(d -> d.address() + " is bound to " + d.driver().orElse("?")).reduce((a, b) -> a + ", " + b).orElse("");
+        return nonViableReason;
     }
 
     private int unsetContainer() throws KernelError {
@@ -178,28 +202,28 @@ final class Group {
         return 0;
     }
 
-    private static final Pattern UUID = Pattern.compile(
+    private static final Pattern UUID_TEXT = Pattern.compile(
             "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
     private int getDeviceFd(UserArg arg, SyscallContext call, GroupFile file) throws KernelError {
         String name = readName(arg);
         call.describe(() -> "\"" + name + "\"");
-        kernel.faultPlan().enter(Call.GET_DEVICE_FD);
+        kernel.faults().enter(Syscall.GET_DEVICE_FD);
         boolean v61 = kernel.profile().isAtLeast61();
         if (!v61) {
             if (container == null || !container.hasIommu() || !viable()) {
                 throw KernelError.of(Errno.EINVAL, notReady());
             }
-            if (noiommu && !kernel.host().capSysRawio()) {
+            if (noiommu && !kernel.facts().capSysRawio()) {
                 throw KernelError.of(Errno.EPERM, "no-IOMMU devices need CAP_SYS_RAWIO (vfio_group_get_device_fd)");
             }
         }
-        PciFunction device = lookup(name);
+        VfioDevice device = lookup(name);
         if (v61) {
             if (container == null || !container.hasIommu()) {
                 throw KernelError.of(Errno.EINVAL, notReady());
             }
-            if (noiommu && !kernel.host().capSysRawio()) {
+            if (noiommu && !kernel.facts().capSysRawio()) {
                 throw KernelError.of(Errno.EPERM, "no-IOMMU devices need CAP_SYS_RAWIO (vfio_group_use_container)");
             }
         }
@@ -236,14 +260,14 @@ final class Group {
      * {@code vfio_device_get_from_name} with vfio-pci's match: the name starts with the PCI name,
      * optionally followed by a space and {@code vf_token=<uuid>} options.
      */
-    private PciFunction lookup(String name) throws KernelError {
-        for (PciFunction d : devices) {
+    private VfioDevice lookup(String name) throws KernelError {
+        for (VfioDevice d : devices) {
             String pci = d.address().toString();
             if (!name.startsWith(pci)) {
                 continue;
             }
             String rest = name.substring(pci.length());
-            if (d.hw.removed && d.openCount == 0 && (rest.isEmpty() || rest.charAt(0) == ' ')) {
+            if (d.unregistered() && (rest.isEmpty() || rest.charAt(0) == ' ')) {
                 // vfio_unregister_group_dev dropped the registration reference and, the last device fd
                 // closed, took the device off the group's list: no name matches any more. While an fd is
                 // open its reference keeps the device findable (vfio_device_try_get succeeds), so another
@@ -252,13 +276,13 @@ final class Group {
                         + " finished unregistering it, so the group no longer has it (vfio_device_get_from_name)");
             }
             if (rest.isEmpty()) {
-                d.validateVfToken(java.util.Optional.empty());
+                d.matchToken(Optional.empty());
                 return d;
             }
             if (rest.charAt(0) != ' ') {
                 continue; // "0000:01:00.0x" is simply no match (vfio_pci_core_match)
             }
-            java.util.Optional<java.util.UUID> token = java.util.Optional.empty();
+            Optional<UUID> token = Optional.empty();
             for (String option : rest.trim().split(" +")) {
                 if (option.isEmpty()) {
                     continue;
@@ -267,12 +291,12 @@ final class Group {
                     throw KernelError.of(Errno.EINVAL, "device option \"" + option + "\" is unknown or repeated; the only option"
                             + " is vf_token=<uuid>, once (vfio_pci_core_match)");
                 }
-                if (!UUID.matcher(option.substring(9)).matches()) {
+                if (!UUID_TEXT.matcher(option.substring(9)).matches()) {
                     throw KernelError.of(Errno.EINVAL, "\"" + option.substring(9) + "\" is not a UUID (uuid_parse in vfio_pci_core_match)");
                 }
-                token = java.util.Optional.of(java.util.UUID.fromString(option.substring(9)));
+                token = Optional.of(UUID.fromString(option.substring(9)));
             }
-            d.validateVfToken(token);
+            d.matchToken(token);
             return d;
         }
         throw KernelError.of(Errno.ENODEV, "group " + nodeName() + " has no VFIO device named \"" + name + "\"; its vfio-pci devices: "

@@ -1,15 +1,15 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.core;
 
 /**
  * An open {@code /dev/vfio/<group>}: held by its fd and by every device fd opened through it
  * ({@code vfio_group_use_container} takes a file reference), released when the last one goes.
  */
-final class GroupFile implements OpenFile {
-    final Group group;
+public final class GroupFile implements OpenFile {
+    public final Group group;
     private int references = 1;
     private boolean fdClosed;
 
-    GroupFile(Group group) {
+    public GroupFile(Group group) {
         this.group = group;
     }
 
