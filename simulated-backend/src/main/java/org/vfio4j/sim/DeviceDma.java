@@ -6,6 +6,7 @@ import org.vfio4j.sim.core.Container;
 import org.vfio4j.sim.device.DmaFaultException;
 import org.vfio4j.sim.device.IommuFault;
 import org.vfio4j.sim.iommu.Type1Iommu;
+import org.vfio4j.sim.pci.PciFunction;
 
 /**
  * A function's DMA as the IOMMU sees it: each access by IOVA is translated through the type1

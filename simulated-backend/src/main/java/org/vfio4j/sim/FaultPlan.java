@@ -7,6 +7,7 @@ import org.vfio4j.PciAddress;
 import org.vfio4j.sim.core.FaultGate;
 import org.vfio4j.sim.core.KernelError;
 import org.vfio4j.sim.core.Syscall;
+import org.vfio4j.sim.pci.PciFunction;
 
 /**
  * The faults armed in one kernel ({@link SimulatedKernel#inject}, {@link SimulatedHost#faults()}):

@@ -6,6 +6,7 @@ import org.vfio4j.PciAddress;
 import org.vfio4j.sim.core.DeviceWork;
 import org.vfio4j.sim.device.DeviceContext;
 import org.vfio4j.sim.device.DmaFaultException;
+import org.vfio4j.sim.pci.PciFunction;
 
 /**
  * What a device model of one vfio-pci function reaches of the host ({@link DeviceContext}): its

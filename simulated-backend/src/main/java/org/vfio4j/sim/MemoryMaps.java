@@ -17,6 +17,7 @@ import org.vfio4j.sim.core.Syscall;
 import org.vfio4j.sim.core.SyscallContext;
 import org.vfio4j.sim.core.TraceText;
 import org.vfio4j.sim.core.VfioDevice;
+import org.vfio4j.sim.pci.PciFunction;
 import org.vfio4j.spi.Fd;
 
 /**

@@ -47,6 +47,10 @@ import org.vfio4j.sim.device.IommuFault;
 import org.vfio4j.sim.device.PciDeviceModel;
 import org.vfio4j.sim.iommu.NoIommuDriver;
 import org.vfio4j.sim.iommu.Type1Iommu;
+import org.vfio4j.sim.pci.FunctionSpec;
+import org.vfio4j.sim.pci.PciFunction;
+import org.vfio4j.sim.pci.PciHardware;
+import org.vfio4j.sim.pci.PciHost;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.PollFd;
 import org.vfio4j.spi.VfioKernel;
@@ -79,11 +83,14 @@ public final class SimulatedKernel implements VfioKernel {
     private final HostFacts facts;
     private final ProcessMemory memory;
     private final KernelServices services = new Services();
+    private final PciHost pci = new PciServices();
     private final IommuDriverOps type1;
     private final IommuDriverOps noIommu;
     private final Map<String, Group> groupNodes = new LinkedHashMap<>();
     private final Map<Integer, Group> groupsById = new LinkedHashMap<>();
     private final Map<PciAddress, PciFunction> functions = new LinkedHashMap<>();
+    /** The host's functions booted into vfio-pci functions, in boot order: they hold their models. */
+    private final List<HostDevice> booted = new ArrayList<>();
     private final Map<PciAddress, Integer> groupOfDevice = new LinkedHashMap<>();
     private final List<IommuFault> faults = new ArrayList<>();
     /** BAR, region and dma-buf memory: it dies with the kernel, as the mappings of a closed process do. */
@@ -125,14 +132,17 @@ public final class SimulatedKernel implements VfioKernel {
                 if (d.isVfioDevice()) {
                     PciFunction f;
                     try {
-                        f = new PciFunction(d, group, new PciHardware(d, d.attachTo(this), allocator, deviceMemory), this);
+                        PciDeviceModel model = d.attachTo(this);
+                        FunctionSpec spec = new FunctionSpec(d.address(), d.resettable(), d.physicalFunction(), d.isPhysicalFunction());
+                        f = new PciFunction(spec, group, new PciHardware(spec, model, allocator, deviceMemory), services, pci);
                     } catch (RuntimeException e) {
-                        functions.values().forEach(done -> done.hw.spec.detachFrom(this)); // nothing booted holds a model
+                        booted.forEach(done -> done.detachFrom(this)); // nothing booted holds a model
                         d.detachFrom(this);
                         throw e;
                     }
                     group.devices.add(f);
                     functions.put(d.address(), f);
+                    booted.add(d);
                 }
             }
             groupNodes.put(group.nodeName(), group);
@@ -704,7 +714,7 @@ public final class SimulatedKernel implements VfioKernel {
             fds.closeAll();
             maps.clear(); // the process's mappings go with it, and with them the device files they held
             fds.releaseLingering();
-            functions.values().forEach(f -> f.hw.spec.detachFrom(this)); // a model instance may serve another kernel now
+            booted.forEach(d -> d.detachFrom(this)); // a model instance may serve another kernel now
         }
         devices.awaitStopped();
         synchronized (lock) {
@@ -905,6 +915,32 @@ public final class SimulatedKernel implements VfioKernel {
         @Override
         public void event(Object target, String what, Supplier<String> detail) {
             SimulatedKernel.this.event(target, what, detail);
+        }
+    }
+
+    /** What vfio-pci may ask of the PCI core and of this kernel. */
+    private final class PciServices implements PciHost {
+        @Override
+        public List<BusFunction> functionsOnBus(PciAddress address) {
+            List<BusFunction> out = new ArrayList<>();
+            for (HostGroup g : host.groups()) {
+                for (HostDevice d : g.devices()) {
+                    if (d.address().segment() == address.segment() && d.address().bus() == address.bus()) {
+                        out.add(new BusFunction(d.address(), g.id(), d.driver(), d.isVfioDevice()));
+                    }
+                }
+            }
+            return out;
+        }
+
+        @Override
+        public Optional<PciFunction> vfioFunction(PciAddress address) {
+            return SimulatedKernel.this.vfioFunction(address);
+        }
+
+        @Override
+        public Arena deviceMemory() {
+            return deviceMemory;
         }
     }
 }

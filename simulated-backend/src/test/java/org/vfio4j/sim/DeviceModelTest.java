@@ -20,7 +20,6 @@ import org.vfio4j.RegionInfo;
 import org.vfio4j.Vfio;
 import org.vfio4j.VfioContainer;
 import org.vfio4j.VfioDevice;
-import org.vfio4j.VfioException;
 import org.vfio4j.VfioGroup;
 import org.vfio4j.sim.device.Bar;
 import org.vfio4j.sim.device.BarKind;
@@ -32,6 +31,7 @@ import org.vfio4j.sim.device.DmaFaultException;
 import org.vfio4j.sim.device.MmioHandler;
 import org.vfio4j.sim.device.PciDeviceModel;
 import org.vfio4j.sim.device.Rom;
+import org.vfio4j.sim.pci.PciFunction;
 import org.vfio4j.spi.LinuxAbi;
 
 /**
@@ -190,11 +190,11 @@ class DeviceModelTest {
         MemorySegment regs = w.kernel().mmap(w.device().fd(), 0, 4096, LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE, LinuxAbi.MAP_SHARED);
         PciFunction f = w.kernel().vfioFunction(org.vfio4j.PciAddress.parse("0000:04:00.0")).orElseThrow();
         w.device().close();
-        assertThat(f.openCount).as("the mapping holds the device file (vma->vm_file)").isEqualTo(1);
+        assertThat(f.openCount()).as("the mapping holds the device file (vma->vm_file)").isEqualTo(1);
         w.kernel().store(regs, 0x10, 4, 0x40);
         assertThat(w.kernel().load(regs, 0x10, 4)).as("the mapping still reaches the device").isEqualTo(0x40);
         w.kernel().munmap(regs);
-        assertThat(f.openCount).as("the last munmap releases it").isZero();
+        assertThat(f.openCount()).as("the last munmap releases it").isZero();
     }
 
     @Test

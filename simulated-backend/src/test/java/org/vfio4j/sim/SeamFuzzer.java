@@ -23,6 +23,7 @@ import org.vfio4j.sim.core.Container;
 import org.vfio4j.sim.core.ContainerFile;
 import org.vfio4j.sim.core.Group;
 import org.vfio4j.sim.core.GroupFile;
+import org.vfio4j.sim.pci.PciFunction;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.LinuxAbi;
 import org.vfio4j.spi.PollFd;
@@ -379,8 +380,8 @@ final class SeamFuzzer {
                     v.add(g + " still has a type1 IOMMU with " + kernel.dmaMappingCount(g.id()).get() + " mappings");
                 }
                 for (PciFunction f : g.devices.stream().map(PciFunction.class::cast).toList()) {
-                    if (f.openCount != 0 || f.vconfig != null || !f.irqs.typeName().equals("none")) {
-                        v.add(f + ": openCount=" + f.openCount + ", irqs=" + f.irqs.typeName());
+                    if (f.openCount() != 0 || f.enabled() || !f.irqs.typeName().equals("none")) {
+                        v.add(f + ": openCount=" + f.openCount() + ", irqs=" + f.irqs.typeName());
                     }
                 }
             }

@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.pci;
 
 import static org.vfio4j.uapi.VfioStructs.*;
 import static org.vfio4j.uapi.VfioUapi.*;
@@ -8,6 +8,7 @@ import java.util.UUID;
 import org.vfio4j.Errno;
 import org.vfio4j.sim.core.EventFdFile;
 import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.KernelServices;
 import org.vfio4j.sim.core.OpenFile;
 import org.vfio4j.sim.core.SyscallContext;
 import org.vfio4j.sim.core.UserArg;
@@ -19,15 +20,15 @@ import org.vfio4j.sim.core.UserArg;
  * {@code vfio_ioctl_device_feature} and {@code vfio_check_feature} in {@code vfio_main.c}). A PF
  * draws a random token at probe; a VF opened while its PF is driven by vfio-pci must present it.
  */
-final class PciDeviceFeatures {
+public final class PciDeviceFeatures {
     private final PciFunction function;
-    private final HostDevice spec;
-    private final SimulatedKernel kernel;
+    private final FunctionSpec spec;
+    private final KernelServices kernel;
     /** SR-IOV PF: the VF token (a random UUID at probe) and how many of its VFs are open through vfio-pci. */
     private UUID vfToken;
     private int vfTokenUsers;
 
-    PciDeviceFeatures(PciFunction function, SimulatedKernel kernel) {
+    PciDeviceFeatures(PciFunction function, KernelServices kernel) {
         this.function = function;
         this.spec = function.spec;
         this.kernel = kernel;

@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.pci;
 
 import static org.vfio4j.uapi.VfioStructs.*;
 
@@ -9,6 +9,7 @@ import org.vfio4j.Errno;
 import org.vfio4j.sim.core.Group;
 import org.vfio4j.sim.core.GroupFile;
 import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.KernelServices;
 import org.vfio4j.sim.core.OpenFile;
 import org.vfio4j.sim.core.Syscall;
 import org.vfio4j.sim.core.SyscallContext;
@@ -21,12 +22,12 @@ import org.vfio4j.sim.core.UserArg;
  * vfio_pci_for_each_slot_or_bus}): which functions share the bus, and the rule that the caller
  * must own every one of them through vfio-pci and pass their group fds.
  */
-final class PciHotReset {
+public final class PciHotReset {
     private final PciFunction function;
-    private final HostDevice spec;
-    private final SimulatedKernel kernel;
+    private final FunctionSpec spec;
+    private final KernelServices kernel;
 
-    PciHotReset(PciFunction function, SimulatedKernel kernel) {
+    PciHotReset(PciFunction function, KernelServices kernel) {
         this.function = function;
         this.spec = function.spec;
         this.kernel = kernel;
@@ -38,16 +39,8 @@ final class PciHotReset {
     }
 
     /** Every function of the host on this function's segment and bus ({@code vfio_pci_for_each_slot_or_bus}). */
-    private List<HostDevice> busMates() {
-        List<HostDevice> out = new ArrayList<>();
-        for (HostGroup g : kernel.host().groups()) {
-            for (HostDevice d : g.devices()) {
-                if (d.address().segment() == spec.address().segment() && d.address().bus() == spec.address().bus()) {
-                    out.add(d);
-                }
-            }
-        }
-        return out;
+    private List<PciHost.BusFunction> busMates() {
+        return function.host.functionsOnBus(spec.address());
     }
 
     /** Whether a slot or bus reset exists for this function ({@code pci_probe_reset_slot/bus}): not on the root bus. */
@@ -67,7 +60,7 @@ final class PciHotReset {
             throw KernelError.of(Errno.ENODEV, function + " sits on the root bus: there is no slot or secondary bus reset for it"
                     + " (pci_probe_reset_bus in vfio_pci_ioctl_get_pci_hot_reset_info)");
         }
-        List<HostDevice> affected = busMates();
+        List<PciHost.BusFunction> affected = busMates();
         arg.checkWritable(0, vfio_pci_hot_reset_info.SIZE, "struct vfio_pci_hot_reset_info");
         arg.putU32(vfio_pci_hot_reset_info.flags, 0);
         int listSize = vfio_pci_dependent_device.SIZE * affected.size();
@@ -79,8 +72,8 @@ final class PciHotReset {
         }
         arg.checkWritable(vfio_pci_hot_reset_info.devices, listSize, "the hot-reset device list");
         int at = vfio_pci_hot_reset_info.devices;
-        for (HostDevice d : affected) {
-            arg.putU32(at + vfio_pci_dependent_device.group_id, kernel.groupIdOf(d.address()));
+        for (PciHost.BusFunction d : affected) {
+            arg.putU32(at + vfio_pci_dependent_device.group_id, d.group());
             arg.putU16(at + vfio_pci_dependent_device.segment, (short) d.address().segment());
             arg.putBytes(at + vfio_pci_dependent_device.bus, new byte[] {(byte) d.address().bus(), // devfn follows bus
                     (byte) (d.address().device() << 3 | d.address().function())});
@@ -98,7 +91,7 @@ final class PciHotReset {
         int flags = arg.u32(vfio_pci_hot_reset.flags);
         int count = arg.u32(vfio_pci_hot_reset.count);
         call.describe(() -> "{argsz=" + argsz + ", flags=0x" + Integer.toHexString(flags) + ", count=" + Integer.toUnsignedString(count) + "}");
-        kernel.faultPlan().enter(Syscall.HOT_RESET);
+        kernel.faults().enter(Syscall.HOT_RESET);
         if (Integer.compareUnsigned(argsz, vfio_pci_hot_reset.SIZE) < 0 || flags != 0) {
             throw KernelError.of(Errno.EINVAL, (flags != 0 ? "flags 0x" + Integer.toHexString(flags) + " must be 0"
                     : "argsz " + argsz + " is below the 12-byte header") + " (vfio_pci_ioctl_pci_hot_reset)");
@@ -106,7 +99,7 @@ final class PciHotReset {
         if (!busResettable()) {
             throw KernelError.of(Errno.ENODEV, function + " sits on the root bus: no slot or bus reset exists (vfio_pci_ioctl_pci_hot_reset)");
         }
-        List<HostDevice> affected = busMates();
+        List<PciHost.BusFunction> affected = busMates();
         if (count == 0 || Integer.toUnsignedLong(count) > affected.size()) {
             throw KernelError.of(Errno.EINVAL, "count " + Integer.toUnsignedString(count) + " must be between 1 and the "
                     + affected.size() + " device(s) the reset affects (vfio_pci_ioctl_pci_hot_reset)");
@@ -125,8 +118,8 @@ final class PciHotReset {
             }
             groups.add(g.group);
         }
-        for (HostDevice d : affected) {
-            Optional<PciFunction> f = d.isVfioDevice() ? kernel.vfioFunction(d.address()) : Optional.empty();
+        for (PciHost.BusFunction d : affected) {
+            Optional<PciFunction> f = d.vfio() ? function.host.vfioFunction(d.address()) : Optional.empty();
             if (f.isEmpty()) {
                 throw KernelError.of(Errno.EINVAL, d.address() + " on the same bus is driven by "
                         + d.driver().orElse("no driver") + ", not vfio-pci: the reset cannot cover it (vfio_pci_dev_set_resettable)");
@@ -136,8 +129,8 @@ final class PciHotReset {
                         + ", whose group fd was not passed (vfio_dev_in_groups)");
             }
         }
-        for (HostDevice d : affected) {
-            kernel.vfioFunction(d.address()).ifPresent(f -> f.hw.reset());
+        for (PciHost.BusFunction d : affected) {
+            function.host.vfioFunction(d.address()).ifPresent(f -> f.hw.reset());
         }
         return 0;
     }

@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.pci;
 
 import static org.vfio4j.uapi.VfioStructs.*;
 import static org.vfio4j.uapi.VfioUapi.*;
@@ -10,6 +10,7 @@ import java.util.List;
 import org.vfio4j.Errno;
 import org.vfio4j.sim.core.EventFdFile;
 import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.KernelServices;
 import org.vfio4j.sim.core.OpenFile;
 import org.vfio4j.sim.core.Syscall;
 import org.vfio4j.sim.core.SyscallContext;
@@ -26,19 +27,19 @@ import org.vfio4j.spi.Scalar;
  * vfio_pci_ioeventfd}; the dispatch of {@code vfio_pci_rw} and {@code vfio_pci_ioctl_ioeventfd} in
  * {@code vfio_pci_core.c}). Config space goes to the function's {@link VirtualConfig}.
  */
-final class PciRegionIo {
+public final class PciRegionIo {
     static final int IOEVENTFD_MAX = 1000;
     private static final int NUM_FIXED_REGIONS = PciFunction.NUM_FIXED_REGIONS;
 
     private final PciFunction function;
     private final PciHardware hw;
-    private final SimulatedKernel kernel;
+    private final KernelServices kernel;
     private final List<IoEventFd> ioeventfds = new ArrayList<>();
 
     /** One VFIO_DEVICE_IOEVENTFD entry ({@code struct vfio_pci_ioeventfd}). */
     private record IoEventFd(int bar, long pos, long data, int count, EventFdFile eventfd, Runnable trigger) {}
 
-    PciRegionIo(PciFunction function, SimulatedKernel kernel) {
+    PciRegionIo(PciFunction function, KernelServices kernel) {
         this.function = function;
         this.hw = function.hw;
         this.kernel = kernel;
@@ -64,7 +65,7 @@ final class PciRegionIo {
         int fd = arg.u32(vfio_device_ioeventfd.fd);
         call.describe(() -> String.format("{argsz=%d, flags=%s, offset=%s, data=0x%x, fd=%d}", argsz, TraceText.ioeventfdFlags(flags),
                 TraceText.regionOffset(offset), data, fd));
-        kernel.faultPlan().enter(Syscall.IOEVENTFD);
+        kernel.faults().enter(Syscall.IOEVENTFD);
         if (Integer.compareUnsigned(argsz, minsz) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below offsetofend(struct vfio_device_ioeventfd, fd) = 28"
                     + " (vfio_pci_ioctl_ioeventfd)");
@@ -133,7 +134,7 @@ final class PciRegionIo {
         return 0;
     }
 
-    /** The live ioeventfds, one line each, for {@link SimulatedKernel#resources()}. */
+    /** The live ioeventfds, one line each, for {@code SimulatedKernel.resources()}. */
     List<String> ioeventfdLines() {
         List<String> out = new ArrayList<>();
         for (IoEventFd e : ioeventfds) {

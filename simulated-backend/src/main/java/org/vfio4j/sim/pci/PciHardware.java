@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.pci;
 
 import static org.vfio4j.PciRegisters.*;
 
@@ -6,6 +6,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Optional;
 import org.vfio4j.PciAddress;
+import org.vfio4j.sim.core.HostFacts;
 import org.vfio4j.sim.device.Bar;
 import org.vfio4j.sim.device.BarKind;
 import org.vfio4j.sim.device.BarRange;
@@ -21,23 +22,23 @@ import org.vfio4j.spi.Scalar;
  * memory, the power state. What vfio-pci reads with {@code pci_user_read_config_*} and reaches
  * through {@code pci_iomap}. Outlives device fds: state persists across open and close.
  */
-final class PciHardware {
-    static final long PAGE = SimulatedHost.PAGE_SIZE;
+public final class PciHardware {
+    static final long PAGE = HostFacts.PAGE_SIZE;
     /** Power states as {@code pci_power_t} numbers them ({@code <linux/pci.h>}), the value of PM_CTRL's state field. */
     static final int PCI_D0 = 0;
     static final int PCI_D3HOT = 3;
     /** {@code PCI_CLASS_DISPLAY_VGA} ({@code <linux/pci_ids.h>}): base class and subclass of a VGA controller. */
     private static final int PCI_CLASS_DISPLAY_VGA = 0x0300;
 
-    final HostDevice spec;
-    final PciDeviceModel model;
+    public final FunctionSpec spec;
+    public final PciDeviceModel model;
     final int cfgSize;
     private final byte[] cfg;
     private final byte[] wmask;
     private final ConfigSpace powerOn;
     final Bar[] bars = new Bar[6];
     final long[] barAddress = new long[6];
-    final MemorySegment[] barMemory = new MemorySegment[6];
+    public final MemorySegment[] barMemory = new MemorySegment[6];
     final Optional<Rom> rom;
     final long romAddress;
     final boolean vga;
@@ -49,14 +50,15 @@ final class PciHardware {
     final long msixSize;
     int powerState; // PCI_D0 ... PCI_D3HOT
     /**
-     * Surprise-removed ({@link Fault#surpriseRemoval}): nothing answers on the bus any more, so the
+     * Surprise-removed ({@code Fault.surpriseRemoval}): nothing answers on the bus any more, so the
      * reads vfio-pci makes for the user complete with all ones (what x86 gives a read nobody
      * claims) and writes go nowhere. The kernel's own view ({@link #u16} and friends) keeps the
      * registers as they were.
      */
-    boolean removed;
+    public boolean removed;
 
-    PciHardware(HostDevice spec, PciDeviceModel model, BarAllocator allocator, Arena arena) {
+    /** The hardware of function {@code spec}: {@code model}'s BARs placed by {@code allocator}, their memory from {@code arena}. */
+    public PciHardware(FunctionSpec spec, PciDeviceModel model, BarAllocator allocator, Arena arena) {
         this.spec = spec;
         this.model = model;
         this.powerOn = model.config();
@@ -103,7 +105,7 @@ final class PciHardware {
         return LittleEndian.u8(cfg, at);
     }
 
-    int u16(int at) {
+    public int u16(int at) {
         return LittleEndian.u16(cfg, at);
     }
 
@@ -112,7 +114,7 @@ final class PciHardware {
     }
 
     /** {@code pci_user_read_config_*}: {@code size} bytes little-endian. */
-    int read(int at, int size) {
+    public int read(int at, int size) {
         if (removed) {
             return size == 4 ? -1 : (1 << 8 * size) - 1;
         }
@@ -219,7 +221,7 @@ final class PciHardware {
     }
 
     /** Assigns bus addresses to BARs firmware left at 0, naturally aligned, one window per host. */
-    static final class BarAllocator {
+    public static final class BarAllocator {
         private long mem32 = 0xc000_0000L;
         private long mem64 = 0x80_0000_0000L;
         private long io = 0xc000;

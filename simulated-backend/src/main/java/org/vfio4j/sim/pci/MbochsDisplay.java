@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.pci;
 
 import static org.vfio4j.uapi.VfioStructs.*;
 import static org.vfio4j.uapi.VfioUapi.*;
@@ -9,6 +9,7 @@ import java.util.Optional;
 import org.vfio4j.Errno;
 import org.vfio4j.sim.core.DmaBufFile;
 import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.KernelServices;
 import org.vfio4j.sim.core.SyscallContext;
 import org.vfio4j.sim.core.UserArg;
 import org.vfio4j.sim.device.Display;
@@ -21,12 +22,12 @@ import org.vfio4j.sim.device.Display;
  * region). This is a mediated driver's job, not vfio-pci's: a function without a display answers
  * these ioctls ENOTTY before they get here.
  */
-final class MbochsDisplay {
-    private final SimulatedKernel kernel;
+public final class MbochsDisplay {
+    private final KernelServices kernel;
     /** dma-buf ids handed out, one per distinct plane layout ({@code mbochs_dmabuf_find}/{@code _alloc}). */
     private final List<Display.Plane> dmabufs = new ArrayList<>();
 
-    MbochsDisplay(SimulatedKernel kernel) {
+    MbochsDisplay(KernelServices kernel) {
         this.kernel = kernel;
     }
 

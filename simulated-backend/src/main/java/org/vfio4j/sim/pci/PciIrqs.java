@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.pci;
 
 import static org.vfio4j.PciRegisters.*;
 import static org.vfio4j.uapi.VfioUapi.*;
@@ -7,6 +7,7 @@ import org.vfio4j.Errno;
 import org.vfio4j.sim.core.EventFdFile;
 import org.vfio4j.sim.core.IrqHistory;
 import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.KernelServices;
 import org.vfio4j.sim.core.OpenFile;
 import org.vfio4j.sim.core.Syscall;
 import org.vfio4j.sim.core.SyscallContext;
@@ -27,7 +28,7 @@ import org.vfio4j.uapi.VfioStructs.vfio_irq_set;
  * function's {@link #unrouted} history when no eventfd is bound where it went, for {@link
  * SimulatedKernel#diagnose}.
  */
-final class PciIrqs {
+public final class PciIrqs {
     private static final int NONE = VFIO_PCI_NUM_IRQS; // irq_type when nothing is enabled
     /** The message address the simulated host programs into MSI-X entries (the x86 interrupt window). */
     private static final int HOST_MSI_ADDRESS = 0xfee00000;
@@ -35,7 +36,7 @@ final class PciIrqs {
     private static final int HOST_MSI_DATA_BASE = 0x4000;
 
     private final PciFunction f;
-    private final SimulatedKernel kernel;
+    private final KernelServices kernel;
     private int type = NONE;
     private EventFdFile[] ctx = new EventFdFile[0];
     private boolean intxMasked;
@@ -51,7 +52,7 @@ final class PciIrqs {
     /** Who masked INTx, for the diagnosis of a suppressed interrupt. */
     private String intxMaskedBy = "";
     /** Interrupts this function raised that had no eventfd to be counted against (bounded). */
-    final IrqHistory unrouted = new IrqHistory();
+    public final IrqHistory unrouted = new IrqHistory();
     /** The function's address as text, formatted once for the diagnosis and the trace. */
     private String bdf;
     private String label;
@@ -63,7 +64,7 @@ final class PciIrqs {
     private static final String NO_MASTER = "bus mastering is off (PCI_COMMAND_MASTER clear in the command register), so the"
             + " message, a memory write, is never sent";
 
-    PciIrqs(PciFunction f, SimulatedKernel kernel) {
+    PciIrqs(PciFunction f, KernelServices kernel) {
         this.f = f;
         this.kernel = kernel;
     }
@@ -95,7 +96,7 @@ final class PciIrqs {
         return f.vconfig != null && f.vconfig.virqDisabled;
     }
 
-    String typeName() {
+    public String typeName() {
         return switch (type) {
             case VFIO_PCI_INTX_IRQ_INDEX -> "INTx";
             case VFIO_PCI_MSI_IRQ_INDEX -> "MSI";
@@ -120,7 +121,7 @@ final class PciIrqs {
         call.describe(() -> "{argsz=" + argsz + ", flags=" + TraceText.irqSetFlags(flags) + ", index="
                 + TraceText.irqIndex(Integer.toUnsignedLong(index)) + ", start=" + Integer.toUnsignedString(start) + ", count="
                 + Integer.toUnsignedString(count) + "}");
-        kernel.faultPlan().enter(Syscall.SET_IRQS);
+        kernel.faults().enter(Syscall.SET_IRQS);
         int max = Integer.compareUnsigned(index, VFIO_PCI_NUM_IRQS) < 0 ? irqCount(index) : 0;
         boolean shortArgsz = Integer.compareUnsigned(argsz, vfio_irq_set.SIZE) < 0;
         if (shortArgsz || Integer.compareUnsigned(index, VFIO_PCI_NUM_IRQS) >= 0
@@ -364,7 +365,7 @@ final class PciIrqs {
     }
 
     /** The device drives its INTx line: the status bit follows it; a rising, unmasked line fires ({@code vfio_intx_handler}). */
-    void intxLevel(boolean asserted) {
+    public void intxLevel(boolean asserted) {
         boolean was = intxAsserted();
         hw().put(STATUS, 2, hw().u16(STATUS) & ~STATUS_INTERRUPT | (asserted ? STATUS_INTERRUPT : 0));
         if (asserted && !fireIntxIfAsserted()) {
@@ -408,7 +409,7 @@ final class PciIrqs {
     }
 
     /** How the diagnosis names where {@code e} is bound on this function ({@code "MSI vector 0 of 0000:01:00.0"}). */
-    java.util.List<String> bindingsOf(EventFdFile e) {
+    public java.util.List<String> bindingsOf(EventFdFile e) {
         java.util.List<String> out = new java.util.ArrayList<>();
         for (int v = 0; v < ctx.length; v++) {
             if (ctx[v] == e) {
@@ -429,7 +430,7 @@ final class PciIrqs {
      * SimulatedKernel#resources()}: {@code 0000:01:00.0 MSI vector 0 -> fd 6 (eventfd)}, INTx, ERR,
      * REQ, and the INTx unmask eventfd ({@code vfio_virqfd}) as {@code INTx unmask <- fd 7 (eventfd)}.
      */
-    java.util.List<String> armed() {
+    public java.util.List<String> armed() {
         java.util.List<String> out = new java.util.ArrayList<>();
         for (int v = 0; v < ctx.length; v++) {
             if (ctx[v] != null) {
@@ -470,7 +471,7 @@ final class PciIrqs {
                 throw KernelError.of(Errno.ERANGE, "enabling " + name(index) + " with no vectors (start + count = 0): the allocator's"
                         + " maximum is below its minimum of 1 (pci_alloc_irq_vectors in vfio_msi_enable)");
             }
-            int granted = Math.min(nvec, kernel.host().irqVectorLimit());
+            int granted = Math.min(nvec, kernel.facts().irqVectorLimit());
             if (granted < nvec) {
                 kernel.event(label(), name(index), "asked for " + nvec + " vectors, the platform grants " + granted + ": nothing enabled");
                 return granted; // vfio_msi_enable: the number of vectors available, positive
@@ -606,7 +607,7 @@ final class PciIrqs {
     }
 
     /** The device sends an MSI or MSI-X message for {@code vector}: delivered, or pending while masked. */
-    void message(int vector) {
+    public void message(int vector) {
         boolean enabled = type == VFIO_PCI_MSI_IRQ_INDEX || type == VFIO_PCI_MSIX_IRQ_INDEX;
         boolean msix = type == VFIO_PCI_MSIX_IRQ_INDEX;
         boolean inRange = enabled && vector >= 0 && vector < ctx.length;
@@ -699,17 +700,17 @@ final class PciIrqs {
     }
 
     /** Whether a REQ eventfd is set. */
-    boolean hasRequestTrigger() {
+    public boolean hasRequestTrigger() {
         return req != null;
     }
 
     /** Whether an ERR eventfd is set. */
-    boolean hasErrorTrigger() {
+    public boolean hasErrorTrigger() {
         return err != null;
     }
 
     /** The host wants the device back ({@code vfio_pci_core_request}): REQ is signalled; false if nobody listens. */
-    boolean request() {
+    public boolean request() {
         if (req == null) {
             return false;
         }
@@ -719,7 +720,7 @@ final class PciIrqs {
     }
 
     /** An AER error was detected ({@code vfio_pci_aer_err_detected}): ERR is signalled; false if nobody listens. */
-    boolean error() {
+    public boolean error() {
         if (err == null) {
             return false;
         }

@@ -1,4 +1,4 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.pci;
 
 import static org.vfio4j.PciRegisters.*;
 import static org.vfio4j.uapi.VfioStructs.*;
@@ -17,6 +17,7 @@ import org.vfio4j.RegionCapability;
 import org.vfio4j.sim.core.Group;
 import org.vfio4j.sim.core.InfoCapChain;
 import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.KernelServices;
 import org.vfio4j.sim.core.Syscall;
 import org.vfio4j.sim.core.SyscallContext;
 import org.vfio4j.sim.core.TraceText;
@@ -40,16 +41,17 @@ import org.vfio4j.spi.Scalar;
  * ({@link VirtualConfig}), and a model's display ({@link MbochsDisplay}). The hardware behind it is
  * a {@link PciHardware}.
  */
-final class PciFunction implements VfioDevice {
+public final class PciFunction implements VfioDevice {
     static final int NUM_FIXED_REGIONS = VFIO_PCI_NUM_REGIONS;
     /** The region offset inside a device fd offset: the region index sits above bit 40 ({@code VFIO_PCI_OFFSET_SHIFT}). */
     static final long OFFSET_MASK = (1L << 40) - 1;
 
-    final HostDevice spec;
-    final Group group;
-    final PciHardware hw;
-    private final SimulatedKernel kernel;
-    final PciIrqs irqs;
+    final FunctionSpec spec;
+    public final Group group;
+    public final PciHardware hw;
+    private final KernelServices kernel;
+    final PciHost host;
+    public final PciIrqs irqs;
     int openCount;
     VirtualConfig vconfig;
     private boolean resetWorks;
@@ -62,8 +64,10 @@ final class PciFunction implements VfioDevice {
     final PciDeviceFeatures features;
     private final MbochsDisplay display;
 
-    PciFunction(HostDevice spec, Group group, PciHardware hw, SimulatedKernel kernel) {
+    /** vfio-pci probes the function {@code spec} of {@code group}, whose hardware is {@code hw}. */
+    public PciFunction(FunctionSpec spec, Group group, PciHardware hw, KernelServices kernel, PciHost host) {
         this.spec = spec;
+        this.host = host;
         this.group = group;
         this.hw = hw;
         this.kernel = kernel;
@@ -71,12 +75,22 @@ final class PciFunction implements VfioDevice {
         this.irqs = new PciIrqs(this, kernel);
         for (DeviceRegion r : regions) {
             regionMemory.add(r.handler().isPresent() ? null
-                    : kernel.deviceMemory().allocate(Math.max(PciHardware.PAGE, (r.size() + 4095) & -4096L), 4096));
+                    : host.deviceMemory().allocate(Math.max(PciHardware.PAGE, (r.size() + 4095) & -4096L), 4096));
         }
         this.io = new PciRegionIo(this, kernel);
         this.hotReset = new PciHotReset(this, kernel);
         this.features = new PciDeviceFeatures(this, kernel);
         this.display = new MbochsDisplay(kernel);
+    }
+
+    /** How many device fds of the function are open. */
+    public int openCount() {
+        return openCount;
+    }
+
+    /** Whether the function is enabled: a device fd opened it and the last one has not closed yet ({@code vfio_pci_core_enable}). */
+    public boolean enabled() {
+        return vconfig != null;
     }
 
     @Override
@@ -173,7 +187,7 @@ final class PciFunction implements VfioDevice {
 
     /** The PF of this VF when the PF is itself driven by vfio-pci. */
     Optional<PciFunction> physicalFunction() {
-        return spec.physicalFunction().flatMap(kernel::vfioFunction);
+        return spec.physicalFunction().flatMap(host::vfioFunction);
     }
 
     // ---- ioctls ---------------------------------------------------------------------------------
@@ -372,7 +386,7 @@ final class PciFunction implements VfioDevice {
                     + " clear (vfio_pci_ioctl_reset)");
         }
         call.describe(() -> "reset " + spec.address());
-        kernel.faultPlan().enter(Syscall.RESET);
+        kernel.faults().enter(Syscall.RESET);
         if (hw.removed) {
             // the FLR is sent, but the function never answers again: pci_dev_wait gives up (pci_try_reset_function)
             throw KernelError.of(Errno.ENOTTY, this + " was surprise-removed: after the reset its config space reads all ones,"
@@ -398,8 +412,8 @@ final class PciFunction implements VfioDevice {
         return io.write(src, offset);
     }
 
-    /** The live ioeventfds, one line each, for {@link SimulatedKernel#resources()}. */
-    List<String> ioeventfdLines() {
+    /** The live ioeventfds, one line each, for {@code SimulatedKernel.resources()}. */
+    public List<String> ioeventfdLines() {
         return io.ioeventfdLines();
     }
 
@@ -448,7 +462,7 @@ final class PciFunction implements VfioDevice {
                 && hw.rangeAt(index, pos) instanceof BarRange.Trapped;
     }
 
-    static long memoryAccess(MemorySegment m, long pos, int size, boolean write, long value) {
+    public static long memoryAccess(MemorySegment m, long pos, int size, boolean write, long value) {
         if (write) {
             Scalar.put(m, pos, size, value);
             return 0;
