@@ -45,8 +45,10 @@ import org.vfio4j.sim.core.UserArg;
 import org.vfio4j.sim.core.VfioDevice;
 import org.vfio4j.sim.device.IommuFault;
 import org.vfio4j.sim.device.PciDeviceModel;
+import org.vfio4j.sim.iommu.DeviceDma;
 import org.vfio4j.sim.iommu.NoIommuDriver;
 import org.vfio4j.sim.iommu.Type1Iommu;
+import org.vfio4j.sim.pci.FunctionContext;
 import org.vfio4j.sim.pci.FunctionSpec;
 import org.vfio4j.sim.pci.PciFunction;
 import org.vfio4j.sim.pci.PciHardware;
@@ -149,7 +151,8 @@ public final class SimulatedKernel implements VfioKernel {
             groupsById.put(g.id(), group);
         }
         for (PciFunction f : functions.values()) {
-            f.hw.model.attach(new FunctionContext(f, this, new DeviceDma(f, this, faults), devices));
+            DeviceDma dma = new DeviceDma(f, () -> f.hw.removed, () -> (f.hw.u16(0x04) & 0x4) != 0, services, faults);
+            f.hw.model.attach(new FunctionContext(f, services, dma, devices));
         }
         host.faults().forEach(plan::arm); // the host's plan, checked against its devices when it was built
     }

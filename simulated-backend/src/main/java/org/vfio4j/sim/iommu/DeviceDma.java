@@ -1,12 +1,14 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.iommu;
 
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import org.vfio4j.sim.core.Container;
+import org.vfio4j.sim.core.IommuDma;
+import org.vfio4j.sim.core.KernelServices;
+import org.vfio4j.sim.core.VfioDevice;
 import org.vfio4j.sim.device.DmaFaultException;
 import org.vfio4j.sim.device.IommuFault;
-import org.vfio4j.sim.iommu.Type1Iommu;
-import org.vfio4j.sim.pci.PciFunction;
 
 /**
  * A function's DMA as the IOMMU sees it: each access by IOVA is translated through the type1
@@ -15,14 +17,23 @@ import org.vfio4j.sim.pci.PciFunction;
  * a mapping without the needed permission, pinned memory gone or out of this thread's reach, an
  * injected fault, a surprise-removed device). An access that spans mappings is split at their ends.
  */
-final class DeviceDma {
-    private final PciFunction function;
-    private final SimulatedKernel kernel;
+public final class DeviceDma implements IommuDma {
+    private final VfioDevice function;
+    private final BooleanSupplier removed;
+    private final BooleanSupplier busMaster;
+    private final KernelServices kernel;
     /** Every refused access of every function, oldest first (guarded by the kernel lock). */
     private final List<IommuFault> faults;
 
-    DeviceDma(PciFunction function, SimulatedKernel kernel, List<IommuFault> faults) {
+    /**
+     * The DMA path of {@code function}, whose driver tells whether it was surprise-removed and
+     * whether bus mastering is on; refused accesses are added to {@code faults}.
+     */
+    public DeviceDma(VfioDevice function, BooleanSupplier removed, BooleanSupplier busMaster, KernelServices kernel,
+                     List<IommuFault> faults) {
         this.function = function;
+        this.removed = removed;
+        this.busMaster = busMaster;
         this.kernel = kernel;
         this.faults = faults;
     }
@@ -32,14 +43,15 @@ final class DeviceDma {
      *
      * @throws DmaFaultException at the first byte the IOMMU refuses; the bytes before it were copied
      */
-    void transfer(long iova, MemorySegment buf, boolean write) throws DmaFaultException {
+    @Override
+    public void transfer(long iova, MemorySegment buf, boolean write) throws DmaFaultException {
         synchronized (kernel.lock()) {
-            String forced = function.hw.removed ? "the device was surprise-removed: nothing of it reaches memory"
-                    : kernel.faultPlan().dmaFault(function.address());
+            String forced = removed.getAsBoolean() ? "the device was surprise-removed: nothing of it reaches memory"
+                    : kernel.faults().dmaFault(function.address());
             long done = 0;
             while (done < buf.byteSize()) {
                 long at = iova + done;
-                Container c = function.group.container();
+                Container c = function.group().container();
                 Type1Iommu t = c == null || !(c.iommu() instanceof Type1Iommu type1) ? null : type1;
                 Type1Iommu.Dma d = t == null ? null : t.mappingAt(at);
                 String reason = forced != null ? forced : refusal(at, c, t, d, write);
@@ -76,9 +88,9 @@ final class DeviceDma {
 
     /** Why the IOMMU refuses an access at {@code at} through mapping {@code d}, or null when it translates it. */
     private String refusal(long at, Container c, Type1Iommu t, Type1Iommu.Dma d, boolean write) {
-        return (function.hw.u16(0x04) & 0x4) == 0 ? "bus mastering is off (PCI_COMMAND_MASTER): the function cannot"
+        return !busMaster.getAsBoolean() ? "bus mastering is off (PCI_COMMAND_MASTER): the function cannot"
                 + " issue DMA"
-                : c == null ? "group " + function.group.id() + " is in no container: the IOMMU blocks all DMA"
+                : c == null ? "group " + function.group().id() + " is in no container: the IOMMU blocks all DMA"
                 : t == null ? "the container has no type1 IOMMU set"
                 : d == null ? String.format("no mapping covers IOVA 0x%x", at)
                 : write && !d.write() ? String.format("the mapping [0x%x, +0x%x) is not writable by the device (no"

@@ -1,25 +1,27 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.pci;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import org.vfio4j.PciAddress;
 import org.vfio4j.sim.core.DeviceWork;
+import org.vfio4j.sim.core.IommuDma;
+import org.vfio4j.sim.core.KernelServices;
 import org.vfio4j.sim.device.DeviceContext;
 import org.vfio4j.sim.device.DmaFaultException;
-import org.vfio4j.sim.pci.PciFunction;
 
 /**
  * What a device model of one vfio-pci function reaches of the host ({@link DeviceContext}): its
- * BAR memory, DMA through the IOMMU ({@link DeviceDma}), its interrupt lines and messages, its
+ * BAR memory, DMA through the IOMMU ({@link IommuDma}), its interrupt lines and messages, its
  * config space as the host left it, and the kernel's device clock.
  */
-final class FunctionContext implements DeviceContext {
+public final class FunctionContext implements DeviceContext {
     private final PciFunction function;
-    private final SimulatedKernel kernel;
-    private final DeviceDma dma;
+    private final KernelServices kernel;
+    private final IommuDma dma;
     private final DeviceWork devices;
 
-    FunctionContext(PciFunction function, SimulatedKernel kernel, DeviceDma dma, DeviceWork devices) {
+    /** The context of {@code function}'s model: DMA goes through {@code dma}, scheduled work to {@code devices}. */
+    public FunctionContext(PciFunction function, KernelServices kernel, IommuDma dma, DeviceWork devices) {
         this.function = function;
         this.kernel = kernel;
         this.dma = dma;
@@ -81,7 +83,7 @@ final class FunctionContext implements DeviceContext {
 
     @Override
     public Duration deviceLatency() {
-        return kernel.host().deviceLatency();
+        return kernel.facts().deviceLatency();
     }
 
     @Override
