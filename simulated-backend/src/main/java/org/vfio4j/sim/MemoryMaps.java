@@ -66,7 +66,7 @@ final class MemoryMaps {
 
     /** The mmap of {@code f} (behind {@code fd}) as its driver answers it: a device region or a dma-buf's pixels. */
     MemorySegment map(Fd fd, OpenFile f, SyscallContext c, long offset, long length, int prot, int flags) throws KernelError {
-        c.describe(() -> String.format("{%s, length=0x%x, prot=%s}", KernelTrace.where(f, offset), length, KernelTrace.protNames(prot)));
+        c.describe(() -> String.format("{%s, length=0x%x, prot=%s}", TraceText.where(f, offset), length, TraceText.protNames(prot)));
         if (f instanceof DeviceFile || f instanceof DmaBufFile) {
             plan.enter(Syscall.MMAP);
         }
@@ -95,7 +95,7 @@ final class MemoryMaps {
                 mappings.put(segment, new Mapping(fd.toString(), null, 0, offset, ++mmapSerial));
             }
             if (trace.on()) {
-                mappingNames.put(segment, String.format("{%s, length=0x%x}", KernelTrace.where(files.file(fd.number()), offset), length));
+                mappingNames.put(segment, String.format("{%s, length=0x%x}", TraceText.where(files.file(fd.number()), offset), length));
             }
         }
     }

@@ -39,6 +39,7 @@ import org.vfio4j.sim.core.KernelLock;
 import org.vfio4j.sim.core.KernelServices;
 import org.vfio4j.sim.core.OpenFile;
 import org.vfio4j.sim.core.ProcessMemory;
+import org.vfio4j.sim.core.ReadWrite;
 import org.vfio4j.sim.core.Syscall;
 import org.vfio4j.sim.core.SyscallContext;
 import org.vfio4j.sim.core.UserArg;

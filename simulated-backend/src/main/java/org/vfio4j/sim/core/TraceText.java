@@ -5,6 +5,7 @@ import static org.vfio4j.uapi.VfioUapi.*;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.StringJoiner;
+import org.vfio4j.spi.LinuxAbi;
 
 /**
  * How the trace names what the raw arguments encode: region offsets as {@code BAR0+0x4}, flag
@@ -128,5 +129,18 @@ public final class TraceText {
             j.add("0x" + Integer.toHexString(rest));
         }
         return j.length() == 0 ? "0" : j.toString();
+    }
+
+    /** Where a pread/pwrite/mmap offset points: region and offset on a device fd, else the raw offset. */
+    public static String where(OpenFile f, long offset) {
+        return f instanceof DeviceFile ? TraceText.regionOffset(offset) : String.format("offset=0x%x", offset);
+    }
+
+    /** An mmap's protection bits by name: {@code READ|WRITE}. */
+    public static String protNames(int prot) {
+        return prot == LinuxAbi.PROT_NONE ? "NONE" : ((prot & LinuxAbi.PROT_READ) != 0 ? "READ" : "")
+                + ((prot & LinuxAbi.PROT_READ) != 0 && (prot & LinuxAbi.PROT_WRITE) != 0 ? "|" : "")
+                + ((prot & LinuxAbi.PROT_WRITE) != 0 ? "WRITE" : "")
+                + ((prot & ~(LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE)) != 0 ? "|0x" + Integer.toHexString(prot & ~3) : "");
     }
 }

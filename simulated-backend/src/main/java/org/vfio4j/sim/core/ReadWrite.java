@@ -1,16 +1,7 @@
-package org.vfio4j.sim;
+package org.vfio4j.sim.core;
 
 import java.lang.foreign.MemorySegment;
 import org.vfio4j.Errno;
-import org.vfio4j.sim.core.DeviceFile;
-import org.vfio4j.sim.core.DmaBufFile;
-import org.vfio4j.sim.core.EventFdFile;
-import org.vfio4j.sim.core.EventFds;
-import org.vfio4j.sim.core.KernelError;
-import org.vfio4j.sim.core.OpenFile;
-import org.vfio4j.sim.core.Syscall;
-import org.vfio4j.sim.core.SyscallContext;
-import org.vfio4j.sim.core.TraceText;
 
 /**
  * read, write, pread and pwrite as {@code fs/read_write.c} dispatches them by file: device fds
@@ -18,19 +9,20 @@ import org.vfio4j.sim.core.TraceText;
  * through mmap, and VFIO container and group fds refuse. The caller's buffer is checked first, as
  * {@code copy_to_user}/{@code copy_from_user} would fault on it, so a refused read consumes nothing.
  */
-final class ReadWrite {
-    private final FaultPlan plan;
+public final class ReadWrite {
+    private final FaultGate plan;
     private final EventFds eventFds;
 
-    ReadWrite(FaultPlan plan, EventFds eventFds) {
+    /** Reads and writes that ask {@code plan} for injected faults and serve eventfds through {@code eventFds}. */
+    public ReadWrite(FaultGate plan, EventFds eventFds) {
         this.plan = plan;
         this.eventFds = eventFds;
     }
 
     /** {@code pread64} of {@code f} at {@code offset}, its arguments and bytes told to the trace through {@code c}. */
-    long pread(OpenFile f, SyscallContext c, MemorySegment dst, long offset) throws KernelError {
+    public long pread(OpenFile f, SyscallContext c, MemorySegment dst, long offset) throws KernelError {
         checkUserBuffer(dst, true);
-        c.describe(() -> "{" + KernelTrace.where(f, offset) + ", " + dst.byteSize() + " bytes}");
+        c.describe(() -> "{" + TraceText.where(f, offset) + ", " + dst.byteSize() + " bytes}");
         if (offset < 0) {
             throw KernelError.of(Errno.EINVAL, "negative offset (ksys_pread64)");
         }
@@ -43,14 +35,14 @@ final class ReadWrite {
             case DmaBufFile b -> throw KernelError.of(Errno.EINVAL, "a dma-buf is read through mmap, not pread (dma_buf_fops)");
             default -> throw KernelError.of(Errno.EINVAL, "a " + f.kind() + " fd cannot be read (vfs_read)");
         };
-        c.describe(() -> "{" + KernelTrace.where(f, offset) + ", " + dst.byteSize() + " bytes} -> " + TraceText.data(dst, n));
+        c.describe(() -> "{" + TraceText.where(f, offset) + ", " + dst.byteSize() + " bytes} -> " + TraceText.data(dst, n));
         return n;
     }
 
     /** {@code pwrite64} of {@code f} at {@code offset}. */
-    long pwrite(OpenFile f, SyscallContext c, MemorySegment src, long offset) throws KernelError {
+    public long pwrite(OpenFile f, SyscallContext c, MemorySegment src, long offset) throws KernelError {
         checkUserBuffer(src, false);
-        c.describe(() -> "{" + KernelTrace.where(f, offset) + ", " + src.byteSize() + " bytes: " + TraceText.data(src, src.byteSize()) + "}");
+        c.describe(() -> "{" + TraceText.where(f, offset) + ", " + src.byteSize() + " bytes: " + TraceText.data(src, src.byteSize()) + "}");
         if (offset < 0) {
             throw KernelError.of(Errno.EINVAL, "negative offset (ksys_pwrite64)");
         }
@@ -66,7 +58,7 @@ final class ReadWrite {
     }
 
     /** {@code read}: an eventfd's counter, or a device file from offset 0. */
-    long read(OpenFile f, MemorySegment dst) throws KernelError {
+    public long read(OpenFile f, MemorySegment dst) throws KernelError {
         checkUserBuffer(dst, true);
         return switch (f) {
             case EventFdFile e -> eventFds.read(e, dst);
@@ -79,7 +71,7 @@ final class ReadWrite {
     }
 
     /** {@code write}: adds to an eventfd's counter, or writes a device file from offset 0. */
-    long write(OpenFile f, MemorySegment src) throws KernelError {
+    public long write(OpenFile f, MemorySegment src) throws KernelError {
         checkUserBuffer(src, false);
         return switch (f) {
             case EventFdFile e -> eventFds.write(e, src);
@@ -92,7 +84,7 @@ final class ReadWrite {
     }
 
     /** The Java side of a buffer argument: null is a programming error the C ABI cannot express. */
-    static void requireSegment(MemorySegment segment, String operation) {
+    public static void requireSegment(MemorySegment segment, String operation) {
         if (segment == null) {
             throw new IllegalArgumentException(operation + " needs a buffer segment, not null");
         }
