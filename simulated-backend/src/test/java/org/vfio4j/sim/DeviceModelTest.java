@@ -15,6 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.vfio4j.Errno;
 import org.vfio4j.IommuType;
 import org.vfio4j.KernelProfile;
+import org.vfio4j.PciAddress;
+import org.vfio4j.PciRegisters;
 import org.vfio4j.RegionCapability;
 import org.vfio4j.RegionInfo;
 import org.vfio4j.Vfio;
@@ -188,7 +190,7 @@ class DeviceModelTest {
     void closingTheDeviceFd_withAMappingLive_keepsTheDeviceOpenUntilTheLastMunmap() throws Exception {
         World w = boot(new Copier());
         MemorySegment regs = w.kernel().mmap(w.device().fd(), 0, 4096, LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE, LinuxAbi.MAP_SHARED);
-        PciFunction f = w.kernel().vfioFunction(org.vfio4j.PciAddress.parse("0000:04:00.0")).orElseThrow();
+        PciFunction f = w.kernel().vfioFunction(PciAddress.parse("0000:04:00.0")).orElseThrow();
         w.device().close();
         assertThat(f.openCount()).as("the mapping holds the device file (vma->vm_file)").isEqualTo(1);
         w.kernel().store(regs, 0x10, 4, 0x40);
@@ -201,9 +203,9 @@ class DeviceModelTest {
     void mappedAccessWithMemoryDecodeOff_isSigbusAsEio() throws Exception {
         World w = boot(new Copier());
         try (var bar0 = w.device().region(0)) {
-            w.device().config().disableCommand(org.vfio4j.PciRegisters.COMMAND_MEMORY);
+            w.device().config().disableCommand(PciRegisters.COMMAND_MEMORY);
             assertThat(Errnos.of(() -> bar0.readInt(0x10))).as("vfio_pci_mmap_fault refuses the page").isEqualTo(Errno.EIO);
-            w.device().config().enableCommand(org.vfio4j.PciRegisters.COMMAND_MEMORY);
+            w.device().config().enableCommand(PciRegisters.COMMAND_MEMORY);
             assertThat(bar0.readInt(0x10)).isZero();
         }
     }

@@ -5,6 +5,8 @@ import static org.vfio4j.uapi.VfioUapi.*;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.StringJoiner;
+import org.vfio4j.IrqIndex;
+import org.vfio4j.RegionIndex;
 import org.vfio4j.spi.LinuxAbi;
 
 /**
@@ -17,7 +19,7 @@ public final class TraceText {
 
     /** vfio-pci's fixed region indexes, {@code VFIO_PCI_*_REGION_INDEX}. */
     public static String regionName(long index) {
-        return index >= 0 && index <= Integer.MAX_VALUE ? org.vfio4j.RegionIndex.name((int) index)
+        return index >= 0 && index <= Integer.MAX_VALUE ? RegionIndex.name((int) index)
                 : "region " + Long.toUnsignedString(index);
     }
 
@@ -74,7 +76,7 @@ public final class TraceText {
 
     /** {@code VFIO_PCI_*_IRQ_INDEX}. */
     public static String irqIndex(long index) {
-        return index >= 0 && index < VFIO_PCI_NUM_IRQS ? org.vfio4j.IrqIndex.name((int) index)
+        return index >= 0 && index < VFIO_PCI_NUM_IRQS ? IrqIndex.name((int) index)
                 : Long.toUnsignedString(index & 0xffff_ffffL);
     }
 

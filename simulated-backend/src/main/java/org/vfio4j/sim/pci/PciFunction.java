@@ -28,6 +28,7 @@ import org.vfio4j.sim.device.BarKind;
 import org.vfio4j.sim.device.BarRange;
 import org.vfio4j.sim.device.DeviceRegion;
 import org.vfio4j.sim.device.Display;
+import org.vfio4j.spi.LinuxAbi;
 import org.vfio4j.spi.Scalar;
 
 /**
@@ -481,7 +482,7 @@ public final class PciFunction implements VfioDevice {
             throw KernelError.of(Errno.EINVAL, "offset 0x" + Long.toHexString(offset) + " selects region " + index + ", not below "
                     + numRegions() + " (vfio_pci_core_mmap)");
         }
-        if ((flags & org.vfio4j.spi.LinuxAbi.MAP_SHARED) == 0) {
+        if ((flags & LinuxAbi.MAP_SHARED) == 0) {
             throw KernelError.of(Errno.EINVAL, "device regions can only be mapped MAP_SHARED (vfio_pci_core_mmap)");
         }
         if (index >= NUM_FIXED_REGIONS) {

@@ -3,7 +3,10 @@ package org.vfio4j.sim.pci;
 import static org.vfio4j.PciRegisters.*;
 import static org.vfio4j.uapi.VfioUapi.*;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.vfio4j.Errno;
+import org.vfio4j.IrqIndex;
 import org.vfio4j.sim.core.EventFdFile;
 import org.vfio4j.sim.core.IrqHistory;
 import org.vfio4j.sim.core.KernelError;
@@ -106,7 +109,7 @@ public final class PciIrqs {
     }
 
     private static String name(int index) {
-        return org.vfio4j.IrqIndex.name(index);
+        return IrqIndex.name(index);
     }
 
     // ---- VFIO_DEVICE_SET_IRQS -----------------------------------------------------------------
@@ -409,8 +412,8 @@ public final class PciIrqs {
     }
 
     /** How the diagnosis names where {@code e} is bound on this function ({@code "MSI vector 0 of 0000:01:00.0"}). */
-    public java.util.List<String> bindingsOf(EventFdFile e) {
-        java.util.List<String> out = new java.util.ArrayList<>();
+    public List<String> bindingsOf(EventFdFile e) {
+        List<String> out = new ArrayList<>();
         for (int v = 0; v < ctx.length; v++) {
             if (ctx[v] == e) {
                 out.add(type == VFIO_PCI_INTX_IRQ_INDEX ? "INTx of " + bdf() : name(type) + " vector " + v + " of " + bdf());
@@ -430,8 +433,8 @@ public final class PciIrqs {
      * SimulatedKernel#resources()}: {@code 0000:01:00.0 MSI vector 0 -> fd 6 (eventfd)}, INTx, ERR,
      * REQ, and the INTx unmask eventfd ({@code vfio_virqfd}) as {@code INTx unmask <- fd 7 (eventfd)}.
      */
-    public java.util.List<String> armed() {
-        java.util.List<String> out = new java.util.ArrayList<>();
+    public List<String> armed() {
+        List<String> out = new ArrayList<>();
         for (int v = 0; v < ctx.length; v++) {
             if (ctx[v] != null) {
                 out.add(bdf() + " " + (type == VFIO_PCI_INTX_IRQ_INDEX ? "INTx" : name(type) + " vector " + v) + " -> "
