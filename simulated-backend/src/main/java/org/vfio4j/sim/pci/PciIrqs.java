@@ -28,8 +28,8 @@ import org.vfio4j.uapi.VfioStructs.vfio_irq_set;
  *
  * <p>An interrupt that does not reach an eventfd is a trace event saying why, and is counted in the
  * history of the eventfd it would have signalled ({@link EventFdFile#history}), or in this
- * function's {@link #unrouted} history when no eventfd is bound where it went, for {@link
- * SimulatedKernel#diagnose}.
+ * function's {@link #unrouted} history when no eventfd is bound where it went, for {@code
+ * SimulatedKernel.diagnose}.
  */
 public final class PciIrqs {
     private static final int NONE = VFIO_PCI_NUM_IRQS; // irq_type when nothing is enabled
@@ -429,8 +429,8 @@ public final class PciIrqs {
     }
 
     /**
-     * Every trigger set through SET_IRQS that holds an eventfd, one line each, for {@link
-     * SimulatedKernel#resources()}: {@code 0000:01:00.0 MSI vector 0 -> fd 6 (eventfd)}, INTx, ERR,
+     * Every trigger set through SET_IRQS that holds an eventfd, one line each, for {@code
+     * SimulatedKernel.resources()}: {@code 0000:01:00.0 MSI vector 0 -> fd 6 (eventfd)}, INTx, ERR,
      * REQ, and the INTx unmask eventfd ({@code vfio_virqfd}) as {@code INTx unmask <- fd 7 (eventfd)}.
      */
     public List<String> armed() {
