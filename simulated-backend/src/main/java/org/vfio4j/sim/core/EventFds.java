@@ -34,7 +34,7 @@ public final class EventFds {
     }
 
     /** {@code eventfd_read}: 8 bytes; blocks (releasing the kernel lock) unless non-blocking. */
-    public long read(EventFdFile e, MemorySegment dst) throws KernelError {
+    long read(EventFdFile e, MemorySegment dst) throws KernelError {
         if (dst.byteSize() < 8) {
             throw KernelError.of(Errno.EINVAL, "an eventfd read needs an 8-byte buffer (eventfd_read)");
         }
@@ -57,7 +57,7 @@ public final class EventFds {
     }
 
     /** {@code eventfd_write}: adds; the counter tops out at 2^64-2. */
-    public long write(EventFdFile e, MemorySegment src) throws KernelError {
+    long write(EventFdFile e, MemorySegment src) throws KernelError {
         if (src.byteSize() < 8) {
             throw KernelError.of(Errno.EINVAL, "an eventfd write needs an 8-byte buffer (eventfd_write)");
         }

@@ -49,7 +49,7 @@ public final class KernelLock {
      * Waits on the monitor (held by the caller) for a wake-up or {@code timeoutMillis} (0: no
      * limit), not counting the wait as holding the lock.
      */
-    public void await(long timeoutMillis) throws InterruptedException {
+    void await(long timeoutMillis) throws InterruptedException {
         int depth = holdDepth;
         if (depth > 0 && holdClock != null) {
             noteHold(() -> "a call before waiting");

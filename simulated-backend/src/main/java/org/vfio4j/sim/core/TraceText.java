@@ -60,7 +60,7 @@ public final class TraceText {
     }
 
     /** The bytes of a small transfer as one little-endian value ({@code 0x00000001}); longer ones by count only. */
-    public static String data(MemorySegment buf, long count) {
+    static String data(MemorySegment buf, long count) {
         long n = Math.min(count, buf.byteSize());
         if (n <= 0) {
             return count + " bytes";

@@ -32,7 +32,7 @@ public final class UserArg {
     }
 
     /** How many bytes of user memory the pointer reaches (0 for a plain value, or memory the kernel cannot reach). */
-    public long reach() {
+    long reach() {
         return memory == null || unreachable() != null ? 0 : memory.byteSize();
     }
 

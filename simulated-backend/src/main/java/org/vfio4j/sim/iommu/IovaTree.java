@@ -12,7 +12,7 @@ import java.util.Arrays;
  * Freed slots are reused. Callers keep intervals disjoint ({@link #firstOverlapping} tells them
  * whether a new one would overlap). Keys compare unsigned.
  */
-public final class IovaTree<V> {
+final class IovaTree<V> {
     private static final int NIL = -1;
     private static final int STRIDE = 4; // start, end, children (left << 32 | right), height
 
@@ -33,7 +33,7 @@ public final class IovaTree<V> {
     /** Bumped by every change, so that a stale located path is refused. */
     private long version;
 
-    public int size() {
+    int size() {
         return size;
     }
 
@@ -46,7 +46,7 @@ public final class IovaTree<V> {
     }
 
     /** Removes the interval starting at {@code s}; returns whether there was one. */
-    public boolean remove(long s) {
+    boolean remove(long s) {
         if (locate(s) == NIL) {
             return false;
         }
@@ -60,7 +60,7 @@ public final class IovaTree<V> {
      * {@link #locatedAbove()}. {@link #insertLocated} and {@link #removeLocated} then reuse the path,
      * as long as the tree was not changed in between.
      */
-    public int locate(long x) {
+    int locate(long x) {
         int depth = 0;
         int below = NIL;
         int above = NIL;
@@ -102,7 +102,7 @@ public final class IovaTree<V> {
      * The lowest interval overlapping {@code [a, b]}, found with one descent ({@link #locate} of
      * {@code a}), so that {@link #insertLocated} can follow without another.
      */
-    public int locateFirstOverlapping(long a, long b) {
+    int locateFirstOverlapping(long a, long b) {
         int exact = locate(a);
         if (exact != NIL) {
             return exact;
@@ -114,7 +114,7 @@ public final class IovaTree<V> {
     }
 
     /** Inserts at the place {@link #locate} found empty for {@code s}. */
-    public void insertLocated(long s, long e, V v) {
+    void insertLocated(long s, long e, V v) {
         checkLocated(false);
         int node = allocate();
         nodes[node * STRIDE] = s;
@@ -132,7 +132,7 @@ public final class IovaTree<V> {
      * Removes the node {@link #locate} found. Other nodes keep their indexes: a node with two
      * children is replaced by relinking its successor, not by copying the successor's payload.
      */
-    public void removeLocated() {
+    void removeLocated() {
         checkLocated(true);
         int n = located;
         int depth = locatedDepth;
@@ -211,7 +211,7 @@ public final class IovaTree<V> {
     }
 
     /** The lowest interval that overlaps {@code [a, b]}, or -1. */
-    public int firstOverlapping(long a, long b) {
+    int firstOverlapping(long a, long b) {
         int f = floor(a);
         if (f != NIL && Long.compareUnsigned(end(f), a) >= 0) {
             return f;
@@ -221,19 +221,19 @@ public final class IovaTree<V> {
     }
 
     /** The node whose interval contains {@code x}, or -1. */
-    public int containing(long x) {
+    int containing(long x) {
         int f = floor(x);
         return f != NIL && Long.compareUnsigned(end(f), x) >= 0 ? f : NIL;
     }
 
     /** The node after {@code node} in address order, or -1. */
-    public int next(int node) {
+    int next(int node) {
         long s = start(node);
         return s == -1L ? NIL : ceiling(s + 1);
     }
 
     /** The lowest node, or -1. */
-    public int first() {
+    int first() {
         int n = root;
         if (n == NIL) {
             return NIL;
@@ -244,20 +244,20 @@ public final class IovaTree<V> {
         return n;
     }
 
-    public long start(int node) {
+    long start(int node) {
         return nodes[node * STRIDE];
     }
 
-    public long end(int node) {
+    long end(int node) {
         return nodes[node * STRIDE + 1];
     }
 
     @SuppressWarnings("unchecked")
-    public V value(int node) {
+    V value(int node) {
         return (V) values[node];
     }
 
-    public void clear() {
+    void clear() {
         version++;
         root = NIL;
         size = 0;

@@ -68,7 +68,7 @@ public final class Type1Iommu implements IommuDriver {
             return memory;
         }
 
-        Dma(long iova, long size, long vaddr, boolean read, boolean write, MemorySegment memory, long chargedPages) {
+      public   Dma(long iova, long size, long vaddr, boolean read, boolean write, MemorySegment memory, long chargedPages) {
             this.iova = iova;
             this.size = size;
             this.vaddr = vaddr;
@@ -199,7 +199,7 @@ public final class Type1Iommu implements IommuDriver {
     }
 
     /** The mapping containing {@code iova}, or null: what the IOMMU translates a device access with. */
-    public Dma mappingAt(long iova) {
+    Dma mappingAt(long iova) {
         int n = mappings.containing(iova);
         return n == -1 ? null : mappings.value(n);
     }

@@ -22,7 +22,7 @@ import org.vfio4j.sim.device.Display;
  * region). This is a mediated driver's job, not vfio-pci's: a function without a display answers
  * these ioctls ENOTTY before they get here.
  */
-public final class MbochsDisplay {
+final class MbochsDisplay {
     private final KernelServices kernel;
     /** dma-buf ids handed out, one per distinct plane layout ({@code mbochs_dmabuf_find}/{@code _alloc}). */
     private final List<Display.Plane> dmabufs = new ArrayList<>();

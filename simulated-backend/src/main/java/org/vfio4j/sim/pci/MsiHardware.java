@@ -17,7 +17,7 @@ import java.lang.foreign.ValueLayout;
  * only records where the table is, to hide it from pread/pwrite, and the PBA is read through its
  * BAR like any device memory.
  */
-public final class MsiHardware {
+final class MsiHardware {
     private final PciHardware hw;
     /** Where the MSI-X table is: BAR index or -1 without MSI-X, offset and length in bytes. */
     final int tableBar;

@@ -20,7 +20,7 @@ import org.vfio4j.sim.core.UserArg;
  * {@code vfio_ioctl_device_feature} and {@code vfio_check_feature} in {@code vfio_main.c}). A PF
  * draws a random token at probe; a VF opened while its PF is driven by vfio-pci must present it.
  */
-public final class PciDeviceFeatures {
+final class PciDeviceFeatures {
     private final PciFunction function;
     private final FunctionSpec spec;
     private final KernelServices kernel;

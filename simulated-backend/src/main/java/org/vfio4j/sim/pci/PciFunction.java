@@ -48,7 +48,7 @@ public final class PciFunction implements VfioDevice {
     static final long OFFSET_MASK = (1L << 40) - 1;
 
     final FunctionSpec spec;
-    public final Group group;
+    final Group group;
     public final PciHardware hw;
     private final KernelServices kernel;
     final PciHost host;

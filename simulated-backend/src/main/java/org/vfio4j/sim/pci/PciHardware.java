@@ -38,7 +38,7 @@ public final class PciHardware {
     private final ConfigSpace powerOn;
     final Bar[] bars = new Bar[6];
     final long[] barAddress = new long[6];
-    public final MemorySegment[] barMemory = new MemorySegment[6];
+    final MemorySegment[] barMemory = new MemorySegment[6];
     final Optional<Rom> rom;
     final long romAddress;
     final boolean vga;
@@ -114,7 +114,7 @@ public final class PciHardware {
     }
 
     /** {@code pci_user_read_config_*}: {@code size} bytes little-endian. */
-    public int read(int at, int size) {
+    int read(int at, int size) {
         if (removed) {
             return size == 4 ? -1 : (1 << 8 * size) - 1;
         }

@@ -22,7 +22,7 @@ import org.vfio4j.sim.core.UserArg;
  * vfio_pci_for_each_slot_or_bus}): which functions share the bus, and the rule that the caller
  * must own every one of them through vfio-pci and pass their group fds.
  */
-public final class PciHotReset {
+final class PciHotReset {
     private final PciFunction function;
     private final FunctionSpec spec;
     private final KernelServices kernel;

@@ -368,7 +368,7 @@ public final class PciIrqs {
     }
 
     /** The device drives its INTx line: the status bit follows it; a rising, unmasked line fires ({@code vfio_intx_handler}). */
-    public void intxLevel(boolean asserted) {
+    void intxLevel(boolean asserted) {
         boolean was = intxAsserted();
         hw().put(STATUS, 2, hw().u16(STATUS) & ~STATUS_INTERRUPT | (asserted ? STATUS_INTERRUPT : 0));
         if (asserted && !fireIntxIfAsserted()) {
@@ -610,7 +610,7 @@ public final class PciIrqs {
     }
 
     /** The device sends an MSI or MSI-X message for {@code vector}: delivered, or pending while masked. */
-    public void message(int vector) {
+    void message(int vector) {
         boolean enabled = type == VFIO_PCI_MSI_IRQ_INDEX || type == VFIO_PCI_MSIX_IRQ_INDEX;
         boolean msix = type == VFIO_PCI_MSIX_IRQ_INDEX;
         boolean inRange = enabled && vector >= 0 && vector < ctx.length;

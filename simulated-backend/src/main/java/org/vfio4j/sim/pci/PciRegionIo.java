@@ -27,7 +27,7 @@ import org.vfio4j.spi.Scalar;
  * vfio_pci_ioeventfd}; the dispatch of {@code vfio_pci_rw} and {@code vfio_pci_ioctl_ioeventfd} in
  * {@code vfio_pci_core.c}). Config space goes to the function's {@link VirtualConfig}.
  */
-public final class PciRegionIo {
+final class PciRegionIo {
     static final int IOEVENTFD_MAX = 1000;
     private static final int NUM_FIXED_REGIONS = PciFunction.NUM_FIXED_REGIONS;
 

@@ -14,7 +14,7 @@ import org.vfio4j.sim.internal.LittleEndian;
  * (the user may change it) masks; capabilities without one read straight from hardware with their
  * ID/next bytes from vconfig and drop writes. Accesses are split as {@code vfio_config_do_rw} does.
  */
-public final class VirtualConfig {
+final class VirtualConfig {
     // structure kinds per byte
     private static final byte UNASSIGNED = 0;
     private static final byte BASIC = 1;
