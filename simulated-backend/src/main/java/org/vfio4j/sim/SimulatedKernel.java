@@ -390,7 +390,8 @@ public final class SimulatedKernel implements VfioKernel {
 
     private Optional<Type1Iommu> type1Of(int groupId) {
         Group g = groupsById.get(groupId);
-        return g == null || g.container() == null || !(g.container().iommu() instanceof Type1Iommu t) ? Optional.empty() : Optional.of(t);
+        return g == null || g.container() == null || !(g.container().iommu() instanceof Type1Iommu t) ? Optional.empty()
+                : Optional.of(t);
     }
     // ---- the seam ----
 
