@@ -4,6 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.vfio4j.PciAddress;
+import org.vfio4j.sim.core.FaultGate;
+import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.Syscall;
+import org.vfio4j.sim.pci.PciFunction;
 
 /**
  * The faults armed in one kernel ({@link SimulatedKernel#inject}, {@link SimulatedHost#faults()}):
@@ -11,7 +15,7 @@ import org.vfio4j.PciAddress;
  * fire; a failure becomes the {@link KernelError} of the call it hits. Every fired fault is a trace
  * event. Guarded by the kernel lock.
  */
-final class FaultPlan {
+final class FaultPlan implements FaultGate {
     /** One armed fault and how many matching calls it has seen. */
     private static final class Armed {
         final Fault fault;
@@ -60,8 +64,9 @@ final class FaultPlan {
      * events that reach their call, then fails the call if a failure reaches it (the first armed;
      * another one reaching the same call fails the next matching call).
      */
-    void enter(Call call) throws KernelError {
-        Optional<Fault.Failure> f = failure(call);
+    @Override
+    public void enter(Syscall call) throws KernelError {
+        Optional<Injected> f = failure(call);
         if (f.isPresent()) {
             throw KernelError.of(f.get().errno(), "injected fault: " + f.get() + " (the " + call.description()
                     + " failed before the kernel changed anything)");
@@ -69,19 +74,20 @@ final class FaultPlan {
     }
 
     /** Like {@link #enter}, handing the failure that fired (if any) to a caller that explains it its own way. */
-    Optional<Fault.Failure> failure(Call call) {
+    @Override
+    public Optional<Injected> failure(Syscall call) {
         if (armed.isEmpty()) {
             return Optional.empty();
         }
         Armed failing = null;
         for (Armed a : List.copyOf(armed)) {
             switch (a.fault) {
-                case Fault.Failure f when f.call() == call -> {
+                case Fault.Failure f when f.call().syscall() == call -> {
                     if (++a.seen >= f.nth() && failing == null) {
                         failing = a;
                     }
                 }
-                case Fault.Event e when e.trigger().call().equals(Optional.of(call)) -> {
+                case Fault.Event e when e.trigger().call().map(Call::syscall).equals(Optional.of(call)) -> {
                     if (++a.seen >= e.trigger().nth()) {
                         fire(a);
                     }
@@ -93,14 +99,16 @@ final class FaultPlan {
             return Optional.empty();
         }
         fire(failing);
-        return Optional.of((Fault.Failure) failing.fault);
+        Fault.Failure f = (Fault.Failure) failing.fault;
+        return Optional.of(new Injected(f.errno(), f.toString()));
     }
 
     /** Whether a failure or event is armed for {@code call}: a caller that counts in bulk (page pins) can skip the count. */
-    boolean watches(Call call) {
+    @Override
+    public boolean watches(Syscall call) {
         for (Armed a : armed) {
-            if (a.fault instanceof Fault.Failure f && f.call() == call
-                    || a.fault instanceof Fault.Event e && e.trigger().call().equals(Optional.of(call))) {
+            if (a.fault instanceof Fault.Failure f && f.call().syscall() == call
+                    || a.fault instanceof Fault.Event e && e.trigger().call().map(Call::syscall).equals(Optional.of(call))) {
                 return true;
             }
         }
@@ -108,7 +116,8 @@ final class FaultPlan {
     }
 
     /** Before a DMA of {@code device}'s model: the injected IOMMU fault's explanation if one fires now, else null. */
-    String dmaFault(PciAddress device) {
+    @Override
+    public String dmaFault(PciAddress device) {
         for (Armed a : armed) {
             if (a.fault instanceof Fault.DmaFault d && d.device().equals(device) && ++a.seen >= d.nth()) {
                 fire(a);

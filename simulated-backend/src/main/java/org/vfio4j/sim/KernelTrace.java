@@ -4,7 +4,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.vfio4j.VfioException;
-import org.vfio4j.spi.LinuxAbi;
+import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.SyscallContext;
 
 /**
  * How the simulated kernel writes its trace: each call an entry in its place (reserved when the
@@ -156,18 +157,5 @@ final class KernelTrace {
         SyscallContext c = new SyscallContext();
         c.arguments(arguments);
         return c;
-    }
-
-    /** Where a pread/pwrite/mmap offset points: region and offset on a device fd, else the raw offset. */
-    static String where(OpenFile f, long offset) {
-        return f instanceof DeviceFile ? TraceText.regionOffset(offset) : String.format("offset=0x%x", offset);
-    }
-
-    /** An mmap's protection bits by name: {@code READ|WRITE}. */
-    static String protNames(int prot) {
-        return prot == LinuxAbi.PROT_NONE ? "NONE" : ((prot & LinuxAbi.PROT_READ) != 0 ? "READ" : "")
-                + ((prot & LinuxAbi.PROT_READ) != 0 && (prot & LinuxAbi.PROT_WRITE) != 0 ? "|" : "")
-                + ((prot & LinuxAbi.PROT_WRITE) != 0 ? "WRITE" : "")
-                + ((prot & ~(LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE)) != 0 ? "|0x" + Integer.toHexString(prot & ~3) : "");
     }
 }

@@ -8,6 +8,16 @@ import java.util.Map;
 import org.vfio4j.Errno;
 import org.vfio4j.RegionIndex;
 import org.vfio4j.VfioException;
+import org.vfio4j.sim.core.DeviceFile;
+import org.vfio4j.sim.core.DmaBufFile;
+import org.vfio4j.sim.core.FdTable;
+import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.OpenFile;
+import org.vfio4j.sim.core.Syscall;
+import org.vfio4j.sim.core.SyscallContext;
+import org.vfio4j.sim.core.TraceText;
+import org.vfio4j.sim.core.VfioDevice;
+import org.vfio4j.sim.pci.PciFunction;
 import org.vfio4j.spi.Fd;
 
 /**
@@ -23,7 +33,7 @@ final class MemoryMaps {
      * locate it) or plain memory (a dma-buf).
      */
     private record Mapping(String fd, DeviceFile file, int index, long pos, long serial) {
-        PciFunction device() {
+        VfioDevice device() {
             return file == null ? null : file.device();
         }
 
@@ -56,9 +66,9 @@ final class MemoryMaps {
 
     /** The mmap of {@code f} (behind {@code fd}) as its driver answers it: a device region or a dma-buf's pixels. */
     MemorySegment map(Fd fd, OpenFile f, SyscallContext c, long offset, long length, int prot, int flags) throws KernelError {
-        c.describe(() -> String.format("{%s, length=0x%x, prot=%s}", KernelTrace.where(f, offset), length, KernelTrace.protNames(prot)));
+        c.describe(() -> String.format("{%s, length=0x%x, prot=%s}", TraceText.where(f, offset), length, TraceText.protNames(prot)));
         if (f instanceof DeviceFile || f instanceof DmaBufFile) {
-            plan.enter(Call.MMAP);
+            plan.enter(Syscall.MMAP);
         }
         checkMmapArguments(offset, length);
         if (f instanceof DmaBufFile b) {
@@ -85,7 +95,7 @@ final class MemoryMaps {
                 mappings.put(segment, new Mapping(fd.toString(), null, 0, offset, ++mmapSerial));
             }
             if (trace.on()) {
-                mappingNames.put(segment, String.format("{%s, length=0x%x}", KernelTrace.where(files.file(fd.number()), offset), length));
+                mappingNames.put(segment, String.format("{%s, length=0x%x}", TraceText.where(files.file(fd.number()), offset), length));
             }
         }
     }
@@ -152,7 +162,7 @@ final class MemoryMaps {
             }
             String what = write ? "store" : "load";
             try {
-                plan.enter(Call.MAPPED_ACCESS);
+                plan.enter(Syscall.MAPPED_ACCESS);
                 if (m.device() == null) {
                     return PciFunction.memoryAccess(mapping, offset, size, write, value);
                 }

@@ -5,12 +5,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.vfio4j.IovaRange;
 import org.vfio4j.KernelProfile;
 import org.vfio4j.PciAddress;
 import org.vfio4j.VfioBackend;
-import org.vfio4j.spi.VfioKernel;
 
 /**
  * The immutable description of a simulated machine: its IOMMU groups and PCI functions, what the
@@ -233,7 +233,7 @@ public final class SimulatedHost implements VfioBackend {
     }
 
     /** The group with this id. */
-    public java.util.Optional<HostGroup> group(int id) {
+    public Optional<HostGroup> group(int id) {
         return groups.stream().filter(g -> g.id() == id).findFirst();
     }
 
@@ -596,10 +596,10 @@ public final class SimulatedHost implements VfioBackend {
          */
         public SimulatedHost build() {
             for (Fault f : faults) {
-                java.util.Optional<PciAddress> device = switch (f) {
-                    case Fault.DmaFault d -> java.util.Optional.of(d.device());
-                    case Fault.Event e -> java.util.Optional.of(e.device());
-                    case Fault.Failure x -> java.util.Optional.empty();
+                Optional<PciAddress> device = switch (f) {
+                    case Fault.DmaFault d -> Optional.of(d.device());
+                    case Fault.Event e -> Optional.of(e.device());
+                    case Fault.Failure x -> Optional.empty();
                 };
                 if (device.isPresent() && groups.stream().flatMap(g -> g.devices().stream())
                         .noneMatch(d -> d.address().equals(device.get()) && d.isVfioDevice())) {

@@ -21,8 +21,39 @@ import org.vfio4j.Errno;
 import org.vfio4j.KernelProfile;
 import org.vfio4j.PciAddress;
 import org.vfio4j.VfioException;
+import org.vfio4j.sim.core.Container;
+import org.vfio4j.sim.core.ContainerFile;
+import org.vfio4j.sim.core.DeviceFile;
+import org.vfio4j.sim.core.DeviceWork;
+import org.vfio4j.sim.core.DmaBufFile;
+import org.vfio4j.sim.core.EventFdFile;
+import org.vfio4j.sim.core.EventFds;
+import org.vfio4j.sim.core.FaultGate;
+import org.vfio4j.sim.core.FdTable;
+import org.vfio4j.sim.core.Group;
+import org.vfio4j.sim.core.GroupFile;
+import org.vfio4j.sim.core.HostFacts;
+import org.vfio4j.sim.core.IommuDriverOps;
+import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.KernelLock;
+import org.vfio4j.sim.core.KernelServices;
+import org.vfio4j.sim.core.OpenFile;
+import org.vfio4j.sim.core.ProcessMemory;
+import org.vfio4j.sim.core.ReadWrite;
+import org.vfio4j.sim.core.Syscall;
+import org.vfio4j.sim.core.SyscallContext;
+import org.vfio4j.sim.core.UserArg;
+import org.vfio4j.sim.core.VfioDevice;
 import org.vfio4j.sim.device.IommuFault;
 import org.vfio4j.sim.device.PciDeviceModel;
+import org.vfio4j.sim.iommu.DeviceDma;
+import org.vfio4j.sim.iommu.NoIommuDriver;
+import org.vfio4j.sim.iommu.Type1Iommu;
+import org.vfio4j.sim.pci.FunctionContext;
+import org.vfio4j.sim.pci.FunctionSpec;
+import org.vfio4j.sim.pci.PciFunction;
+import org.vfio4j.sim.pci.PciHardware;
+import org.vfio4j.sim.pci.PciHost;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.PollFd;
 import org.vfio4j.spi.VfioKernel;
@@ -52,10 +83,17 @@ import org.vfio4j.uapi.VfioIoctls;
 public final class SimulatedKernel implements VfioKernel {
 
     private final SimulatedHost host;
+    private final HostFacts facts;
     private final ProcessMemory memory;
+    private final KernelServices services = new Services();
+    private final PciHost pci = new PciServices();
+    private final IommuDriverOps type1;
+    private final IommuDriverOps noIommu;
     private final Map<String, Group> groupNodes = new LinkedHashMap<>();
     private final Map<Integer, Group> groupsById = new LinkedHashMap<>();
     private final Map<PciAddress, PciFunction> functions = new LinkedHashMap<>();
+    /** The host's functions booted into vfio-pci functions, in boot order: they hold their models. */
+    private final List<HostDevice> booted = new ArrayList<>();
     private final Map<PciAddress, Integer> groupOfDevice = new LinkedHashMap<>();
     private final List<IommuFault> faults = new ArrayList<>();
     /** BAR, region and dma-buf memory: it dies with the kernel, as the mappings of a closed process do. */
@@ -76,7 +114,10 @@ public final class SimulatedKernel implements VfioKernel {
     SimulatedKernel(SimulatedHost host) {
         this.host = host;
         this.trace = new KernelTrace(lock, host.traceCapacity());
-        this.memory = new ProcessMemory(host);
+        this.facts = factsOf(host);
+        this.memory = new ProcessMemory(facts);
+        this.type1 = Type1Iommu.driver(services);
+        this.noIommu = NoIommuDriver.driver(facts);
         this.maps = new MemoryMaps(lock, trace, plan);
         this.fds = new FdTable(this, lock, maps::holds, eventFds::hangUp);
         maps.files(fds);
@@ -89,26 +130,30 @@ public final class SimulatedKernel implements VfioKernel {
             if (!g.hasVfioDevices()) {
                 continue; // no vfio driver in the group: no /dev/vfio node
             }
-            Group group = new Group(g, host.isNoIommu(), this);
+            Group group = new Group(g.id(), g.viable(), nonViableReason(g), host.isNoIommu(), services);
             for (HostDevice d : g.devices()) {
                 if (d.isVfioDevice()) {
                     PciFunction f;
                     try {
-                        f = new PciFunction(d, group, new PciHardware(d, d.attachTo(this), allocator, deviceMemory), this);
+                        PciDeviceModel model = d.attachTo(this);
+                        FunctionSpec spec = new FunctionSpec(d.address(), d.resettable(), d.physicalFunction(), d.isPhysicalFunction());
+                        f = new PciFunction(spec, group, new PciHardware(spec, model, allocator, deviceMemory), services, pci);
                     } catch (RuntimeException e) {
-                        functions.values().forEach(done -> done.hw.spec.detachFrom(this)); // nothing booted holds a model
+                        booted.forEach(done -> done.detachFrom(this)); // nothing booted holds a model
                         d.detachFrom(this);
                         throw e;
                     }
                     group.devices.add(f);
                     functions.put(d.address(), f);
+                    booted.add(d);
                 }
             }
             groupNodes.put(group.nodeName(), group);
             groupsById.put(g.id(), group);
         }
         for (PciFunction f : functions.values()) {
-            f.hw.model.attach(new FunctionContext(f, this, new DeviceDma(f, this, faults), devices));
+            DeviceDma dma = new DeviceDma(f, () -> f.hw.removed, () -> (f.hw.u16(0x04) & 0x4) != 0, services, faults);
+            f.hw.model.attach(new FunctionContext(f, services, dma, devices));
         }
         host.faults().forEach(plan::arm); // the host's plan, checked against its devices when it was built
     }
@@ -320,16 +365,16 @@ public final class SimulatedKernel implements VfioKernel {
                 }
             }
             for (Group g : groupsById.values()) {
-                if (g.container != null) {
-                    containers.put(g.container.id, g.container);
+                if (g.container() != null) {
+                    containers.put(g.container().id, g.container());
                 }
             }
             List<KernelResources.DmaRange> dma = new ArrayList<>();
             for (Container c : containers.values()) {
-                Type1Iommu t = c.type1();
+                Type1Iommu t = c.iommu() instanceof Type1Iommu type1 ? type1 : null;
                 if (t != null) {
                     for (Type1Iommu.Dma d : t.mappings()) {
-                        dma.add(new KernelResources.DmaRange(c.toString(), d.iova, d.size, d.read, d.write));
+                        dma.add(new KernelResources.DmaRange(c.toString(), d.iova(), d.size(), d.read(), d.write()));
                     }
                 }
             }
@@ -345,7 +390,8 @@ public final class SimulatedKernel implements VfioKernel {
 
     private Optional<Type1Iommu> type1Of(int groupId) {
         Group g = groupsById.get(groupId);
-        return g == null || g.container == null ? Optional.empty() : Optional.ofNullable(g.container.type1());
+        return g == null || g.container() == null || !(g.container().iommu() instanceof Type1Iommu t) ? Optional.empty()
+                : Optional.of(t);
     }
     // ---- the seam ----
 
@@ -372,13 +418,13 @@ public final class SimulatedKernel implements VfioKernel {
 
     private OpenFile openFile(String path) throws KernelError {
         if (path.equals("/dev/vfio/vfio")) {
-            plan.enter(Call.OPEN_CONTAINER);
-            return new ContainerFile(new Container(nextContainerId++, this));
+            plan.enter(Syscall.OPEN_CONTAINER);
+            return new ContainerFile(new Container(nextContainerId++, services));
         }
         if (path.startsWith("/dev/vfio/")) {
             Group g = groupNodes.get(path.substring("/dev/vfio/".length()));
             if (g != null) {
-                plan.enter(Call.OPEN_GROUP);
+                plan.enter(Syscall.OPEN_GROUP);
                 GroupFile f = new GroupFile(g);
                 g.open(f);
                 return f;
@@ -399,7 +445,7 @@ public final class SimulatedKernel implements VfioKernel {
     }
 
     /** VFIO_GROUP_GET_DEVICE_FD's success path: a new device fd holding the group file. */
-    int openDevice(PciFunction device, GroupFile groupFile) {
+    int openDevice(VfioDevice device, GroupFile groupFile) {
         return fds.openDevice(device, groupFile);
     }
 
@@ -619,7 +665,7 @@ public final class SimulatedKernel implements VfioKernel {
                 throw trace.fail("eventfd", "eventfd", new SyscallContext(), e);
             }
             try {
-                plan.enter(Call.EVENTFD);
+                plan.enter(Syscall.EVENTFD);
             } catch (KernelError e) {
                 throw trace.fail("eventfd", "eventfd", KernelTrace.described("{initval=" + initialValue + "}"), e);
             }
@@ -673,7 +719,7 @@ public final class SimulatedKernel implements VfioKernel {
             fds.closeAll();
             maps.clear(); // the process's mappings go with it, and with them the device files they held
             fds.releaseLingering();
-            functions.values().forEach(f -> f.hw.spec.detachFrom(this)); // a model instance may serve another kernel now
+            booted.forEach(d -> d.detachFrom(this)); // a model instance may serve another kernel now
         }
         devices.awaitStopped();
         synchronized (lock) {
@@ -790,4 +836,116 @@ public final class SimulatedKernel implements VfioKernel {
         }
     }
 
+
+    /** The host's facts as the kernel's parts see them. */
+    static HostFacts factsOf(SimulatedHost host) {
+        return new HostFacts(host.profile(), host.isNoIommu(), host.iovaPageSizes(), host.iovaRanges(), host.dmaEntryLimit(),
+                host.memlockLimit(), host.capIpcLock(), host.capSysRawio(), host.interruptRemapping(), host.nestingSupported(),
+                host.enforceCacheCoherency(), host.irqVectorLimit(), host.deviceLatency());
+    }
+
+    /** Which functions of an IOMMU group keep it from being viable, for messages. */
+    private static String nonViableReason(HostGroup g) {
+        return g.devices().stream().filter(d -> !d.allowsViability())
+                .map(d -> d.address() + " is bound to " + d.driver().orElse("?")).reduce((a, b) -> a + ", " + b).orElse("");
+    }
+
+    /** What the kernel's parts may ask of it; a separate object so that none of it is public API of the kernel. */
+    private final class Services implements KernelServices {
+        @Override
+        public Object lock() {
+            return lock;
+        }
+
+        @Override
+        public KernelProfile profile() {
+            return SimulatedKernel.this.profile();
+        }
+
+        @Override
+        public HostFacts facts() {
+            return facts;
+        }
+
+        @Override
+        public FaultGate faults() {
+            return plan;
+        }
+
+        @Override
+        public ProcessMemory memory() {
+            return memory;
+        }
+
+        @Override
+        public IommuDriverOps type1Driver() {
+            return type1;
+        }
+
+        @Override
+        public IommuDriverOps noIommuDriver() {
+            return noIommu;
+        }
+
+        @Override
+        public OpenFile fileOf(int number) {
+            return SimulatedKernel.this.fileOf(number);
+        }
+
+        @Override
+        public int openDevice(VfioDevice device, GroupFile groupFile) {
+            return SimulatedKernel.this.openDevice(device, groupFile);
+        }
+
+        @Override
+        public int installDmaBuf(DmaBufFile buf) {
+            return SimulatedKernel.this.installDmaBuf(buf);
+        }
+
+        @Override
+        public void signal(EventFdFile e) {
+            SimulatedKernel.this.signal(e);
+        }
+
+        @Override
+        public String describeEventFd(EventFdFile e) {
+            return SimulatedKernel.this.describeEventFd(e);
+        }
+
+        @Override
+        public void event(Object target, String what, String detail) {
+            SimulatedKernel.this.event(target, what, detail);
+        }
+
+        @Override
+        public void event(Object target, String what, Supplier<String> detail) {
+            SimulatedKernel.this.event(target, what, detail);
+        }
+    }
+
+    /** What vfio-pci may ask of the PCI core and of this kernel. */
+    private final class PciServices implements PciHost {
+        @Override
+        public List<BusFunction> functionsOnBus(PciAddress address) {
+            List<BusFunction> out = new ArrayList<>();
+            for (HostGroup g : host.groups()) {
+                for (HostDevice d : g.devices()) {
+                    if (d.address().segment() == address.segment() && d.address().bus() == address.bus()) {
+                        out.add(new BusFunction(d.address(), g.id(), d.driver(), d.isVfioDevice()));
+                    }
+                }
+            }
+            return out;
+        }
+
+        @Override
+        public Optional<PciFunction> vfioFunction(PciAddress address) {
+            return SimulatedKernel.this.vfioFunction(address);
+        }
+
+        @Override
+        public Arena deviceMemory() {
+            return deviceMemory;
+        }
+    }
 }

@@ -15,12 +15,13 @@ import org.junit.jupiter.api.Test;
 import org.vfio4j.Errno;
 import org.vfio4j.IommuType;
 import org.vfio4j.KernelProfile;
+import org.vfio4j.PciAddress;
+import org.vfio4j.PciRegisters;
 import org.vfio4j.RegionCapability;
 import org.vfio4j.RegionInfo;
 import org.vfio4j.Vfio;
 import org.vfio4j.VfioContainer;
 import org.vfio4j.VfioDevice;
-import org.vfio4j.VfioException;
 import org.vfio4j.VfioGroup;
 import org.vfio4j.sim.device.Bar;
 import org.vfio4j.sim.device.BarKind;
@@ -32,6 +33,7 @@ import org.vfio4j.sim.device.DmaFaultException;
 import org.vfio4j.sim.device.MmioHandler;
 import org.vfio4j.sim.device.PciDeviceModel;
 import org.vfio4j.sim.device.Rom;
+import org.vfio4j.sim.pci.PciFunction;
 import org.vfio4j.spi.LinuxAbi;
 
 /**
@@ -188,22 +190,22 @@ class DeviceModelTest {
     void closingTheDeviceFd_withAMappingLive_keepsTheDeviceOpenUntilTheLastMunmap() throws Exception {
         World w = boot(new Copier());
         MemorySegment regs = w.kernel().mmap(w.device().fd(), 0, 4096, LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE, LinuxAbi.MAP_SHARED);
-        PciFunction f = w.kernel().vfioFunction(org.vfio4j.PciAddress.parse("0000:04:00.0")).orElseThrow();
+        PciFunction f = w.kernel().vfioFunction(PciAddress.parse("0000:04:00.0")).orElseThrow();
         w.device().close();
-        assertThat(f.openCount).as("the mapping holds the device file (vma->vm_file)").isEqualTo(1);
+        assertThat(f.openCount()).as("the mapping holds the device file (vma->vm_file)").isEqualTo(1);
         w.kernel().store(regs, 0x10, 4, 0x40);
         assertThat(w.kernel().load(regs, 0x10, 4)).as("the mapping still reaches the device").isEqualTo(0x40);
         w.kernel().munmap(regs);
-        assertThat(f.openCount).as("the last munmap releases it").isZero();
+        assertThat(f.openCount()).as("the last munmap releases it").isZero();
     }
 
     @Test
     void mappedAccessWithMemoryDecodeOff_isSigbusAsEio() throws Exception {
         World w = boot(new Copier());
         try (var bar0 = w.device().region(0)) {
-            w.device().config().disableCommand(org.vfio4j.PciRegisters.COMMAND_MEMORY);
+            w.device().config().disableCommand(PciRegisters.COMMAND_MEMORY);
             assertThat(Errnos.of(() -> bar0.readInt(0x10))).as("vfio_pci_mmap_fault refuses the page").isEqualTo(Errno.EIO);
-            w.device().config().enableCommand(org.vfio4j.PciRegisters.COMMAND_MEMORY);
+            w.device().config().enableCommand(PciRegisters.COMMAND_MEMORY);
             assertThat(bar0.readInt(0x10)).isZero();
         }
     }

@@ -5,10 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.junit.jupiter.api.Test;
+import org.vfio4j.sim.core.ProcessMemory;
 
 class ProcessMemoryTest {
 
-    private final ProcessMemory memory = new ProcessMemory(SimulatedHost.x86Type1());
+    private final ProcessMemory memory = new ProcessMemory(SimulatedKernel.factsOf(SimulatedHost.x86Type1()));
 
     @Test
     void resolve_followsTheArena_notTheSegmentObject() {
@@ -58,12 +59,12 @@ class ProcessMemoryTest {
 
     @Test
     void lockedPages_chargeAgainstTheLimit_unlessCapIpcLock() {
-        ProcessMemory limited = new ProcessMemory(SimulatedHost.x86Type1().toBuilder().memlockLimit(16 * 4096).build());
+        ProcessMemory limited = new ProcessMemory(SimulatedKernel.factsOf(SimulatedHost.x86Type1().toBuilder().memlockLimit(16 * 4096).build()));
         limited.charge(10);
         assertThat(limited.allowance()).isEqualTo(6);
         limited.uncharge(10);
         assertThat(limited.allowance()).isEqualTo(16);
-        ProcessMemory privileged = new ProcessMemory(SimulatedHost.x86Type1().toBuilder().memlockLimit(4096).capIpcLock(true).build());
+        ProcessMemory privileged = new ProcessMemory(SimulatedKernel.factsOf(SimulatedHost.x86Type1().toBuilder().memlockLimit(4096).capIpcLock(true).build()));
         privileged.charge(1000);
         assertThat(privileged.lockedPages()).isZero();
         assertThat(privileged.allowance()).isEqualTo(Long.MAX_VALUE);

@@ -7,21 +7,34 @@ import java.io.StringWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.vfio4j.VfioException;
+import org.vfio4j.sim.core.Container;
+import org.vfio4j.sim.core.ContainerFile;
+import org.vfio4j.sim.core.Group;
+import org.vfio4j.sim.core.GroupFile;
+import org.vfio4j.sim.pci.PciFunction;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.LinuxAbi;
 import org.vfio4j.spi.PollFd;
+import org.vfio4j.uapi.VfioUapi;
 
 /**
  * A seeded random walk over the raw system-call seam of {@link SimulatedKernel}: every request of
@@ -170,9 +183,9 @@ final class SeamFuzzer {
     private MemorySegment otherThreadSegment;
     private final SimulatedKernel foreign = SimulatedHost.x86Type1().boot();
     private final Fd foreignFd;
-    private final java.util.function.LongSupplier holdClock;
+    private final LongSupplier holdClock;
 
-    SeamFuzzer(long seed, long maxCalls, long maxNanos, boolean wrappingSegments, java.util.function.LongSupplier holdClock)
+    SeamFuzzer(long seed, long maxCalls, long maxNanos, boolean wrappingSegments, LongSupplier holdClock)
             throws VfioException {
         this.holdClock = holdClock;
         this.seed = seed;
@@ -244,7 +257,7 @@ final class SeamFuzzer {
         invoke("traceText", () -> "traceText()", kernel::traceText);
         kernel.clearTrace();
         List<Handle> open = new ArrayList<>(handles.stream().filter(h -> h.fd().isOpen()).toList());
-        java.util.Collections.shuffle(open, rnd);
+        Collections.shuffle(open, rnd);
         for (Handle h : open) {
             invoke("close", () -> "close(" + h.fd() + ")", () -> {
                 kernel.close(h.fd());
@@ -262,7 +275,7 @@ final class SeamFuzzer {
      * stack trace and call.
      */
     static Report concurrent(long seed, int threads, long maxCalls, long maxNanos, boolean wrapping,
-                             java.util.function.LongSupplier holdClock) throws Exception {
+                             LongSupplier holdClock) throws Exception {
         List<SeamFuzzer> walkers = new ArrayList<>();
         for (int i = 0; i < threads; i++) {
             walkers.add(new SeamFuzzer(seed + i, maxCalls / threads, maxNanos, wrapping, holdClock));
@@ -271,7 +284,7 @@ final class SeamFuzzer {
         Random episodes = new Random(seed);
         long start = System.nanoTime();
         int episode = 0;
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             while (lead.report.calls < maxCalls / threads && System.nanoTime() < lead.deadline) {
                 episode++;
@@ -368,15 +381,15 @@ final class SeamFuzzer {
         }
         synchronized (kernel.lock()) {
             for (Group g : kernel.groupStates()) {
-                if (g.opened != null || g.container != null || g.containerUsers != 0) {
-                    v.add(g + ": opened=" + g.opened + ", container=" + g.container + ", containerUsers=" + g.containerUsers);
+                if (g.opened() != null || g.container() != null || g.containerUsers() != 0) {
+                    v.add(g + ": opened=" + g.opened() + ", container=" + g.container() + ", containerUsers=" + g.containerUsers());
                 }
                 if (kernel.dmaMappingCount(g.id()).isPresent()) {
                     v.add(g + " still has a type1 IOMMU with " + kernel.dmaMappingCount(g.id()).get() + " mappings");
                 }
-                for (PciFunction f : g.devices) {
-                    if (f.openCount != 0 || f.vconfig != null || !f.irqs.typeName().equals("none")) {
-                        v.add(f + ": openCount=" + f.openCount + ", irqs=" + f.irqs.typeName());
+                for (PciFunction f : g.devices.stream().map(PciFunction.class::cast).toList()) {
+                    if (f.openCount() != 0 || f.enabled() || !f.irqs.typeName().equals("none")) {
+                        v.add(f + ": openCount=" + f.openCount() + ", irqs=" + f.irqs.typeName());
                     }
                 }
             }
@@ -785,10 +798,10 @@ final class SeamFuzzer {
 
     private String lastRequest = "";
 
-    private static final Map<Long, String> REQUEST_NAMES = new java.util.HashMap<>();
+    private static final Map<Long, String> REQUEST_NAMES = new HashMap<>();
 
     static {
-        for (java.lang.reflect.Field f : org.vfio4j.uapi.VfioUapi.class.getFields()) {
+        for (Field f : VfioUapi.class.getFields()) {
             if (f.getType() == long.class) {
                 try {
                     REQUEST_NAMES.merge(f.getLong(null), f.getName(), (a, b) -> a + "/" + b);
@@ -847,7 +860,7 @@ final class SeamFuzzer {
         boolean hasIommu;
         synchronized (kernel.lock()) {
             group = kernel.fileOf(g.fd().number()) instanceof GroupFile f ? f.group : null;
-            attached = group == null ? null : group.container;
+            attached = group == null ? null : group.container();
             hasIommu = attached != null && attached.hasIommu();
         }
         if (group == null) {
@@ -1015,7 +1028,7 @@ final class SeamFuzzer {
                 }
             }
             default -> {
-                java.util.UUID u = java.util.UUID.fromString(TOKENS[0]);
+                UUID u = UUID.fromString(TOKENS[0]);
                 ioctlBytes(device, VFIO_DEVICE_FEATURE, new Struct(24).u32(0, 24).u32(4, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_PCI_VF_TOKEN)
                         .u64(8, Long.reverseBytes(u.getMostSignificantBits())).u64(16, Long.reverseBytes(u.getLeastSignificantBits())).bytes());
                 List<Handle> groups = openOf(Kind.GROUP);
@@ -1313,7 +1326,7 @@ final class SeamFuzzer {
             if (feature == 4) {
                 s.u32(8, fdNumber(Kind.EVENTFD)).u32(12, rnd.nextInt(8) == 0 ? 1 : 0);
             } else if (data == 16) {
-                java.util.UUID u = java.util.UUID.fromString(TOKENS[rnd.nextInt(TOKENS.length)]);
+                UUID u = UUID.fromString(TOKENS[rnd.nextInt(TOKENS.length)]);
                 s.u64(8, Long.reverseBytes(u.getMostSignificantBits())).u64(16, Long.reverseBytes(u.getLeastSignificantBits()));
             }
             return s.bytes();

@@ -1,9 +1,0 @@
-package org.vfio4j.sim;
-
-/** An open {@code /dev/vfio/vfio}. */
-record ContainerFile(Container container) implements OpenFile {
-    @Override
-    public String kind() {
-        return "VFIO container";
-    }
-}

@@ -1,7 +1,0 @@
-package org.vfio4j.sim;
-
-/** What an fd of the simulated kernel refers to ({@code struct file}'s private data). */
-sealed interface OpenFile permits ContainerFile, GroupFile, DeviceFile, EventFdFile, DmaBufFile {
-    /** For messages: "container", "group", "device", "eventfd". */
-    String kind();
-}

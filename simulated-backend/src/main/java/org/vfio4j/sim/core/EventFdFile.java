@@ -1,0 +1,41 @@
+package org.vfio4j.sim.core;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The eventfd(2) counter. */
+public final class EventFdFile implements OpenFile {
+    long counter;
+    /**
+     * Kernel consumers attached with {@code vfio_virqfd_enable} (ioeventfds): on every signal they
+     * consume the counter and run. Closing the eventfd detaches them (EPOLLHUP).
+     */
+    public final List<Runnable> virqfds = new ArrayList<>();
+    /** What became of the interrupts that could have signalled this eventfd, for {@code SimulatedKernel.diagnose}. */
+    public final IrqHistory history = new IrqHistory();
+    final boolean semaphore;
+    final boolean nonblocking;
+
+    /**
+     * {@code vfio_virqfd_enable}: attaches a kernel consumer; if the eventfd is already signalled
+     * the consumer runs at once, as if the signal had just come, and the counter is left as it is
+     * (only later signals are consumed, by the wake-up).
+     */
+    public void attachVirqfd(Runnable consumer) {
+        virqfds.add(consumer);
+        if (counter != 0) {
+            consumer.run();
+        }
+    }
+
+    EventFdFile(long initial, boolean semaphore, boolean nonblocking) {
+        this.counter = initial;
+        this.semaphore = semaphore;
+        this.nonblocking = nonblocking;
+    }
+
+    @Override
+    public String kind() {
+        return "eventfd";
+    }
+}

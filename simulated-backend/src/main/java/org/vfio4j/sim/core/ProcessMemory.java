@@ -1,0 +1,122 @@
+package org.vfio4j.sim.core;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The simulated process's memory as the kernel sees it: the user segments whose addresses were
+ * handed out ({@code VfioKernel.userAddress}), so that a {@code vaddr} can be resolved to live
+ * memory, and the locked-memory account ({@code mm->locked_vm}) that pinning charges against
+ * RLIMIT_MEMLOCK ({@code vfio_lock_acct}).
+ *
+ * <p>Memory is live while its segment's scope is alive (a closed arena's memory is gone for the
+ * kernel too); an entry also goes when a new registration overlaps it, as reused addresses mean
+ * reused memory. Entries hold their segments strongly: a segment object may be collected while
+ * its arena, and so the memory, lives on.
+ */
+public final class ProcessMemory {
+    private final TreeMap<Long, MemorySegment> segments = new TreeMap<>(Long::compareUnsigned);
+    private final long limitPages;
+    private final boolean capIpcLock;
+    private long lockedPages;
+
+    public ProcessMemory(HostFacts host) {
+        this.limitPages = host.memlockLimit() < 0 ? Long.MAX_VALUE : host.memlockLimit() / HostFacts.PAGE_SIZE;
+        this.capIpcLock = host.capIpcLock();
+    }
+
+    /**
+     * Records {@code memory} at its address. A segment inside one already recorded for the same
+     * live allocation (a slice of it) changes nothing: the enclosing segment still describes that
+     * memory. An overlapping segment of another scope means the addresses were reused, and the
+     * old entries go. Partial overlaps within one allocation keep both.
+     */
+    public long register(MemorySegment memory) {
+        long address = memory.address();
+        long end = address + memory.byteSize();
+        if (Long.compareUnsigned(end, address) < 0) {
+            return address; // wraps the address space: no memory to record; MAP_DMA's own range check refuses it
+        }
+        for (Map.Entry<Long, MemorySegment> e = segments.floorEntry(address); e != null; e = segments.lowerEntry(e.getKey())) {
+            MemorySegment old = e.getValue();
+            long oldEnd = e.getKey() + old.byteSize();
+            if (Long.compareUnsigned(oldEnd, address) <= 0) {
+                break;
+            }
+            if (old.scope().equals(memory.scope()) && old.scope().isAlive()) {
+                if (Long.compareUnsigned(oldEnd, end) >= 0) {
+                    return address; // a slice of recorded memory
+                }
+            } else {
+                segments.remove(e.getKey()); // reused addresses: the old memory is gone
+            }
+        }
+        var inside = segments.subMap(address, true, end, false);
+        inside.values().removeIf(old -> !old.scope().equals(memory.scope())
+                || Long.compareUnsigned(old.address() + old.byteSize(), end) <= 0);
+        MemorySegment same = segments.get(address);
+        if (same == null || same.byteSize() < memory.byteSize()) {
+            segments.put(address, memory);
+        }
+        return address;
+    }
+
+    /**
+     * The live memory of the process from {@code vaddr} on, up to {@code size} bytes: a slice of
+     * the registered segment containing {@code vaddr}, as far as it reaches; null if none.
+     */
+    public MemorySegment resolve(long vaddr, long size) {
+        MemorySegment best = null;
+        long bestReach = 0;
+        int looked = 0;
+        // entries of one allocation may overlap: take the one reaching furthest past vaddr (a few steps back at most)
+        for (Map.Entry<Long, MemorySegment> e = segments.floorEntry(vaddr); e != null && looked < 8;
+                e = segments.lowerEntry(e.getKey()), looked++) {
+            MemorySegment s = e.getValue();
+            if (!s.scope().isAlive()) {
+                segments.remove(e.getKey());
+                continue;
+            }
+            long offset = vaddr - e.getKey();
+            long reach = s.byteSize() - offset;
+            if (Long.compareUnsigned(offset, s.byteSize()) < 0 && reach > bestReach) {
+                best = s.asSlice(offset, Math.min(size, reach));
+                bestReach = reach;
+                if (reach >= size) {
+                    break;
+                }
+            }
+        }
+        return best;
+    }
+
+    public boolean capIpcLock() {
+        return capIpcLock;
+    }
+
+    public long lockedPages() {
+        return lockedPages;
+    }
+
+    public long limitPages() {
+        return limitPages;
+    }
+
+    /** Pages that can still be charged before RLIMIT_MEMLOCK is reached. */
+    public long allowance() {
+        return capIpcLock ? Long.MAX_VALUE : Math.max(0, limitPages - lockedPages);
+    }
+
+    public void charge(long pages) {
+        if (!capIpcLock) {
+            lockedPages += pages;
+        }
+    }
+
+    public void uncharge(long pages) {
+        if (!capIpcLock) {
+            lockedPages -= pages;
+        }
+    }
+}

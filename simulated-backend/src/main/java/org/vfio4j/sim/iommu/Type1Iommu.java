@@ -1,0 +1,564 @@
+package org.vfio4j.sim.iommu;
+
+import static org.vfio4j.uapi.VfioStructs.*;
+import static org.vfio4j.uapi.VfioUapi.*;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.vfio4j.Errno;
+import org.vfio4j.IovaRange;
+import org.vfio4j.KernelProfile;
+import org.vfio4j.sim.core.FaultGate;
+import org.vfio4j.sim.core.HostFacts;
+import org.vfio4j.sim.core.InfoCapChain;
+import org.vfio4j.sim.core.IommuDriver;
+import org.vfio4j.sim.core.IommuDriverOps;
+import org.vfio4j.sim.core.KernelError;
+import org.vfio4j.sim.core.KernelServices;
+import org.vfio4j.sim.core.ProcessMemory;
+import org.vfio4j.sim.core.Syscall;
+import org.vfio4j.sim.core.SyscallContext;
+import org.vfio4j.sim.core.TraceText;
+import org.vfio4j.sim.core.UserArg;
+
+/**
+ * The type1 IOMMU backend of one container ({@code drivers/vfio/vfio_iommu_type1.c}): the DMA
+ * mappings in an {@link IovaTree}, the mapping-slot counter {@code dma_avail}, pinning with
+ * locked-memory accounting, and the ioctls VFIO_IOMMU_GET_INFO, MAP_DMA and UNMAP_DMA with the
+ * kernel's check order, errno and written-back bytes.
+ */
+public final class Type1Iommu implements IommuDriver {
+
+    /** One DMA mapping ({@code struct vfio_dma}). */
+    public static final class Dma {
+        final long iova;
+        final long size;
+        long vaddr;
+        final boolean read;
+        final boolean write;
+        MemorySegment memory; // the pinned user memory; null in a container without IOMMU domains
+        final long chargedPages;
+        boolean vaddrValid = true;
+
+        /** The first IOVA of the mapping. */
+        public long iova() {
+            return iova;
+        }
+
+        /** The mapping's size in bytes. */
+        public long size() {
+            return size;
+        }
+
+        /** Whether the device may read through the mapping ({@code VFIO_DMA_MAP_FLAG_READ}). */
+        public boolean read() {
+            return read;
+        }
+
+        /** Whether the device may write through the mapping ({@code VFIO_DMA_MAP_FLAG_WRITE}). */
+        public boolean write() {
+            return write;
+        }
+
+        /** The pinned user memory behind the mapping; null in a container without IOMMU domains. */
+        public MemorySegment memory() {
+            return memory;
+        }
+
+      public   Dma(long iova, long size, long vaddr, boolean read, boolean write, MemorySegment memory, long chargedPages) {
+            this.iova = iova;
+            this.size = size;
+            this.vaddr = vaddr;
+            this.read = read;
+            this.write = write;
+            this.memory = memory;
+            this.chargedPages = chargedPages;
+        }
+    }
+
+    private final boolean v2;
+    private final boolean nesting;
+    private final HostFacts host;
+    private final KernelProfile profile;
+    private final ProcessMemory memory;
+    private final FaultGate faults;
+    private final IovaTree<Dma> mappings = new IovaTree<>();
+    private final List<Integer> groups = new ArrayList<>();
+    private int dmaAvail;
+    private final long pgsizeBitmap;
+    private final long pgsize;
+
+    private Type1Iommu(long extension, HostFacts host, ProcessMemory memory, FaultGate faults) {
+        this.faults = faults;
+        this.v2 = extension != VFIO_TYPE1_IOMMU;
+        this.nesting = extension == VFIO_TYPE1_NESTING_IOMMU;
+        this.host = host;
+        this.profile = host.profile();
+        this.memory = memory;
+        this.dmaAvail = host.dmaEntryLimit();
+        // vfio_update_pgsize_bitmap: sizes below PAGE_SIZE collapse into PAGE_SIZE
+        long bitmap = host.iovaPageSizes();
+        if ((bitmap & (HostFacts.PAGE_SIZE - 1)) != 0) {
+            bitmap = (bitmap & -HostFacts.PAGE_SIZE) | HostFacts.PAGE_SIZE;
+        }
+        this.pgsizeBitmap = bitmap;
+        this.pgsize = Long.lowestOneBit(bitmap);
+    }
+
+    /** {@code vfio_iommu_type1_check_extension}; {@code iommu} is null before SET_IOMMU. */
+    private static int checkExtension(Type1Iommu iommu, long arg, HostFacts host) {
+        if (arg == VFIO_TYPE1_IOMMU || arg == VFIO_TYPE1v2_IOMMU || arg == VFIO_TYPE1_NESTING_IOMMU) {
+            return 1;
+        }
+        if (arg == VFIO_UNMAP_ALL && host.profile().isAtLeast61()) {
+            return 1;
+        }
+        if (arg == VFIO_UPDATE_VADDR && host.profile().isAtLeast61()) {
+            return iommu == null ? 0 : 1; // asks the container's own IOMMU state (verified on 6.1)
+        }
+        if (arg == VFIO_DMA_CC_IOMMU) {
+            return iommu == null ? 0 : host.enforceCacheCoherency() ? 1 : 0;
+        }
+        return 0;
+    }
+
+    /** {@code vfio_iommu_type1_open}: only the three type1 flavours open. */
+    private static Type1Iommu open(long arg, HostFacts host, ProcessMemory memory, FaultGate faults) throws KernelError {
+        if (arg != VFIO_TYPE1_IOMMU && arg != VFIO_TYPE1v2_IOMMU && arg != VFIO_TYPE1_NESTING_IOMMU) {
+            throw KernelError.of(Errno.EINVAL, "type1 answers CHECK_EXTENSION(" + arg + ") but opens only types 1, 3 and 6"
+                    + " (vfio_iommu_type1_open)");
+        }
+        return new Type1Iommu(arg, host, memory, faults);
+    }
+
+    /**
+     * Type1 as registered with the VFIO core: its CHECK_EXTENSION for a container without a driver
+     * and its {@code open}, over the kernel's host facts, process memory and fault plan.
+     */
+    public static IommuDriverOps driver(KernelServices kernel) {
+        return new IommuDriverOps() {
+            @Override
+            public int checkExtension(long arg) {
+                return Type1Iommu.checkExtension(null, arg, kernel.facts());
+            }
+
+            @Override
+            public IommuDriver open(long arg) throws KernelError {
+                return Type1Iommu.open(arg, kernel.facts(), kernel.memory(), kernel.faults());
+            }
+        };
+    }
+
+    @Override
+    public String name() {
+        return v2 ? "type1v2" : "type1";
+    }
+
+    @Override
+    public int checkExtension(long arg) {
+        return checkExtension(this, arg, host);
+    }
+
+    /** {@code vfio_iommu_type1_attach_group}. */
+    @Override
+    public void attachGroup(int group) throws KernelError {
+        if (groups.contains(group)) {
+            throw KernelError.of(Errno.EINVAL, "group " + group + " is already attached to this IOMMU (vfio_iommu_type1_attach_group)");
+        }
+        if (nesting && !host.nestingSupported()) {
+            throw KernelError.of(Errno.EINVAL, "VFIO_TYPE1_NESTING_IOMMU needs nested translation, which this IOMMU does not"
+                    + " offer (iommu_enable_nesting in vfio_iommu_type1_attach_group)");
+        }
+        if (!host.interruptRemapping()) {
+            throw KernelError.of(Errno.EPERM, "the IOMMU of group " + group + " cannot remap interrupts and"
+                    + " allow_unsafe_interrupts is off (vfio_iommu_type1_attach_group)");
+        }
+        groups.add(group);
+    }
+
+    /** {@code vfio_iommu_type1_detach_group}: the last group's detach unmaps and unpins everything. */
+    @Override
+    public void detachGroup(int group) {
+        groups.remove(Integer.valueOf(group));
+        if (groups.isEmpty()) {
+            release();
+        }
+    }
+
+    /** {@code vfio_iommu_type1_release}: unmaps and unpins everything. */
+    @Override
+    public void release() {
+        for (int n = mappings.first(); n != -1; n = mappings.next(n)) {
+            unpin(mappings.value(n));
+        }
+        mappings.clear();
+        dmaAvail = host.dmaEntryLimit();
+    }
+
+    /** The mapping containing {@code iova}, or null: what the IOMMU translates a device access with. */
+    Dma mappingAt(long iova) {
+        int n = mappings.containing(iova);
+        return n == -1 ? null : mappings.value(n);
+    }
+
+    boolean isV2() {
+        return v2;
+    }
+
+    /** The ioctls of a container with this IOMMU ({@code vfio_iommu_type1_ioctl}). */
+    @Override
+    public int ioctl(long request, UserArg arg, SyscallContext call) throws KernelError {
+        if (request == VFIO_CHECK_EXTENSION) {
+            return checkExtension(this, arg.value, host);
+        } else if (request == VFIO_IOMMU_GET_INFO) {
+            return getInfo(arg, call);
+        } else if (request == VFIO_IOMMU_MAP_DMA) {
+            return mapDma(arg, call);
+        } else if (request == VFIO_IOMMU_UNMAP_DMA) {
+            return unmapDma(arg, call);
+        }
+        throw KernelError.of(Errno.ENOTTY, "the type1 IOMMU has no ioctl 0x" + Long.toHexString(request) + " (vfio_iommu_type1_ioctl)");
+    }
+
+    // ---- VFIO_IOMMU_GET_INFO ----
+
+    private int getInfo(UserArg arg, SyscallContext call) throws KernelError {
+        int minsz = vfio_iommu_type1_info.iova_pgsizes + Long.BYTES; // offsetofend(iova_pgsizes)
+        // offsetofend(cap_offset): written only when argsz allows, for old callers
+        int capsz = vfio_iommu_type1_info.cap_offset + Integer.BYTES;
+        int argsz = arg.copyIn(minsz, "struct vfio_iommu_type1_info");
+        call.describe(() -> "{argsz=" + argsz + "}");
+        if (Integer.compareUnsigned(argsz, minsz) < 0) {
+            throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below the 16 bytes of struct vfio_iommu_type1_info up to"
+                    + " iova_pgsizes (vfio_iommu_type1_get_info)");
+        }
+        int copyBack = Integer.compareUnsigned(argsz, capsz) >= 0 ? capsz : minsz;
+        InfoCapChain caps = capabilities();
+        int flags = VFIO_IOMMU_INFO_PGSIZES | (caps.isEmpty() ? 0 : VFIO_IOMMU_INFO_CAPS);
+        InfoCapChain.Placement placed = caps.place(arg, argsz, vfio_iommu_type1_info.SIZE, "the capability chain");
+        arg.checkWritable(0, copyBack, "struct vfio_iommu_type1_info");
+        arg.putU32(vfio_iommu_type1_info.argsz, placed.argsz());
+        arg.putU32(vfio_iommu_type1_info.flags, flags);
+        arg.putU64(vfio_iommu_type1_info.iova_pgsizes, pgsizeBitmap);
+        if (copyBack == capsz) {
+            arg.putU32(vfio_iommu_type1_info.cap_offset, placed.capOffset());
+        }
+        String outFlags = caps.isEmpty() ? "PGSIZES" : "PGSIZES|CAPS";
+        call.describe(() -> "{argsz=" + argsz + "} -> {argsz=" + placed.argsz() + ", flags=" + outFlags
+                + ", iova_pgsizes=0x" + Long.toHexString(pgsizeBitmap) + ", cap_offset=" + placed.capOffset() + "}");
+        return 0;
+    }
+
+    /** The capabilities {@code vfio_iommu_type1_get_info} adds: Linux 6.1 MIGRATION, DMA_AVAIL, IOVA_RANGE; 5.7 only IOVA_RANGE. */
+    private InfoCapChain capabilities() {
+        InfoCapChain caps = new InfoCapChain();
+        if (profile.isAtLeast61()) {
+            // vfio_iommu_migration_build_caps: smallest page size, DIRTY_BITMAP_SIZE_MAX bytes
+            caps.add(VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, 1, vfio_iommu_type1_info_cap_migration.SIZE)
+                    .putInt(vfio_iommu_type1_info_cap_migration.flags, 0)
+                    .putLong(vfio_iommu_type1_info_cap_migration.pgsize_bitmap, pgsize)
+                    .putLong(vfio_iommu_type1_info_cap_migration.max_dirty_bitmap_size, 1L << 28);
+            // vfio_iommu_dma_avail_build_caps
+            caps.add(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1, vfio_iommu_type1_info_dma_avail.SIZE)
+                    .putInt(vfio_iommu_type1_info_dma_avail.avail, dmaAvail);
+        }
+        List<IovaRange> ranges = host.iovaRanges();
+        if (!ranges.isEmpty()) { // vfio_iommu_iova_build_caps: no cap for an empty list
+            int first = vfio_iommu_type1_info_cap_iova_range.iova_ranges;
+            ByteBuffer b = caps.add(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1, first + vfio_iova_range.SIZE * ranges.size());
+            b.putInt(vfio_iommu_type1_info_cap_iova_range.nr_iovas, ranges.size());
+            for (int i = 0; i < ranges.size(); i++) {
+                int at = first + vfio_iova_range.SIZE * i;
+                b.putLong(at + vfio_iova_range.start, ranges.get(i).start()).putLong(at + vfio_iova_range.end, ranges.get(i).end());
+            }
+        }
+        return caps;
+    }
+
+    // ---- VFIO_IOMMU_MAP_DMA ----
+
+    private int mapDma(UserArg arg, SyscallContext call) throws KernelError {
+        int argsz = arg.copyIn(vfio_iommu_type1_dma_map.SIZE, "struct vfio_iommu_type1_dma_map");
+        int flags = arg.u32(vfio_iommu_type1_dma_map.flags);
+        long vaddr = arg.u64(vfio_iommu_type1_dma_map.vaddr);
+        long iova = arg.u64(vfio_iommu_type1_dma_map.iova);
+        long size = arg.u64(vfio_iommu_type1_dma_map.size);
+        call.describe(() -> String.format("{argsz=%d, flags=%s, vaddr=0x%x, iova=0x%x, size=0x%x}", argsz, TraceText.dmaMapFlags(flags),
+                vaddr, iova, size));
+        faults.enter(Syscall.MAP_DMA);
+        int known = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE | (profile.isAtLeast61() ? VFIO_DMA_MAP_FLAG_VADDR : 0);
+        if (Integer.compareUnsigned(argsz, vfio_iommu_type1_dma_map.SIZE) < 0) {
+            throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below sizeof(struct vfio_iommu_type1_dma_map) = 32 (vfio_iommu_type1_map_dma)");
+        }
+        if ((flags & ~known) != 0) {
+            throw KernelError.of(Errno.EINVAL, String.format("flags 0x%x has bits other than READ, WRITE%s (vfio_iommu_type1_map_dma)",
+                    flags, profile.isAtLeast61() ? ", VADDR" : ""));
+        }
+        boolean read = (flags & VFIO_DMA_MAP_FLAG_READ) != 0;
+        boolean write = (flags & VFIO_DMA_MAP_FLAG_WRITE) != 0;
+        boolean setVaddr = (flags & VFIO_DMA_MAP_FLAG_VADDR) != 0;
+        if ((read || write) == setVaddr) {
+            throw KernelError.of(Errno.EINVAL, setVaddr
+                    ? "VADDR updates a mapping's address and takes neither READ nor WRITE (vfio_dma_do_map)"
+                    : "a mapping must let the device READ, WRITE or both; flags has neither (vfio_dma_do_map)");
+        }
+        if (size == 0) {
+            throw KernelError.of(Errno.EINVAL, "size is 0 (vfio_dma_do_map)");
+        }
+        if (((size | iova | vaddr) & (pgsize - 1)) != 0) {
+            throw KernelError.of(Errno.EINVAL, String.format("iova 0x%x, vaddr 0x%x and size 0x%x must all be multiples of the"
+                    + " smallest IOMMU page size 0x%x (vfio_dma_do_map)", iova, vaddr, size, pgsize));
+        }
+        if (Long.compareUnsigned(iova + size - 1, iova) < 0 || Long.compareUnsigned(vaddr + size - 1, vaddr) < 0) {
+            throw KernelError.of(Errno.EINVAL, String.format("[iova 0x%x, +0x%x) or [vaddr 0x%x, +0x%x) wraps past 2^64"
+                    + " (vfio_dma_do_map)", iova, size, vaddr, size));
+        }
+        long last = iova + size - 1;
+        int overlap = mappings.locateFirstOverlapping(iova, last); // one descent, reused by insertLocated
+        if (setVaddr) {
+            return updateVaddr(overlap, iova, size, vaddr);
+        }
+        if (overlap != -1) {
+            Dma d = mappings.value(overlap);
+            throw KernelError.of(Errno.EEXIST, String.format("IOVA [0x%x, 0x%x] overlaps the existing mapping [0x%x, 0x%x]"
+                    + " (vfio_find_dma in vfio_dma_do_map)", iova, last, d.iova, d.iova + d.size - 1));
+        }
+        if (dmaAvail == 0) {
+            throw KernelError.of(Errno.ENOSPC, "all " + host.dmaEntryLimit() + " mapping slots of this container are in use"
+                    + " (dma_entry_limit; vfio_dma_do_map)");
+        }
+        if (!iovaValid(iova, last)) {
+            throw KernelError.of(Errno.EINVAL, String.format("IOVA [0x%x, 0x%x] is not inside one usable IOVA range %s"
+                    + " (vfio_iommu_iova_dma_valid)", iova, last, host.iovaRanges()));
+        }
+        MemorySegment pinned = pin(vaddr, size, write);
+        long pages = memory.capIpcLock() ? 0 : size / HostFacts.PAGE_SIZE;
+        memory.charge(pages);
+        dmaAvail--;
+        mappings.insertLocated(iova, last, new Dma(iova, size, vaddr, read, write, pinned, pages));
+        return 0;
+    }
+
+    /** Linux 6.1 MAP with VADDR: gives an invalidated mapping its new process address. */
+    private int updateVaddr(int overlap, long iova, long size, long vaddr) throws KernelError {
+        if (overlap == -1) {
+            throw KernelError.of(Errno.ENOENT, String.format("no mapping overlaps IOVA 0x%x to update its vaddr (vfio_dma_do_map)", iova));
+        }
+        Dma d = mappings.value(overlap);
+        if (d.vaddrValid || d.iova != iova || d.size != size) {
+            throw KernelError.of(Errno.EINVAL, "a VADDR update must name exactly one mapping whose vaddr was invalidated"
+                    + " with VFIO_DMA_UNMAP_FLAG_VADDR (vfio_dma_do_map)");
+        }
+        MemorySegment m = memory.resolve(vaddr, size);
+        d.vaddr = vaddr;
+        d.memory = m != null && m.byteSize() == size ? m : null;
+        d.vaddrValid = true;
+        return 0;
+    }
+
+    private boolean iovaValid(long first, long last) {
+        for (IovaRange r : host.iovaRanges()) {
+            if (r.contains(first, last)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@code vfio_pin_pages_remote}: page by page, a page the process has not mapped faults
+     * (EFAULT), so does WRITE to read-only memory, and the page that would pass RLIMIT_MEMLOCK
+     * fails with ENOMEM; whichever comes first wins, and nothing stays pinned.
+     */
+    private MemorySegment pin(long vaddr, long size, boolean write) throws KernelError {
+        MemorySegment m = memory.resolve(vaddr, size);
+        long pages = size / HostFacts.PAGE_SIZE;
+        boolean readOnly = m != null && write && m.isReadOnly();
+        long faultAt = readOnly ? 0 : m == null ? 0 : m.byteSize() / HostFacts.PAGE_SIZE; // first page that faults
+        long allowance = memory.allowance();
+        long realFailure = faultAt < pages && faultAt <= allowance ? faultAt : Math.min(allowance, pages); // page index, or pages
+        injectPinFailures(Math.min(pages, realFailure + 1), pages);
+        if (faultAt < pages && faultAt <= allowance) {
+            long at = vaddr + faultAt * HostFacts.PAGE_SIZE;
+            throw KernelError.of(Errno.EFAULT, readOnly
+                    ? String.format("vaddr 0x%x is read-only memory but the mapping asks for WRITE (vaddr_get_pfns)", at)
+                    : String.format("vaddr 0x%x is not memory of this process (never passed through userAddress, or freed)"
+                            + " (vaddr_get_pfns)", at));
+        }
+        if (allowance < pages) {
+            throw KernelError.of(Errno.ENOMEM, String.format("pinning %d pages would pass RLIMIT_MEMLOCK: %d of %d pages are"
+                    + " locked already (vfio_pin_pages_remote)", pages, memory.lockedPages(), memory.limitPages()));
+        }
+        return m;
+    }
+
+    /**
+     * Counts the pages pinning tries, one by one, against injected {@link Syscall#PIN_PAGE} faults: a
+     * page that fails ends the MAP_DMA with that errno, and as {@code vfio_dma_do_map} then removes
+     * the half-built mapping ({@code vfio_remove_dma}), nothing stays pinned or charged.
+     */
+    private void injectPinFailures(long attempted, long pages) throws KernelError {
+        if (!faults.watches(Syscall.PIN_PAGE)) {
+            return;
+        }
+        for (long page = 0; page < attempted; page++) {
+            Optional<FaultGate.Injected> f = faults.failure(Syscall.PIN_PAGE);
+            if (f.isPresent()) {
+                throw KernelError.of(f.get().errno(), String.format("injected fault: %s: page %d of the %d pages of this mapping could"
+                        + " not be pinned (vfio_pin_pages_remote); vfio_dma_do_map unwound the %d pinned before it: no mapping, no"
+                        + " page charged", f.get(), page + 1, pages, page));
+            }
+        }
+    }
+
+    private void unpin(Dma d) {
+        memory.uncharge(d.chargedPages);
+        dmaAvail++;
+    }
+
+    // ---- VFIO_IOMMU_UNMAP_DMA ----
+
+    private int unmapDma(UserArg arg, SyscallContext call) throws KernelError {
+        int argsz = arg.copyIn(vfio_iommu_type1_dma_unmap.SIZE, "struct vfio_iommu_type1_dma_unmap");
+        int flags = arg.u32(vfio_iommu_type1_dma_unmap.flags);
+        long iova = arg.u64(vfio_iommu_type1_dma_unmap.iova);
+        long requested = arg.u64(vfio_iommu_type1_dma_unmap.size);
+        call.describe(() -> String.format("{argsz=%d, flags=%s, iova=0x%x, size=0x%x}", argsz, TraceText.dmaUnmapFlags(flags), iova, requested));
+        faults.enter(Syscall.UNMAP_DMA);
+        long size = requested;
+        int known = profile.isAtLeast61()
+                ? VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR : 0;
+        if (Integer.compareUnsigned(argsz, vfio_iommu_type1_dma_unmap.SIZE) < 0) {
+            throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below sizeof(struct vfio_iommu_type1_dma_unmap) = 24"
+                    + " (vfio_iommu_type1_unmap_dma)");
+        }
+        if ((flags & ~known) != 0) {
+            throw KernelError.of(Errno.EINVAL, String.format("flags 0x%x: %s (vfio_iommu_type1_unmap_dma)", flags,
+                    profile.isAtLeast61() ? "only GET_DIRTY_BITMAP, ALL and VADDR are defined" : "this kernel defines no unmap flags"));
+        }
+        boolean all = (flags & VFIO_DMA_UNMAP_FLAG_ALL) != 0;
+        boolean invalidate = (flags & VFIO_DMA_UNMAP_FLAG_VADDR) != 0;
+        if ((flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) != 0) {
+            throw KernelError.of(Errno.EINVAL, (all || invalidate)
+                    ? "GET_DIRTY_BITMAP cannot be combined with ALL or VADDR (vfio_iommu_type1_unmap_dma)"
+                    : "GET_DIRTY_BITMAP needs dirty-page tracking started with VFIO_IOMMU_DIRTY_PAGES, which is off (vfio_dma_do_unmap)");
+        }
+        if ((iova & (pgsize - 1)) != 0) {
+            throw KernelError.of(Errno.EINVAL, String.format("iova 0x%x is not a multiple of the smallest IOMMU page size 0x%x"
+                    + " (vfio_dma_do_unmap)", iova, pgsize));
+        }
+        if (all) {
+            if (iova != 0 || size != 0) {
+                throw KernelError.of(Errno.EINVAL, "UNMAP_FLAG_ALL requires iova and size to be 0 (vfio_dma_do_unmap)");
+            }
+            size = -1L;
+        } else if (size == 0 || (size & (pgsize - 1)) != 0 || Long.compareUnsigned(iova + size - 1, iova) < 0) {
+            throw KernelError.of(Errno.EINVAL, size == 0 ? "size is 0 (vfio_dma_do_unmap)"
+                    : String.format("size 0x%x is not a multiple of 0x%x or [0x%x, +0x%x) wraps (vfio_dma_do_unmap)", size, pgsize, iova, size));
+        }
+        long last = all ? -1L : iova + size - 1;
+        int exact = invalidate || all ? -1 : mappings.locate(iova);
+        if (exact != -1 && mappings.end(exact) == last) {
+            // the common case: exactly one whole mapping; v1 and v2 agree, nothing else can overlap
+            Dma d = mappings.value(exact);
+            unpin(d);
+            mappings.removeLocated();
+            return writeUnmapped(arg, call, argsz, flags, iova, requested, d.size);
+        }
+        if (v2 && !all) {
+            int first = mappings.containing(iova);
+            if (first != -1 && mappings.start(first) != iova) {
+                throw KernelError.of(Errno.EINVAL, String.format("type1v2 cannot split mappings: IOVA 0x%x falls inside the mapping"
+                        + " [0x%x, 0x%x] (vfio_dma_do_unmap)", iova, mappings.start(first), mappings.end(first)));
+            }
+            int end = mappings.containing(last);
+            if (end != -1 && mappings.end(end) != last) {
+                throw KernelError.of(Errno.EINVAL, String.format("type1v2 cannot split mappings: the range ends at 0x%x inside the"
+                        + " mapping [0x%x, 0x%x] (vfio_dma_do_unmap)", last, mappings.start(end), mappings.end(end)));
+            }
+        }
+        long unmapped = invalidate ? invalidateVaddrs(iova, last) : removeRange(iova, last, all);
+        return writeUnmapped(arg, call, argsz, flags, iova, requested, unmapped);
+    }
+
+    /** On success only: the fixed 24 bytes go back with {@code size} set to what was unmapped. */
+    private static int writeUnmapped(UserArg arg, SyscallContext call, int argsz, int flags, long iova, long requested,
+                                     long unmapped) throws KernelError {
+        arg.checkWritable(0, vfio_iommu_type1_dma_unmap.SIZE, "struct vfio_iommu_type1_dma_unmap");
+        arg.putU64(vfio_iommu_type1_dma_unmap.size, unmapped);
+        call.describe(() -> String.format("{argsz=%d, flags=%s, iova=0x%x, size=0x%x} -> {size=0x%x}", argsz, TraceText.dmaUnmapFlags(flags),
+                iova, requested, unmapped));
+        return 0;
+    }
+
+    /**
+     * Removes mappings in address order from the first one overlapping the range. v1 (5.12+ and
+     * the 6.1 profile): a first mapping that starts before {@code iova} stops the walk; later ones
+     * are removed whole even past the range's end. The 5.7 profile skips straddlers instead.
+     */
+    private long removeRange(long iova, long last, boolean all) {
+        long unmapped = 0;
+        int n = mappings.firstOverlapping(iova, last);
+        while (n != -1 && Long.compareUnsigned(mappings.start(n), last) <= 0) {
+            // the next mapping can only matter if this one ends before the range does
+            int next = Long.compareUnsigned(mappings.end(n), last) < 0 ? mappings.next(n) : -1;
+            long start = mappings.start(n);
+            if (!v2 && !all && Long.compareUnsigned(iova, start) > 0) {
+                if (profile.isAtLeast61()) {
+                    break;
+                }
+                n = next;
+                continue;
+            }
+            Dma d = mappings.value(n);
+            unmapped += d.size;
+            unpin(d);
+            mappings.remove(start);
+            n = next;
+        }
+        return unmapped;
+    }
+
+    /** UNMAP with VADDR: marks vaddrs invalid; a mapping already invalid undoes this call's marks (EINVAL). */
+    private long invalidateVaddrs(long iova, long last) throws KernelError {
+        List<Dma> marked = new ArrayList<>();
+        long total = 0;
+        for (int n = mappings.firstOverlapping(iova, last); n != -1 && Long.compareUnsigned(mappings.start(n), last) <= 0; n = mappings.next(n)) {
+            Dma d = mappings.value(n);
+            if (!v2 && Long.compareUnsigned(iova, d.iova) > 0) {
+                break;
+            }
+            if (!d.vaddrValid) {
+                marked.forEach(m -> m.vaddrValid = true);
+                throw KernelError.of(Errno.EINVAL, String.format("the vaddr of mapping [0x%x, 0x%x] is already invalid (vfio_dma_do_unmap)",
+                        d.iova, d.iova + d.size - 1));
+            }
+            d.vaddrValid = false;
+            marked.add(d);
+            total += d.size;
+        }
+        return total;
+    }
+
+    // ---- inspection for the simulator's control API ----
+
+    /** The live mappings in IOVA order. */
+    public List<Dma> mappings() {
+        List<Dma> out = new ArrayList<>(mappings.size());
+        for (int n = mappings.first(); n != -1; n = mappings.next(n)) {
+            out.add(mappings.value(n));
+        }
+        return out;
+    }
+
+    public int mappingCount() {
+        return mappings.size();
+    }
+
+    public int dmaAvail() {
+        return dmaAvail;
+    }
+}

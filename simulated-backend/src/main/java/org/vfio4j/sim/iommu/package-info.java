@@ -1,0 +1,17 @@
+/**
+ * The IOMMU drivers a container can use, as the VFIO core's {@link
+ * org.vfio4j.sim.core.IommuDriver} and {@link org.vfio4j.sim.core.IommuDriverOps} ask for them,
+ * and a device's DMA through them. Not exported; sees the core, not vfio-pci.
+ *
+ * <table>
+ *   <caption>Kernel file to class</caption>
+ *   <tr><th>Kernel file</th><th>Class</th></tr>
+ *   <tr><td>{@code drivers/vfio/vfio_iommu_type1.c}</td><td>{@link org.vfio4j.sim.iommu.Type1Iommu},
+ *       {@link org.vfio4j.sim.iommu.IovaTree} (the {@code dma_list} rb-tree)</td></tr>
+ *   <tr><td>{@code drivers/vfio/container.c} ({@code vfio_noiommu_ops})</td><td>{@link
+ *       org.vfio4j.sim.iommu.NoIommuDriver}</td></tr>
+ *   <tr><td>the IOMMU hardware's translation of a device's DMA ({@code iommu_iova_to_phys})</td><td>{@link
+ *       org.vfio4j.sim.iommu.DeviceDma}</td></tr>
+ * </table>
+ */
+package org.vfio4j.sim.iommu;
