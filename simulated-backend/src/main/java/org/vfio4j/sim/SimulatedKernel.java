@@ -75,10 +75,12 @@ import org.vfio4j.uapi.VfioIoctls;
  * table ({@link FdTable}), eventfds ({@link EventFds}), read and write ({@link ReadWrite}), the
  * process's mappings ({@link MemoryMaps}), the VFIO files themselves, each device's view of the
  * host ({@link FunctionContext}, {@link DeviceDma}), the trace ({@link KernelTrace}), the lock
- * ({@link KernelLock}). It stays near 800 lines because it is the whole public surface of the
+ * ({@link KernelLock}). It stays near 950 lines because it is the whole public surface of the
  * simulated kernel, about 40 documented methods (the seam, the trace, the inspection calls a test
  * makes, the resource report and the eventfd diagnosis that look across every part), plus the
- * seam's common path (lock, fd lookup, trace slot, errno) and the boot that wires the parts.
+ * seam's common path (lock, fd lookup, trace slot, errno), the boot that wires the parts, and the
+ * two private adapters through which the parts reach the kernel (the core's kernel services and
+ * vfio-pci's view of the host).
  */
 public final class SimulatedKernel implements VfioKernel {
 

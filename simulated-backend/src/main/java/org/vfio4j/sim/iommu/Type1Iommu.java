@@ -29,6 +29,9 @@ import org.vfio4j.sim.core.UserArg;
  * mappings in an {@link IovaTree}, the mapping-slot counter {@code dma_avail}, pinning with
  * locked-memory accounting, and the ioctls VFIO_IOMMU_GET_INFO, MAP_DMA and UNMAP_DMA with the
  * kernel's check order, errno and written-back bytes.
+ *
+ * <p>About 560 lines, against the kernel's 3,000-line {@code vfio_iommu_type1.c}: GET_INFO, MAP_DMA
+ * and UNMAP_DMA with their check orders belong together; the interval tree is {@link IovaTree}.
  */
 public final class Type1Iommu implements IommuDriver {
 

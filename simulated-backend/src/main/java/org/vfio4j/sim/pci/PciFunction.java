@@ -41,6 +41,9 @@ import org.vfio4j.spi.Scalar;
  * token ({@link PciDeviceFeatures}), interrupts ({@link PciIrqs}), config-space virtualization
  * ({@link VirtualConfig}), and a model's display ({@link MbochsDisplay}). The hardware behind it is
  * a {@link PciHardware}.
+ *
+ * <p>About 520 lines: what {@code vfio_pci_core.c} keeps itself (open and close, the ioctl
+ * dispatch, the info ioctls, reset, mmap and its fault path); the rest is in the classes above.
  */
 public final class PciFunction implements VfioDevice {
     static final int NUM_FIXED_REGIONS = VFIO_PCI_NUM_REGIONS;
