@@ -20,6 +20,7 @@ import java.util.function.Supplier;
 import org.vfio4j.Errno;
 import org.vfio4j.KernelProfile;
 import org.vfio4j.PciAddress;
+import org.vfio4j.PciRegisters;
 import org.vfio4j.VfioException;
 import org.vfio4j.sim.core.Container;
 import org.vfio4j.sim.core.ContainerFile;
@@ -154,7 +155,8 @@ public final class SimulatedKernel implements VfioKernel {
             groupsById.put(g.id(), group);
         }
         for (PciFunction f : functions.values()) {
-            DeviceDma dma = new DeviceDma(f, () -> f.hw.removed, () -> (f.hw.u16(0x04) & 0x4) != 0, services, faults);
+            DeviceDma dma = new DeviceDma(f, () -> f.hw.removed,
+                    () -> (f.hw.u16(PciRegisters.COMMAND) & PciRegisters.COMMAND_MASTER) != 0, services, faults);
             f.hw.model.attach(new FunctionContext(f, services, dma, devices));
         }
         host.faults().forEach(plan::arm); // the host's plan, checked against its devices when it was built
