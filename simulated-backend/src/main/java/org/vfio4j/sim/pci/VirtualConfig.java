@@ -167,6 +167,9 @@ final class VirtualConfig {
     }
 
     /** {@code init_pci_cap_basic_perm}. */
+    /** Where the capability whose permissions are being set ends ({@link #perm}); the whole space otherwise. */
+    private int permEnd = Integer.MAX_VALUE;
+
     private void basicPerms() {
         perm16(0, VENDOR_ID, ALL_VIRT, NO_WRITE);
         perm16(0, DEVICE_ID, ALL_VIRT, NO_WRITE);
@@ -203,7 +206,8 @@ final class VirtualConfig {
             if (cap != 0 && cap <= CAP_ID_MAX) {
                 len = PCI_CAP_LENGTH[cap];
                 if (len == VARIABLE) {
-                    len = capLen(cap, pos);
+                    // the bytes a length is read from lie past the end: the capability cannot fit, and is hidden below
+                    len = pos + CAP_FLAGS + 2 > CFG_SPACE_SIZE ? CFG_SPACE_SIZE : capLen(cap, pos);
                 }
                 if (cap == CAP_ID_EXP || cap == CAP_ID_PCIX && len == CAP_PCIX_SIZEOF_V2) {
                     extendedCaps |= hw.cfgSize > CFG_SPACE_SIZE && hw.u32(CFG_SPACE_SIZE) != 0;
@@ -220,7 +224,9 @@ final class VirtualConfig {
                 capStart[pos + i] = pos;
             }
             fill(pos, len);
+            permEnd = pos + len;
             capPerms(cap, pos, len);
+            permEnd = Integer.MAX_VALUE;
             prev = pos + CAP_LIST_NEXT;
             pos = next;
             caps++;
@@ -356,12 +362,14 @@ final class VirtualConfig {
                 capStart[epos + i] = epos;
             }
             fill(epos, len);
+            permEnd = epos + len;
             if (ecap == EXT_CAP_ID_ERR) {
                 errPerms(epos);
             } else if (ecap == EXT_CAP_ID_PWR && !hidden) {
                 perm32(epos, 0, ALL_VIRT, NO_WRITE); // the header, with the next pointer
                 perm8(epos, PWR_DSR, NO_VIRT, ALL_WRITE); // differs from vfio-pci, which opens PCI_PWR_DATA
             }
+            permEnd = Integer.MAX_VALUE;
             if (hidden) {
                 put32(epos, u32(epos) & EXT_CAP_NEXT_FIELD);
             } else {
@@ -450,20 +458,30 @@ final class VirtualConfig {
 
     /** {@code p_setb}. */
     private void perm8(int base, int off, int v, int w) {
-        virt[base + off] = (byte) v;
-        write[base + off] = (byte) w;
+        perm(base + off, 1, v, w);
     }
 
     /** {@code p_setw}. */
     private void perm16(int base, int off, int v, int w) {
-        LittleEndian.put16(virt, base + off, v);
-        LittleEndian.put16(write, base + off, w);
+        perm(base + off, 2, v, w);
     }
 
     /** {@code p_setd}. */
     private void perm32(int base, int off, int v, int w) {
-        LittleEndian.put32(virt, base + off, v);
-        LittleEndian.put32(write, base + off, w);
+        perm(base + off, 4, v, w);
+    }
+
+    /**
+     * The permission bytes of {@code size} bytes at {@code at}, little-endian, stopping at the end
+     * of the capability being set up: the kernel keeps one table per capability ID and uses only
+     * the first {@code len} bytes of it, so a field past a short capability (DEVCTL2 of a version-1
+     * PCI Express capability) belongs to whatever follows, not to this capability.
+     */
+    private void perm(int at, int size, int v, int w) {
+        for (int i = 0; i < size && at + i < permEnd; i++) {
+            virt[at + i] = (byte) (v >>> 8 * i);
+            write[at + i] = (byte) (w >>> 8 * i);
+        }
     }
 
     int u8(int at) {

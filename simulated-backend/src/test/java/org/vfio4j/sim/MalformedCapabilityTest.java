@@ -1,0 +1,68 @@
+package org.vfio4j.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import org.vfio4j.IommuType;
+import org.vfio4j.PciRegisters;
+import org.vfio4j.Vfio;
+import org.vfio4j.VfioContainer;
+import org.vfio4j.VfioDevice;
+import org.vfio4j.VfioGroup;
+import org.vfio4j.sim.device.ConfigSpace;
+import org.vfio4j.sim.device.PciDeviceModel;
+
+/**
+ * Capabilities a device model lays out wrongly (a chain running off the end of config space, a
+ * short capability whose fields the kernel's table describes past its end): the device opens and
+ * the capability is hidden or cut where the kernel would stop, never an exception from inside the
+ * simulator.
+ */
+class MalformedCapabilityTest {
+    private static final String BDF = "0000:01:00.0";
+
+    /** A conventional (256-byte) config space with one capability at {@code pos}: ID, next 0, then two flag bytes. */
+    private static PciDeviceModel modelWithCapability(int pos, int id, int flags) {
+        byte[] bytes = new byte[256];
+        byte[] mask = new byte[256];
+        bytes[0] = 0x34;
+        bytes[1] = 0x12;
+        bytes[2] = 0x78;
+        bytes[3] = 0x56;
+        bytes[PciRegisters.STATUS] = (byte) PciRegisters.STATUS_CAP_LIST;
+        bytes[PciRegisters.CAPABILITY_LIST] = (byte) pos;
+        bytes[pos] = (byte) id;
+        if (pos + 3 < 256) {
+            bytes[pos + 2] = (byte) flags;
+            bytes[pos + 3] = (byte) (flags >> 8);
+        }
+        ConfigSpace c = ConfigSpace.of(bytes, mask);
+        return () -> c;
+    }
+
+    private static int capabilityPointerSeenThrough(PciDeviceModel model) throws Exception {
+        SimulatedHost host = SimulatedHost.builder().group(1, HostDevice.ofInstance(BDF, model).boundTo(HostDevice.VFIO_PCI)).build();
+        try (Vfio vfio = Vfio.open(host)) {
+            VfioContainer container = vfio.openContainer();
+            VfioGroup group = vfio.openGroup(1);
+            group.setContainer(container);
+            container.setIommu(IommuType.TYPE1V2);
+            try (VfioDevice device = group.openDevice(BDF)) {
+                return device.config().read8(PciRegisters.CAPABILITY_LIST);
+            }
+        }
+    }
+
+    @Test
+    void anMsiCapabilityWhoseFlagsLiePastTheEnd_isHidden() throws Exception {
+        assertThat(capabilityPointerSeenThrough(modelWithCapability(0xfe, PciRegisters.CAP_ID_MSI, 0)))
+                .as("the capability is unlinked from the virtual chain").isZero();
+    }
+
+    @Test
+    void aVersion1ExpressCapabilityAtTheEnd_opens_withoutTheFieldsOfVersion2() throws Exception {
+        // version 1, endpoint: 0x14 bytes from 0xe8 end at 0xfc; DEVCTL2 (+0x28) would lie past config space
+        assertThat(capabilityPointerSeenThrough(modelWithCapability(0xe8, PciRegisters.CAP_ID_EXP, 0x0001)))
+                .as("the capability stays in the chain").isEqualTo(0xe8);
+    }
+}
