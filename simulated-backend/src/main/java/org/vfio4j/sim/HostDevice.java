@@ -4,6 +4,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.vfio4j.PciAddress;
+import org.vfio4j.PciRegisters;
 import org.vfio4j.sim.device.ConfigSpace;
 import org.vfio4j.sim.device.PciDeviceModel;
 
@@ -85,7 +86,7 @@ public record HostDevice(PciAddress address, int vendor, int device, int classCo
 
     private static HostDevice identified(PciAddress address, Models models) {
         ConfigSpace c = models.probe;
-        return new HostDevice(address, c.u16(0), c.u16(2), c.u32(8) >>> 8, Optional.empty(), false, false,
+        return new HostDevice(address, c.u16(PciRegisters.VENDOR_ID), c.u16(PciRegisters.DEVICE_ID), c.u32(PciRegisters.CLASS_REVISION) >>> 8, Optional.empty(), false, false,
                 Optional.of(models), Optional.empty());
     }
 
