@@ -86,8 +86,8 @@ public record HostDevice(PciAddress address, int vendor, int device, int classCo
 
     private static HostDevice identified(PciAddress address, Models models) {
         ConfigSpace c = models.probe;
-        return new HostDevice(address, c.u16(PciRegisters.VENDOR_ID), c.u16(PciRegisters.DEVICE_ID), c.u32(PciRegisters.CLASS_REVISION) >>> 8, Optional.empty(), false, false,
-                Optional.of(models), Optional.empty());
+        return new HostDevice(address, c.u16(PciRegisters.VENDOR_ID), c.u16(PciRegisters.DEVICE_ID),
+                c.u32(PciRegisters.CLASS_REVISION) >>> 8, Optional.empty(), false, false, Optional.of(models), Optional.empty());
     }
 
     /** This device bound to {@code driver}. */
