@@ -3,8 +3,11 @@ package org.vfio4j.sim.core;
 /**
  * The IOMMU backend a container uses once VFIO_SET_IOMMU chose it: the role of the kernel's {@code
  * struct vfio_iommu_driver_ops} (its open is each driver's factory; release, ioctl, attach_group
- * and detach_group are here). Sealed: type1 ({@code vfio_iommu_type1.c}) and no-IOMMU ({@code
- * vfio_noiommu_ops} in {@code container.c}) today; sPAPR TCE joins as the third.
+ * and detach_group are here). Implemented by type1 ({@code vfio_iommu_type1.c}) and no-IOMMU
+ * ({@code vfio_noiommu_ops} in {@code container.c}) in the iommu package; sPAPR TCE joins as the
+ * third. Not sealed: a sealed interface names its implementations, which would make the core
+ * depend on the drivers; the kernel's core does not know its drivers either, they register
+ * ({@link IommuDriverOps}).
  */
 public interface IommuDriver {
     /** What the trace and messages call it: "type1", "type1v2", "no-IOMMU". */
