@@ -73,10 +73,10 @@ import org.vfio4j.uapi.VfioIoctls;
  *
  * <p>This class boots the host's devices and is the front door: each seam call takes the kernel
  * lock, finds the file behind its fd and hands it to the part of the kernel that owns it, the fd
- * table ({@link FdTable}), eventfds ({@link EventFds}), read and write ({@link ReadWrite}), the
- * process's mappings ({@link MemoryMaps}), the VFIO files themselves, each device's view of the
- * host ({@link FunctionContext}, {@link DeviceDma}), the trace ({@link KernelTrace}), the lock
- * ({@link KernelLock}). It stays near 950 lines because it is the whole public surface of the
+ * table ({@code FdTable}), eventfds ({@code EventFds}), read and write ({@code ReadWrite}), the
+ * process's mappings ({@code MemoryMaps}), the VFIO files themselves, each device's view of the
+ * host ({@code FunctionContext}, {@code DeviceDma}), the trace ({@code KernelTrace}), the lock
+ * ({@code KernelLock}). It stays near 950 lines because it is the whole public surface of the
  * simulated kernel, about 40 documented methods (the seam, the trace, the inspection calls a test
  * makes, the resource report and the eventfd diagnosis that look across every part), plus the
  * seam's common path (lock, fd lookup, trace slot, errno), the boot that wires the parts, and the

@@ -1,6 +1,7 @@
 package org.vfio4j.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 import org.vfio4j.IommuType;
@@ -51,6 +52,37 @@ class MalformedCapabilityTest {
                 return device.config().read8(PciRegisters.CAPABILITY_LIST);
             }
         }
+    }
+
+    private static PciDeviceModel msixModel(int pbaBar, int pbaOffset) {
+        ConfigSpace c = ConfigSpace.builder(0x1234, 0x5678, 0x00ff00).msix(4, 0, 0, pbaBar, pbaOffset).build();
+        return new PciDeviceModel() {
+            @Override
+            public ConfigSpace config() {
+                return c;
+            }
+
+            @Override
+            public java.util.List<org.vfio4j.sim.device.Bar> bars() {
+                return java.util.List.of(org.vfio4j.sim.device.Bar.memory(0, 0x1000, org.vfio4j.sim.device.BarKind.MEMORY32, false));
+            }
+        };
+    }
+
+    @Test
+    void anMsixPbaInABarTheModelDoesNotHave_isRejectedAtBoot_namingTheFunction() {
+        SimulatedHost host = SimulatedHost.builder()
+                .group(1, HostDevice.ofInstance(BDF, msixModel(2, 0x800)).boundTo(HostDevice.VFIO_PCI)).build();
+        assertThatThrownBy(host::boot).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("0000:01:00.0: the model's MSI-X PBA (BIR 2, offset 0x800, 8 bytes) is not inside one of its memory"
+                        + " BARs; fix the MSI-X capability of the model");
+    }
+
+    @Test
+    void anMsixPbaInTheTablesBar_boots() {
+        SimulatedHost host = SimulatedHost.builder()
+                .group(1, HostDevice.ofInstance(BDF, msixModel(0, 0x800)).boundTo(HostDevice.VFIO_PCI)).build();
+        host.boot().close();
     }
 
     @Test

@@ -39,12 +39,26 @@ final class MsiHardware {
             tableSize = ((hw.u16(msix + MSIX_FLAGS) & MSIX_FLAGS_QSIZE) + 1) * (long) MSIX_ENTRY_SIZE;
             pbaBar = pba & MSIX_PBA_BIR;
             pbaOffset = pba & ~MSIX_PBA_BIR;
+            requireInMemoryBar("table", tableBar, tableOffset, tableSize);
+            requireInMemoryBar("PBA", pbaBar, pbaOffset, (tableSize / MSIX_ENTRY_SIZE + 63) / 64 * Long.BYTES);
         } else {
             tableBar = -1;
             tableOffset = 0;
             tableSize = 0;
             pbaBar = -1;
             pbaOffset = 0;
+        }
+    }
+
+    /**
+     * A model's MSI-X capability must place its table and PBA inside memory BARs it has: the
+     * hardware holds them there, and the kernel reaches both through the BAR their BIR names.
+     */
+    private void requireInMemoryBar(String what, int bar, long offset, long size) {
+        var memory = bar < hw.barMemory.length ? hw.barMemory[bar] : null;
+        if (memory == null || offset + size > memory.byteSize()) {
+            throw new IllegalArgumentException(String.format("%s: the model's MSI-X %s (BIR %d, offset 0x%x, %d bytes) is not"
+                    + " inside one of its memory BARs; fix the MSI-X capability of the model", hw.address(), what, bar, offset, size));
         }
     }
 

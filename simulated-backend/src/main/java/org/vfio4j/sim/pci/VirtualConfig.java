@@ -166,10 +166,10 @@ final class VirtualConfig {
         }
     }
 
-    /** {@code init_pci_cap_basic_perm}. */
     /** Where the capability whose permissions are being set ends ({@link #perm}); the whole space otherwise. */
     private int permEnd = Integer.MAX_VALUE;
 
+    /** {@code init_pci_cap_basic_perm}. */
     private void basicPerms() {
         perm16(0, VENDOR_ID, ALL_VIRT, NO_WRITE);
         perm16(0, DEVICE_ID, ALL_VIRT, NO_WRITE);
