@@ -81,7 +81,11 @@ public final class VfioDevice extends FdHandle {
         return new Region(kernel, this, regionInfo(index));
     }
 
-    /** The config space, by width, and its capability lists. */
+    /**
+     * The config space, by width, and its capability lists. Its accesses go where the kernel says
+     * the config region lies: the first access to a device asks VFIO_DEVICE_GET_REGION_INFO once
+     * (the trace shows it), as a driver that does not assume vfio-pci's layout does.
+     */
     public PciConfig config() throws VfioException {
         return new PciConfig(this, fixedRegionInfo(VFIO_PCI_CONFIG_REGION_INDEX));
     }
