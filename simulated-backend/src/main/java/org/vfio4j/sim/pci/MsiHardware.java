@@ -26,6 +26,8 @@ final class MsiHardware {
     /** Where the Pending Bit Array is: BAR index or -1 without MSI-X, and offset. */
     private final int pbaBar;
     private final long pbaOffset;
+    /** Why the model's MSI-X table or PBA lies outside its BARs, or null: MSI-X is then refused when used. */
+    private final String misplacedMsix;
 
     /** Reads the table and PBA locations from the MSI-X capability of {@code hw} (read-only registers). */
     MsiHardware(PciHardware hw) {
@@ -39,27 +41,39 @@ final class MsiHardware {
             tableSize = ((hw.u16(msix + MSIX_FLAGS) & MSIX_FLAGS_QSIZE) + 1) * (long) MSIX_ENTRY_SIZE;
             pbaBar = pba & MSIX_PBA_BIR;
             pbaOffset = pba & ~MSIX_PBA_BIR;
-            requireInMemoryBar("table", tableBar, tableOffset, tableSize);
-            requireInMemoryBar("PBA", pbaBar, pbaOffset, (tableSize / MSIX_ENTRY_SIZE + 63) / 64 * Long.BYTES);
+            String problem = misplaced("table", tableBar, tableOffset, tableSize);
+            misplacedMsix = problem != null ? problem
+                    : misplaced("PBA", pbaBar, pbaOffset, (tableSize / MSIX_ENTRY_SIZE + 63) / 64 * Long.BYTES);
         } else {
             tableBar = -1;
             tableOffset = 0;
             tableSize = 0;
             pbaBar = -1;
             pbaOffset = 0;
+            misplacedMsix = null;
         }
     }
 
     /**
-     * A model's MSI-X capability must place its table and PBA inside memory BARs it has: the
-     * hardware holds them there, and the kernel reaches both through the BAR their BIR names.
+     * Why a model's MSI-X capability cannot work, or null: the hardware holds the table and the PBA
+     * inside memory BARs, and the kernel reaches both through the BAR their BIR names. A model may
+     * describe MSI-X it never uses (config-space tests do); the use is refused ({@link #msixBar}).
      */
-    private void requireInMemoryBar(String what, int bar, long offset, long size) {
+    private String misplaced(String what, int bar, long offset, long size) {
         var memory = bar < hw.barMemory.length ? hw.barMemory[bar] : null;
         if (memory == null || offset + size > memory.byteSize()) {
-            throw new IllegalArgumentException(String.format("%s: the model's MSI-X %s (BIR %d, offset 0x%x, %d bytes) is not"
-                    + " inside one of its memory BARs; fix the MSI-X capability of the model", hw.address(), what, bar, offset, size));
+            return String.format("%s: the model's MSI-X %s (BIR %d, offset 0x%x, %d bytes) is not inside one of its memory"
+                    + " BARs; fix the MSI-X capability of the model", hw.address(), what, bar, offset, size);
         }
+        return null;
+    }
+
+    /** The memory of the BAR holding the MSI-X table or PBA, once the model is known to place them in BARs it has. */
+    private MemorySegment msixBar(int bar) {
+        if (misplacedMsix != null) {
+            throw new IllegalStateException(misplacedMsix);
+        }
+        return hw.barMemory[bar];
     }
 
     // ---- what the host programs ----
@@ -85,7 +99,7 @@ final class MsiHardware {
 
     /** The host writes MSI-X table entry {@code vector}: message address and data, and the vector masked. */
     void writeMsixEntry(int vector, int addressLow, int addressHigh, int data) {
-        MemorySegment table = hw.barMemory[tableBar];
+        MemorySegment table = msixBar(tableBar);
         long at = entry(vector);
         table.set(ValueLayout.JAVA_INT_UNALIGNED, at + MSIX_ENTRY_LOWER_ADDR, addressLow);
         table.set(ValueLayout.JAVA_INT_UNALIGNED, at + MSIX_ENTRY_UPPER_ADDR, addressHigh);
@@ -99,7 +113,7 @@ final class MsiHardware {
      */
     void setMasked(int vector, boolean msix, boolean masked) {
         if (msix) {
-            MemorySegment table = hw.barMemory[tableBar];
+            MemorySegment table = msixBar(tableBar);
             long at = entry(vector) + MSIX_ENTRY_VECTOR_CTRL;
             table.set(ValueLayout.JAVA_INT_UNALIGNED, at, table.get(ValueLayout.JAVA_INT_UNALIGNED, at) & ~MSIX_ENTRY_CTRL_MASKBIT
                     | (masked ? MSIX_ENTRY_CTRL_MASKBIT : 0));
@@ -126,7 +140,7 @@ final class MsiHardware {
      */
     boolean masked(int vector, boolean msix) {
         if (msix) {
-            return functionMasked() || (hw.barMemory[tableBar].get(ValueLayout.JAVA_INT_UNALIGNED, entry(vector) + MSIX_ENTRY_VECTOR_CTRL)
+            return functionMasked() || (msixBar(tableBar).get(ValueLayout.JAVA_INT_UNALIGNED, entry(vector) + MSIX_ENTRY_VECTOR_CTRL)
                     & MSIX_ENTRY_CTRL_MASKBIT) != 0;
         }
         int reg = msiRegister(MSI_MASK_32, MSI_MASK_64);
@@ -139,7 +153,7 @@ final class MsiHardware {
      */
     void setPending(int vector, boolean msix, boolean pending) {
         if (msix) {
-            MemorySegment pba = hw.barMemory[pbaBar];
+            MemorySegment pba = msixBar(pbaBar);
             long at = pbaOffset + vector / 8;
             byte b = pba.get(ValueLayout.JAVA_BYTE, at);
             pba.set(ValueLayout.JAVA_BYTE, at, (byte) (b & ~(1 << vector % 8) | (pending ? 1 << vector % 8 : 0)));
@@ -150,7 +164,7 @@ final class MsiHardware {
 
     /** Whether the PBA has the pending bit of MSI-X {@code vector} set. */
     boolean msixPending(int vector) {
-        return (hw.barMemory[pbaBar].get(ValueLayout.JAVA_BYTE, pbaOffset + vector / 8) & 1 << vector % 8) != 0;
+        return (msixBar(pbaBar).get(ValueLayout.JAVA_BYTE, pbaOffset + vector / 8) & 1 << vector % 8) != 0;
     }
 
     /** Offset in the table's BAR of MSI-X table entry {@code vector}. */
