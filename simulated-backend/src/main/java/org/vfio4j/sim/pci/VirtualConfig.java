@@ -260,8 +260,7 @@ final class VirtualConfig {
                         : (rcEnd ? CAP_EXP_RC_ENDPOINT_SIZEOF_V2 : EXP_ENDPOINT_V2_LENGTH);
             }
             case CAP_ID_HT -> (hw.u8(pos + 3) & HT_3BIT_CAP_MASK) != 0 ? HT_CAP_SIZEOF_SHORT : HT_CAP_SIZEOF_LONG;
-            // Differs from vfio-pci, which reads the location at PCI_SATA_REGS (offset 4)
-            case CAP_ID_SATA -> (hw.u8(pos + CAP_FLAGS) & SATA_REGS_MASK) == SATA_REGS_INLINE ? SATA_SIZEOF_LONG : SATA_SIZEOF_SHORT;
+            case CAP_ID_SATA -> (hw.u8(pos + SATA_REGS) & SATA_REGS_MASK) == SATA_REGS_INLINE ? SATA_SIZEOF_LONG : SATA_SIZEOF_SHORT;
             default -> 0;
         };
     }
@@ -295,7 +294,7 @@ final class VirtualConfig {
             case CAP_ID_PCIX -> {
                 perm8(pos, CAP_LIST_NEXT, ALL_VIRT, NO_WRITE);
                 perm16(pos, X_CMD, NO_VIRT, ALL_WRITE);
-                perm32(pos, X_STATUS, NO_VIRT, ALL_WRITE); // differs from vfio-pci, which opens PCI_X_ECC_CSR
+                perm32(pos, X_ECC_CSR, NO_VIRT, ALL_WRITE); // init_pci_cap_pcix_perm
             }
             case CAP_ID_EXP -> {
                 perm8(pos, CAP_LIST_NEXT, ALL_VIRT, NO_WRITE);
@@ -304,7 +303,7 @@ final class VirtualConfig {
             }
             case CAP_ID_AF -> {
                 perm8(pos, CAP_LIST_NEXT, ALL_VIRT, NO_WRITE);
-                perm8(pos, AF_STATUS, AF_CTRL_FLR, AF_CTRL_FLR); // differs from vfio-pci, which virtualizes PCI_AF_CTRL
+                perm8(pos, AF_CTRL, AF_CTRL_FLR, AF_CTRL_FLR); // init_pci_cap_af_perm
             }
             case CAP_ID_MSI -> { // init_pci_cap_msi_perm
                 int flags = hw.u16(pos + MSI_FLAGS);
@@ -367,7 +366,7 @@ final class VirtualConfig {
                 errPerms(epos);
             } else if (ecap == EXT_CAP_ID_PWR && !hidden) {
                 perm32(epos, 0, ALL_VIRT, NO_WRITE); // the header, with the next pointer
-                perm8(epos, PWR_DSR, NO_VIRT, ALL_WRITE); // differs from vfio-pci, which opens PCI_PWR_DATA
+                perm8(epos, PWR_DATA, NO_VIRT, ALL_WRITE); // init_pci_ext_cap_pwr_perm opens PCI_PWR_DATA (its comment says the selector)
             }
             permEnd = Integer.MAX_VALUE;
             if (hidden) {
@@ -799,9 +798,8 @@ final class VirtualConfig {
 
     /** {@code vfio_af_config_write}: FLR is virtual, clears itself, and resets when AF offers FLR and TP. */
     private void afWrite(int start) {
-        // differs from vfio-pci, which keeps the FLR bit in PCI_AF_CTRL
-        if ((u8(start + AF_STATUS) & AF_CTRL_FLR) != 0) {
-            vconfig[start + AF_STATUS] &= ~AF_CTRL_FLR;
+        if ((u8(start + AF_CTRL) & AF_CTRL_FLR) != 0) {
+            vconfig[start + AF_CTRL] &= ~AF_CTRL_FLR;
             int both = AF_CAP_FLR | AF_CAP_TP;
             if ((hw.u8(start + AF_CAP) & both) == both) {
                 reset.flr();
