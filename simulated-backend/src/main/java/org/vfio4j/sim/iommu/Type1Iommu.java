@@ -31,8 +31,9 @@ import org.vfio4j.sim.core.UserArg;
  * DIRTY_PAGES with the kernel's check order, errno and written-back bytes; the dirty bitmaps
  * themselves are {@link DirtyBitmaps}.
  *
- * <p>About 560 lines, against the kernel's 3,000-line {@code vfio_iommu_type1.c}: GET_INFO, MAP_DMA
- * and UNMAP_DMA with their check orders belong together; the interval tree is {@link IovaTree}.
+ * <p>About 700 lines, against the kernel's 3,000-line {@code vfio_iommu_type1.c}: GET_INFO, MAP_DMA,
+ * UNMAP_DMA and DIRTY_PAGES with their check orders belong together; the interval tree is {@link
+ * IovaTree}.
  */
 public final class Type1Iommu implements IommuDriver {
 
