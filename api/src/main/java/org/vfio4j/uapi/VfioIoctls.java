@@ -11,18 +11,24 @@ import java.util.Map;
  *
  * <p>Request numbers alias between kinds of file: {@code VFIO_BASE + 13} is VFIO_IOMMU_MAP_DMA on a
  * container and VFIO_DEVICE_PCI_HOT_RESET on a device, and the kernel dispatches by the file. So a
- * request is named for the {@link FileKind} it is sent to. Within the container's table one name
- * stands for numbers that alias there too: {@code VFIO_BASE + 12} is VFIO_IOMMU_GET_INFO (also
- * VFIO_IOMMU_SPAPR_TCE_GET_INFO) and {@code VFIO_BASE + 17} is VFIO_IOMMU_SPAPR_REGISTER_MEMORY
- * (also type1's VFIO_IOMMU_DIRTY_PAGES, which vfio4j does not cover).
+ * request is named for the {@link FileKind} it is sent to. Numbers alias within a container too,
+ * between IOMMU drivers: {@code VFIO_BASE + 12} is VFIO_IOMMU_GET_INFO (also
+ * VFIO_IOMMU_SPAPR_TCE_GET_INFO, named GET_INFO everywhere) and {@code VFIO_BASE + 17} is type1's
+ * VFIO_IOMMU_DIRTY_PAGES on a {@link FileKind#TYPE1_CONTAINER} but VFIO_IOMMU_SPAPR_REGISTER_MEMORY
+ * on a {@link FileKind#CONTAINER}, a container whose IOMMU is not type1, not set yet, or not known.
  */
 public final class VfioIoctls {
     private VfioIoctls() {}
 
     /** The kinds of VFIO file an ioctl can be sent to, each with its own table of requests. */
     public enum FileKind {
-        /** {@code /dev/vfio/vfio}: the container's and its IOMMU driver's requests. */
+        /**
+         * {@code /dev/vfio/vfio} whose IOMMU driver is not type1, not set yet, or not known: the
+         * container's requests, with {@code VFIO_BASE + 17} named as sPAPR's REGISTER_MEMORY.
+         */
         CONTAINER,
+        /** {@code /dev/vfio/vfio} with a type1 IOMMU set: {@code VFIO_BASE + 17} is VFIO_IOMMU_DIRTY_PAGES. */
+        TYPE1_CONTAINER,
         /** {@code /dev/vfio/<group>}: the group's requests. */
         GROUP,
         /** A device fd from VFIO_GROUP_GET_DEVICE_FD: the device's requests. */
@@ -43,6 +49,8 @@ public final class VfioIoctls {
             Map.entry(VFIO_IOMMU_SPAPR_TCE_CREATE, "VFIO_IOMMU_SPAPR_TCE_CREATE"),
             Map.entry(VFIO_IOMMU_SPAPR_TCE_REMOVE, "VFIO_IOMMU_SPAPR_TCE_REMOVE"),
             Map.entry(VFIO_EEH_PE_OP, "VFIO_EEH_PE_OP"));
+
+    private static final Map<Long, String> TYPE1_CONTAINER_REQUESTS = type1Requests();
 
     private static final Map<Long, String> GROUP_REQUESTS = Map.of(
             VFIO_GROUP_GET_STATUS, "VFIO_GROUP_GET_STATUS",
@@ -88,9 +96,17 @@ public final class VfioIoctls {
         return name(null, request);
     }
 
+    /** The container's table with type1's meaning of the numbers type1 shares with sPAPR. */
+    private static Map<Long, String> type1Requests() {
+        Map<Long, String> m = new java.util.HashMap<>(CONTAINER_REQUESTS);
+        m.put(VFIO_IOMMU_DIRTY_PAGES, "VFIO_IOMMU_DIRTY_PAGES");
+        return Map.copyOf(m);
+    }
+
     private static Map<Long, String> table(FileKind kind) {
         return switch (kind) {
             case CONTAINER -> CONTAINER_REQUESTS;
+            case TYPE1_CONTAINER -> TYPE1_CONTAINER_REQUESTS;
             case GROUP -> GROUP_REQUESTS;
             case DEVICE -> DEVICE_REQUESTS;
         };

@@ -218,6 +218,24 @@ public final class VfioLayouts {
             U64.withName("size"),
             flexibleArray("data", U8));
 
+    /** Linux 5.8+: corresponds to {@code struct vfio_bitmap}: a user bitmap of dirty pages; {@code data} is a user pointer. */
+    public static final StructLayout vfio_bitmap = struct("vfio_bitmap",
+            U64.withName("pgsize"),
+            U64.withName("size"),
+            U64.withName("data"));
+
+    /** Linux 5.8+: corresponds to {@code struct vfio_iommu_type1_dirty_bitmap} (VFIO_IOMMU_DIRTY_PAGES). */
+    public static final StructLayout vfio_iommu_type1_dirty_bitmap = struct("vfio_iommu_type1_dirty_bitmap",
+            U32.withName("argsz"),
+            U32.withName("flags"),
+            flexibleArray("data", U8));
+
+    /** Linux 5.8+: corresponds to {@code struct vfio_iommu_type1_dirty_bitmap_get}, the data[] of GET_BITMAP. */
+    public static final StructLayout vfio_iommu_type1_dirty_bitmap_get = struct("vfio_iommu_type1_dirty_bitmap_get",
+            U64.withName("iova"),
+            U64.withName("size"),
+            vfio_bitmap.withName("bitmap"));
+
     /** Corresponds to {@code struct vfio_iommu_spapr_tce_ddw_info}: dynamic DMA window limits. */
     public static final StructLayout vfio_iommu_spapr_tce_ddw_info = struct("vfio_iommu_spapr_tce_ddw_info",
             U64.withName("pgsizes"),

@@ -460,6 +460,48 @@ public final class VfioStructs {
         public static final int data = offsetof(VfioLayouts.vfio_iommu_type1_dma_unmap, "data");
     }
 
+    /** The members of {@code struct vfio_bitmap} ({@link VfioLayouts#vfio_bitmap}). */
+    public static final class vfio_bitmap {
+        private vfio_bitmap() {}
+
+        /** {@code sizeof(struct vfio_bitmap)}. */
+        public static final int SIZE = sizeof(VfioLayouts.vfio_bitmap);
+        /** {@code offsetof(struct vfio_bitmap, pgsize)}. */
+        public static final int pgsize = offsetof(VfioLayouts.vfio_bitmap, "pgsize");
+        /** {@code offsetof(struct vfio_bitmap, size)}. */
+        public static final int size = offsetof(VfioLayouts.vfio_bitmap, "size");
+        /** {@code offsetof(struct vfio_bitmap, data)}. */
+        public static final int data = offsetof(VfioLayouts.vfio_bitmap, "data");
+    }
+
+    /** The members of {@code struct vfio_iommu_type1_dirty_bitmap} ({@link VfioLayouts#vfio_iommu_type1_dirty_bitmap}). */
+    public static final class vfio_iommu_type1_dirty_bitmap {
+        private vfio_iommu_type1_dirty_bitmap() {}
+
+        /** {@code sizeof(struct vfio_iommu_type1_dirty_bitmap)}. */
+        public static final int SIZE = sizeof(VfioLayouts.vfio_iommu_type1_dirty_bitmap);
+        /** {@code offsetof(struct vfio_iommu_type1_dirty_bitmap, argsz)}. */
+        public static final int argsz = offsetof(VfioLayouts.vfio_iommu_type1_dirty_bitmap, "argsz");
+        /** {@code offsetof(struct vfio_iommu_type1_dirty_bitmap, flags)}. */
+        public static final int flags = offsetof(VfioLayouts.vfio_iommu_type1_dirty_bitmap, "flags");
+        /** {@code offsetof(struct vfio_iommu_type1_dirty_bitmap, data)}. */
+        public static final int data = offsetof(VfioLayouts.vfio_iommu_type1_dirty_bitmap, "data");
+    }
+
+    /** The members of {@code struct vfio_iommu_type1_dirty_bitmap_get} ({@link VfioLayouts#vfio_iommu_type1_dirty_bitmap_get}). */
+    public static final class vfio_iommu_type1_dirty_bitmap_get {
+        private vfio_iommu_type1_dirty_bitmap_get() {}
+
+        /** {@code sizeof(struct vfio_iommu_type1_dirty_bitmap_get)}. */
+        public static final int SIZE = sizeof(VfioLayouts.vfio_iommu_type1_dirty_bitmap_get);
+        /** {@code offsetof(struct vfio_iommu_type1_dirty_bitmap_get, iova)}. */
+        public static final int iova = offsetof(VfioLayouts.vfio_iommu_type1_dirty_bitmap_get, "iova");
+        /** {@code offsetof(struct vfio_iommu_type1_dirty_bitmap_get, size)}. */
+        public static final int size = offsetof(VfioLayouts.vfio_iommu_type1_dirty_bitmap_get, "size");
+        /** {@code offsetof(struct vfio_iommu_type1_dirty_bitmap_get, bitmap)}. */
+        public static final int bitmap = offsetof(VfioLayouts.vfio_iommu_type1_dirty_bitmap_get, "bitmap");
+    }
+
     /** The members of {@code struct vfio_iommu_spapr_tce_ddw_info} ({@link VfioLayouts#vfio_iommu_spapr_tce_ddw_info}). */
     public static final class vfio_iommu_spapr_tce_ddw_info {
         private vfio_iommu_spapr_tce_ddw_info() {}

@@ -319,6 +319,18 @@ public final class VfioUapi {
     /** Container: unmaps an IOVA range, writing back the size unmapped (struct vfio_iommu_type1_dma_unmap). */
     public static final long VFIO_IOMMU_UNMAP_DMA = io(VFIO_TYPE, VFIO_BASE + 14);
 
+    /** Linux 5.8+: dirty-pages flag, start tracking the pages devices may have written. */
+    public static final int VFIO_IOMMU_DIRTY_PAGES_FLAG_START = 1 << 0;
+    /** Linux 5.8+: dirty-pages flag, stop tracking and drop the bitmaps. */
+    public static final int VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP = 1 << 1;
+    /** Linux 5.8+: dirty-pages flag, copy the dirty bitmap of an IOVA range (struct vfio_iommu_type1_dirty_bitmap_get in data[]). */
+    public static final int VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP = 1 << 2;
+    /**
+     * Linux 5.8+, type1 container: start or stop dirty-page tracking, or get a dirty bitmap
+     * (struct vfio_iommu_type1_dirty_bitmap). Same number as {@link #VFIO_IOMMU_SPAPR_REGISTER_MEMORY}.
+     */
+    public static final long VFIO_IOMMU_DIRTY_PAGES = io(VFIO_TYPE, VFIO_BASE + 17);
+
     /** Container (sPAPR v1): enables the IOMMU (locks the DMA window's memory). */
     public static final long VFIO_IOMMU_ENABLE = io(VFIO_TYPE, VFIO_BASE + 15);
     /** Container (sPAPR v1): disables the IOMMU. */

@@ -13,6 +13,9 @@ class VfioIoctlsTest {
         assertThat(VfioIoctls.name(FileKind.CONTAINER, 0x3B71)).isEqualTo("VFIO_IOMMU_MAP_DMA");
         assertThat(VfioIoctls.name(FileKind.DEVICE, 0x3B71)).isEqualTo("VFIO_DEVICE_PCI_HOT_RESET");
         assertThat(VfioIoctls.name(FileKind.CONTAINER, 0x3B75)).isEqualTo("VFIO_IOMMU_SPAPR_REGISTER_MEMORY");
+        assertThat(VfioIoctls.name(FileKind.TYPE1_CONTAINER, 0x3B75)).isEqualTo("VFIO_IOMMU_DIRTY_PAGES");
+        assertThat(VfioIoctls.name(FileKind.TYPE1_CONTAINER, 0x3B71)).isEqualTo("VFIO_IOMMU_MAP_DMA");
+        assertThat(VfioIoctls.name(0x3B75)).isEqualTo("ioctl(0x3b75)");
         assertThat(VfioIoctls.name(FileKind.DEVICE, 0x3B75)).isEqualTo("VFIO_DEVICE_FEATURE");
         assertThat(VfioIoctls.name(0x3B71)).isEqualTo("ioctl(0x3b71)");
     }

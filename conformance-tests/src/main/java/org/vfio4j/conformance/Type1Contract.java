@@ -24,8 +24,9 @@ import org.vfio4j.spi.VfioKernel;
 
 /**
  * Type1 DMA rules, I13-I21 of docs/conformance.md, with the argsz/capability-chain protocol of
- * GET_INFO (I20) ({@code drivers/vfio/vfio_iommu_type1.c}: {@code vfio_dma_do_map}, {@code
- * vfio_dma_do_unmap}, {@code vfio_iommu_type1_get_info}).
+ * GET_INFO (I20), and dirty-page tracking (I39) ({@code drivers/vfio/vfio_iommu_type1.c}: {@code
+ * vfio_dma_do_map}, {@code vfio_dma_do_unmap}, {@code vfio_iommu_type1_get_info}, {@code
+ * vfio_iommu_type1_dirty_pages}).
  */
 public interface Type1Contract extends Contract {
 
@@ -318,4 +319,199 @@ public interface Type1Contract extends Contract {
         }
     }
 
+    // ---- I39 VFIO_IOMMU_DIRTY_PAGES and UNMAP_DMA with GET_DIRTY_BITMAP (Linux 5.8+) ----
+
+    /**
+     * A raw VFIO_IOMMU_DIRTY_PAGES through the seam: the 8 fixed bytes, then for GET_BITMAP the
+     * range and {@code struct vfio_bitmap} (iova, size, pgsize, bitmap size, bitmap address).
+     */
+    static VfioCallAssert<Integer> rawDirtyPages(Session s, VfioContainer c, int argsz, int flags, long... range) {
+        MemorySegment m = s.memory(1);
+        m.set(ValueLayout.JAVA_INT, 0, argsz);
+        m.set(ValueLayout.JAVA_INT, 4, flags);
+        for (int i = 0; i < range.length; i++) {
+            m.set(ValueLayout.JAVA_LONG, 8 + 8L * i, range[i]);
+        }
+        return assertThatVfioCall(() -> s.vfio.seam().ioctl(c.fd(), VFIO_IOMMU_DIRTY_PAGES, m))
+                .as("VFIO_IOMMU_DIRTY_PAGES {argsz=%d, flags=0x%x, range=%s}", argsz, flags, java.util.Arrays.toString(range));
+    }
+
+    /** A raw UNMAP_DMA with a {@code struct vfio_bitmap} after the 24 fixed bytes; the argument memory, for the size written back. */
+    static MemorySegment rawUnmapArg(Session s, int argsz, int flags, long iova, long size, long pgsize, long bitmapSize, long data) {
+        MemorySegment m = s.memory(1);
+        m.set(ValueLayout.JAVA_INT, 0, argsz);
+        m.set(ValueLayout.JAVA_INT, 4, flags);
+        m.set(ValueLayout.JAVA_LONG, 8, iova);
+        m.set(ValueLayout.JAVA_LONG, 16, size);
+        m.set(ValueLayout.JAVA_LONG, 24, pgsize);
+        m.set(ValueLayout.JAVA_LONG, 32, bitmapSize);
+        m.set(ValueLayout.JAVA_LONG, 40, data);
+        return m;
+    }
+
+    /**
+     * A DIRTY_PAGES request that must fail on Linux 6.1, and with which errno.
+     *
+     * @param what       which rule it breaks
+     * @param argsz      the argsz field
+     * @param flags      the flags field
+     * @param tracking   whether START precedes it
+     * @param errno      the errno 6.1 answers
+     * @param iova       GET_BITMAP's iova
+     * @param size       GET_BITMAP's size
+     * @param pgsize     the bitmap's page size
+     * @param bitmapSize the bitmap's size in bytes (the bitmap itself is a zeroed page of the session)
+     */
+    record BadDirty(String what, int argsz, int flags, boolean tracking, Errno errno, long iova, long size, long pgsize, long bitmapSize) {}
+
+    /** DIRTY_PAGES requests each breaking one rule of {@code vfio_iommu_type1_dirty_pages}, with a 2-page mapping at BASE. */
+    @Provide
+    default Arbitrary<BadDirty> invalidDirtyPages() {
+        int get = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+        return Arbitraries.oneOf(
+                Arbitraries.integers().between(0, 7).map(a -> new BadDirty("argsz " + a, a, VFIO_IOMMU_DIRTY_PAGES_FLAG_START, false,
+                        Errno.EINVAL, 0, 0, 0, 0)),
+                Arbitraries.integers().between(3, 31).map(bit -> new BadDirty("unknown flag bit " + bit, 8, 1 << bit, false,
+                        Errno.EINVAL, 0, 0, 0, 0)),
+                Arbitraries.of(0, 3, 5, 6, 7).map(f -> new BadDirty("not exactly one flag: 0x" + Integer.toHexString(f), 48, f, true,
+                        Errno.EINVAL, BASE, 2 * PAGE, PAGE, 8)),
+                Arbitraries.integers().between(8, 47).map(a -> new BadDirty("GET_BITMAP argsz " + a, a, get, true,
+                        Errno.EINVAL, BASE, 2 * PAGE, PAGE, 8)),
+                Arbitraries.just(new BadDirty("tracking off", 48, get, false, Errno.EINVAL, BASE, 2 * PAGE, PAGE, 8)),
+                Arbitraries.just(new BadDirty("range wraps", 48, get, true, Errno.EINVAL, -PAGE, 2 * PAGE, PAGE, 8)),
+                Arbitraries.just(new BadDirty("bitmap size 0", 48, get, true, Errno.EINVAL, BASE, 2 * PAGE, PAGE, 0)),
+                Arbitraries.just(new BadDirty("bitmap over 2^28 bytes", 48, get, true, Errno.EINVAL, BASE, 2 * PAGE, PAGE, (1L << 28) + 8)),
+                Arbitraries.integers().between(65, 200).map(p -> new BadDirty(p + " pages in 8 bytes", 48, get, true,
+                        Errno.EINVAL, BASE, p * PAGE, PAGE, 8)),
+                Arbitraries.of(0L, 2 * PAGE, 1L << 21, PAGE / 2).map(pg -> new BadDirty("bitmap pgsize 0x" + Long.toHexString(pg), 48, get,
+                        true, Errno.EINVAL, BASE, 2 * PAGE, pg, 4096)),
+                Arbitraries.longs().between(1, PAGE - 1).map(u -> new BadDirty("iova unaligned", 48, get, true,
+                        Errno.EINVAL, BASE + u, 2 * PAGE, PAGE, 8)),
+                Arbitraries.longs().between(1, PAGE - 1).map(u -> new BadDirty("size unaligned", 48, get, true,
+                        Errno.EINVAL, BASE, 2 * PAGE + u, PAGE, 8)),
+                Arbitraries.just(new BadDirty("size 0", 48, get, true, Errno.EINVAL, BASE, 0, PAGE, 8)),
+                Arbitraries.just(new BadDirty("starts inside the mapping", 48, get, true, Errno.EINVAL, BASE + PAGE, PAGE, PAGE, 8)),
+                Arbitraries.just(new BadDirty("ends inside the mapping", 48, get, true, Errno.EINVAL, BASE - PAGE, 2 * PAGE, PAGE, 8)));
+    }
+
+    /**
+     * I39: DIRTY_PAGES refuses each broken rule with Linux 6.1's errno and leaves the bitmap
+     * untouched; on 5.7, which predates it, the container answers ENOTTY
+     * ({@code vfio_iommu_type1_dirty_pages}, {@code verify_bitmap_size}, {@code vfio_iova_dirty_bitmap}).
+     */
+    @Property(tries = 60)
+    default void dirtyPages_breakingAnyRule_isRefused_andWritesNothing(@ForAll("invalidDirtyPages") BadDirty bad) throws Exception {
+        try (Session s = new Session(target())) {
+            VfioContainer c = s.attach(IommuType.TYPE1V2).container();
+            c.mapDma(s.memory(2), BASE);
+            if (bad.tracking() && target().linux61()) {
+                rawDirtyPages(s, c, 8, VFIO_IOMMU_DIRTY_PAGES_FLAG_START).succeeds();
+            }
+            MemorySegment bitmap = s.memory(1);
+            bitmap.fill((byte) 0x5A);
+            long data = s.vfio.userAddress(bitmap);
+            rawDirtyPages(s, c, bad.argsz(), bad.flags(), bad.iova(), bad.size(), bad.pgsize(), bad.bitmapSize(), data)
+                    .as(bad.what()).failsWith(target().linux61() ? bad.errno() : Errno.ENOTTY);
+            assertThat(bitmap.get(ValueLayout.JAVA_LONG, 0)).as("bitmap untouched").isEqualTo(0x5A5A5A5A5A5A5A5AL);
+        }
+    }
+
+    /** I39: START and STOP succeed twice in a row; a type1 (v1) container is EACCES; 5.7 answers ENOTTY. */
+    @Property(tries = 3)
+    default void dirtyPages_startStop_areIdempotent_onlyOnType1v2(@ForAll @IntRange(min = 1, max = 3) int times) throws Exception {
+        try (Session s = new Session(target())) {
+            VfioContainer c = s.attach(IommuType.TYPE1V2).container();
+            for (int flag : new int[] {VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP, VFIO_IOMMU_DIRTY_PAGES_FLAG_START, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP}) {
+                for (int i = 0; i < times; i++) {
+                    Calls.failsWithOrSucceeds(rawDirtyPages(s, c, 8, flag), target().linux61() ? null : Errno.ENOTTY);
+                }
+            }
+        }
+        try (Session s = new Session(target())) {
+            VfioContainer c = s.attach(IommuType.TYPE1).container();
+            rawDirtyPages(s, c, 8, VFIO_IOMMU_DIRTY_PAGES_FLAG_START).failsWith(target().linux61() ? Errno.EACCES : Errno.ENOTTY);
+        }
+    }
+
+    /** Up to four mappings (start page, 1-8 pages) inside a 192-page window, disjoint, in order: at most 32 pages pinned. */
+    @Provide
+    default Arbitrary<List<long[]>> dirtyLayouts() {
+        return Arbitraries.integers().between(0, 15).list().ofMinSize(2).ofMaxSize(8).map(xs -> {
+            List<long[]> out = new java.util.ArrayList<>();
+            long at = 0;
+            for (int i = 0; i + 1 < xs.size(); i += 2) {
+                long start = at + xs.get(i) * 5;
+                long pages = 1 + xs.get(i + 1) % 8;
+                if (start + pages > 192) {
+                    break;
+                }
+                out.add(new long[] {start, pages});
+                at = start + pages;
+            }
+            return out;
+        });
+    }
+
+    /**
+     * The bitmap Linux 6.1 leaves after reporting {@code mappings} (all pages dirty: vfio-pci pins
+     * nothing) into {@code before}, bit by bit: each mapping writes the whole u64 words holding its
+     * bits, keeping the bits before it in its first word and clearing those after it in its last.
+     */
+    static byte[] expectedBitmap(byte[] before, List<long[]> mappings) {
+        byte[] bits = before.clone();
+        for (long[] m : mappings) {
+            long from = m[0] / 64 * 64;
+            long to = (m[0] + m[1] + 63) / 64 * 64;
+            for (long b = from; b < to; b++) {
+                boolean set = b >= m[0] && b < m[0] + m[1];
+                if (b >= m[0]) {
+                    bits[(int) (b / 8)] = (byte) (set ? bits[(int) (b / 8)] | 1 << (b % 8) : bits[(int) (b / 8)] & ~(1 << (b % 8)));
+                }
+            }
+        }
+        return bits;
+    }
+
+    /**
+     * I39: with tracking on, GET_BITMAP of a window holding whole mappings marks every mapped page
+     * dirty, word by word as {@code update_user_bitmap} writes, twice alike; UNMAP_DMA with
+     * GET_DIRTY_BITMAP then writes the same bits and unmaps them all. Without tracking that UNMAP
+     * is EINVAL; on 5.7 DIRTY_PAGES is ENOTTY and the unmap flag EINVAL.
+     */
+    @Property(tries = 40)
+    default void dirtyBitmap_marksEveryMappedPage_inWholeWords(@ForAll("dirtyLayouts") List<long[]> layout,
+                                                               @ForAll byte fill) throws Exception {
+        long window = 192;
+        try (Session s = new Session(target())) {
+            VfioContainer c = s.attach(IommuType.TYPE1V2).container();
+            MemorySegment mem = s.memory(8);
+            for (long[] m : layout) {
+                c.mapDma(mem.asSlice(0, m[1] * PAGE), BASE + m[0] * PAGE);
+            }
+            MemorySegment bitmap = s.memory(1).asSlice(0, window / 8);
+            bitmap.fill(fill);
+            byte[] before = bitmap.toArray(ValueLayout.JAVA_BYTE);
+            long data = s.vfio.userAddress(bitmap);
+            long mapped = layout.stream().mapToLong(m -> m[1] * PAGE).sum();
+            MemorySegment unmap = rawUnmapArg(s, 48, VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, BASE, window * PAGE, PAGE, window / 8, data);
+            assertThatVfioCall(() -> s.vfio.seam().ioctl(c.fd(), VFIO_IOMMU_UNMAP_DMA, unmap)).as("tracking off").failsWith(Errno.EINVAL);
+            if (!target().linux61()) {
+                rawDirtyPages(s, c, 8, VFIO_IOMMU_DIRTY_PAGES_FLAG_START).failsWith(Errno.ENOTTY);
+                assertThat(c.unmapDma(BASE, window * PAGE)).isEqualTo(mapped);
+                return;
+            }
+            rawDirtyPages(s, c, 8, VFIO_IOMMU_DIRTY_PAGES_FLAG_START).succeeds();
+            byte[] expected = expectedBitmap(before, layout);
+            for (int round = 0; round < 2; round++) {
+                rawDirtyPages(s, c, 48, VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP, BASE, window * PAGE, PAGE, window / 8, data).succeeds();
+                assertThat(bitmap.toArray(ValueLayout.JAVA_BYTE)).as("GET_BITMAP round %d", round).containsExactly(expected);
+            }
+            bitmap.fill(fill);
+            assertThatVfioCall(() -> s.vfio.seam().ioctl(c.fd(), VFIO_IOMMU_UNMAP_DMA, unmap)).succeeds();
+            assertThat(unmap.get(ValueLayout.JAVA_LONG, 16)).as("size unmapped").isEqualTo(mapped);
+            assertThat(bitmap.toArray(ValueLayout.JAVA_BYTE)).as("UNMAP's bitmap").containsExactly(expected);
+            assertThat(c.unmapDma(BASE, window * PAGE)).as("nothing left").isZero();
+            rawDirtyPages(s, c, 8, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP).succeeds();
+        }
+    }
 }

@@ -111,6 +111,12 @@ public final class TraceText {
                 "GET_DIRTY_BITMAP", "ALL", "VADDR");
     }
 
+    /** {@code VFIO_IOMMU_DIRTY_PAGES_FLAG_*}. */
+    public static String dirtyPagesFlags(int flags) {
+        return names(flags, new int[] {VFIO_IOMMU_DIRTY_PAGES_FLAG_START, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP,
+                VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP}, "START", "STOP", "GET_BITMAP");
+    }
+
     /** {@code VFIO_DEVICE_IOEVENTFD_*} size flags. */
     public static String ioeventfdFlags(int flags) {
         return names(flags, new int[] {VFIO_DEVICE_IOEVENTFD_8, VFIO_DEVICE_IOEVENTFD_16, VFIO_DEVICE_IOEVENTFD_32,

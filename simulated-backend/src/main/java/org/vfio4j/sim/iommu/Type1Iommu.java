@@ -27,11 +27,13 @@ import org.vfio4j.sim.core.UserArg;
 /**
  * The type1 IOMMU backend of one container ({@code drivers/vfio/vfio_iommu_type1.c}): the DMA
  * mappings in an {@link IovaTree}, the mapping-slot counter {@code dma_avail}, pinning with
- * locked-memory accounting, and the ioctls VFIO_IOMMU_GET_INFO, MAP_DMA and UNMAP_DMA with the
- * kernel's check order, errno and written-back bytes.
+ * locked-memory accounting, and the ioctls VFIO_IOMMU_GET_INFO, MAP_DMA, UNMAP_DMA and (Linux 6.1)
+ * DIRTY_PAGES with the kernel's check order, errno and written-back bytes; the dirty bitmaps
+ * themselves are {@link DirtyBitmaps}.
  *
- * <p>About 560 lines, against the kernel's 3,000-line {@code vfio_iommu_type1.c}: GET_INFO, MAP_DMA
- * and UNMAP_DMA with their check orders belong together; the interval tree is {@link IovaTree}.
+ * <p>About 700 lines, against the kernel's 3,000-line {@code vfio_iommu_type1.c}: GET_INFO, MAP_DMA,
+ * UNMAP_DMA and DIRTY_PAGES with their check orders belong together; the interval tree is {@link
+ * IovaTree}.
  */
 public final class Type1Iommu implements IommuDriver {
 
@@ -93,6 +95,7 @@ public final class Type1Iommu implements IommuDriver {
     private int dmaAvail;
     private final long pgsizeBitmap;
     private final long pgsize;
+    private final DirtyBitmaps dirty;
 
     private Type1Iommu(long extension, HostFacts host, ProcessMemory memory, FaultGate faults) {
         this.faults = faults;
@@ -109,6 +112,7 @@ public final class Type1Iommu implements IommuDriver {
         }
         this.pgsizeBitmap = bitmap;
         this.pgsize = Long.lowestOneBit(bitmap);
+        this.dirty = new DirtyBitmaps(memory);
     }
 
     /** {@code vfio_iommu_type1_check_extension}; {@code iommu} is null before SET_IOMMU. */
@@ -222,6 +226,8 @@ public final class Type1Iommu implements IommuDriver {
             return mapDma(arg, call);
         } else if (request == VFIO_IOMMU_UNMAP_DMA) {
             return unmapDma(arg, call);
+        } else if (request == VFIO_IOMMU_DIRTY_PAGES && profile.isAtLeast61()) { // since Linux 5.8
+            return dirtyPages(arg, call);
         }
         throw KernelError.of(Errno.ENOTTY, "the type1 IOMMU has no ioctl 0x" + Long.toHexString(request) + " (vfio_iommu_type1_ioctl)");
     }
@@ -263,7 +269,7 @@ public final class Type1Iommu implements IommuDriver {
             caps.add(VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, 1, vfio_iommu_type1_info_cap_migration.SIZE)
                     .putInt(vfio_iommu_type1_info_cap_migration.flags, 0)
                     .putLong(vfio_iommu_type1_info_cap_migration.pgsize_bitmap, pgsize)
-                    .putLong(vfio_iommu_type1_info_cap_migration.max_dirty_bitmap_size, 1L << 28);
+                    .putLong(vfio_iommu_type1_info_cap_migration.max_dirty_bitmap_size, DirtyBitmaps.SIZE_MAX);
             // vfio_iommu_dma_avail_build_caps
             caps.add(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1, vfio_iommu_type1_info_dma_avail.SIZE)
                     .putInt(vfio_iommu_type1_info_dma_avail.avail, dmaAvail);
@@ -444,11 +450,8 @@ public final class Type1Iommu implements IommuDriver {
         }
         boolean all = (flags & VFIO_DMA_UNMAP_FLAG_ALL) != 0;
         boolean invalidate = (flags & VFIO_DMA_UNMAP_FLAG_VADDR) != 0;
-        if ((flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) != 0) {
-            throw KernelError.of(Errno.EINVAL, (all || invalidate)
-                    ? "GET_DIRTY_BITMAP cannot be combined with ALL or VADDR (vfio_iommu_type1_unmap_dma)"
-                    : "GET_DIRTY_BITMAP needs dirty-page tracking started with VFIO_IOMMU_DIRTY_PAGES, which is off (vfio_dma_do_unmap)");
-        }
+        DirtyBitmaps.UserBitmap bitmap = (flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) == 0 ? null
+                : unmapBitmap(arg, argsz, all || invalidate, requested);
         if ((iova & (pgsize - 1)) != 0) {
             throw KernelError.of(Errno.EINVAL, String.format("iova 0x%x is not a multiple of the smallest IOMMU page size 0x%x"
                     + " (vfio_dma_do_unmap)", iova, pgsize));
@@ -462,11 +465,20 @@ public final class Type1Iommu implements IommuDriver {
             throw KernelError.of(Errno.EINVAL, size == 0 ? "size is 0 (vfio_dma_do_unmap)"
                     : String.format("size 0x%x is not a multiple of 0x%x or [0x%x, +0x%x) wraps (vfio_dma_do_unmap)", size, pgsize, iova, size));
         }
+        if (bitmap != null && (!dirty.tracking() || bitmap.pgsize() != pgsize)) {
+            throw KernelError.of(Errno.EINVAL, !dirty.tracking()
+                    ? "GET_DIRTY_BITMAP needs dirty-page tracking started with VFIO_IOMMU_DIRTY_PAGES, which is off (vfio_dma_do_unmap)"
+                    : String.format("the bitmap's page size 0x%x is not the IOMMU's smallest page size 0x%x (vfio_dma_do_unmap)",
+                            bitmap.pgsize(), pgsize));
+        }
         long last = all ? -1L : iova + size - 1;
         int exact = invalidate || all ? -1 : mappings.locate(iova);
         if (exact != -1 && mappings.end(exact) == last) {
             // the common case: exactly one whole mapping; v1 and v2 agree, nothing else can overlap
             Dma d = mappings.value(exact);
+            if (bitmap != null) {
+                dirty.copyOut(bitmap, iova, d);
+            }
             unpin(d);
             mappings.removeLocated();
             return writeUnmapped(arg, call, argsz, flags, iova, requested, d.size);
@@ -483,8 +495,113 @@ public final class Type1Iommu implements IommuDriver {
                         + " mapping [0x%x, 0x%x] (vfio_dma_do_unmap)", last, mappings.start(end), mappings.end(end)));
             }
         }
-        long unmapped = invalidate ? invalidateVaddrs(iova, last) : removeRange(iova, last, all);
+        long unmapped = invalidate ? invalidateVaddrs(iova, last) : removeRange(iova, last, all, bitmap);
         return writeUnmapped(arg, call, argsz, flags, iova, requested, unmapped);
+    }
+
+    /**
+     * {@code vfio_iommu_type1_unmap_dma} with GET_DIRTY_BITMAP: not with ALL or VADDR, a {@code
+     * struct vfio_bitmap} after the 24 fixed bytes (argsz covers it, else EINVAL; unreadable is
+     * EFAULT), then {@link DirtyBitmaps#verify} for the unmap's size. Tracking and the page size
+     * are checked later, in {@code vfio_dma_do_unmap}.
+     */
+    private static DirtyBitmaps.UserBitmap unmapBitmap(UserArg arg, int argsz, boolean allOrVaddr, long size) throws KernelError {
+        if (allOrVaddr) {
+            throw KernelError.of(Errno.EINVAL, "GET_DIRTY_BITMAP cannot be combined with ALL or VADDR (vfio_iommu_type1_unmap_dma)");
+        }
+        int minsz = vfio_iommu_type1_dma_unmap.data + vfio_bitmap.SIZE;
+        if (Integer.compareUnsigned(argsz, minsz) < 0) {
+            throw KernelError.of(Errno.EINVAL, "argsz " + Integer.toUnsignedString(argsz) + " leaves no room for the struct vfio_bitmap"
+                    + " of GET_DIRTY_BITMAP: it must be at least " + minsz + " (vfio_iommu_type1_unmap_dma)");
+        }
+        DirtyBitmaps.UserBitmap b = readBitmap(arg, vfio_iommu_type1_dma_unmap.data);
+        DirtyBitmaps.verify(b, size, "vfio_iommu_type1_unmap_dma");
+        return b;
+    }
+
+    private static DirtyBitmaps.UserBitmap readBitmap(UserArg arg, int at) throws KernelError {
+        arg.checkReadable(at, vfio_bitmap.SIZE, "struct vfio_bitmap");
+        return new DirtyBitmaps.UserBitmap(arg.u64(at + vfio_bitmap.pgsize), arg.u64(at + vfio_bitmap.size), arg.u64(at + vfio_bitmap.data));
+    }
+
+    // ---- VFIO_IOMMU_DIRTY_PAGES ----
+
+    /**
+     * {@code vfio_iommu_type1_dirty_pages}: type1v2 only (EACCES), then argsz and exactly one known
+     * flag (EINVAL); START and STOP always succeed; GET_BITMAP reads its range after the 8 fixed
+     * bytes and checks it in the kernel's order.
+     */
+    private int dirtyPages(UserArg arg, SyscallContext call) throws KernelError {
+        if (!v2) {
+            throw KernelError.of(Errno.EACCES, "dirty-page tracking is only for type1v2 containers; this one is type1"
+                    + " (vfio_iommu_type1_dirty_pages)");
+        }
+        int minsz = vfio_iommu_type1_dirty_bitmap.data; // offsetofend(flags)
+        int argsz = arg.copyIn(minsz, "struct vfio_iommu_type1_dirty_bitmap");
+        int flags = arg.u32(vfio_iommu_type1_dirty_bitmap.flags);
+        call.describe(() -> String.format("{argsz=%d, flags=%s}", argsz, TraceText.dirtyPagesFlags(flags)));
+        int known = VFIO_IOMMU_DIRTY_PAGES_FLAG_START | VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP | VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+        if (Integer.compareUnsigned(argsz, minsz) < 0 || (flags & ~known) != 0) {
+            throw KernelError.of(Errno.EINVAL, String.format("argsz %s must be at least 8 and flags 0x%x may hold only START, STOP"
+                    + " and GET_BITMAP (vfio_iommu_type1_dirty_pages)", Integer.toUnsignedString(argsz), flags));
+        }
+        if (Integer.bitCount(flags) != 1) {
+            throw KernelError.of(Errno.EINVAL, String.format("flags 0x%x must be exactly one of START, STOP and GET_BITMAP"
+                    + " (vfio_iommu_type1_dirty_pages)", flags));
+        }
+        if (flags == VFIO_IOMMU_DIRTY_PAGES_FLAG_START) {
+            dirty.start(); // vfio_dma_bitmap_alloc_all: a bitmap per mapping, all clear; ENOMEM is not modelled
+        } else if (flags == VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP) {
+            dirty.stop();
+        } else {
+            getBitmap(arg, argsz, minsz);
+        }
+        return 0;
+    }
+
+    /** GET_BITMAP: the checks of {@code vfio_iommu_type1_dirty_pages}, then {@code vfio_iova_dirty_bitmap}. */
+    private void getBitmap(UserArg arg, int argsz, int minsz) throws KernelError {
+        long dataSize = Integer.toUnsignedLong(argsz) - minsz;
+        if (dataSize < vfio_iommu_type1_dirty_bitmap_get.SIZE) {
+            throw KernelError.of(Errno.EINVAL, "argsz " + Integer.toUnsignedString(argsz) + " leaves no room for the "
+                    + vfio_iommu_type1_dirty_bitmap_get.SIZE + "-byte struct vfio_iommu_type1_dirty_bitmap_get after flags"
+                    + " (vfio_iommu_type1_dirty_pages)");
+        }
+        arg.checkReadable(minsz, vfio_iommu_type1_dirty_bitmap_get.SIZE, "struct vfio_iommu_type1_dirty_bitmap_get");
+        long iova = arg.u64(minsz + vfio_iommu_type1_dirty_bitmap_get.iova);
+        long size = arg.u64(minsz + vfio_iommu_type1_dirty_bitmap_get.size);
+        DirtyBitmaps.UserBitmap b = readBitmap(arg, minsz + vfio_iommu_type1_dirty_bitmap_get.bitmap);
+        if (Long.compareUnsigned(iova + size, iova) < 0) {
+            throw KernelError.of(Errno.EINVAL, String.format("[iova 0x%x, +0x%x) wraps past 2^64 (vfio_iommu_type1_dirty_pages)", iova, size));
+        }
+        DirtyBitmaps.verify(b, size, "vfio_iommu_type1_dirty_pages");
+        if (b.pgsize() != pgsize) {
+            throw KernelError.of(Errno.EINVAL, String.format("the bitmap's page size 0x%x is not the IOMMU's smallest page size 0x%x"
+                    + " (vfio_iommu_type1_dirty_pages)", b.pgsize(), pgsize));
+        }
+        if ((iova & (pgsize - 1)) != 0 || size == 0 || (size & (pgsize - 1)) != 0) {
+            throw KernelError.of(Errno.EINVAL, String.format("iova 0x%x and size 0x%x must be non-zero multiples of the page size 0x%x"
+                    + " (vfio_iommu_type1_dirty_pages)", iova, size, pgsize));
+        }
+        if (!dirty.tracking()) {
+            throw KernelError.of(Errno.EINVAL, "GET_BITMAP needs dirty-page tracking started with START, which is off"
+                    + " (vfio_iommu_type1_dirty_pages)");
+        }
+        long last = iova + size - 1;
+        int first = mappings.containing(iova);
+        if (first != -1 && mappings.start(first) != iova) {
+            throw KernelError.of(Errno.EINVAL, String.format("the range starts at 0x%x inside the mapping [0x%x, 0x%x]: GET_BITMAP"
+                    + " must cover whole mappings (vfio_iova_dirty_bitmap)", iova, mappings.start(first), mappings.end(first)));
+        }
+        int end = mappings.containing(last);
+        if (end != -1 && mappings.end(end) != last) {
+            throw KernelError.of(Errno.EINVAL, String.format("the range ends at 0x%x inside the mapping [0x%x, 0x%x]: GET_BITMAP"
+                    + " must cover whole mappings (vfio_iova_dirty_bitmap)", last, mappings.start(end), mappings.end(end)));
+        }
+        for (int n = mappings.firstOverlapping(iova, last); n != -1 && Long.compareUnsigned(mappings.start(n), last) <= 0;
+                n = mappings.next(n)) {
+            dirty.copyOut(b, iova, mappings.value(n));
+        }
     }
 
     /** On success only: the fixed 24 bytes go back with {@code size} set to what was unmapped. */
@@ -500,9 +617,11 @@ public final class Type1Iommu implements IommuDriver {
     /**
      * Removes mappings in address order from the first one overlapping the range. v1 (5.12+ and
      * the 6.1 profile): a first mapping that starts before {@code iova} stops the walk; later ones
-     * are removed whole even past the range's end. The 5.7 profile skips straddlers instead.
+     * are removed whole even past the range's end. The 5.7 profile skips straddlers instead. With
+     * a dirty bitmap, each mapping's bits go out before it is removed; a fault ends the walk with
+     * EFAULT, and the mappings removed before it stay removed ({@code vfio_dma_do_unmap}).
      */
-    private long removeRange(long iova, long last, boolean all) {
+    private long removeRange(long iova, long last, boolean all, DirtyBitmaps.UserBitmap bitmap) throws KernelError {
         long unmapped = 0;
         int n = mappings.firstOverlapping(iova, last);
         while (n != -1 && Long.compareUnsigned(mappings.start(n), last) <= 0) {
@@ -517,6 +636,9 @@ public final class Type1Iommu implements IommuDriver {
                 continue;
             }
             Dma d = mappings.value(n);
+            if (bitmap != null) {
+                dirty.copyOut(bitmap, iova, d);
+            }
             unmapped += d.size;
             unpin(d);
             mappings.remove(start);
