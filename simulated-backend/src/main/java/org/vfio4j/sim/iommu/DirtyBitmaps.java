@@ -23,6 +23,12 @@ final class DirtyBitmaps {
 
     private final ProcessMemory memory;
     private boolean tracking;
+    /**
+     * Each mapping's {@code dma->bitmap}, made zero when tracking starts or on the mapping's first
+     * report, dropped when tracking stops ({@code vfio_dma_bitmap_alloc}, {@code
+     * vfio_dma_bitmap_free_all}); weak, so an unmapped mapping's goes with it.
+     */
+    private final java.util.Map<Type1Iommu.Dma, long[]> bitmaps = new java.util.WeakHashMap<>();
 
     DirtyBitmaps(ProcessMemory memory) {
         this.memory = memory;
@@ -35,11 +41,17 @@ final class DirtyBitmaps {
 
     /** START: a second START changes nothing and succeeds ({@code vfio_iommu_type1_dirty_pages}). */
     void start() {
+        if (!tracking) {
+            bitmaps.clear(); // vfio_dma_bitmap_alloc_all: fresh, zeroed bitmaps
+        }
         tracking = true;
     }
 
     /** STOP: also when tracking is off, it succeeds and changes nothing ({@code vfio_iommu_type1_dirty_pages}). */
     void stop() {
+        if (tracking) {
+            bitmaps.clear(); // vfio_dma_bitmap_free_all
+        }
         tracking = false;
     }
 
@@ -84,31 +96,59 @@ final class DirtyBitmaps {
     }
 
     /**
-     * {@code update_user_bitmap}: writes the bits of {@code dma}, all set, at its page offset from
-     * {@code base} in the user's bitmap, in whole u64 words. Bits of the first word below the
-     * mapping are read back from the user and kept; bits of the last word past the mapping are
-     * cleared. EFAULT when the words are not writable memory of the process.
+     * {@code update_user_bitmap}, step for step, on the mapping's own bitmap (one bit per page, with
+     * a word of room for shifting): every page is set (all pinned and mapped); when the mapping does
+     * not start on a word of the user's bitmap, the bitmap is shifted left in place by that many
+     * bits over {@code nbits + shift} bits ({@code bitmap_shift_left}, which masks nothing in its
+     * last word) and the user's whole first word is ORed in ({@code bitmap_or} over one word); the
+     * whole words are copied out; then only the first {@code nbits} bits are cleared ({@code
+     * bitmap_clear}). So bits shifted past {@code nbits} stay, and a second report of such a
+     * mapping shows them shifted again, as Linux 6.1 does (the lane saw it). EFAULT when the first
+     * word cannot be read or the words cannot be written.
      */
     void copyOut(UserBitmap b, long base, Type1Iommu.Dma dma) throws KernelError {
         int pgshift = b.pgshift();
         long nbits = dma.size() >>> pgshift;
         long bitOffset = (dma.iova() - base) >>> pgshift;
-        long shift = bitOffset % 64;
+        int shift = (int) (bitOffset % 64);
         long at = b.data() + bitOffset / 64 * Long.BYTES;
         long bytes = bitmapBytes(nbits + shift);
-        MemorySegment words = memory.resolve(at, bytes);
-        if (words == null || words.byteSize() < bytes || words.isReadOnly()) {
+        int words = (int) (bytes / Long.BYTES);
+        long[] bits = bitmaps.computeIfAbsent(dma, d -> new long[(int) (bitmapBytes(nbits + 64) / Long.BYTES)]);
+        setFirst(bits, nbits);
+        if (shift != 0) {
+            for (int k = words - 1; k >= 0; k--) { // __bitmap_shift_left, in place, from the top word down
+                bits[k] = bits[k] << shift | (k > 0 ? bits[k - 1] >>> (64 - shift) : 0);
+            }
+            MemorySegment first = memory.resolve(at, Long.BYTES);
+            if (first == null || first.byteSize() < Long.BYTES) {
+                throw KernelError.of(Errno.EFAULT, String.format("the bitmap word at 0x%x for mapping [0x%x, +0x%x) is not"
+                        + " readable memory of this process (copy_from_user in update_user_bitmap)", at, dma.iova(), dma.size()));
+            }
+            bits[0] |= first.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+        }
+        MemorySegment out = memory.resolve(at, bytes);
+        if (out == null || out.byteSize() < bytes || out.isReadOnly()) {
             throw KernelError.of(Errno.EFAULT, String.format("the bitmap words [0x%x, +0x%x) for mapping [0x%x, +0x%x) are not"
                     + " writable memory of this process (copy_to_user in update_user_bitmap)", at, bytes, dma.iova(), dma.size()));
         }
-        long leftover = shift == 0 ? 0 : words.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) & ((1L << shift) - 1);
-        long first = shift;
-        long last = shift + nbits; // exclusive, in bits from the first word
-        for (long w = 0; w * 64 < last; w++) {
-            long lo = Math.max(first, w * 64) - w * 64;
-            long hi = Math.min(last, w * 64 + 64) - w * 64;
-            long bits = hi - lo == 64 ? -1L : ((1L << (hi - lo)) - 1) << lo;
-            words.set(ValueLayout.JAVA_LONG_UNALIGNED, w * Long.BYTES, w == 0 ? bits | leftover : bits);
+        for (int w = 0; w < words; w++) {
+            out.set(ValueLayout.JAVA_LONG_UNALIGNED, (long) w * Long.BYTES, bits[w]);
+        }
+        clearFirst(bits, nbits);
+    }
+
+    /** {@code bitmap_set(bits, 0, n)}. */
+    private static void setFirst(long[] bits, long n) {
+        for (long i = 0; i < n; i += 64) {
+            bits[(int) (i / 64)] |= n - i >= 64 ? -1L : (1L << (n - i)) - 1;
+        }
+    }
+
+    /** {@code bitmap_clear(bits, 0, n)}. */
+    private static void clearFirst(long[] bits, long n) {
+        for (long i = 0; i < n; i += 64) {
+            bits[(int) (i / 64)] &= n - i >= 64 ? 0 : -(1L << (n - i));
         }
     }
 }
