@@ -3,13 +3,8 @@ package org.vfio4j.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
-import org.vfio4j.IommuType;
 import org.vfio4j.PciConfig;
 import org.vfio4j.PciRegisters;
-import org.vfio4j.Vfio;
-import org.vfio4j.VfioContainer;
-import org.vfio4j.VfioDevice;
-import org.vfio4j.VfioGroup;
 import org.vfio4j.sim.device.ConfigSpace;
 import org.vfio4j.sim.device.PciDeviceModel;
 
@@ -22,7 +17,6 @@ import org.vfio4j.sim.device.PciDeviceModel;
  * vfio_cap_len}).
  */
 class CapabilityTablesTest {
-    private static final String BDF = "0000:01:00.0";
     private static final int PCIX = 0x40;
     private static final int AF = 0x60;
     private static final int SATA = 0x70;
@@ -77,16 +71,7 @@ class CapabilityTablesTest {
     }
 
     private static void withConfig(PciDeviceModel model, ConfigCheck check) throws Exception {
-        SimulatedHost host = SimulatedHost.builder().group(1, HostDevice.ofInstance(BDF, model).boundTo(HostDevice.VFIO_PCI)).build();
-        try (Vfio vfio = Vfio.open(host)) {
-            VfioContainer container = vfio.openContainer();
-            VfioGroup group = vfio.openGroup(1);
-            group.setContainer(container);
-            container.setIommu(IommuType.TYPE1V2);
-            try (VfioDevice device = group.openDevice(BDF)) {
-                check.check(device.config());
-            }
-        }
+        OneModel.withDevice(model, (vfio, device) -> check.check(device.config()));
     }
 
     @Test

@@ -4,12 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
-import org.vfio4j.IommuType;
 import org.vfio4j.PciRegisters;
-import org.vfio4j.Vfio;
-import org.vfio4j.VfioContainer;
-import org.vfio4j.VfioDevice;
-import org.vfio4j.VfioGroup;
 import org.vfio4j.sim.device.ConfigSpace;
 import org.vfio4j.sim.device.PciDeviceModel;
 
@@ -20,7 +15,7 @@ import org.vfio4j.sim.device.PciDeviceModel;
  * simulator.
  */
 class MalformedCapabilityTest {
-    private static final String BDF = "0000:01:00.0";
+    private static final String BDF = OneModel.BDF;
 
     /** A conventional (256-byte) config space with one capability at {@code pos}: ID, next 0, then two flag bytes. */
     private static PciDeviceModel modelWithCapability(int pos, int id, int flags) {
@@ -42,16 +37,9 @@ class MalformedCapabilityTest {
     }
 
     private static int capabilityPointerSeenThrough(PciDeviceModel model) throws Exception {
-        SimulatedHost host = SimulatedHost.builder().group(1, HostDevice.ofInstance(BDF, model).boundTo(HostDevice.VFIO_PCI)).build();
-        try (Vfio vfio = Vfio.open(host)) {
-            VfioContainer container = vfio.openContainer();
-            VfioGroup group = vfio.openGroup(1);
-            group.setContainer(container);
-            container.setIommu(IommuType.TYPE1V2);
-            try (VfioDevice device = group.openDevice(BDF)) {
-                return device.config().read8(PciRegisters.CAPABILITY_LIST);
-            }
-        }
+        int[] pointer = new int[1];
+        OneModel.withDevice(model, (vfio, device) -> pointer[0] = device.config().read8(PciRegisters.CAPABILITY_LIST));
+        return pointer[0];
     }
 
     private static PciDeviceModel msixModel(int pbaBar, int pbaOffset) {
@@ -71,20 +59,15 @@ class MalformedCapabilityTest {
 
     @Test
     void anMsixPbaInABarTheModelDoesNotHave_isRefusedWhenMsixIsUsed_namingTheFunction() throws Exception {
-        SimulatedHost host = SimulatedHost.builder()
-                .group(1, HostDevice.ofInstance(BDF, msixModel(2, 0x800)).boundTo(HostDevice.VFIO_PCI)).build();
-        try (Vfio vfio = Vfio.open(host)) { // a model may describe MSI-X it never uses: it boots and opens
-            VfioContainer container = vfio.openContainer();
-            VfioGroup group = vfio.openGroup(1);
-            group.setContainer(container);
-            container.setIommu(IommuType.TYPE1V2);
-            try (VfioDevice device = group.openDevice(BDF); var irq = vfio.eventNotifier()) {
+        // a model may describe MSI-X it never uses: it boots and opens
+        OneModel.withDevice(msixModel(2, 0x800), (vfio, device) -> {
+            try (var irq = vfio.eventNotifier()) {
                 assertThatThrownBy(() -> device.enableIrq(org.vfio4j.IrqIndex.MSIX, java.util.List.of(irq)))
                         .isInstanceOf(IllegalStateException.class)
                         .hasMessage("0000:01:00.0: the model's MSI-X PBA (BIR 2, offset 0x800, 8 bytes) is not inside one of its"
                                 + " memory BARs; fix the MSI-X capability of the model");
             }
-        }
+        });
     }
 
     @Test
