@@ -111,8 +111,7 @@ public final class FdTable {
     public VfioIoctls.FileKind kindOf(Fd fd) {
         return switch (fileOf(fd)) {
             // type1 and sPAPR give VFIO_BASE + 17 different meanings; the set IOMMU decides
-            case ContainerFile c -> c.container().iommu() != null && c.container().iommu().name().startsWith("type1")
-                    ? VfioIoctls.FileKind.TYPE1_CONTAINER : VfioIoctls.FileKind.CONTAINER;
+            case ContainerFile c -> c.container().iommu() != null ? c.container().iommu().fileKind() : VfioIoctls.FileKind.CONTAINER;
             case GroupFile g -> VfioIoctls.FileKind.GROUP;
             case DeviceFile d -> VfioIoctls.FileKind.DEVICE;
             case null, default -> null; // a closed fd: its type is gone

@@ -1,5 +1,7 @@
 package org.vfio4j.sim.core;
 
+import org.vfio4j.uapi.VfioIoctls;
+
 /**
  * The IOMMU backend a container uses once VFIO_SET_IOMMU chose it: the role of the kernel's {@code
  * struct vfio_iommu_driver_ops} (its open is each driver's factory; release, ioctl, attach_group
@@ -12,6 +14,14 @@ package org.vfio4j.sim.core;
 public interface IommuDriver {
     /** What the trace and messages call it: "type1", "type1v2", "no-IOMMU". */
     String name();
+
+    /**
+     * Whose ioctl names a request on a container with this driver takes: request numbers alias
+     * between drivers (VFIO_BASE + 17 is DIRTY_PAGES on type1, SPAPR_REGISTER_MEMORY on sPAPR).
+     */
+    default VfioIoctls.FileKind fileKind() {
+        return VfioIoctls.FileKind.CONTAINER;
+    }
 
     /** VFIO_CHECK_EXTENSION on a container that has this driver. */
     int checkExtension(long arg);

@@ -23,6 +23,7 @@ import org.vfio4j.sim.core.Syscall;
 import org.vfio4j.sim.core.SyscallContext;
 import org.vfio4j.sim.core.TraceText;
 import org.vfio4j.sim.core.UserArg;
+import org.vfio4j.uapi.VfioIoctls;
 
 /**
  * The type1 IOMMU backend of one container ({@code drivers/vfio/vfio_iommu_type1.c}): the DMA
@@ -167,6 +168,11 @@ public final class Type1Iommu implements IommuDriver {
     @Override
     public int checkExtension(long arg) {
         return checkExtension(this, arg, host);
+    }
+
+    @Override
+    public VfioIoctls.FileKind fileKind() {
+        return VfioIoctls.FileKind.TYPE1_CONTAINER;
     }
 
     /** {@code vfio_iommu_type1_attach_group}. */
