@@ -134,14 +134,19 @@ public final class Region implements AutoCloseable {
         return (int) scalarRead(offset, 2);
     }
 
-    /** One 32-bit little-endian value at {@code offset}: a single access of 4 bytes. */
+    /**
+     * One 32-bit little-endian value at {@code offset}: a single access of 4 bytes where {@code
+     * offset} is a multiple of 4; elsewhere the aligned pieces pread would make (also through a
+     * mapping: see {@link org.vfio4j.spi.VfioKernel#load}).
+     */
     public int readInt(long offset) throws VfioException {
         return (int) scalarRead(offset, 4);
     }
 
     /**
-     * One 64-bit little-endian value at {@code offset}: a single 8-byte access through a mapping;
-     * through pread the kernel splits it into two 4-byte accesses ({@code vfio_pci_core_do_io_rw}).
+     * One 64-bit little-endian value at {@code offset}: a single 8-byte access through a mapping at
+     * a multiple of 8 (elsewhere aligned pieces, as {@link #readInt} says); through pread the
+     * kernel splits it into two 4-byte accesses ({@code vfio_pci_core_do_io_rw}).
      */
     public long readLong(long offset) throws VfioException {
         return scalarRead(offset, 8);
@@ -170,8 +175,13 @@ public final class Region implements AutoCloseable {
     private long scalarRead(long offset, int size) throws VfioException {
         checkRange(offset, size, "pread");
         Window w = window(offset, size);
-        if (w != null) {
+        if (w != null && (offset & (size - 1)) == 0) {
             return kernel.load(w.mapping(), offset - w.offset(), size);
+        }
+        if (w != null) { // unaligned: the aligned pieces a pread would make, through the mapping
+            MemorySegment buf = Structs.buffer(size);
+            read(offset, buf);
+            return Scalar.get(buf, 0, size);
         }
         MemorySegment buf = Structs.buffer(size);
         long n = kernel.pread(device.fd(), buf, info.offset() + offset);
@@ -184,8 +194,14 @@ public final class Region implements AutoCloseable {
     private void scalarWrite(long offset, int size, long value) throws VfioException {
         checkRange(offset, size, "pwrite");
         Window w = writeWindow(offset, size);
-        if (w != null) {
+        if (w != null && (offset & (size - 1)) == 0) {
             kernel.store(w.mapping(), offset - w.offset(), size, value);
+            return;
+        }
+        if (w != null) { // unaligned: the aligned pieces a pwrite would make, through the mapping
+            MemorySegment buf = Structs.buffer(size);
+            Scalar.put(buf, 0, size, value);
+            write(offset, buf);
             return;
         }
         MemorySegment buf = Structs.buffer(size);

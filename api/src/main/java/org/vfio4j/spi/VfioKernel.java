@@ -78,8 +78,13 @@ public interface VfioKernel extends AutoCloseable {
      * device model sees the same access (offset and width) and the load returns what the model
      * answers, as a trapped mapping would.
      *
+     * <p>The offset must be a multiple of the size. An unaligned access to device memory is an
+     * alignment fault on arm64, and on x86 the JVM makes it as one instruction only once compiled
+     * (interpreted, it is several narrower loads), so no backend could promise what the device sees.
+     *
      * @throws IllegalArgumentException if {@code mapping} is not a live mapping of this backend, the
-     *                                  size is not 1, 2, 4 or 8, or the access leaves the mapping
+     *                                  size is not 1, 2, 4 or 8, the offset is not a multiple of it,
+     *                                  or the access leaves the mapping
      * @throws VfioException            where the kernel would raise SIGBUS ({@code EIO}: the
      *                                  simulator reports a mapping whose BAR no longer decodes, as
      *                                  {@code vfio_pci_mmap_fault} refuses it)

@@ -268,6 +268,10 @@ final class LinuxKernel implements VfioKernel {
         if (size != 1 && size != 2 && size != 4 && size != 8) {
             throw new IllegalArgumentException("a mapped access is 1, 2, 4 or 8 bytes, not " + size);
         }
+        if ((offset & (size - 1)) != 0) {
+            throw new IllegalArgumentException(String.format("a %d-byte mapped access at 0x%x is not aligned to its size: device"
+                    + " memory takes naturally aligned loads and stores only (VfioKernel.load)", size, offset));
+        }
         Mapping m = mappings.get(mapping.address());
         if (m == null || m.length() != mapping.byteSize()) {
             throw new IllegalArgumentException("not a live mapping made by this backend's mmap (unmapped, or a slice): " + mapping);

@@ -127,6 +127,14 @@ final class MemoryMaps {
         }
     }
 
+    /** Whether {@code segment} is a live mapping of a device region (not a dma-buf's memory). */
+    boolean isDeviceMapping(MemorySegment segment) {
+        synchronized (lock) {
+            Mapping m = mappings.get(segment);
+            return m != null && m.file() != null;
+        }
+    }
+
     /** munmap: forgets the mapping; the last mapping of a device file whose fd was closed releases the file. */
     void unmap(MemorySegment mapping) {
         synchronized (lock) {
@@ -150,6 +158,10 @@ final class MemoryMaps {
         }
         if (size != 1 && size != 2 && size != 4 && size != 8) {
             throw new IllegalArgumentException("a mapped access is 1, 2, 4 or 8 bytes, not " + size);
+        }
+        if ((offset & (size - 1)) != 0) {
+            throw new IllegalArgumentException(String.format("a %d-byte mapped access at 0x%x is not aligned to its size: device"
+                    + " memory takes naturally aligned loads and stores only (VfioKernel.load)", size, offset));
         }
         synchronized (lock) {
             Mapping m = mappings.get(mapping);

@@ -56,6 +56,7 @@ import org.vfio4j.sim.pci.PciFunction;
 import org.vfio4j.sim.pci.PciHardware;
 import org.vfio4j.sim.pci.PciHost;
 import org.vfio4j.spi.Fd;
+import org.vfio4j.spi.LinuxAbi;
 import org.vfio4j.spi.PollFd;
 import org.vfio4j.spi.VfioKernel;
 import org.vfio4j.uapi.VfioIoctls;
@@ -158,6 +159,7 @@ public final class SimulatedKernel implements VfioKernel {
             DeviceDma dma = new DeviceDma(f, () -> f.hw.removed,
                     () -> (f.hw.u16(PciRegisters.COMMAND) & PciRegisters.COMMAND_MASTER) != 0, services, faults);
             f.hw.model.attach(new FunctionContext(f, services, dma, devices));
+            f.hw.poweredOn();
         }
         host.faults().forEach(plan::arm); // the host's plan, checked against its devices when it was built
     }
@@ -607,6 +609,11 @@ public final class SimulatedKernel implements VfioKernel {
             return 0;
         });
         maps.mapped(fd, result[0], offset, length);
+        if (maps.isDeviceMapping(result[0])) {
+            synchronized (lock) {
+                memory.mapped(result[0], (prot & LinuxAbi.PROT_WRITE) != 0);
+            }
+        }
         return result[0];
     }
 
@@ -622,6 +629,9 @@ public final class SimulatedKernel implements VfioKernel {
         }
         kernelLock.held(() -> "munmap", () -> {
             maps.unmap(mapping);
+            synchronized (lock) {
+                memory.unmapped(mapping);
+            }
             return null;
         });
     }

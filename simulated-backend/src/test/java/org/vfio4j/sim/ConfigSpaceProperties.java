@@ -144,8 +144,8 @@ class ConfigSpaceProperties {
         if (at == 0x04 || at == 0x05) {
             return Kind.COMMAND;
         }
-        if (at == 0x0c || at == 0x0d || at == 0x3c) {
-            return Kind.SCRATCH; // cache line and latency timer (the device keeps them), interrupt line (virtual)
+        if (at == 0x0c || at == 0x3c) {
+            return Kind.SCRATCH; // cache line size (the device keeps it), interrupt line (virtual); QEMU's latency timer is read-only
         }
         if (at >= 0x10 && at < 0x28 || at >= 0x30 && at < 0x34) {
             return Kind.BAR;
@@ -153,9 +153,9 @@ class ConfigSpaceProperties {
         return Kind.CONSTANT;
     }
 
-    /** Command bits that change: what the hardware keeps (IO, MEM, MASTER, PARITY, SERR) and the virtual INTX_DISABLE. */
+    /** Command bits that change: what QEMU's hardware keeps (IO, MEM, MASTER, SERR; not PARITY) and the virtual INTX_DISABLE. */
     static int commandMask(int at) {
-        return at == 0x04 ? 0x47 : 0x05;
+        return at == 0x04 ? 0x07 : 0x05;
     }
 
     static byte[] expected(byte[] written, byte[] initial, List<BarSpec> layout) {

@@ -496,8 +496,8 @@ final class SeamFuzzer {
                 && message.contains("not a live mapping")) {
             documented = "IllegalArgumentException (not a live mapping)";
         } else if (t instanceof IllegalArgumentException && (op.equals("load") || op.equals("store"))
-                && (message.contains("1, 2, 4 or 8") || message.contains("leaves the"))) {
-            documented = "IllegalArgumentException (a mapped access outside its mapping or of another width)";
+                && (message.contains("1, 2, 4 or 8") || message.contains("leaves the") || message.contains("not aligned to its size"))) {
+            documented = "IllegalArgumentException (a mapped access outside its mapping, of another width, or unaligned)";
         } else if (t instanceof IllegalArgumentException && message.contains("not null")) {
             documented = "IllegalArgumentException (null buffer or segment)";
         } else if (t instanceof IllegalStateException && kernelClosed) {

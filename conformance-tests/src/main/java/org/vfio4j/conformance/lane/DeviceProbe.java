@@ -15,8 +15,10 @@ import org.vfio4j.spi.VfioKernel;
 
 /**
  * A fixed sequence of raw vfio-pci device calls (info, every region with its capability chain,
- * IRQ info, the whole config space, BAR sizing, region access at the edges, mmap, reset, hot-reset
- * info, VF token, ioeventfd, gfx) whose results and bytes are printed one per line, so that a
+ * IRQ info, the whole config space, BAR sizing, region access at the edges, mmap, every access
+ * width through pread/pwrite and a mapping with the config header's write masks, MAP_DMA of a BAR
+ * mapping and dirty-page tracking ({@link AccessProbe}), reset, hot-reset info, VF token,
+ * ioeventfd, gfx) whose results and bytes are printed one per line, so that a
  * device on the real kernel and its simulated model can be diffed. Usage: {@code DeviceProbe
  * kernel|sim GROUP BDF [mirror arguments]}; with {@code sim} the lane mirror is built from the
  * remaining arguments as {@link LaneProbe} does.
@@ -272,6 +274,9 @@ public final class DeviceProbe {
         line("BAR0 pread with MEM off", () -> k.pread(d, eight.asSlice(0, 4), 0), null, 0);
         cfgWrite32(d, 0x04, cmd);
         line("BAR0 pread with MEM back", () -> k.pread(d, eight.asSlice(0, 4), 0), eight, 4);
+        // every access width through pread/pwrite and a mapping, the config header's write masks,
+        // MAP_DMA of a BAR mapping, dirty-page tracking
+        new AccessProbe(k, out).run(c, d, bar0, cfg32(d, 0));
         // reset, hot reset
         cfgWrite32(d, 0x3c, (cfg32(d, 0x3c) & ~0xff) | 0x42);
         line("DEVICE_RESET", () -> k.ioctl(d, VFIO_DEVICE_RESET, 0L), null, 0);

@@ -22,6 +22,22 @@ import org.vfio4j.sim.SimulatedHost;
 public final class LaneMain {
     private LaneMain() {}
 
+    /**
+     * Where the guest's firmware placed {@code bdf}: BAR0's start from sysfs's {@code resource}
+     * file, the interrupt line from byte 0x3c of its {@code config} file; {@code fallback} off the
+     * guest (no such files).
+     */
+    static Topologies.Placement placement(String bdf, Topologies.Placement fallback) throws IOException {
+        Path dir = Path.of("/sys/bus/pci/devices", bdf);
+        if (!Files.isReadable(dir.resolve("resource")) || !Files.isReadable(dir.resolve("config"))) {
+            return fallback;
+        }
+        String first = Files.readAllLines(dir.resolve("resource")).get(0).trim().split("\\s+")[0];
+        long bar0 = Long.decode(first);
+        byte[] config = Files.readAllBytes(dir.resolve("config"));
+        return new Topologies.Placement(bar0, config[0x3c] & 0xff);
+    }
+
     /** Runs the lane's guest side; configured by the environment, as the class description says. */
     public static void main(String[] args) throws IOException {
         int tries = Integer.getInteger("vfio4j.lane.tries", 5);
@@ -39,22 +55,13 @@ public final class LaneMain {
         OptionalInt nonViableGroup = nonViable == null ? OptionalInt.empty() : OptionalInt.of(nonViable.group());
         OptionalInt memlock = System.getenv("MEMLOCK_PAGES") == null ? OptionalInt.empty()
                 : OptionalInt.of(Integer.parseInt(System.getenv("MEMLOCK_PAGES")));
-        SimulatedHost host = Targets.laneMirror(eduGroup, eduBdf, nvmeGroup, nvmeBdf, limit, nonViable, memlock);
+        Topologies.Placement eduAt = placement(eduBdf, Topologies.LANE_EDU_PLACEMENT);
+        Topologies.Placement nvmeAt = placement(nvmeBdf, Topologies.LANE_NVME_PLACEMENT);
+        SimulatedHost host = Topologies.laneMirror(eduGroup, eduBdf, eduAt, nvmeGroup, nvmeBdf, nvmeAt, limit, nonViable, memlock);
 
         PrintStream out = System.out;
-        List<TargetDevice> nvme = List.of(new TargetDevice(nvmeGroup, nvmeBdf));
-        ConformanceTarget kernel = Targets.kernel(eduGroup, eduBdf, nonViableGroup, small, memlock).withDevices(nvme, true, true);
-        ConformanceTarget mirror = Targets.mirrorTarget(host, eduGroup, eduBdf, nonViableGroup, memlock, nvme);
-        out.println("== contracts on the kernel (" + kernel.device() + ", group " + eduGroup + ") ==");
-        List<ContractRunner.Outcome> onKernel = ContractRunner.run(kernel, tries, 15, out);
-        out.println("== contracts on the simulated mirror ==");
-        List<ContractRunner.Outcome> onSim = ContractRunner.run(mirror, tries, 15, out);
-
-        long t0 = System.nanoTime();
-        DifferentialRunner.Summary diff = DifferentialRunner.run(KernelBackend::open, host::boot, eduGroup, eduBdf,
-                Long.getLong("vfio4j.lane.seed", 20261123L), chains, steps);
-        double seconds = (System.nanoTime() - t0) / 1e9;
-
+        // the device probe first, while the guest's devices are as firmware left them: later parts of the lane
+        // write edu's registers, and a simulated mirror boots fresh
         List<String> probeDivergences = new java.util.ArrayList<>();
         int probeLines = 0;
         for (var dev : List.of(new TargetDevice(eduGroup, eduBdf), new TargetDevice(nvmeGroup, nvmeBdf))) {
@@ -76,9 +83,23 @@ public final class LaneMain {
                 }
             }
         }
+        List<TargetDevice> nvme = List.of(new TargetDevice(nvmeGroup, nvmeBdf));
+        ConformanceTarget kernel = Targets.kernel(eduGroup, eduBdf, nonViableGroup, small, memlock).withDevices(nvme, true, true);
+        ConformanceTarget mirror = Targets.mirrorTarget(host, eduGroup, eduBdf, nonViableGroup, memlock, nvme);
+        out.println("== contracts on the kernel (" + kernel.device() + ", group " + eduGroup + ") ==");
+        List<ContractRunner.Outcome> onKernel = ContractRunner.run(kernel, tries, 15, out);
+        out.println("== contracts on the simulated mirror ==");
+        List<ContractRunner.Outcome> onSim = ContractRunner.run(mirror, tries, 15, out);
+
+        long t0 = System.nanoTime();
+        DifferentialRunner.Summary diff = DifferentialRunner.run(KernelBackend::open, host::boot, eduGroup, eduBdf,
+                Long.getLong("vfio4j.lane.seed", 20261123L), chains, steps);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+
         StringBuilder probeReport = new StringBuilder("device probe (edu and nvme: info, every region and capability chain, IRQ"
                 + " info, whole config space, BAR sizing, read-only writes, capability writes, region edges, mmap, memory decode,"
-                + " reset, hot reset, features, ioeventfds, gfx): " + probeLines + " lines compared, " + probeDivergences.size()
+                + " BAR0 at every width through pread/pwrite and a mapping, header write masks, MAP_DMA of a BAR mapping, dirty"
+                + " pages, reset, hot reset, features, ioeventfds, gfx): " + probeLines + " lines compared, " + probeDivergences.size()
                 + " divergence(s)\n");
         probeDivergences.forEach(x -> probeReport.append("  ").append(x).append('\n'));
 

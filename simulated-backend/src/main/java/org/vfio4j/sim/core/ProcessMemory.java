@@ -17,6 +17,8 @@ import java.util.TreeMap;
  */
 public final class ProcessMemory {
     private final TreeMap<Long, MemorySegment> segments = new TreeMap<>(Long::compareUnsigned);
+    /** Live mmaps of device regions by address: VM_PFNMAP vmas, whose pages are no struct pages. */
+    private final TreeMap<Long, DeviceMapping> deviceMappings = new TreeMap<>(Long::compareUnsigned);
     private final long limitPages;
     private final boolean capIpcLock;
     private long lockedPages;
@@ -89,6 +91,45 @@ public final class ProcessMemory {
             }
         }
         return best;
+    }
+
+    /**
+     * A live mmap of a device region (a VM_PFNMAP vma): its segment, and whether it was mapped
+     * with PROT_WRITE.
+     *
+     * @param segment  the mapping
+     * @param writable whether the vma allows writes
+     */
+    public record DeviceMapping(MemorySegment segment, boolean writable) {}
+
+    /** Records an mmap of a device region, until {@link #unmapped}. */
+    public void mapped(MemorySegment mapping, boolean writable) {
+        deviceMappings.put(mapping.address(), new DeviceMapping(mapping, writable));
+    }
+
+    /** Forgets an mmap of a device region. */
+    public void unmapped(MemorySegment mapping) {
+        DeviceMapping m = deviceMappings.get(mapping.address());
+        if (m != null && m.segment() == mapping) {
+            deviceMappings.remove(mapping.address());
+        }
+    }
+
+    /**
+     * The device mapping holding all of [{@code vaddr}, {@code vaddr + size}), as a slice with its
+     * permission, or null when that range is not inside one live device mapping.
+     */
+    public DeviceMapping deviceMapping(long vaddr, long size) {
+        Map.Entry<Long, DeviceMapping> e = deviceMappings.floorEntry(vaddr);
+        if (e == null) {
+            return null;
+        }
+        MemorySegment s = e.getValue().segment();
+        long offset = vaddr - e.getKey();
+        if (Long.compareUnsigned(offset, s.byteSize()) >= 0 || Long.compareUnsigned(size, s.byteSize() - offset) > 0) {
+            return null;
+        }
+        return new DeviceMapping(s.asSlice(offset, size), e.getValue().writable());
     }
 
     public boolean capIpcLock() {

@@ -16,17 +16,21 @@ import org.vfio4j.sim.internal.LittleEndian;
  * <p>Built with {@link #builder}: header fields, capabilities (chained in the order they are added,
  * at the next free dword from 0x40 or where {@link Builder#at} says) and extended capabilities
  * (chained from 0x100). A PCI Express capability or any extended capability makes the space 4096
- * bytes. Defaults follow QEMU's emulated hardware, which the real-kernel lane runs on: command
- * bits IO, MEM, MASTER, PARITY, SERR and INTX_DISABLE, cache line, latency timer and interrupt line
- * writable, and bytes from 0x40 that no capability claims writable.
+ * bytes. Defaults follow QEMU 7.2's emulated hardware, which the real-kernel lane runs on: command
+ * bits IO, MEM, MASTER, SERR and INTX_DISABLE, cache line size and interrupt line writable (not
+ * PARITY, not the latency timer, not BIST), and bytes from 0x40 that no capability claims writable.
  */
 public final class ConfigSpace {
     /** Offset of the capability pointer in the header. */
     public static final int CAPABILITY_POINTER = CAPABILITY_LIST;
 
-    /** Command bits QEMU lets software change: IO, MEM, MASTER, PARITY, SERR and INTX_DISABLE. */
-    private static final int QEMU_COMMAND_WRITABLE = COMMAND_IO | COMMAND_MEMORY | COMMAND_MASTER | COMMAND_PARITY
-            | COMMAND_SERR | COMMAND_INTX_DISABLE;
+    /**
+     * Command bits QEMU 7.2 lets software change ({@code pci_init_wmask}, hw/pci/pci.c): IO, MEM,
+     * MASTER, SERR and INTX_DISABLE; not PARITY (the real-kernel lane reads 0x0507 back after
+     * all-ones).
+     */
+    private static final int QEMU_COMMAND_WRITABLE = COMMAND_IO | COMMAND_MEMORY | COMMAND_MASTER | COMMAND_SERR
+            | COMMAND_INTX_DISABLE;
     /** PCI Express DEVCAP2: extended fmt field supported (no {@code <linux/pci_regs.h>} name). */
     private static final int EXP_DEVCAP2_EXT_FMT = 0x00100000;
     /** PCI Express DEVCTL2: end-end TLP prefix blocking (no {@code <linux/pci_regs.h>} name). */
@@ -134,8 +138,7 @@ public final class ConfigSpace {
             put8(CLASS_PROG, classCode);
             put16(CLASS_DEVICE, classCode >> 8);
             mask16(COMMAND, QEMU_COMMAND_WRITABLE);
-            mask8(CACHE_LINE_SIZE, 0xff);
-            mask8(LATENCY_TIMER, 0xff);
+            mask8(CACHE_LINE_SIZE, 0xff); // the latency timer stays read-only zero on QEMU's endpoints (pci_init_wmask)
             mask8(INTERRUPT_LINE, 0xff);
             Arrays.fill(claimed, 0, STD_HEADER_SIZEOF, true);
         }

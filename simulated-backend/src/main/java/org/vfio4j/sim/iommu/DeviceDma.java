@@ -65,6 +65,10 @@ public final class DeviceDma implements IommuDma {
                         } else {
                             MemorySegment.copy(d.memory(), off, buf, done, n);
                         }
+                    } catch (UnsupportedOperationException e) {
+                        // a read-only segment: an mmap of another device's trapped registers (peer-to-peer DMA)
+                        reason = "the mapping is device memory whose registers a device model traps; the simulator does not"
+                                + " route one device's DMA into another device's registers";
                     } catch (IllegalStateException | WrongThreadException e) {
                         // the arena closed under the transfer (or changed hands): the device sees a fault, no caller an exception
                         reason = "the pinned memory behind the mapping could not be reached during the transfer: " + e.getMessage();

@@ -349,8 +349,10 @@ public final class Type1Iommu implements IommuDriver {
             throw KernelError.of(Errno.EINVAL, String.format("IOVA [0x%x, 0x%x] is not inside one usable IOVA range %s"
                     + " (vfio_iommu_iova_dma_valid)", iova, last, host.iovaRanges()));
         }
-        MemorySegment pinned = pin(vaddr, size, write);
-        long pages = memory.capIpcLock() ? 0 : size / HostFacts.PAGE_SIZE;
+        ProcessMemory.DeviceMapping device = memory.deviceMapping(vaddr, size);
+        MemorySegment pinned = device != null ? pinDeviceMemory(device, vaddr, write) : pin(vaddr, size, write);
+        // vfio_pin_pages_remote: pages of a VM_PFNMAP vma are no struct pages (is_invalid_reserved_pfn), never charged
+        long pages = memory.capIpcLock() || device != null ? 0 : size / HostFacts.PAGE_SIZE;
         memory.charge(pages);
         dmaAvail--;
         mappings.insertLocated(iova, last, new Dma(iova, size, vaddr, read, write, pinned, pages));
@@ -408,6 +410,20 @@ public final class Type1Iommu implements IommuDriver {
                     + " locked already (vfio_pin_pages_remote)", pages, memory.lockedPages(), memory.limitPages()));
         }
         return m;
+    }
+
+    /**
+     * {@code vaddr_get_pfns} on a VM_PFNMAP vma (an mmap of a device region, such as another
+     * device's BAR for peer-to-peer DMA): pin_user_pages fails there, and the kernel takes the pfn
+     * from the page tables instead ({@code follow_fault_pfn}), faulting the page in first; a WRITE
+     * mapping needs a vma mapped with PROT_WRITE (EFAULT otherwise).
+     */
+    private MemorySegment pinDeviceMemory(ProcessMemory.DeviceMapping device, long vaddr, boolean write) throws KernelError {
+        if (write && !device.writable()) {
+            throw KernelError.of(Errno.EFAULT, String.format("vaddr 0x%x is an mmap of device memory without PROT_WRITE but the"
+                    + " mapping asks for WRITE (follow_fault_pfn in vaddr_get_pfns)", vaddr));
+        }
+        return device.segment();
     }
 
     /**

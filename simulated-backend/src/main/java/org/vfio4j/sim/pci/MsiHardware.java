@@ -97,6 +97,29 @@ final class MsiHardware {
                 | (enable ? MSIX_FLAGS_ENABLE : 0));
     }
 
+    /** Whether the MSI-X capability's Enable bit is set in the hardware. */
+    boolean msixEnabled() {
+        int cap = hw.capability(CAP_ID_MSIX);
+        return cap >= 0 && (hw.u16(cap + MSIX_FLAGS) & MSIX_FLAGS_ENABLE) != 0;
+    }
+
+    /**
+     * The MSI-X table and PBA as a reset leaves them (PCI spec 6.8.2.9, QEMU's {@code msix_reset}):
+     * every vector's address and data zero and its mask bit set, no bit pending. Nothing for a
+     * function without MSI-X or with a misplaced table.
+     */
+    void resetMsixTable() {
+        if (tableBar < 0 || misplacedMsix != null) {
+            return;
+        }
+        MemorySegment table = hw.barMemory[tableBar];
+        for (long at = tableOffset; at < tableOffset + tableSize; at += MSIX_ENTRY_SIZE) {
+            table.asSlice(at, MSIX_ENTRY_SIZE).fill((byte) 0);
+            table.set(ValueLayout.JAVA_INT_UNALIGNED, at + MSIX_ENTRY_VECTOR_CTRL, MSIX_ENTRY_CTRL_MASKBIT);
+        }
+        hw.barMemory[pbaBar].asSlice(pbaOffset, (tableSize / MSIX_ENTRY_SIZE + 63) / 64 * Long.BYTES).fill((byte) 0);
+    }
+
     /** The host writes MSI-X table entry {@code vector}: message address and data, and the vector masked. */
     void writeMsixEntry(int vector, int addressLow, int addressHigh, int data) {
         MemorySegment table = msixBar(tableBar);

@@ -97,6 +97,11 @@ public final class PciHardware {
         this.msixSize = msi.tableSize;
     }
 
+    /** After the model is attached: the MSI-X table as power-on leaves it (every vector masked). */
+    public void poweredOn() {
+        msi.resetMsixTable();
+    }
+
     PciAddress address() {
         return spec.address();
     }
@@ -181,7 +186,11 @@ public final class PciHardware {
      */
     void reset() {
         byte[] saved = save();
+        boolean msixOn = msi.msixEnabled();
         model.reset();
+        if (!msixOn) {
+            msi.resetMsixTable(); // while MSI-X is on, pci_restore_msi_state writes the entries back after the reset
+        }
         restore(saved);
         powerState = PCI_D0;
     }
