@@ -108,7 +108,7 @@ class TourTest {
                         + " caps=[MsixMappable[]]}",
                 "pread {BAR0+0x0, 4 bytes} -> 0x010000ed", "= 0x010000ed: edu version 1.0",
                 "pwrite {BAR0+0x4, 4 bytes: 0x12345678}", "pread {BAR0+0x4, 4 bytes} -> 0xedcba987",
-                "pread {BAR0+0x0, 2 bytes} -> 0xffff",
+                "pread {BAR0+0x0, 2 bytes} -> 0x0000",
                 "pread {BAR0+0xffffc, 8 bytes} -> 0xffffffff on fd 5 (device 0000:00:03.0) = 4",
                 "= -1 EINVAL (offset 0x100000 is past the end of BAR0 (0x100000 bytes) (vfio_pci_bar_rw))",
                 "= -1 EINVAL (BAR1 of device 0000:00:03.0 is not implemented (vfio_pci_bar_rw))",

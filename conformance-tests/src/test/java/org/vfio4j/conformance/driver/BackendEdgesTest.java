@@ -92,7 +92,11 @@ class BackendEdgesTest {
             k.store(map, 0x80, 8, 0x1122334455667788L);
             assertThat(k.load(map, 0x80, 8)).as("a whole 8-byte access").isEqualTo(0x1122334455667788L);
             assertThatThrownBy(() -> k.load(map, 0, 3)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1, 2, 4 or 8");
-            assertThatThrownBy(() -> k.load(map, 4093, 4)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("leaves");
+            assertThatThrownBy(() -> k.load(map, 4096, 4)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("leaves");
+            assertThatThrownBy(() -> k.load(map, 2, 4)).as("unaligned").isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("not aligned to its size");
+            assertThatThrownBy(() -> k.store(map, 0x84, 8, 0)).as("unaligned").isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("not aligned to its size");
             assertThatThrownBy(() -> k.load(map.asSlice(0, 8), 0, 4)).isInstanceOf(IllegalArgumentException.class);
             k.munmap(map);
             assertThatThrownBy(() -> k.load(map, 0, 4)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a live mapping");

@@ -98,11 +98,12 @@ final class DevicesChapter implements Chapter {
             page.calls();
             page.result("0x%08x: the liveness register reads back the inverse of what was written", live);
             page.say("vfio-pci passes each access to the device as it is; it splits only larger ones into aligned",
-                    "accesses of at most 4 bytes. What a register makes of the access is the device's business:");
+                    "accesses of at most 4 bytes. What becomes of an access is the device's business:");
             page.code("pread(device_fd, &half, 2, BAR0 + 0x00);  // half of the identification register");
             vfio.seam().pread(edu.fd(), java.lang.foreign.Arena.ofAuto().allocate(2), Bench.BAR0 + QemuEdu.REG_ID);
             page.calls();
-            page.result("0xffff: edu answers all-ones to any access below 0x80 that is not 4 bytes wide (no errno)");
+            page.result("0x0000: edu takes 4- and 8-byte accesses only, and QEMU's memory core answers any other size itself,"
+                    + " before edu sees it: reads get 0, writes are dropped (no errno)");
 
             page.heading("The edges of a BAR");
             page.code("pread(device_fd, buf, 8, BAR0 + 0xffffc);  // 4 bytes before the end of the 1 MiB BAR");
