@@ -31,7 +31,7 @@ final class Conformance {
             usage: vfio4j conformance [--profile 6.1|5.7] [--tries N]
                    vfio4j conformance --backend kernel --group N --device BDF [--non-viable-group N]
                                       [--allow-reset] [--allow-dma] [--tries N]
-                   vfio4j conformance --lane qemu [--chains N] [--tries N]
+                   vfio4j conformance --lane qemu [--kernel 5.10|6.1|6.12] [--chains N] [--tries N]
 
             Runs every conformance contract and prints one row per property; exits 1 if any fails.
 
@@ -45,9 +45,12 @@ final class Conformance {
                                     SET_CONTAINER only
               --allow-reset         --backend kernel: also reset the device (function and hot reset)
               --allow-dma           --backend kernel: let an edu device DMA into this process's own memory
-              --lane qemu           boot Linux 6.1 in a QEMU guest and run the contracts on its real VFIO and on a
+              --lane qemu           boot Linux in a QEMU guest and run the contracts on its real VFIO and on a
                                     simulated mirror, then differential chains (about 3 minutes; see
                                     docs/real-kernel-lane.md)
+              --kernel 5.10|6.1|6.12
+                                    --lane only: which of Debian's kernels the guest boots (default 6.1, the
+                                    version the simulated mirror follows; see docs/real-kernel-lane.md)
               --chains N            --lane only: differential chains, 1 to 10000 (default 200)
               -h, --help            this text
 
@@ -66,6 +69,7 @@ final class Conformance {
         VALUED.put("--non-viable-group", "an IOMMU group number");
         VALUED.put("--lane", "qemu");
         VALUED.put("--chains", "a whole number from 1 to " + MAX_EFFORT);
+        VALUED.put("--kernel", "5.10, 6.1 or 6.12");
     }
 
     /** domain:bus:device.function, lower-case hex, as /sys/bus/pci/devices names it (the kernel compares names exactly). */
@@ -84,11 +88,12 @@ final class Conformance {
         o.notTogether("--lane", "--backend", "the lane runs both the kernel backend and the simulator itself");
         boolean kernel = o.choice("--backend", "sim", "sim", "kernel").equals("kernel");
         o.onlyWith(kernel, "--backend kernel", "--group", "--device", "--non-viable-group", "--allow-reset", "--allow-dma");
-        o.onlyWith(lane, "--lane qemu", "--chains");
+        o.onlyWith(lane, "--lane qemu", "--chains", "--kernel");
         o.onlyWith(!kernel && !lane, "the simulator (--backend sim, the default)", "--profile");
         o.required(kernel, "--backend kernel", "--group", "--device");
         int tries = o.integer("--tries", lane ? 5 : 30, 1, MAX_EFFORT);
         int chains = o.integer("--chains", 200, 1, MAX_EFFORT);
+        String laneKernel = o.choice("--kernel", "6.1", "5.10", "6.1", "6.12");
         KernelProfile profile = o.choice("--profile", "6.1", "6.1", "5.7").equals("6.1") ? KernelProfile.LINUX_6_1 : KernelProfile.LINUX_5_7;
         int group = o.integer("--group", -1, 0, Integer.MAX_VALUE);
         OptionalInt nonViable = o.has("--non-viable-group")
@@ -100,7 +105,7 @@ final class Conformance {
                 "a PCI address as /sys/bus/pci/devices names it, domain:bus:device.function in lower-case hex (e.g. 0000:01:00.0)");
 
         if (lane) {
-            return lane(chains, tries, out, err);
+            return lane(laneKernel, chains, tries, out, err);
         }
         if (kernel) {
             var availability = KernelBackend.availability();
@@ -140,8 +145,8 @@ final class Conformance {
         }
     }
 
-    /** Runs the lane script with LaneMain as the guest command, from this JVM's own class path. */
-    private static int lane(int chains, int tries, PrintStream out, PrintStream err) throws Exception {
+    /** Runs the lane script on Linux {@code kernel} with LaneMain as the guest command, from this JVM's own class path. */
+    private static int lane(String kernel, int chains, int tries, PrintStream out, PrintStream err) throws Exception {
         String home = System.getProperty("vfio4j.home");
         Path script = home == null ? null : Path.of(home, "conformance-tests/src/lane/qemu-lane");
         if (script == null || !Files.isExecutable(script)) {
@@ -166,8 +171,8 @@ final class Conformance {
                 + " -cp '%s' %s", java, chains, tries, driverTests, classPath, "org.vfio4j.conformance.run.LaneMain");
         // about 25 minutes for the lane itself on TCG, and 0.2 s more per chain (a chain takes 40-80 ms there)
         String timeout = Integer.toString(1500 + chains / 5);
-        List<String> command = new ArrayList<>(List.of(script.toString(), "--timeout", timeout, "--", guest));
-        out.println("Booting real Linux VFIO in a QEMU guest (edu and nvme bound to vfio-pci) and running the contracts on it,"
+        List<String> command = new ArrayList<>(List.of(script.toString(), "--kernel", kernel, "--timeout", timeout, "--", guest));
+        out.println("Booting real Linux " + kernel + " VFIO in a QEMU guest (edu and nvme bound to vfio-pci) and running the contracts on it,"
                 + " on a simulated mirror, and " + chains + " differential chains ...");
         out.flush();
         Process p = new ProcessBuilder(command).inheritIO().start();

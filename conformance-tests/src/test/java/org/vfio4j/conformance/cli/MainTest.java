@@ -90,6 +90,10 @@ class MainTest {
             conformance --allow-dma => --allow-dma only makes sense with --backend kernel
             conformance --allow-dma=yes => --allow-dma takes no value (given 'yes')
             conformance --chains 5 => --chains only makes sense with --lane qemu
+            conformance --kernel 6.12 => --kernel only makes sense with --lane qemu
+            conformance --backend kernel --group 7 --device 0000:01:00.0 --kernel 5.10 => --kernel only makes sense with --lane qemu
+            conformance --lane qemu --kernel 6.2 => vfio4j conformance: --kernel takes 5.10, 6.1 or 6.12, not '6.2' (try: vfio4j conformance --help)
+            conformance --lane qemu --kernel => --kernel needs a value: 5.10, 6.1 or 6.12
             conformance --backend kernel --profile 5.7 => --profile only makes sense with the simulator (--backend sim, the default)
             conformance --lane qemu --profile 5.7 => --profile only makes sense with the simulator (--backend sim, the default)
             conformance --lane qemu --backend kernel => --lane and --backend cannot be used together: the lane runs both the kernel backend and the simulator itself
@@ -106,7 +110,7 @@ class MainTest {
             conformance --backend kernel --group 7 --device 0000:01:00.0 --tries 0 => --tries takes a whole number from 1 to 10000, not '0'
             conformance --backend kernel --group 7 --device 0000:01:00.0 --non-viable-group y => --non-viable-group takes a whole number from 0 to 2147483647, not 'y'
             conformance --backend kernel --group 7 --device 0000:01:00.0 --non-viable-group 7 => --non-viable-group must be another group than --group (both are 7)
-            conformance --bogus => vfio4j conformance: unknown option '--bogus'; the options are --backend, --profile, --tries, --group, --device, --non-viable-group, --lane, --chains, --allow-reset, --allow-dma (try: vfio4j conformance --help)
+            conformance --bogus => vfio4j conformance: unknown option '--bogus'; the options are --backend, --profile, --tries, --group, --device, --non-viable-group, --lane, --chains, --kernel, --allow-reset, --allow-dma (try: vfio4j conformance --help)
             conformance --bogus value => unknown option '--bogus'
             conformance extra => unexpected argument 'extra'
             tour --fast => vfio4j tour: unknown option '--fast'; the options are --list (try: vfio4j tour --help)
@@ -152,7 +156,7 @@ class MainTest {
     void conformanceHelp_describesEveryOptionTheCommandAccepts() throws Exception {
         run("conformance", "--help");
         assertThat(out()).contains("--backend sim|kernel", "--profile 6.1|5.7", "--tries N", "--group N", "--device BDF",
-                "--non-viable-group N", "--allow-reset", "--allow-dma", "--lane qemu", "--chains N", "-h, --help");
+                "--non-viable-group N", "--allow-reset", "--allow-dma", "--lane qemu", "--kernel 5.10|6.1|6.12", "--chains N", "-h, --help");
     }
 
     @Test
