@@ -63,8 +63,4 @@ public record ConformanceTarget(String name, VfioBackend backend, KernelProfile 
         return backend.boot();
     }
 
-    /** Whether Linux 6.1's rules apply (as opposed to 5.7's). */
-    public boolean linux61() {
-        return profile == KernelProfile.LINUX_6_1;
-    }
 }

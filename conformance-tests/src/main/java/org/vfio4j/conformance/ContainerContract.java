@@ -108,7 +108,7 @@ public interface ContainerContract extends Contract {
             assertThatVfioCall(() -> k.ioctl(c.fd(), request, arg)).failsWith(Errno.EINVAL);
             Session.Attached a = s.attach(IommuType.TYPE1V2);
             boolean known = request == VFIO_IOMMU_GET_INFO || request == VFIO_IOMMU_MAP_DMA || request == VFIO_IOMMU_UNMAP_DMA
-                    || (target().linux61() && request == 0x3B75L); // VFIO_IOMMU_DIRTY_PAGES exists in 5.8+
+                    || (target().profile().hasDirtyPageTracking() && request == 0x3B75L); // VFIO_IOMMU_DIRTY_PAGES exists in 5.8+
             if (!known) {
                 assertThatVfioCall(() -> k.ioctl(a.container().fd(), request, arg)).failsWith(Errno.ENOTTY);
             }
@@ -124,7 +124,7 @@ public interface ContainerContract extends Contract {
             assertThat(c.checkExtension(VFIO_TYPE1v2_IOMMU)).isEqualTo(1);
             assertThat(c.checkExtension(VFIO_SPAPR_TCE_IOMMU)).isZero();
             assertThat(c.checkExtension(VFIO_DMA_CC_IOMMU)).as("no IOMMU set yet").isZero();
-            assertThat(c.checkExtension(VFIO_UNMAP_ALL)).isEqualTo(target().linux61() ? 1 : 0);
+            assertThat(c.checkExtension(VFIO_UNMAP_ALL)).isEqualTo(target().profile().hasUnmapAllAndVaddr() ? 1 : 0);
         }
     }
 }

@@ -77,7 +77,10 @@ public interface EduContract extends Contract {
         return bar0.readInt(0x08);
     }
 
-    /** A signalled ioeventfd writes its data into the BAR: edu's liveness register then reads its inverse. */
+    /**
+     * A signalled ioeventfd writes its data into the BAR: edu's liveness register then reads its
+     * inverse; from 6.0 the irqfd consumes the signal ({@code virqfd_wakeup}), before it stays.
+     */
     @Property(tries = 5)
     default void ioeventfd_whenSignalled_writesIntoTheBar(@ForAll int data) throws Exception {
         onEachEdu((s, o, d) -> {
@@ -86,7 +89,11 @@ public interface EduContract extends Contract {
                 bar0.writeInt(0x04, ~data + 1);
                 n.signal(1);
                 assertThat(awaitValue(bar0, 0x04, ~data)).isEqualTo(~data);
-                assertThat(n.poll()).as("the kernel consumed the signal").isEmpty();
+                if (target().profile().virqfdConsumesSignals()) {
+                    assertThat(n.poll()).as("the kernel consumed the signal").isEmpty();
+                } else {
+                    assertThat(n.poll()).as("before 6.0 the irqfd leaves the count").hasValue(1);
+                }
                 PciConfig cfg = d.config();
                 // The same (offset, data, size) as the first ioeventfd would be EEXIST (vfio_pci_ioeventfd).
                 int other = data == 5 ? 6 : 5;

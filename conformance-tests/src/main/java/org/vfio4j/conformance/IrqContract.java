@@ -186,6 +186,17 @@ public interface IrqContract extends Contract {
                     setIrqs(s, d, 28, on, x, 0, 2, a.fd().number(), -1).succeeds(); // vectors 0, 1; eventfd on 0
                     setIrqs(s, d, 20, none, x, 0, 2).succeeds();
                     assertThat(a.poll()).hasValue(1);
+                    if (target().profile().hasDynamicMsix()) {
+                        // 6.5+: a loop-back skips vectors without a context; an eventfd block allocates new ones
+                        setIrqs(s, d, 20, none, x, 0, 3).as("a loop-back past the enabled vectors skips them").succeeds();
+                        assertThat(a.poll()).hasValue(1);
+                        setIrqs(s, d, 24, on, x, 2, 1, b.fd().number()).as("vector 2 is allocated on the way").succeeds();
+                        setIrqs(s, d, 20, none, x, 0, 3).succeeds();
+                        assertThat(a.poll()).hasValue(1);
+                        assertThat(b.poll()).hasValue(1);
+                        setIrqs(s, d, 20, none, x, 0, 0).succeeds();
+                        return;
+                    }
                     setIrqs(s, d, 20, none, x, 0, 3).as("a loop-back past the enabled vectors").failsWith(Errno.EINVAL);
                     assertThat(a.poll()).isEmpty();
                     setIrqs(s, d, 24, on, x, 1, 1, b.fd().number()).succeeds();

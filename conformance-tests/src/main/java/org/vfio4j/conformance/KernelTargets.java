@@ -21,7 +21,7 @@ public final class KernelTargets {
     /** The target, or why there is none here. */
     public static Optional<ConformanceTarget> fromSystemProperties() {
         return reasonMissing().isPresent() ? Optional.empty() : Optional.of(new ConformanceTarget("kernel",
-                new SystemBackend(), KernelProfile.LINUX_6_1,
+                new SystemBackend(), KernelProfile.ofRelease(System.getProperty("os.version")),
                 Integer.getInteger("vfio4j.kernel.group"), System.getProperty("vfio4j.kernel.device"),
                 Optional.ofNullable(Integer.getInteger("vfio4j.kernel.nonViableGroup")).map(OptionalInt::of).orElse(OptionalInt.empty()),
                 dmaEntryLimit(), OptionalInt.empty()));

@@ -66,7 +66,7 @@ public interface Type1Contract extends Contract {
         return Arbitraries.oneOf(
                 Arbitraries.integers().between(0, 31).map(a -> new Bad("argsz " + a, a, 3, 0, BASE, PAGE)),
                 Arbitraries.integers().between(2, 30).map(bit -> new Bad("unknown flag bit " + bit, 32, 3 | (1 << bit), 0, BASE, PAGE))
-                        .filter(b -> !(target().linux61() && b.flags() == (3 | VFIO_DMA_MAP_FLAG_VADDR))),
+                        .filter(b -> !(target().profile().hasUnmapAllAndVaddr() && b.flags() == (3 | VFIO_DMA_MAP_FLAG_VADDR))),
                 Arbitraries.just(new Bad("neither READ nor WRITE", 32, 0, 0, BASE, PAGE)),
                 Arbitraries.just(new Bad("size 0", 32, 3, 0, BASE, 0)),
                 unaligned.map(u -> new Bad("unaligned iova", 32, 3, 0, BASE + u, PAGE)),
@@ -187,7 +187,7 @@ public interface Type1Contract extends Contract {
         long first = from;
         long last = from + length - 1;
         boolean straddled = model.straddles(first);
-        Assume.that(!straddled || target().linux61()); // 5.7: implementation-defined
+        Assume.that(!straddled || target().profile().unmapsInAddressOrder()); // before 5.12 the rb-tree's shape decides
         try (Session s = new Session(target())) {
             VfioContainer c = s.attach(IommuType.TYPE1).container();
             MemorySegment mem = s.memory(8);
@@ -253,7 +253,10 @@ public interface Type1Contract extends Contract {
             int needed = buf.get(ValueLayout.JAVA_INT, 0);
             int capOffset = buf.get(ValueLayout.JAVA_INT, 16);
             if (argsz < 20) {
-                assertThat(capOffset).as("cap_offset is not written below 20 bytes").isEqualTo(0xdeadbeef);
+                // 6.6+ copies min(argsz, sizeof) bytes of a zeroed struct: cap_offset's first argsz - 16 bytes become 0
+                int written = target().profile().copiesWholeInfoStructs() ? argsz - 16 : 0;
+                assertThat(capOffset).as("cap_offset below 20 bytes: %d of its bytes written", written)
+                        .isEqualTo(0xdeadbeef & (int) (-1L << 8 * written));
             }
             if (needed > argsz) {
                 if (argsz >= 20) {
@@ -404,14 +407,14 @@ public interface Type1Contract extends Contract {
         try (Session s = new Session(target())) {
             VfioContainer c = s.attach(IommuType.TYPE1V2).container();
             c.mapDma(s.memory(2), BASE);
-            if (bad.tracking() && target().linux61()) {
+            if (bad.tracking() && target().profile().hasDirtyPageTracking()) {
                 rawDirtyPages(s, c, 8, VFIO_IOMMU_DIRTY_PAGES_FLAG_START).succeeds();
             }
             MemorySegment bitmap = s.memory(1);
             bitmap.fill((byte) 0x5A);
             long data = s.vfio.userAddress(bitmap);
             rawDirtyPages(s, c, bad.argsz(), bad.flags(), bad.iova(), bad.size(), bad.pgsize(), bad.bitmapSize(), data)
-                    .as(bad.what()).failsWith(target().linux61() ? bad.errno() : Errno.ENOTTY);
+                    .as(bad.what()).failsWith(target().profile().hasDirtyPageTracking() ? bad.errno() : Errno.ENOTTY);
             assertThat(bitmap.get(ValueLayout.JAVA_LONG, 0)).as("bitmap untouched").isEqualTo(0x5A5A5A5A5A5A5A5AL);
         }
     }
@@ -423,13 +426,13 @@ public interface Type1Contract extends Contract {
             VfioContainer c = s.attach(IommuType.TYPE1V2).container();
             for (int flag : new int[] {VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP, VFIO_IOMMU_DIRTY_PAGES_FLAG_START, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP}) {
                 for (int i = 0; i < times; i++) {
-                    Calls.failsWithOrSucceeds(rawDirtyPages(s, c, 8, flag), target().linux61() ? null : Errno.ENOTTY);
+                    Calls.failsWithOrSucceeds(rawDirtyPages(s, c, 8, flag), target().profile().hasDirtyPageTracking() ? null : Errno.ENOTTY);
                 }
             }
         }
         try (Session s = new Session(target())) {
             VfioContainer c = s.attach(IommuType.TYPE1).container();
-            rawDirtyPages(s, c, 8, VFIO_IOMMU_DIRTY_PAGES_FLAG_START).failsWith(target().linux61() ? Errno.EACCES : Errno.ENOTTY);
+            rawDirtyPages(s, c, 8, VFIO_IOMMU_DIRTY_PAGES_FLAG_START).failsWith(target().profile().hasDirtyPageTracking() ? Errno.EACCES : Errno.ENOTTY);
         }
     }
 
@@ -503,6 +506,19 @@ public interface Type1Contract extends Contract {
         }
     }
 
+    /** Whether two mappings of {@code layout} (page, pages) have bits in one 64-page word of a bitmap. */
+    private static boolean shareABitmapWord(List<long[]> layout) {
+        java.util.Set<Long> words = new java.util.HashSet<>();
+        for (long[] m : layout) {
+            for (long w = m[0] / 64; w <= (m[0] + m[1] - 1) / 64; w++) {
+                if (!words.add(w)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /**
      * I39: with tracking on, GET_BITMAP of a window holding whole mappings marks every mapped page
      * dirty, word by word as {@code update_user_bitmap} writes, report after report as {@link
@@ -526,7 +542,7 @@ public interface Type1Contract extends Contract {
             long mapped = layout.stream().mapToLong(m -> m[1] * PAGE).sum();
             MemorySegment unmap = rawUnmapArg(s, 48, VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, BASE, window * PAGE, PAGE, window / 8, data);
             assertThatVfioCall(() -> s.vfio.seam().ioctl(c.fd(), VFIO_IOMMU_UNMAP_DMA, unmap)).as("tracking off").failsWith(Errno.EINVAL);
-            if (!target().linux61()) {
+            if (!target().profile().hasDirtyPageTracking()) {
                 rawDirtyPages(s, c, 8, VFIO_IOMMU_DIRTY_PAGES_FLAG_START).failsWith(Errno.ENOTTY);
                 assertThat(c.unmapDma(BASE, window * PAGE)).isEqualTo(mapped);
                 return;
@@ -542,7 +558,11 @@ public interface Type1Contract extends Contract {
             byte[] expectedByUnmap = model.report(bitmap.toArray(ValueLayout.JAVA_BYTE));
             assertThatVfioCall(() -> s.vfio.seam().ioctl(c.fd(), VFIO_IOMMU_UNMAP_DMA, unmap)).succeeds();
             assertThat(unmap.get(ValueLayout.JAVA_LONG, 16)).as("size unmapped").isEqualTo(mapped);
-            assertThat(bitmap.toArray(ValueLayout.JAVA_BYTE)).as("UNMAP's bitmap").containsExactly(expectedByUnmap);
+            // before 5.12 UNMAP reports the mappings in the rb-tree's order, not by address: where two share a
+            // word of the bitmap, the one reported last decides its bits, which this model does not know
+            if (target().profile().unmapsInAddressOrder() || !shareABitmapWord(layout)) {
+                assertThat(bitmap.toArray(ValueLayout.JAVA_BYTE)).as("UNMAP's bitmap").containsExactly(expectedByUnmap);
+            }
             assertThat(c.unmapDma(BASE, window * PAGE)).as("nothing left").isZero();
             rawDirtyPages(s, c, 8, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP).succeeds();
         }

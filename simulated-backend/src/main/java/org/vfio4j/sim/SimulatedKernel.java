@@ -105,11 +105,11 @@ public final class SimulatedKernel implements VfioKernel {
     private final KernelLock kernelLock = new KernelLock();
     private final Object lock = kernelLock.monitor();
     private final KernelTrace trace;
-    private final EventFds eventFds = new EventFds(kernelLock);
+    private final EventFds eventFds;
     private final FaultPlan plan = new FaultPlan(this);
     private final MemoryMaps maps;
     private final FdTable fds;
-    private final ReadWrite io = new ReadWrite(plan, eventFds);
+    private final ReadWrite io;
     private FileSystem fileSystem; // the sysfs/devfs tree, built on the first root(): Jimfs costs ~100 ms cold
     private final DeviceWork devices;
     private int nextContainerId = 1;
@@ -117,6 +117,8 @@ public final class SimulatedKernel implements VfioKernel {
 
     SimulatedKernel(SimulatedHost host) {
         this.host = host;
+        this.eventFds = new EventFds(kernelLock, host.profile().virqfdConsumesSignals());
+        this.io = new ReadWrite(plan, eventFds);
         this.trace = new KernelTrace(lock, host.traceCapacity());
         this.facts = factsOf(host);
         this.memory = new ProcessMemory(facts);

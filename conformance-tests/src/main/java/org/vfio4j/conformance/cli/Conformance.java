@@ -28,7 +28,7 @@ final class Conformance {
     static final int MAX_EFFORT = 10_000;
 
     static final String HELP = """
-            usage: vfio4j conformance [--profile 6.1|5.7] [--tries N]
+            usage: vfio4j conformance [--profile 5.7|5.10|6.1|6.12] [--tries N]
                    vfio4j conformance --backend kernel --group N --device BDF [--non-viable-group N]
                                       [--allow-reset] [--allow-dma] [--tries N]
                    vfio4j conformance --lane qemu [--kernel 5.10|6.1|6.12] [--chains N] [--tries N]
@@ -36,7 +36,8 @@ final class Conformance {
             Runs every conformance contract and prints one row per property; exits 1 if any fails.
 
               --backend sim|kernel  where to run: the simulator (sim, the default) or this machine's kernel
-              --profile 6.1|5.7     the simulator only: which Linux version's rules it follows (default 6.1)
+              --profile 5.7|5.10|6.1|6.12
+                                    the simulator only: which Linux version's rules it follows (default 6.1)
               --tries N             tries per property, 1 to 10000 (default 30; 5 with --lane)
               --group N             --backend kernel: the device's IOMMU group, /dev/vfio/N
               --device BDF          --backend kernel: the device's PCI address as sysfs writes it, e.g. 0000:01:00.0;
@@ -49,8 +50,8 @@ final class Conformance {
                                     simulated mirror, then differential chains (about 3 minutes; see
                                     docs/real-kernel-lane.md)
               --kernel 5.10|6.1|6.12
-                                    --lane only: which of Debian's kernels the guest boots (default 6.1, the
-                                    version the simulated mirror follows; see docs/real-kernel-lane.md)
+                                    --lane only: which of Debian's kernels the guest boots (default 6.1); the
+                                    simulated mirror follows that kernel's profile (docs/real-kernel-lane.md)
               --chains N            --lane only: differential chains, 1 to 10000 (default 200)
               -h, --help            this text
 
@@ -62,7 +63,7 @@ final class Conformance {
 
     static {
         VALUED.put("--backend", "sim or kernel");
-        VALUED.put("--profile", "6.1 or 5.7");
+        VALUED.put("--profile", "5.7, 5.10, 6.1 or 6.12");
         VALUED.put("--tries", "a whole number from 1 to " + MAX_EFFORT);
         VALUED.put("--group", "an IOMMU group number");
         VALUED.put("--device", "a PCI address such as 0000:01:00.0");
@@ -94,7 +95,7 @@ final class Conformance {
         int tries = o.integer("--tries", lane ? 5 : 30, 1, MAX_EFFORT);
         int chains = o.integer("--chains", 200, 1, MAX_EFFORT);
         String laneKernel = o.choice("--kernel", "6.1", "5.10", "6.1", "6.12");
-        KernelProfile profile = o.choice("--profile", "6.1", "6.1", "5.7").equals("6.1") ? KernelProfile.LINUX_6_1 : KernelProfile.LINUX_5_7;
+        KernelProfile profile = KernelProfile.ofRelease(o.choice("--profile", "6.1", "5.7", "5.10", "6.1", "6.12"));
         int group = o.integer("--group", -1, 0, Integer.MAX_VALUE);
         OptionalInt nonViable = o.has("--non-viable-group")
                 ? OptionalInt.of(o.integer("--non-viable-group", -1, 0, Integer.MAX_VALUE)) : OptionalInt.empty();

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalInt;
+import org.vfio4j.KernelProfile;
 import org.vfio4j.conformance.ConformanceTarget;
 import org.vfio4j.conformance.TargetDevice;
 import org.vfio4j.fixtures.Topologies;
@@ -57,7 +58,10 @@ public final class LaneMain {
                 : OptionalInt.of(Integer.parseInt(System.getenv("MEMLOCK_PAGES")));
         Topologies.Placement eduAt = placement(eduBdf, Topologies.LANE_EDU_PLACEMENT);
         Topologies.Placement nvmeAt = placement(nvmeBdf, Topologies.LANE_NVME_PLACEMENT);
-        SimulatedHost host = Topologies.laneMirror(eduGroup, eduBdf, eduAt, nvmeGroup, nvmeBdf, nvmeAt, limit, nonViable, memlock);
+        // the mirror follows the profile of the guest's kernel, which the kernel target is expected to show too
+        KernelProfile profile = KernelProfile.ofRelease(System.getProperty("os.version"));
+        SimulatedHost host = Topologies.laneMirror(eduGroup, eduBdf, eduAt, nvmeGroup, nvmeBdf, nvmeAt, limit, nonViable, memlock)
+                .toBuilder().profile(profile).build();
 
         PrintStream out = System.out;
         // the device probe first, while the guest's devices are as firmware left them: later parts of the lane
@@ -115,7 +119,7 @@ public final class LaneMain {
                 : "example driver tests (fixtures/examples/edu-driver, @VfioTest on the real edu): " + driverTests.passed()
                         + " passed, " + driverTests.skipped() + " skipped (simulator only), " + driverTests.failed() + " failed\n";
 
-        String report = Report.render("real-kernel lane: Linux " + System.getProperty("os.version") + " in QEMU, edu "
+        String report = Report.render("real-kernel lane: Linux " + System.getProperty("os.version") + " (profile " + profile + ") in QEMU, edu "
                 + eduBdf + " (group " + eduGroup + "), nvme " + nvmeBdf + " (group " + nvmeGroup + ")",
                 "kernel", onKernel, "simulator", onSim, diff, seconds);
         report = report + probeReport + driverReport;

@@ -50,14 +50,14 @@ public final class Targets {
     /** The mirror as a target with the same facts the kernel target has. */
     public static ConformanceTarget mirrorTarget(SimulatedHost mirror, int eduGroup, String eduBdf, OptionalInt nonViableGroup,
                                                  OptionalInt memlockPages, List<TargetDevice> more) {
-        return new ConformanceTarget("simulated mirror of the lane's guest", mirror, KernelProfile.LINUX_6_1, eduGroup, eduBdf,
+        return new ConformanceTarget("simulated mirror of the lane's guest", mirror, mirror.profile(), eduGroup, eduBdf,
                 nonViableGroup, OptionalInt.of(mirror.dmaEntryLimit()), memlockPages, more, true, true);
     }
 
-    /** This machine's kernel, on the named group and device. */
+    /** This machine's kernel, on the named group and device, expected to follow the profile of its release ({@link KernelProfile#ofRelease}). */
     public static ConformanceTarget kernel(int group, String device, OptionalInt nonViableGroup, OptionalInt dmaEntryLimit,
                                            OptionalInt memlockPages) {
-        return new ConformanceTarget("kernel", new SystemBackend(), KernelProfile.LINUX_6_1, group, device,
+        return new ConformanceTarget("kernel", new SystemBackend(), KernelProfile.ofRelease(System.getProperty("os.version")), group, device,
                 nonViableGroup, dmaEntryLimit, memlockPages);
     }
 }

@@ -80,7 +80,7 @@ class MainTest {
             conformance --tries => --tries needs a value: a whole number from 1 to 10000
             conformance --tries --allow-dma => --tries needs a value: a whole number from 1 to 10000
             conformance --tries 5 --tries 6 => --tries is given more than once
-            conformance --profile 9.9 => vfio4j conformance: --profile takes 6.1 or 5.7, not '9.9' (try: vfio4j conformance --help)
+            conformance --profile 9.9 => vfio4j conformance: --profile takes 5.7, 5.10, 6.1 or 6.12, not '9.9' (try: vfio4j conformance --help)
             conformance --backend vm => --backend takes sim or kernel, not 'vm'
             conformance --group 3 => --group only makes sense with --backend kernel
             conformance --backend sim --group 3 => --group only makes sense with --backend kernel
@@ -140,11 +140,11 @@ class MainTest {
             tour -h => usage: vfio4j tour [<chapter> | all | --list]
             tour nope --help => usage: vfio4j tour [<chapter> | all | --list]
             tour devices -h => usage: vfio4j tour [<chapter> | all | --list]
-            help conformance => usage: vfio4j conformance [--profile 6.1|5.7] [--tries N]
-            conformance --help => usage: vfio4j conformance [--profile 6.1|5.7] [--tries N]
-            conformance -h => usage: vfio4j conformance [--profile 6.1|5.7] [--tries N]
-            conformance --tries abc --help => usage: vfio4j conformance [--profile 6.1|5.7] [--tries N]
-            conformance --backend kernel -h => usage: vfio4j conformance [--profile 6.1|5.7] [--tries N]
+            help conformance => usage: vfio4j conformance [--profile 5.7|5.10|6.1|6.12] [--tries N]
+            conformance --help => usage: vfio4j conformance [--profile 5.7|5.10|6.1|6.12] [--tries N]
+            conformance -h => usage: vfio4j conformance [--profile 5.7|5.10|6.1|6.12] [--tries N]
+            conformance --tries abc --help => usage: vfio4j conformance [--profile 5.7|5.10|6.1|6.12] [--tries N]
+            conformance --backend kernel -h => usage: vfio4j conformance [--profile 5.7|5.10|6.1|6.12] [--tries N]
             """)
     void help_perCommand_exitsZero_onStdout_withoutRunningAnything(String commandLine, String firstLine) throws Exception {
         assertThat(run(commandLine.split(" "))).as("exit status of '%s' (stderr: %s)", commandLine, err()).isZero();
@@ -155,7 +155,7 @@ class MainTest {
     @Test
     void conformanceHelp_describesEveryOptionTheCommandAccepts() throws Exception {
         run("conformance", "--help");
-        assertThat(out()).contains("--backend sim|kernel", "--profile 6.1|5.7", "--tries N", "--group N", "--device BDF",
+        assertThat(out()).contains("--backend sim|kernel", "--profile 5.7|5.10|6.1|6.12", "--tries N", "--group N", "--device BDF",
                 "--non-viable-group N", "--allow-reset", "--allow-dma", "--lane qemu", "--kernel 5.10|6.1|6.12", "--chains N", "-h, --help");
     }
 

@@ -18,9 +18,13 @@ import org.vfio4j.spi.VfioKernel;
  */
 public final class EventFds {
     private final KernelLock lock;
+    /** Whether an irqfd reads the counter when it wakes (Linux 6.0+); before, the count stays. */
+    private final boolean virqfdConsumes;
 
-    public EventFds(KernelLock lock) {
+    /** The eventfds of one kernel; {@code virqfdConsumes} as {@code KernelProfile.virqfdConsumesSignals}. */
+    public EventFds(KernelLock lock, boolean virqfdConsumes) {
         this.lock = lock;
+        this.virqfdConsumes = virqfdConsumes;
     }
 
     /** {@code do_eventfd}: a new eventfd file, or EINVAL for unknown flag bits. */
@@ -94,8 +98,11 @@ public final class EventFds {
     private void add(EventFdFile e, long v) {
         e.counter += v;
         if (!e.virqfds.isEmpty()) {
-            // virqfd_wakeup: the kernel consumer reads the counter, then its handler runs
-            e.counter = e.semaphore ? e.counter - 1 : 0;
+            // virqfd_wakeup: the kernel consumer reads the counter (6.0+: eventfd_ctx_do_read; 5.x leaves
+            // it, verified on 5.10), then its handler runs
+            if (virqfdConsumes) {
+                e.counter = e.semaphore ? e.counter - 1 : 0;
+            }
             for (Runnable r : List.copyOf(e.virqfds)) {
                 r.run();
             }

@@ -135,7 +135,7 @@ public final class Group {
             flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
         }
         // 6.1: VIABLE whenever a container is set (DMA ownership was claimed at SET_CONTAINER)
-        if (viable() || (container != null && kernel.profile().isAtLeast61())) {
+        if (viable() || (container != null && kernel.profile().claimsGroupOwnershipAtSetContainer())) {
             flags |= VFIO_GROUP_FLAGS_VIABLE;
         }
         arg.checkWritable(0, vfio_group_status.SIZE, "struct vfio_group_status");
@@ -151,7 +151,7 @@ public final class Group {
         int fd = arg.u32(0);
         call.describe(() -> "{container fd " + fd + "}");
         kernel.faults().enter(Syscall.SET_CONTAINER);
-        boolean v61 = kernel.profile().isAtLeast61();
+        boolean v61 = kernel.profile().claimsGroupOwnershipAtSetContainer();
         if (!v61 && fd < 0) {
             throw KernelError.of(Errno.EINVAL, "container fd " + fd + " is negative (vfio_group_set_container)");
         }
@@ -170,8 +170,9 @@ public final class Group {
             throw KernelError.of(Errno.EBADF, "fd " + fd + " is not open (vfio_group_set_container)");
         }
         if (!(target instanceof ContainerFile cf)) {
-            // EINVAL in 6.1 too (verified in the real-kernel lane); EBADFD only arrived with iommufd (6.2)
-            throw KernelError.of(Errno.EINVAL, "fd " + fd + " is a " + target.kind()
+            // EINVAL up to 6.1 (verified in the real-kernel lane); EBADFD from 6.2, where
+            // vfio_group_ioctl_set_container tries a container, then an iommufd (verified on 6.12)
+            throw KernelError.of(kernel.profile().setContainerWithAnotherFdIsEbadfd() ? Errno.EBADFD : Errno.EINVAL, "fd " + fd + " is a " + target.kind()
                     + ", not a VFIO container (/dev/vfio/vfio) (" + (v61 ? "vfio_group_ioctl_set_container" : "vfio_group_set_container") + ")");
         }
         if (v61 && !noiommu && !viable()) {
@@ -209,7 +210,7 @@ public final class Group {
         String name = readName(arg);
         call.describe(() -> "\"" + name + "\"");
         kernel.faults().enter(Syscall.GET_DEVICE_FD);
-        boolean v61 = kernel.profile().isAtLeast61();
+        boolean v61 = kernel.profile().claimsGroupOwnershipAtSetContainer();
         if (!v61) {
             if (container == null || !container.hasIommu() || !viable()) {
                 throw KernelError.of(Errno.EINVAL, notReady());
@@ -235,7 +236,7 @@ public final class Group {
                 : !container.hasIommu() ? container + " has no IOMMU set (VFIO_SET_IOMMU)"
                 : "group " + nodeName() + " is not viable: " + nonViableReason();
         return why + "; devices can only be opened from a group in a container with an IOMMU ("
-                + (kernel.profile().isAtLeast61() ? "vfio_group_use_container" : "vfio_group_get_device_fd") + ")";
+                + (kernel.profile().claimsGroupOwnershipAtSetContainer() ? "vfio_group_use_container" : "vfio_group_get_device_fd") + ")";
     }
 
     /** {@code strndup_user(arg, PAGE_SIZE)}. */

@@ -121,10 +121,10 @@ public final class Type1Iommu implements IommuDriver {
         if (arg == VFIO_TYPE1_IOMMU || arg == VFIO_TYPE1v2_IOMMU || arg == VFIO_TYPE1_NESTING_IOMMU) {
             return 1;
         }
-        if (arg == VFIO_UNMAP_ALL && host.profile().isAtLeast61()) {
+        if (arg == VFIO_UNMAP_ALL && host.profile().hasUnmapAllAndVaddr()) {
             return 1;
         }
-        if (arg == VFIO_UPDATE_VADDR && host.profile().isAtLeast61()) {
+        if (arg == VFIO_UPDATE_VADDR && host.profile().hasUnmapAllAndVaddr()) {
             return iommu == null ? 0 : 1; // asks the container's own IOMMU state (verified on 6.1)
         }
         if (arg == VFIO_DMA_CC_IOMMU) {
@@ -232,7 +232,7 @@ public final class Type1Iommu implements IommuDriver {
             return mapDma(arg, call);
         } else if (request == VFIO_IOMMU_UNMAP_DMA) {
             return unmapDma(arg, call);
-        } else if (request == VFIO_IOMMU_DIRTY_PAGES && profile.isAtLeast61()) { // since Linux 5.8
+        } else if (request == VFIO_IOMMU_DIRTY_PAGES && profile.hasDirtyPageTracking()) { // since Linux 5.8
             return dirtyPages(arg, call);
         }
         throw KernelError.of(Errno.ENOTTY, "the type1 IOMMU has no ioctl 0x" + Long.toHexString(request) + " (vfio_iommu_type1_ioctl)");
@@ -250,27 +250,31 @@ public final class Type1Iommu implements IommuDriver {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below the 16 bytes of struct vfio_iommu_type1_info up to"
                     + " iova_pgsizes (vfio_iommu_type1_get_info)");
         }
-        int copyBack = Integer.compareUnsigned(argsz, capsz) >= 0 ? capsz : minsz;
+        // 6.6+ ("vfio: align capability structures"): min(argsz, sizeof) bytes of a zeroed struct, padding included
+        boolean whole = profile.copiesWholeInfoStructs();
+        int copyBack = whole ? (int) Math.min(Integer.toUnsignedLong(argsz), vfio_iommu_type1_info.SIZE)
+                : Integer.compareUnsigned(argsz, capsz) >= 0 ? capsz : minsz;
         InfoCapChain caps = capabilities();
         int flags = VFIO_IOMMU_INFO_PGSIZES | (caps.isEmpty() ? 0 : VFIO_IOMMU_INFO_CAPS);
         InfoCapChain.Placement placed = caps.place(arg, argsz, vfio_iommu_type1_info.SIZE, "the capability chain");
         arg.checkWritable(0, copyBack, "struct vfio_iommu_type1_info");
-        arg.putU32(vfio_iommu_type1_info.argsz, placed.argsz());
-        arg.putU32(vfio_iommu_type1_info.flags, flags);
-        arg.putU64(vfio_iommu_type1_info.iova_pgsizes, pgsizeBitmap);
-        if (copyBack == capsz) {
-            arg.putU32(vfio_iommu_type1_info.cap_offset, placed.capOffset());
-        }
+        byte[] info = new byte[vfio_iommu_type1_info.SIZE];
+        ByteBuffer b = ByteBuffer.wrap(info).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putInt(vfio_iommu_type1_info.argsz, placed.argsz());
+        b.putInt(vfio_iommu_type1_info.flags, flags);
+        b.putLong(vfio_iommu_type1_info.iova_pgsizes, pgsizeBitmap);
+        b.putInt(vfio_iommu_type1_info.cap_offset, placed.capOffset());
+        arg.putBytes(0, java.util.Arrays.copyOf(info, copyBack));
         String outFlags = caps.isEmpty() ? "PGSIZES" : "PGSIZES|CAPS";
         call.describe(() -> "{argsz=" + argsz + "} -> {argsz=" + placed.argsz() + ", flags=" + outFlags
                 + ", iova_pgsizes=0x" + Long.toHexString(pgsizeBitmap) + ", cap_offset=" + placed.capOffset() + "}");
         return 0;
     }
 
-    /** The capabilities {@code vfio_iommu_type1_get_info} adds: Linux 6.1 MIGRATION, DMA_AVAIL, IOVA_RANGE; 5.7 only IOVA_RANGE. */
+    /** The capabilities {@code vfio_iommu_type1_get_info} adds: MIGRATION, DMA_AVAIL (5.8, 5.10), IOVA_RANGE. */
     private InfoCapChain capabilities() {
         InfoCapChain caps = new InfoCapChain();
-        if (profile.isAtLeast61()) {
+        if (profile.hasDirtyPageTracking()) {
             // vfio_iommu_migration_build_caps: smallest page size, DIRTY_BITMAP_SIZE_MAX bytes
             caps.add(VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, 1, vfio_iommu_type1_info_cap_migration.SIZE)
                     .putInt(vfio_iommu_type1_info_cap_migration.flags, 0)
@@ -304,13 +308,13 @@ public final class Type1Iommu implements IommuDriver {
         call.describe(() -> String.format("{argsz=%d, flags=%s, vaddr=0x%x, iova=0x%x, size=0x%x}", argsz, TraceText.dmaMapFlags(flags),
                 vaddr, iova, size));
         faults.enter(Syscall.MAP_DMA);
-        int known = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE | (profile.isAtLeast61() ? VFIO_DMA_MAP_FLAG_VADDR : 0);
+        int known = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE | (profile.hasUnmapAllAndVaddr() ? VFIO_DMA_MAP_FLAG_VADDR : 0);
         if (Integer.compareUnsigned(argsz, vfio_iommu_type1_dma_map.SIZE) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below sizeof(struct vfio_iommu_type1_dma_map) = 32 (vfio_iommu_type1_map_dma)");
         }
         if ((flags & ~known) != 0) {
             throw KernelError.of(Errno.EINVAL, String.format("flags 0x%x has bits other than READ, WRITE%s (vfio_iommu_type1_map_dma)",
-                    flags, profile.isAtLeast61() ? ", VADDR" : ""));
+                    flags, profile.hasUnmapAllAndVaddr() ? ", VADDR" : ""));
         }
         boolean read = (flags & VFIO_DMA_MAP_FLAG_READ) != 0;
         boolean write = (flags & VFIO_DMA_MAP_FLAG_WRITE) != 0;
@@ -460,15 +464,16 @@ public final class Type1Iommu implements IommuDriver {
         call.describe(() -> String.format("{argsz=%d, flags=%s, iova=0x%x, size=0x%x}", argsz, TraceText.dmaUnmapFlags(flags), iova, requested));
         faults.enter(Syscall.UNMAP_DMA);
         long size = requested;
-        int known = profile.isAtLeast61()
-                ? VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR : 0;
+        int known = (profile.hasDirtyPageTracking() ? VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP : 0)
+                | (profile.hasUnmapAllAndVaddr() ? VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR : 0);
         if (Integer.compareUnsigned(argsz, vfio_iommu_type1_dma_unmap.SIZE) < 0) {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below sizeof(struct vfio_iommu_type1_dma_unmap) = 24"
                     + " (vfio_iommu_type1_unmap_dma)");
         }
         if ((flags & ~known) != 0) {
             throw KernelError.of(Errno.EINVAL, String.format("flags 0x%x: %s (vfio_iommu_type1_unmap_dma)", flags,
-                    profile.isAtLeast61() ? "only GET_DIRTY_BITMAP, ALL and VADDR are defined" : "this kernel defines no unmap flags"));
+                    profile.hasUnmapAllAndVaddr() ? "only GET_DIRTY_BITMAP, ALL and VADDR are defined"
+                            : profile.hasDirtyPageTracking() ? "only GET_DIRTY_BITMAP is defined" : "this kernel defines no unmap flags"));
         }
         boolean all = (flags & VFIO_DMA_UNMAP_FLAG_ALL) != 0;
         boolean invalidate = (flags & VFIO_DMA_UNMAP_FLAG_VADDR) != 0;
@@ -651,7 +656,7 @@ public final class Type1Iommu implements IommuDriver {
             int next = Long.compareUnsigned(mappings.end(n), last) < 0 ? mappings.next(n) : -1;
             long start = mappings.start(n);
             if (!v2 && !all && Long.compareUnsigned(iova, start) > 0) {
-                if (profile.isAtLeast61()) {
+                if (profile.unmapsInAddressOrder()) {
                     break;
                 }
                 n = next;

@@ -97,6 +97,11 @@ final class MsiHardware {
                 | (enable ? MSIX_FLAGS_ENABLE : 0));
     }
 
+    /** The MSI-X table's number of entries (0 without MSI-X). */
+    int msixTableEntries() {
+        return (int) (tableSize / MSIX_ENTRY_SIZE);
+    }
+
     /** Whether the MSI-X capability's Enable bit is set in the hardware. */
     boolean msixEnabled() {
         int cap = hw.capability(CAP_ID_MSIX);

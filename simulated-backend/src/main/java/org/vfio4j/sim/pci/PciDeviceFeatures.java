@@ -98,8 +98,7 @@ final class PciDeviceFeatures {
             throw KernelError.of(Errno.EINVAL, "GET and SET together need PROBE (vfio_ioctl_device_feature)");
         }
         long dataSize = Integer.toUnsignedLong(argsz) - vfio_device_feature.data;
-        boolean v61 = function.profile().isAtLeast61();
-        if (v61 && (index == 3 || index == 4 || index == 5)) {
+        if (function.profile().hasLowPowerFeatures() && (index == 3 || index == 4 || index == 5)) {
             // the low-power features of 6.0+ vfio-pci: SET only, no payload except ENTRY_WITH_WAKEUP's eventfd
             int payload = index == 4 ? vfio_device_low_power_entry_with_wakeup.SIZE : 0;
             int result = checkFeature(flags, dataSize, payload, "low-power feature " + index);
@@ -122,7 +121,7 @@ final class PciDeviceFeatures {
         }
         if (index != VFIO_DEVICE_FEATURE_PCI_VF_TOKEN) {
             throw KernelError.of(Errno.ENOTTY, "device feature " + index + " is not offered by vfio-pci on " + function
-                    + (v61 ? " (vfio_pci_core_ioctl_feature; 1-2 migration need a migration driver)" : " (vfio_pci_ioctl)"));
+                    + (function.profile().hasLowPowerFeatures() ? " (vfio_pci_core_ioctl_feature; 1-2 migration need a migration driver)" : " (vfio_pci_ioctl)"));
         }
         if (vfToken == null) {
             throw KernelError.of(Errno.ENOTTY, "PCI_VF_TOKEN applies to SR-IOV PFs; " + function + " has no SR-IOV capability"

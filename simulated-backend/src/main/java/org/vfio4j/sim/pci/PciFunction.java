@@ -238,11 +238,13 @@ public final class PciFunction implements VfioDevice {
             throw KernelError.of(Errno.EINVAL, "argsz " + argsz + " is below the 16 bytes of struct vfio_device_info up to num_irqs"
                     + " (vfio_pci_ioctl_get_info)");
         }
-        // 6.1 copies min(argsz, sizeof) bytes of a zeroed struct: cap_offset (0 without caps) too
-        int copyBack = profile().isAtLeast61() ? (int) Math.min(Integer.toUnsignedLong(argsz), vfio_device_info.SIZE) : minsz;
+        // 5.10 and 6.1 copy min(argsz, sizeof) bytes of a zeroed struct: cap_offset (0 without caps) too;
+        // 6.6 added a u32 of padding after cap_offset, which 6.12 copies as well ("vfio: align capability structures")
+        int size = profile().copiesWholeInfoStructs() ? vfio_device_info.SIZE + Integer.BYTES : vfio_device_info.SIZE;
+        int copyBack = profile().hasDeviceInfoCapOffset() ? (int) Math.min(Integer.toUnsignedLong(argsz), size) : minsz;
         int flags = VFIO_DEVICE_FLAGS_PCI | (resetWorks ? VFIO_DEVICE_FLAGS_RESET : 0);
         arg.checkWritable(0, copyBack, "struct vfio_device_info");
-        MemorySegment o = MemorySegment.ofArray(new byte[vfio_device_info.SIZE]);
+        MemorySegment o = MemorySegment.ofArray(new byte[size]);
         o.set(ValueLayout.JAVA_INT_UNALIGNED, vfio_device_info.argsz, argsz);
         o.set(ValueLayout.JAVA_INT_UNALIGNED, vfio_device_info.flags, flags);
         o.set(ValueLayout.JAVA_INT_UNALIGNED, vfio_device_info.num_regions, numRegions());
@@ -355,8 +357,10 @@ public final class PciFunction implements VfioDevice {
             throw KernelError.of(Errno.EINVAL, "the ERR IRQ index exists only on PCI Express functions; " + this
                     + " has no PCI Express capability (vfio_pci_ioctl_get_irq_info)");
         }
+        // 6.5+: MSI-X can grow while enabled on this host's interrupt domain (has_dyn_msix), so no NORESIZE there
+        boolean resizable = index == VFIO_PCI_MSIX_IRQ_INDEX && profile().hasDynamicMsix();
         int flags = VFIO_IRQ_INFO_EVENTFD | (index == VFIO_PCI_INTX_IRQ_INDEX
-                ? VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED : VFIO_IRQ_INFO_NORESIZE);
+                ? VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED : resizable ? 0 : VFIO_IRQ_INFO_NORESIZE);
         int count = irqCount(index);
         arg.checkWritable(0, vfio_irq_info.SIZE, "struct vfio_irq_info");
         arg.putU32(vfio_irq_info.flags, flags);

@@ -96,6 +96,10 @@ final class PciHotReset {
             throw KernelError.of(Errno.EINVAL, (flags != 0 ? "flags 0x" + Integer.toHexString(flags) + " must be 0"
                     : "argsz " + argsz + " is below the 12-byte header") + " (vfio_pci_ioctl_pci_hot_reset)");
         }
+        if (count == 0 && kernel.profile().hotResetWantsGroups()) {
+            throw KernelError.of(Errno.EINVAL, "an empty group list is for devices opened through their cdev; a device opened"
+                    + " through its group names the groups (vfio_pci_ioctl_pci_hot_reset)");
+        }
         if (!busResettable()) {
             throw KernelError.of(Errno.ENODEV, function + " sits on the root bus: no slot or bus reset exists (vfio_pci_ioctl_pci_hot_reset)");
         }

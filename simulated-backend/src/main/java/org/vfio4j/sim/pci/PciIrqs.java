@@ -501,13 +501,15 @@ public final class PciIrqs {
                 throw e;
             }
         }
-        if (type != index || start + count > ctx.length) {
+        // 6.5+ (xarray contexts): no range check, vectors without a context are skipped
+        boolean dynamic = kernel.profile().hasDynamicMsix();
+        if (type != index || (!dynamic && start + count > ctx.length)) {
             throw KernelError.of(Errno.EINVAL, type != index ? name(index) + " is not enabled: a loop-back trigger needs an enabled"
                     + " index (vfio_pci_set_msi_trigger)" : String.format("vectors [%d, %d) pass the %d enabled (vfio_pci_set_msi_trigger)",
                     start, start + count, ctx.length));
         }
         for (int i = start; i < start + count; i++) {
-            if (ctx[i] == null) {
+            if (i >= ctx.length || ctx[i] == null) {
                 continue;
             }
             if (data == VFIO_IRQ_SET_DATA_NONE || boolAt(arg, i - start)) {
@@ -524,7 +526,7 @@ public final class PciIrqs {
      * otherwise fds for [start, start+count), and if one fails the vectors set so far lose their trigger.
      */
     private int setBlock(int start, int count, UserArg arg, boolean msix) throws KernelError {
-        if (start >= ctx.length || start + count > ctx.length) {
+        if (!kernel.profile().hasDynamicMsix() && (start >= ctx.length || start + count > ctx.length)) {
             throw KernelError.of(Errno.EINVAL, String.format("vectors [%d, %d) pass the %d enabled; the count cannot grow without"
                     + " disabling (NORESIZE) (vfio_msi_set_block)", start, start + count, ctx.length));
         }
@@ -547,8 +549,20 @@ public final class PciIrqs {
 
     private void setVectorSignal(int vector, int fd, boolean msix) throws KernelError {
         if (vector >= ctx.length) {
-            throw KernelError.of(Errno.EINVAL, "vector " + vector + " is beyond the " + ctx.length + " enabled; the count cannot grow"
-                    + " without disabling (NORESIZE) (vfio_msi_set_vector_signal)");
+            if (kernel.profile().hasDynamicMsix()) {
+                if (fd < 0) {
+                    return; // no context to release, none wanted
+                }
+                if (!msix || vector >= msi().msixTableEntries()) {
+                    throw KernelError.of(Errno.EINVAL, "vector " + vector + " is beyond the " + ctx.length + " allocated and cannot be"
+                            + " added: " + (msix ? "past the MSI-X table" : "MSI cannot allocate vectors after enabling")
+                            + " (vfio_msi_alloc_irq)");
+                }
+                growMsix(vector + 1); // pci_msix_alloc_irq_at
+            } else {
+                throw KernelError.of(Errno.EINVAL, "vector " + vector + " is beyond the " + ctx.length + " enabled; the count cannot grow"
+                        + " without disabling (NORESIZE) (vfio_msi_set_vector_signal)");
+            }
         }
         ctx[vector] = null;
         maskVector(vector, msix, true); // free_irq masks the vector
@@ -558,6 +572,16 @@ public final class PciIrqs {
         ctx[vector] = eventfd(fd);
         maskVector(vector, msix, false); // request_irq unmasks it: a pending message goes out now
         deliverPending(vector, msix);
+    }
+
+    /** Dynamic MSI-X: the vectors up to {@code n} are allocated and their table entries programmed. */
+    private void growMsix(int n) {
+        int old = ctx.length;
+        ctx = java.util.Arrays.copyOf(ctx, n);
+        msiPending = java.util.Arrays.copyOf(msiPending, n);
+        for (int v = old; v < n; v++) {
+            msi().writeMsixEntry(v, HOST_MSI_ADDRESS, 0, HOST_MSI_DATA_BASE + v);
+        }
     }
 
     private void msiDisable() {
@@ -694,7 +718,9 @@ public final class PciIrqs {
             setSingle(index, null);
         } else if (fd >= 0) {
             setSingle(index, eventfd(fd));
-        }
+        } else if (kernel.profile().refusesBadErrReqEventfd()) {
+            throw KernelError.of(Errno.EINVAL, "fd " + fd + " is neither an eventfd nor -1 (to release) (vfio_pci_set_ctx_trigger_single)");
+        } // before 6.12's stable series an fd below -1 was ignored
         return 0;
     }
 

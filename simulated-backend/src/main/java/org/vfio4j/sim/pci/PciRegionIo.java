@@ -95,6 +95,9 @@ final class PciRegionIo {
             throw KernelError.of(Errno.EINVAL, String.format("[0x%x, 0x%x) overlaps the MSI-X table [0x%x, 0x%x) of BAR%d: interrupts"
                     + " are set up with SET_IRQS (vfio_pci_ioeventfd)", pos, pos + count, hw.msixOffset, hw.msixOffset + hw.msixSize, bar));
         }
+        if (count == 8 && !kernel.profile().hasEightByteIoeventfd()) {
+            throw KernelError.of(Errno.EINVAL, "this kernel has no iowrite64 for an 8-byte ioeventfd (vfio_pci_ioeventfd, before 6.1)");
+        }
         for (IoEventFd e : ioeventfds) {
             if (e.bar() == bar && e.pos() == pos && e.data() == data && e.count() == count) {
                 if (fd == -1) {

@@ -126,7 +126,7 @@ final class VirtualConfig {
     /** {@code vfio_config_init}. */
     VirtualConfig(PciHardware hw, KernelProfile profile, FunctionReset reset, PciIrqs irqs) {
         this.hw = hw;
-        this.v61 = profile.isAtLeast61();
+        this.v61 = profile.virtualizesPowerManagement();
         this.reset = reset;
         this.irqs = irqs;
         int n = hw.cfgSize;
