@@ -93,6 +93,15 @@ public enum KernelProfile {
     }
 
     /**
+     * SET_IOMMU(VFIO_TYPE1_NESTING_IOMMU) on an IOMMU without nested translation: attaching the
+     * group asks {@code iommu_enable_nesting}, EINVAL (5.13); before, {@code
+     * iommu_domain_set_attr(DOMAIN_ATTR_NESTING)}, which the Intel IOMMU answers ENODEV.
+     */
+    public boolean hasIommuEnableNesting() {
+        return atLeast(LINUX_6_1);
+    }
+
+    /**
      * UNMAP_DMA walks the overlapping mappings in address order ({@code vfio_find_dma_first_node},
      * 5.12); before, {@code vfio_dma_do_unmap} repeats {@code vfio_find_dma}, which returns the
      * first overlapping node on the rb-tree's root-to-leaf path, so the order (and, on a v1
@@ -136,6 +145,15 @@ public enum KernelProfile {
     /** VFIO_DEVICE_IOEVENTFD takes 8-byte writes ({@code iowrite64}, 6.1 on x86); EINVAL before. */
     public boolean hasEightByteIoeventfd() {
         return atLeast(LINUX_6_1);
+    }
+
+    /**
+     * pread/pwrite of a BAR make 8-byte accesses ({@code ioread64}/{@code iowrite64}) where 8
+     * aligned bytes are left ({@code vfio_pci_core_do_io_rw}; verified on 6.12, absent from 6.1);
+     * before, accesses of at most 4 bytes.
+     */
+    public boolean hasEightByteIoAccess() {
+        return atLeast(LINUX_6_12);
     }
 
     /**

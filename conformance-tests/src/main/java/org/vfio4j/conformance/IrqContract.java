@@ -257,7 +257,7 @@ public interface IrqContract extends Contract {
             for (int i = 0; i < 3; i++) {
                 pool.add(s.vfio.eventNotifier());
             }
-            IrqModel m = new IrqModel(n);
+            IrqModel m = new IrqModel(n, target().profile().hasDynamicMsix());
             for (Step st : steps) {
                 int idx = st.index();
                 int count = st.fds().length;
@@ -327,9 +327,12 @@ public interface IrqContract extends Contract {
         final int[] single = {-1, -1};
         final long[] counters = new long[3];
         boolean virqDisabled;
+        /** 6.5+: no up-front range check for MSI/MSI-X blocks and loop-backs; MSI-X grows on demand, MSI does not. */
+        final boolean dynamic;
 
-        IrqModel(int[] max) {
+        IrqModel(int[] max, boolean dynamic) {
             this.max = max;
+            this.dynamic = dynamic;
         }
 
         private boolean outOfRange(int index, int start, int count) {
@@ -360,8 +363,28 @@ public interface IrqContract extends Contract {
                 active = index;
                 vectors = new int[start + count];
                 Arrays.fill(vectors, -1);
-            } else if (start + count > vectors.length) {
+            } else if (start + count > vectors.length && !dynamic) {
                 return Errno.EINVAL; // vfio_msi_set_block refuses it before touching a vector
+            }
+            if (start + count > vectors.length) { // 6.5+: vector by vector; MSI-X allocates, MSI cannot
+                int grown = index == 2 ? start + count : vectors.length;
+                int[] wider = Arrays.copyOf(vectors, Math.max(vectors.length, grown));
+                Arrays.fill(wider, vectors.length, wider.length, -1);
+                for (int i = 0; i < count; i++) {
+                    if (start + i >= wider.length) {
+                        if (fds[i] < 0) {
+                            continue; // nothing to release, nothing to allocate
+                        }
+                        for (int k = start; k < wider.length; k++) {
+                            wider[k] = -1; // the failed block strips what it set
+                        }
+                        vectors = wider;
+                        return Errno.EINVAL;
+                    }
+                    wider[start + i] = fds[i];
+                }
+                vectors = wider;
+                return null;
             }
             for (int i = 0; i < count; i++) {
                 vectors[start + i] = fds[i];
@@ -408,10 +431,10 @@ public interface IrqContract extends Contract {
             if (index == 0 && (start != 0 || count != 1)) {
                 return Errno.EINVAL;
             }
-            if (active != index || start + count > vectors.length) {
+            if (active != index || (start + count > vectors.length && !(dynamic && index != 0))) {
                 return Errno.EINVAL;
             }
-            for (int i = start; i < start + count; i++) {
+            for (int i = start; i < Math.min(start + count, vectors.length); i++) {
                 boolean fire = bools == null || bools[i - start] != 0;
                 if (fire && vectors[i] >= 0 && !(index == 0 && virqDisabled)) {
                     counters[vectors[i]]++;

@@ -28,6 +28,17 @@ public final class EventFdFile implements OpenFile {
         }
     }
 
+    /**
+     * {@code virqfd_shutdown}: detaches a kernel consumer, and {@code
+     * eventfd_ctx_remove_wait_queue} reads the counter as it goes (one for a semaphore eventfd,
+     * all of it otherwise), whatever the kernel did with signals before.
+     */
+    public void detachVirqfd(Runnable consumer) {
+        if (virqfds.remove(consumer) && counter != 0) {
+            counter = semaphore ? counter - 1 : 0;
+        }
+    }
+
     EventFdFile(long initial, boolean semaphore, boolean nonblocking) {
         this.counter = initial;
         this.semaphore = semaphore;

@@ -357,8 +357,9 @@ public final class PciFunction implements VfioDevice {
             throw KernelError.of(Errno.EINVAL, "the ERR IRQ index exists only on PCI Express functions; " + this
                     + " has no PCI Express capability (vfio_pci_ioctl_get_irq_info)");
         }
-        // 6.5+: MSI-X can grow while enabled on this host's interrupt domain (has_dyn_msix), so no NORESIZE there
-        boolean resizable = index == VFIO_PCI_MSIX_IRQ_INDEX && profile().hasDynamicMsix();
+        // 6.5+: MSI-X can grow while enabled on this host's interrupt domain (has_dyn_msix: a function with MSI-X),
+        // so no NORESIZE there
+        boolean resizable = index == VFIO_PCI_MSIX_IRQ_INDEX && profile().hasDynamicMsix() && hw.capability(CAP_ID_MSIX) >= 0;
         int flags = VFIO_IRQ_INFO_EVENTFD | (index == VFIO_PCI_INTX_IRQ_INDEX
                 ? VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED : resizable ? 0 : VFIO_IRQ_INFO_NORESIZE);
         int count = irqCount(index);

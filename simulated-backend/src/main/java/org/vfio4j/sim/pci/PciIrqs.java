@@ -262,7 +262,7 @@ public final class PciIrqs {
 
     private void removeUnmaskIrqfd() {
         if (unmaskEventfd != null) {
-            unmaskEventfd.virqfds.remove(unmaskIrqfd);
+            unmaskEventfd.detachVirqfd(unmaskIrqfd);
         }
         unmaskEventfd = null;
         unmaskIrqfd = null;

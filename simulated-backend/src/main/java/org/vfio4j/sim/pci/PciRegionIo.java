@@ -48,7 +48,7 @@ final class PciRegionIo {
     /** Last close ({@code vfio_pci_core_disable}): every ioeventfd goes. */
     void removeIoeventfds() {
         for (IoEventFd e : ioeventfds) {
-            e.eventfd().virqfds.remove(e.trigger());
+            e.eventfd().detachVirqfd(e.trigger());
         }
         ioeventfds.clear();
     }
@@ -101,7 +101,7 @@ final class PciRegionIo {
         for (IoEventFd e : ioeventfds) {
             if (e.bar() == bar && e.pos() == pos && e.data() == data && e.count() == count) {
                 if (fd == -1) {
-                    e.eventfd().virqfds.remove(e.trigger());
+                    e.eventfd().detachVirqfd(e.trigger());
                     ioeventfds.remove(e);
                     return 0;
                 }
@@ -258,19 +258,29 @@ final class PciRegionIo {
         void write(long at, int size, long value);
     }
 
-    /** {@code vfio_pci_core_do_io_rw}: naturally aligned 4/2/1-byte accesses; the excluded range reads 0xff, drops writes. */
-    private static void doIoRw(MemorySegment buf, long count, long pos, long xStart, long xEnd, boolean write, Reader r, Writer w) {
+    /**
+     * {@code vfio_pci_core_do_io_rw}: naturally aligned accesses of 4, 2 or 1 bytes (and 8 where the
+     * kernel has them), as large as fits before the excluded range; the excluded range itself reads
+     * 0xff and drops writes, all of it that the transfer covers at once.
+     */
+    private void doIoRw(MemorySegment buf, long count, long pos, long xStart, long xEnd, boolean write, Reader r, Writer w) {
+        boolean eight = kernel.profile().hasEightByteIoAccess();
         long done = 0;
         while (done < count) {
             long at = pos + done;
             long left = count - done;
-            int size = left >= 4 && at % 4 == 0 ? 4 : left >= 2 && at % 2 == 0 ? 2 : 1;
-            if (at < xEnd && at + size > xStart && xEnd > xStart) {
-                size = 1; // byte-wise inside the excluded range, as the kernel fills it
+            long fillable = xEnd <= xStart || at >= xEnd ? left : at < xStart ? Math.min(left, xStart - at) : 0;
+            int size = eight && fillable >= 8 && at % 8 == 0 ? 8 : fillable >= 4 && at % 4 == 0 ? 4
+                    : fillable >= 2 && at % 2 == 0 ? 2 : fillable > 0 ? 1 : 0;
+            if (size == 0) {
+                long filled = Math.min(left, xEnd - at);
                 if (!write) {
-                    buf.set(ValueLayout.JAVA_BYTE, done, (byte) 0xff);
+                    buf.asSlice(done, filled).fill((byte) 0xff);
                 }
-            } else if (write) {
+                done += filled;
+                continue;
+            }
+            if (write) {
                 w.write(at, size, Scalar.get(buf, done, size));
             } else {
                 Scalar.put(buf, done, size, r.read(at, size));
