@@ -92,6 +92,11 @@ public final class Type1Iommu implements IommuDriver {
     private final ProcessMemory memory;
     private final FaultGate faults;
     private final IovaTree<Dma> mappings = new IovaTree<>();
+    /**
+     * Before 5.12 the kernel's own {@code dma_list} rb-tree, shape and all, decides the order in
+     * which UNMAP_DMA meets mappings ({@link KernelProfile#unmapsInAddressOrder}); null from then on.
+     */
+    private final KernelRbTree kernelTree;
     private final List<Integer> groups = new ArrayList<>();
     private int dmaAvail;
     private final long pgsizeBitmap;
@@ -104,6 +109,7 @@ public final class Type1Iommu implements IommuDriver {
         this.nesting = extension == VFIO_TYPE1_NESTING_IOMMU;
         this.host = host;
         this.profile = host.profile();
+        this.kernelTree = profile.unmapsInAddressOrder() ? null : new KernelRbTree();
         this.memory = memory;
         this.dmaAvail = host.dmaEntryLimit();
         // vfio_update_pgsize_bitmap: sizes below PAGE_SIZE collapse into PAGE_SIZE
@@ -212,6 +218,11 @@ public final class Type1Iommu implements IommuDriver {
             unpin(mappings.value(n));
         }
         mappings.clear();
+        if (kernelTree != null) {
+            for (long start : kernelTree.inOrder()) {
+                kernelTree.erase(start);
+            }
+        }
         dmaAvail = host.dmaEntryLimit();
     }
 
@@ -364,6 +375,9 @@ public final class Type1Iommu implements IommuDriver {
         memory.charge(pages);
         dmaAvail--;
         mappings.insertLocated(iova, last, new Dma(iova, size, vaddr, read, write, pinned, pages));
+        if (kernelTree != null) {
+            kernelTree.insert(iova, size); // vfio_link_dma
+        }
         return 0;
     }
 
@@ -512,6 +526,9 @@ public final class Type1Iommu implements IommuDriver {
             }
             unpin(d);
             mappings.removeLocated();
+            if (kernelTree != null) {
+                kernelTree.erase(iova);
+            }
             return writeUnmapped(arg, call, argsz, flags, iova, requested, d.size);
         }
         if (v2 && !all) {
@@ -646,13 +663,16 @@ public final class Type1Iommu implements IommuDriver {
     }
 
     /**
-     * Removes mappings in address order from the first one overlapping the range. v1 (5.12+ and
-     * the 6.1 profile): a first mapping that starts before {@code iova} stops the walk; later ones
-     * are removed whole even past the range's end. The 5.7 profile skips straddlers instead. With
+     * Removes mappings in address order from the first one overlapping the range (5.12+; before,
+     * {@link #removeInTreeOrder}). v1: a first mapping that starts before {@code iova} stops the
+     * walk; later ones are removed whole even past the range's end. With
      * a dirty bitmap, each mapping's bits go out before it is removed; a fault ends the walk with
      * EFAULT, and the mappings removed before it stay removed ({@code vfio_dma_do_unmap}).
      */
     private long removeRange(long iova, long last, boolean all, DirtyBitmaps.UserBitmap bitmap) throws KernelError {
+        if (kernelTree != null) {
+            return removeInTreeOrder(iova, last, bitmap);
+        }
         long unmapped = 0;
         int n = mappings.firstOverlapping(iova, last);
         while (n != -1 && Long.compareUnsigned(mappings.start(n), last) <= 0) {
@@ -660,11 +680,7 @@ public final class Type1Iommu implements IommuDriver {
             int next = Long.compareUnsigned(mappings.end(n), last) < 0 ? mappings.next(n) : -1;
             long start = mappings.start(n);
             if (!v2 && !all && Long.compareUnsigned(iova, start) > 0) {
-                if (profile.unmapsInAddressOrder()) {
-                    break;
-                }
-                n = next;
-                continue;
+                break;
             }
             Dma d = mappings.value(n);
             if (bitmap != null) {
@@ -674,6 +690,31 @@ public final class Type1Iommu implements IommuDriver {
             unpin(d);
             mappings.remove(start);
             n = next;
+        }
+        return unmapped;
+    }
+
+    /**
+     * Before 5.12 ({@code vfio_dma_do_unmap}): {@code vfio_find_dma} again and again, each time the
+     * first overlapping mapping on the rb-tree's path from its root; on a v1 container the walk
+     * stops at one that starts before {@code iova}. So the order, which mappings a v1 unmap
+     * removes, and the bits a dirty bitmap ends with follow the tree's shape (verified on 5.10).
+     */
+    private long removeInTreeOrder(long iova, long last, DirtyBitmaps.UserBitmap bitmap) throws KernelError {
+        long unmapped = 0;
+        long size = last - iova + 1;
+        for (long start = kernelTree.findFirst(iova, size); start != KernelRbTree.NONE; start = kernelTree.findFirst(iova, size)) {
+            if (!v2 && Long.compareUnsigned(iova, start) > 0) {
+                break;
+            }
+            Dma d = mappings.value(mappings.locate(start));
+            if (bitmap != null) {
+                dirty.copyOut(bitmap, iova, d);
+            }
+            unmapped += d.size;
+            unpin(d);
+            mappings.remove(start);
+            kernelTree.erase(start);
         }
         return unmapped;
     }
