@@ -31,7 +31,7 @@ final class Conformance {
             usage: vfio4j conformance [--profile 5.7|5.10|6.1|6.12] [--tries N]
                    vfio4j conformance --backend kernel --group N --device BDF [--non-viable-group N]
                                       [--allow-reset] [--allow-dma] [--tries N]
-                   vfio4j conformance --lane qemu [--kernel 5.10|6.1|6.12] [--chains N] [--tries N]
+                   vfio4j conformance --lane qemu [--kernel 5.10|6.1|6.12|all] [--chains N] [--tries N]
 
             Runs every conformance contract and prints one row per property; exits 1 if any fails.
 
@@ -49,9 +49,10 @@ final class Conformance {
               --lane qemu           boot Linux in a QEMU guest and run the contracts on its real VFIO and on a
                                     simulated mirror, then differential chains (about 3 minutes; see
                                     docs/real-kernel-lane.md)
-              --kernel 5.10|6.1|6.12
-                                    --lane only: which of Debian's kernels the guest boots (default 6.1); the
-                                    simulated mirror follows that kernel's profile (docs/real-kernel-lane.md)
+              --kernel 5.10|6.1|6.12|all
+                                    --lane only: which of Debian's kernels the guest boots (default 6.1; all:
+                                    each in turn); the simulated mirror follows that kernel's profile
+                                    (docs/real-kernel-lane.md)
               --chains N            --lane only: differential chains, 1 to 10000 (default 200)
               -h, --help            this text
 
@@ -70,7 +71,7 @@ final class Conformance {
         VALUED.put("--non-viable-group", "an IOMMU group number");
         VALUED.put("--lane", "qemu");
         VALUED.put("--chains", "a whole number from 1 to " + MAX_EFFORT);
-        VALUED.put("--kernel", "5.10, 6.1 or 6.12");
+        VALUED.put("--kernel", "5.10, 6.1, 6.12 or all");
     }
 
     /** domain:bus:device.function, lower-case hex, as /sys/bus/pci/devices names it (the kernel compares names exactly). */
@@ -94,7 +95,7 @@ final class Conformance {
         o.required(kernel, "--backend kernel", "--group", "--device");
         int tries = o.integer("--tries", lane ? 5 : 30, 1, MAX_EFFORT);
         int chains = o.integer("--chains", 200, 1, MAX_EFFORT);
-        String laneKernel = o.choice("--kernel", "6.1", "5.10", "6.1", "6.12");
+        String laneKernel = o.choice("--kernel", "6.1", "5.10", "6.1", "6.12", "all");
         KernelProfile profile = KernelProfile.ofRelease(o.choice("--profile", "6.1", "5.7", "5.10", "6.1", "6.12"));
         int group = o.integer("--group", -1, 0, Integer.MAX_VALUE);
         OptionalInt nonViable = o.has("--non-viable-group")
@@ -106,7 +107,7 @@ final class Conformance {
                 "a PCI address as /sys/bus/pci/devices names it, domain:bus:device.function in lower-case hex (e.g. 0000:01:00.0)");
 
         if (lane) {
-            return lane(laneKernel, chains, tries, out, err);
+            return laneKernel.equals("all") ? everyKernel(chains, tries, out, err) : lane(laneKernel, chains, tries, out, err);
         }
         if (kernel) {
             var availability = KernelBackend.availability();
@@ -147,6 +148,21 @@ final class Conformance {
     }
 
     /** Runs the lane script on Linux {@code kernel} with LaneMain as the guest command, from this JVM's own class path. */
+    /** The lane on 5.10, 6.1 and 6.12, one after the other; a line per kernel at the end; 1 if any failed. */
+    private static int everyKernel(int chains, int tries, PrintStream out, PrintStream err) throws Exception {
+        StringBuilder summary = new StringBuilder("real-kernel lane on every kernel:\n");
+        int worst = 0;
+        for (String kernel : List.of("5.10", "6.1", "6.12")) {
+            long t0 = System.nanoTime();
+            int status = lane(kernel, chains, tries, out, err);
+            summary.append(String.format("  Linux %-5s %s in %d s%n", kernel, status == 0 ? "passed" : "FAILED (exit " + status + ")",
+                    (System.nanoTime() - t0) / 1_000_000_000L));
+            worst = Math.max(worst, status);
+        }
+        out.print(summary);
+        return worst;
+    }
+
     private static int lane(String kernel, int chains, int tries, PrintStream out, PrintStream err) throws Exception {
         String home = System.getProperty("vfio4j.home");
         Path script = home == null ? null : Path.of(home, "conformance-tests/src/lane/qemu-lane");

@@ -92,8 +92,8 @@ class MainTest {
             conformance --chains 5 => --chains only makes sense with --lane qemu
             conformance --kernel 6.12 => --kernel only makes sense with --lane qemu
             conformance --backend kernel --group 7 --device 0000:01:00.0 --kernel 5.10 => --kernel only makes sense with --lane qemu
-            conformance --lane qemu --kernel 6.2 => vfio4j conformance: --kernel takes 5.10, 6.1 or 6.12, not '6.2' (try: vfio4j conformance --help)
-            conformance --lane qemu --kernel => --kernel needs a value: 5.10, 6.1 or 6.12
+            conformance --lane qemu --kernel 6.2 => vfio4j conformance: --kernel takes 5.10, 6.1, 6.12 or all, not '6.2' (try: vfio4j conformance --help)
+            conformance --lane qemu --kernel => --kernel needs a value: 5.10, 6.1, 6.12 or all
             conformance --backend kernel --profile 5.7 => --profile only makes sense with the simulator (--backend sim, the default)
             conformance --lane qemu --profile 5.7 => --profile only makes sense with the simulator (--backend sim, the default)
             conformance --lane qemu --backend kernel => --lane and --backend cannot be used together: the lane runs both the kernel backend and the simulator itself
@@ -156,7 +156,7 @@ class MainTest {
     void conformanceHelp_describesEveryOptionTheCommandAccepts() throws Exception {
         run("conformance", "--help");
         assertThat(out()).contains("--backend sim|kernel", "--profile 5.7|5.10|6.1|6.12", "--tries N", "--group N", "--device BDF",
-                "--non-viable-group N", "--allow-reset", "--allow-dma", "--lane qemu", "--kernel 5.10|6.1|6.12", "--chains N", "-h, --help");
+                "--non-viable-group N", "--allow-reset", "--allow-dma", "--lane qemu", "--kernel 5.10|6.1|6.12|all", "--chains N", "-h, --help");
     }
 
     @Test
