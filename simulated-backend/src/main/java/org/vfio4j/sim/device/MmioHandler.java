@@ -2,9 +2,11 @@ package org.vfio4j.sim.device;
 
 /**
  * Registers of a trapped range: every access the simulated kernel performs on them arrives here as
- * one naturally aligned access: pread/pwrite as 1, 2 or 4 bytes, the way {@code
- * vfio_pci_core_do_io_rw} splits user accesses, and an ioeventfd's write in its own size (1, 2, 4 or
- * 8 bytes, as {@code vfio_pci_ioeventfd_do_write} issues it).
+ * one naturally aligned access: pread/pwrite as 1, 2 or 4 bytes (and 8 on kernels that make them,
+ * {@code KernelProfile.hasEightByteIoAccess}), the way {@code vfio_pci_core_do_io_rw} splits user
+ * accesses; a load or store through a mapping in its own width (1, 2, 4 or 8); and an ioeventfd's
+ * write in its own size, as {@code vfio_pci_ioeventfd_do_write} issues it. What a device does with
+ * a width it does not take is its own business (QEMU's models: {@code QemuMemoryOps} in fixtures).
  * Offsets are relative to the start of the BAR or region, values are little-endian.
  */
 public interface MmioHandler {
