@@ -371,7 +371,8 @@ public final class SimulatedHost implements VfioBackend {
 
         /**
          * The IOMMU page-size bitmap, one bit per size (default {@code 0x40201000}: 4 KiB, 2 MiB
-         * and 1 GiB, what Linux 6.1's intel-iommu reports). Bits below 4 KiB count as 4 KiB, as
+         * and 1 GiB, what Linux 6.1's and 6.12's intel-iommu report; 5.10's reports {@code ~0xfff},
+         * every power of two from 4 KiB, verified in the lane). Bits below 4 KiB count as 4 KiB, as
          * {@code vfio_update_pgsize_bitmap} raises them.
          *
          * @param bitmap the sizes, at least one

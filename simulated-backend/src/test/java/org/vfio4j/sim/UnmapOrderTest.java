@@ -1,6 +1,7 @@
 package org.vfio4j.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -49,6 +50,19 @@ class UnmapOrderTest {
         assertThat(c.unmapDma(BASE + 13 * PAGE, PAGE)).as("[13, +1) is gone").isZero();
         assertThat(c.unmapDma(BASE + 2 * PAGE, 8 * PAGE)).as("[2, +8) stayed").isEqualTo(8 * PAGE);
         assertThat(c.unmapDma(BASE + 17 * PAGE, 4 * PAGE)).as("[17, +4) stayed").isEqualTo(4 * PAGE);
+    }
+
+    @Test
+    void beforeLinux512_aMappingEndingAtTheTopOfTheIovaSpace_isRefusedWithTheReason() throws Exception {
+        vfio = Vfio.open(SimulatedHost.x86Type1().toBuilder().profile(KernelProfile.LINUX_5_10)
+                .iovaRanges(java.util.List.of(new org.vfio4j.IovaRange(0, -1L))).build());
+        VfioContainer c = vfio.openContainer();
+        vfio.openGroup(7).setContainer(c);
+        c.setIommu(IommuType.TYPE1V2);
+        MemorySegment page = arena.allocate(PAGE, PAGE);
+        assertThatThrownBy(() -> c.mapDma(page, -PAGE)).isInstanceOfSatisfying(org.vfio4j.VfioException.class,
+                e -> assertThat(e.errno()).isEqualTo(org.vfio4j.Errno.EINVAL)).hasMessageContaining("vfio_find_dma");
+        assertThat(c.mapDma(page, -2 * PAGE).iova()).as("one page lower is fine").isEqualTo(-2 * PAGE);
     }
 
     @Test

@@ -60,8 +60,11 @@ public final class LaneMain {
         Topologies.Placement nvmeAt = placement(nvmeBdf, Topologies.LANE_NVME_PLACEMENT);
         // the mirror follows the profile of the guest's kernel, which the kernel target is expected to show too
         KernelProfile profile = KernelProfile.ofRelease(System.getProperty("os.version"));
+        // QEMU's intel-iommu as the guest's driver reports it: 5.10's intel-iommu advertises every power of two from
+        // 4 KiB (INTEL_IOMMU_PGSIZES), 6.1's and 6.12's the sizes it maps, 4 KiB, 2 MiB, 1 GiB
+        long pageSizes = profile.isAtLeast61() ? 0x4020_1000L : ~0xfffL;
         SimulatedHost host = Topologies.laneMirror(eduGroup, eduBdf, eduAt, nvmeGroup, nvmeBdf, nvmeAt, limit, nonViable, memlock)
-                .toBuilder().profile(profile).build();
+                .toBuilder().profile(profile).iovaPageSizes(pageSizes).build();
 
         PrintStream out = System.out;
         // the device probe first, while the guest's devices are as firmware left them: later parts of the lane

@@ -368,6 +368,11 @@ public final class Type1Iommu implements IommuDriver {
             throw KernelError.of(Errno.EINVAL, String.format("IOVA [0x%x, 0x%x] is not inside one usable IOVA range %s"
                     + " (vfio_iommu_iova_dma_valid)", iova, last, host.iovaRanges()));
         }
+        if (kernelTree != null && last == -1L) {
+            // only a host whose IOVA ranges reach the top gets here; no x86 IOMMU does
+            throw KernelError.of(Errno.EINVAL, "the simulator does not model a mapping that ends at the top of the 64-bit IOVA"
+                    + " space on kernels before 5.12: their vfio_link_dma and vfio_find_dma compute its end as 0");
+        }
         ProcessMemory.DeviceMapping device = memory.deviceMapping(vaddr, size);
         MemorySegment pinned = device != null ? pinDeviceMemory(device, vaddr, write) : pin(vaddr, size, write);
         // vfio_pin_pages_remote: pages of a VM_PFNMAP vma are no struct pages (is_invalid_reserved_pfn), never charged
