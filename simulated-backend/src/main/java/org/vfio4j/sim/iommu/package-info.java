@@ -7,7 +7,8 @@
  *   <caption>Kernel file to class</caption>
  *   <tr><th>Kernel file</th><th>Class</th></tr>
  *   <tr><td>{@code drivers/vfio/vfio_iommu_type1.c}</td><td>{@link org.vfio4j.sim.iommu.Type1Iommu},
- *       {@link org.vfio4j.sim.iommu.IovaTree} (the {@code dma_list} rb-tree)</td></tr>
+ *       {@link org.vfio4j.sim.iommu.IovaTree} (the {@code dma_list} rb-tree),
+ *       {@link org.vfio4j.sim.iommu.KernelRbTree} (its exact shape, {@code lib/rbtree.c}, for the unmap order before 5.12)</td></tr>
  *   <tr><td>{@code drivers/vfio/container.c} ({@code vfio_noiommu_ops})</td><td>{@link
  *       org.vfio4j.sim.iommu.NoIommuDriver}</td></tr>
  *   <tr><td>the IOMMU hardware's translation of a device's DMA ({@code iommu_iova_to_phys})</td><td>{@link
