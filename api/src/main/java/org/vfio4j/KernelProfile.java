@@ -113,8 +113,9 @@ public enum KernelProfile {
 
     /**
      * VFIO_IOMMU_GET_INFO and VFIO_DEVICE_GET_INFO copy {@code min(argsz, sizeof)} bytes of a
-     * zeroed struct, padding included ("vfio: align capability structures", 6.6); before, the
-     * fixed fields, and {@code cap_offset} only when argsz holds it.
+     * zeroed struct, padding included, and every capability of an info chain is rounded up to 8
+     * bytes ({@code vfio_info_cap_add}; "vfio: align capability structures", 6.6); before, the
+     * fixed fields, {@code cap_offset} only when argsz holds it, and capabilities packed.
      */
     public boolean copiesWholeInfoStructs() {
         return atLeast(LINUX_6_12);

@@ -16,11 +16,18 @@ import java.util.List;
  * needs and {@code cap_offset} is 0. Used by type1's IOMMU_GET_INFO and vfio-pci's
  * GET_REGION_INFO.
  *
- * <p>Capabilities are packed at their exact sizes, unaligned, as Linux 6.1 does (verified on 6.1:
- * type1's 12-byte DMA_AVAIL puts IOVA_RANGE at offset 68; later kernels align each to 8 bytes).
+ * <p>Up to 6.1 capabilities are packed at their exact sizes, unaligned (verified on 6.1: type1's
+ * 12-byte DMA_AVAIL puts IOVA_RANGE at offset 68); from 6.6 {@code vfio_info_cap_add} rounds each
+ * up to 8 bytes with zeros ("vfio: align capability structures", verified on 6.12: IOVA_RANGE at 72).
  */
 public final class InfoCapChain {
     private final List<byte[]> caps = new ArrayList<>();
+    private final boolean aligned;
+
+    /** A chain whose capabilities are rounded up to 8 bytes when {@code aligned} ({@code KernelProfile.copiesWholeInfoStructs}). */
+    public InfoCapChain(boolean aligned) {
+        this.aligned = aligned;
+    }
 
     /** Where the chain went, for the handler to write back: the (maybe grown) argsz and cap_offset. */
     public record Placement(int argsz, int capOffset) {
@@ -36,7 +43,7 @@ public final class InfoCapChain {
      * after the header at their struct offsets.
      */
     public ByteBuffer add(int id, int version, int size) {
-        byte[] bytes = new byte[size];
+        byte[] bytes = new byte[aligned ? (size + 7) & ~7 : size];
         caps.add(bytes);
         return ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder())
                 .putShort(vfio_info_cap_header.id, (short) id)

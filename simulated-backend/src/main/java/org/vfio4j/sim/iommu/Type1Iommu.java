@@ -288,7 +288,7 @@ public final class Type1Iommu implements IommuDriver {
 
     /** The capabilities {@code vfio_iommu_type1_get_info} adds: MIGRATION, DMA_AVAIL (5.8, 5.10), IOVA_RANGE. */
     private InfoCapChain capabilities() {
-        InfoCapChain caps = new InfoCapChain();
+        InfoCapChain caps = new InfoCapChain(profile.copiesWholeInfoStructs());
         if (profile.hasDirtyPageTracking()) {
             // vfio_iommu_migration_build_caps: smallest page size, DIRTY_BITMAP_SIZE_MAX bytes
             caps.add(VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, 1, vfio_iommu_type1_info_cap_migration.SIZE)

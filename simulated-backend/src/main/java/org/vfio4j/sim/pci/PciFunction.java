@@ -318,7 +318,7 @@ public final class PciFunction implements VfioDevice {
         }
         arg.checkWritable(0, vfio_region_info.SIZE, "struct vfio_region_info");
         long offset = (long) index << 40;
-        InfoCapChain chain = new InfoCapChain();
+        InfoCapChain chain = new InfoCapChain(profile().copiesWholeInfoStructs());
         for (RegionCapability c : caps) {
             chain.add(c.id(), c.version(), c.body());
         }
