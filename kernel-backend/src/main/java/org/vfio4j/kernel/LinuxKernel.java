@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.vfio4j.Errno;
 import org.vfio4j.VfioException;
 import org.vfio4j.spi.Fd;
+import org.vfio4j.spi.MappedAccess;
 import org.vfio4j.spi.PollFd;
 import org.vfio4j.spi.Scalar;
 import org.vfio4j.spi.VfioKernel;
@@ -262,24 +263,12 @@ final class LinuxKernel implements VfioKernel {
 
     /** The live mapping an access of {@code size} bytes at {@code offset} goes through, or the documented refusal. */
     private MemorySegment mapped(MemorySegment mapping, long offset, int size) {
-        if (mapping == null) {
-            throw new IllegalArgumentException("a mapped access needs the segment mmap returned, not null");
-        }
-        if (size != 1 && size != 2 && size != 4 && size != 8) {
-            throw new IllegalArgumentException("a mapped access is 1, 2, 4 or 8 bytes, not " + size);
-        }
-        if ((offset & (size - 1)) != 0) {
-            throw new IllegalArgumentException(String.format("a %d-byte mapped access at 0x%x is not aligned to its size: device"
-                    + " memory takes naturally aligned loads and stores only (VfioKernel.load)", size, offset));
-        }
+        MappedAccess.requireShape(mapping, offset, size);
         Mapping m = mappings.get(mapping.address());
         if (m == null || m.length() != mapping.byteSize()) {
             throw new IllegalArgumentException("not a live mapping made by this backend's mmap (unmapped, or a slice): " + mapping);
         }
-        if (offset < 0 || offset > mapping.byteSize() - size) {
-            throw new IllegalArgumentException(String.format("a %d-byte access at 0x%x leaves the 0x%x-byte mapping", size, offset,
-                    mapping.byteSize()));
-        }
+        MappedAccess.requireInside(mapping, offset, size);
         return mapping;
     }
 

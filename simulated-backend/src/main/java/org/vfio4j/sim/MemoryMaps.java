@@ -19,6 +19,7 @@ import org.vfio4j.sim.core.TraceText;
 import org.vfio4j.sim.core.VfioDevice;
 import org.vfio4j.sim.pci.PciFunction;
 import org.vfio4j.spi.Fd;
+import org.vfio4j.spi.MappedAccess;
 
 /**
  * The process's mappings of device regions and dma-bufs (its vmas of {@code mm/mmap.c}): mmap's own
@@ -153,25 +154,13 @@ final class MemoryMaps {
 
     /** One load or store of 1, 2, 4 or 8 bytes through a live mapping, as the CPU would make it. */
     long access(MemorySegment mapping, long offset, int size, boolean write, long value) throws VfioException {
-        if (mapping == null) {
-            throw new IllegalArgumentException("a mapped access needs the segment mmap returned, not null");
-        }
-        if (size != 1 && size != 2 && size != 4 && size != 8) {
-            throw new IllegalArgumentException("a mapped access is 1, 2, 4 or 8 bytes, not " + size);
-        }
-        if ((offset & (size - 1)) != 0) {
-            throw new IllegalArgumentException(String.format("a %d-byte mapped access at 0x%x is not aligned to its size: device"
-                    + " memory takes naturally aligned loads and stores only (VfioKernel.load)", size, offset));
-        }
+        MappedAccess.requireShape(mapping, offset, size);
         synchronized (lock) {
             Mapping m = mappings.get(mapping);
             if (m == null) {
                 throw new IllegalArgumentException("not a live mapping made by this backend's mmap (unmapped, or a slice): " + mapping);
             }
-            if (offset < 0 || offset > mapping.byteSize() - size) {
-                throw new IllegalArgumentException(String.format("a %d-byte access at 0x%x leaves the 0x%x-byte mapping", size, offset,
-                        mapping.byteSize()));
-            }
+            MappedAccess.requireInside(mapping, offset, size);
             String what = write ? "store" : "load";
             try {
                 plan.enter(Syscall.MAPPED_ACCESS);

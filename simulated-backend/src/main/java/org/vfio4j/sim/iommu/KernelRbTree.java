@@ -52,6 +52,12 @@ final class KernelRbTree {
     /** Finds a node to erase or measure without walking the tree. */
     private final Map<Long, Node> byStart = new HashMap<>();
 
+    /** Forgets every mapping (the container released its IOMMU). */
+    void clear() {
+        root = null;
+        byStart.clear();
+    }
+
     /** The number of mappings. */
     int count() {
         return byStart.size();

@@ -219,9 +219,7 @@ public final class Type1Iommu implements IommuDriver {
         }
         mappings.clear();
         if (kernelTree != null) {
-            for (long start : kernelTree.inOrder()) {
-                kernelTree.erase(start);
-            }
+            kernelTree.clear();
         }
         dmaAvail = host.dmaEntryLimit();
     }
@@ -537,16 +535,7 @@ public final class Type1Iommu implements IommuDriver {
             return writeUnmapped(arg, call, argsz, flags, iova, requested, d.size);
         }
         if (v2 && !all) {
-            int first = mappings.containing(iova);
-            if (first != -1 && mappings.start(first) != iova) {
-                throw KernelError.of(Errno.EINVAL, String.format("type1v2 cannot split mappings: IOVA 0x%x falls inside the mapping"
-                        + " [0x%x, 0x%x] (vfio_dma_do_unmap)", iova, mappings.start(first), mappings.end(first)));
-            }
-            int end = mappings.containing(last);
-            if (end != -1 && mappings.end(end) != last) {
-                throw KernelError.of(Errno.EINVAL, String.format("type1v2 cannot split mappings: the range ends at 0x%x inside the"
-                        + " mapping [0x%x, 0x%x] (vfio_dma_do_unmap)", last, mappings.start(end), mappings.end(end)));
-            }
+            requireWholeMappings(iova, last, "type1v2 cannot split mappings", "vfio_dma_do_unmap");
         }
         long unmapped = invalidate ? invalidateVaddrs(iova, last) : removeRange(iova, last, all, bitmap);
         return writeUnmapped(arg, call, argsz, flags, iova, requested, unmapped);
@@ -641,16 +630,7 @@ public final class Type1Iommu implements IommuDriver {
                     + " (vfio_iommu_type1_dirty_pages)");
         }
         long last = iova + size - 1;
-        int first = mappings.containing(iova);
-        if (first != -1 && mappings.start(first) != iova) {
-            throw KernelError.of(Errno.EINVAL, String.format("the range starts at 0x%x inside the mapping [0x%x, 0x%x]: GET_BITMAP"
-                    + " must cover whole mappings (vfio_iova_dirty_bitmap)", iova, mappings.start(first), mappings.end(first)));
-        }
-        int end = mappings.containing(last);
-        if (end != -1 && mappings.end(end) != last) {
-            throw KernelError.of(Errno.EINVAL, String.format("the range ends at 0x%x inside the mapping [0x%x, 0x%x]: GET_BITMAP"
-                    + " must cover whole mappings (vfio_iova_dirty_bitmap)", last, mappings.start(end), mappings.end(end)));
-        }
+        requireWholeMappings(iova, last, "GET_BITMAP must cover whole mappings", "vfio_iova_dirty_bitmap");
         for (int n = mappings.firstOverlapping(iova, last); n != -1 && Long.compareUnsigned(mappings.start(n), last) <= 0;
                 n = mappings.next(n)) {
             dirty.copyOut(b, iova, mappings.value(n));
@@ -697,6 +677,23 @@ public final class Type1Iommu implements IommuDriver {
             n = next;
         }
         return unmapped;
+    }
+
+    /**
+     * The check {@code vfio_dma_do_unmap} (type1v2) and {@code vfio_iova_dirty_bitmap} both make:
+     * [iova, last] cuts no mapping in two, neither at its start nor at its end (EINVAL).
+     */
+    private void requireWholeMappings(long iova, long last, String rule, String function) throws KernelError {
+        int first = mappings.containing(iova);
+        if (first != -1 && mappings.start(first) != iova) {
+            throw KernelError.of(Errno.EINVAL, String.format("%s: the range starts at 0x%x inside the mapping [0x%x, 0x%x] (%s)", rule,
+                    iova, mappings.start(first), mappings.end(first), function));
+        }
+        int end = mappings.containing(last);
+        if (end != -1 && mappings.end(end) != last) {
+            throw KernelError.of(Errno.EINVAL, String.format("%s: the range ends at 0x%x inside the mapping [0x%x, 0x%x] (%s)", rule,
+                    last, mappings.start(end), mappings.end(end), function));
+        }
     }
 
     /**
