@@ -19,7 +19,7 @@ import org.vfio4j.VfioBackend;
  * number of independent kernels, each with its own device state (device models come from the
  * factories of {@link HostDevice#of(String, java.util.function.Supplier)}).
  *
- * <p>Start from a preset ({@link #x86Type1()}, {@link #noIommu()}) and adjust it with {@link
+ * <p>Start from a preset ({@link #x86Type1()}, {@link #noIommu()}, {@link #powernv()}) and adjust it with {@link
  * #toBuilder()}, or build one from scratch with {@link #builder()}.
  *
  * <p>About 600 lines because it is a configuration object: two presets and some 25 builder settings,
@@ -62,6 +62,7 @@ public final class SimulatedHost implements VfioBackend {
     private final int traceCapacity;
     private final Duration deviceLatency;
     private final List<Fault> faults;
+    private final PowerPlatform power;
 
     private SimulatedHost(Builder b) {
         this.name = b.name;
@@ -81,6 +82,7 @@ public final class SimulatedHost implements VfioBackend {
         this.traceCapacity = b.traceCapacity;
         this.deviceLatency = b.deviceLatency;
         this.faults = List.copyOf(b.faults);
+        this.power = b.power;
     }
 
     /**
@@ -117,6 +119,27 @@ public final class SimulatedHost implements VfioBackend {
                 .noIommu(true)
                 .capSysRawio(true)
                 .group(0, HostDevice.pci("0000:00:04.0", 0x1234, 0x11e8, 0x00ff00).boundTo(HostDevice.VFIO_PCI))
+                .build();
+    }
+
+    /**
+     * A POWER9 machine (QEMU's powernv9 with Linux 6.12) with the sPAPR TCE IOMMU and EEH, one
+     * IOMMU group (PE) per PHB:
+     * <ul>
+     * <li>group 0: {@code 0000:01:00.0}, a QEMU-edu-like device (1234:11e8) behind PHB 0;</li>
+     * <li>group 1: {@code 0001:01:00.0}, an NVMe controller's identity (1b36:0010, class 010802) behind PHB 1.</li>
+     * </ul>
+     * Both bound to vfio-pci. The PHB is {@link PowerPlatform#phb4()}: a 2 GiB default DMA window at
+     * 0, two dynamic windows, EEH that freezes PEs as hardware does. RLIMIT_MEMLOCK 64 MiB without
+     * CAP_IPC_LOCK; profile {@link KernelProfile#LINUX_6_12} (6.1 cannot bind vfio-pci on POWER).
+     */
+    public static SimulatedHost powernv() {
+        return builder()
+                .name("POWER9 powernv host")
+                .profile(KernelProfile.LINUX_6_12)
+                .power(PowerPlatform.phb4())
+                .group(0, HostDevice.pci("0000:01:00.0", 0x1234, 0x11e8, 0x00ff00).boundTo(HostDevice.VFIO_PCI))
+                .group(1, HostDevice.pci("0001:01:00.0", 0x1b36, 0x0010, 0x010802).boundTo(HostDevice.VFIO_PCI))
                 .build();
     }
 
@@ -235,6 +258,16 @@ public final class SimulatedHost implements VfioBackend {
         return faults;
     }
 
+    /**
+     * The POWER host bridge when this is a POWER host: the sPAPR TCE IOMMU (v1 and v2) and EEH
+     * replace type1 ({@link Builder#power(PowerPlatform)}).
+     *
+     * @return the platform, empty on an x86 host
+     */
+    public Optional<PowerPlatform> power() {
+        return Optional.ofNullable(power);
+    }
+
     /** The group with this id. */
     public Optional<HostGroup> group(int id) {
         return groups.stream().filter(g -> g.id() == id).findFirst();
@@ -269,6 +302,7 @@ public final class SimulatedHost implements VfioBackend {
         private int traceCapacity = DEFAULT_TRACE_CAPACITY;
         private Duration deviceLatency = DEFAULT_DEVICE_LATENCY;
         private List<Fault> faults = List.of();
+        private PowerPlatform power;
 
         private Builder() {}
 
@@ -290,6 +324,7 @@ public final class SimulatedHost implements VfioBackend {
             traceCapacity = h.traceCapacity;
             deviceLatency = h.deviceLatency;
             faults = h.faults;
+            power = h.power;
         }
 
         /**
@@ -599,6 +634,13 @@ public final class SimulatedHost implements VfioBackend {
          *         vfio-pci functions (each setting alone was checked by its setter)
          */
         public SimulatedHost build() {
+            if (power != null && noIommu) {
+                throw new IllegalStateException("a POWER host has the sPAPR TCE IOMMU: it cannot also be a no-IOMMU host");
+            }
+            if (power != null && profile == KernelProfile.LINUX_6_1) {
+                throw new IllegalStateException("Linux 6.1 cannot bind vfio-pci on POWER (its POWER IOMMU has no iommu_ops, so"
+                        + " vfio_register_group_dev refuses every device): use profile LINUX_6_12 for a POWER host");
+            }
             for (Fault f : faults) {
                 Optional<PciAddress> device = switch (f) {
                     case Fault.DmaFault d -> Optional.of(d.device());
@@ -611,6 +653,21 @@ public final class SimulatedHost implements VfioBackend {
                 }
             }
             return new SimulatedHost(this);
+        }
+
+        /**
+         * Makes this a POWER host behind {@code platform}: the VFIO core then has the sPAPR TCE
+         * IOMMU driver (v1 and v2, with EEH) instead of type1, each group is one PE, and
+         * CHECK_EXTENSION answers SPAPR_TCE, SPAPR_TCE_v2 and EEH but not TYPE1 (default: none, an
+         * x86 host). Linux 6.1 cannot bind vfio-pci on POWER, so POWER hosts need profile 6.12 or
+         * the seed's 5.7.
+         *
+         * @param platform the PHB, or null for an x86 host
+         * @return this builder
+         */
+        public Builder power(PowerPlatform platform) {
+            this.power = platform;
+            return this;
         }
 
         /** A null argument is a programming error: {@link IllegalArgumentException} naming it. */

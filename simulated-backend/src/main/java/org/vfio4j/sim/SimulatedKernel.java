@@ -91,7 +91,7 @@ public final class SimulatedKernel implements VfioKernel {
     private final ProcessMemory memory;
     private final KernelServices services = new Services();
     private final PciHost pci = new PciServices();
-    private final IommuDriverOps type1;
+    private final List<IommuDriverOps> iommuDrivers;
     private final IommuDriverOps noIommu;
     private final Map<String, Group> groupNodes = new LinkedHashMap<>();
     private final Map<Integer, Group> groupsById = new LinkedHashMap<>();
@@ -122,7 +122,7 @@ public final class SimulatedKernel implements VfioKernel {
         this.trace = new KernelTrace(lock, host.traceCapacity());
         this.facts = factsOf(host);
         this.memory = new ProcessMemory(facts);
-        this.type1 = Type1Iommu.driver(services);
+        this.iommuDrivers = List.of(Type1Iommu.driver(services));
         this.noIommu = NoIommuDriver.driver(facts);
         this.maps = new MemoryMaps(lock, trace, plan);
         this.fds = new FdTable(this, lock, maps::holds, eventFds::hangUp);
@@ -857,7 +857,7 @@ public final class SimulatedKernel implements VfioKernel {
     static HostFacts factsOf(SimulatedHost host) {
         return new HostFacts(host.profile(), host.isNoIommu(), host.iovaPageSizes(), host.iovaRanges(), host.dmaEntryLimit(),
                 host.memlockLimit(), host.capIpcLock(), host.capSysRawio(), host.interruptRemapping(), host.nestingSupported(),
-                host.enforceCacheCoherency(), host.irqVectorLimit(), host.deviceLatency());
+                host.enforceCacheCoherency(), host.irqVectorLimit(), host.deviceLatency(), host.power().map(PowerPlatform::facts).orElse(null));
     }
 
     /** Which functions of an IOMMU group keep it from being viable, for messages. */
@@ -894,8 +894,8 @@ public final class SimulatedKernel implements VfioKernel {
         }
 
         @Override
-        public IommuDriverOps type1Driver() {
-            return type1;
+        public List<IommuDriverOps> iommuDrivers() {
+            return iommuDrivers;
         }
 
         @Override

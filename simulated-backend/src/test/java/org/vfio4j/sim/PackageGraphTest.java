@@ -31,9 +31,10 @@ class PackageGraphTest {
             "internal", 0,
             "device", 1,
             "core", 2,
-            "iommu", 3,
-            "pci", 3,
-            "", 4);
+            "eeh", 3,
+            "iommu", 4,
+            "pci", 4,
+            "", 5);
 
     private static final Path CLASSES = Path.of("target", "classes", "org", "vfio4j", "sim");
     private static final Pattern NAME = Pattern.compile("org/vfio4j/sim/(?:([a-z]+)/)?[A-Z]");

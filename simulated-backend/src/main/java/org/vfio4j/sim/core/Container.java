@@ -81,9 +81,11 @@ public final class Container {
         // no backend yet: poll the drivers this container may use, first positive answer wins
         boolean filter = !groups.isEmpty();
         if (!filter || !noiommu) {
-            int r = kernel.type1Driver().checkExtension(arg);
-            if (r > 0) {
-                return r;
+            for (IommuDriverOps driver : kernel.iommuDrivers()) {
+                int r = driver.checkExtension(arg);
+                if (r > 0) {
+                    return r;
+                }
             }
         }
         if (noiommuDriverLoaded() && (!filter || noiommu)) {
@@ -103,15 +105,22 @@ public final class Container {
                     + " detach every group to reset it (vfio_ioctl_set_iommu)");
         }
         KernelError last = null;
-        if (!noiommu && kernel.type1Driver().checkExtension(arg) > 0) {
+        for (IommuDriverOps driver : noiommu ? List.<IommuDriverOps>of() : kernel.iommuDrivers()) {
+            if (driver.checkExtension(arg) <= 0) {
+                continue; // this driver does not offer the extension: ask the next one
+            }
+            IommuDriver d = null;
             try {
-                IommuDriver t = kernel.type1Driver().open(arg);
+                d = driver.open(arg);
                 for (Group g : groups) {
-                    t.attachGroup(g.id());
+                    d.attachGroup(g.id());
                 }
-                iommu = t;
+                iommu = d;
                 return;
             } catch (KernelError e) {
+                if (d != null) {
+                    d.release(); // the groups attached so far are detached with the instance
+                }
                 last = e;
             }
         }

@@ -23,11 +23,12 @@ import org.vfio4j.KernelProfile;
  * @param enforceCacheCoherency whether the IOMMU enforces cache coherency
  * @param irqVectorLimit        how many MSI/MSI-X vectors the host grants a function
  * @param deviceLatency         how long device work takes to complete
+ * @param power                 the POWER host bridge (sPAPR TCE IOMMU and EEH), or null on an x86 host
  */
 public record HostFacts(KernelProfile profile, boolean noIommu, long iovaPageSizes, List<IovaRange> iovaRanges,
                         int dmaEntryLimit, long memlockLimit, boolean capIpcLock, boolean capSysRawio,
                         boolean interruptRemapping, boolean nestingSupported, boolean enforceCacheCoherency,
-                        int irqVectorLimit, Duration deviceLatency) {
+                        int irqVectorLimit, Duration deviceLatency, PowerFacts power) {
     /** The host's page size. */
     public static final long PAGE_SIZE = 4096;
 

@@ -24,8 +24,11 @@ public interface KernelServices {
     /** The process's memory as the kernel can reach it. */
     ProcessMemory memory();
 
-    /** The registered IOMMU drivers, in the core's list order: type1 first. */
-    IommuDriverOps type1Driver();
+    /**
+     * The IOMMU drivers registered with the VFIO core, in its list order (not the no-IOMMU one):
+     * type1 on an x86 host, sPAPR TCE on a POWER host.
+     */
+    java.util.List<IommuDriverOps> iommuDrivers();
 
     /** The no-IOMMU driver, registered only in no-IOMMU mode. */
     IommuDriverOps noIommuDriver();
