@@ -1,6 +1,6 @@
 package org.vfio4j.sim;
 
-import PowerFacts;
+import org.vfio4j.sim.core.PowerFacts;
 
 /**
  * The POWER host bridge (PHB) a simulated POWER host's PEs sit behind, as the sPAPR TCE IOMMU and
