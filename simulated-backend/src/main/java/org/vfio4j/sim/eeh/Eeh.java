@@ -42,4 +42,12 @@ public final class Eeh {
     public boolean dmaFrozen(PciAddress function) {
         return false;
     }
+
+    /**
+     * The PHB detected an error of {@code function} ({@code what}, e.g. a DMA the TCE table refused):
+     * on a PHB that freezes, its PE freezes.
+     */
+    public void errorDetected(PciAddress function, String what) {
+        // a PHB that never freezes ignores it
+    }
 }
