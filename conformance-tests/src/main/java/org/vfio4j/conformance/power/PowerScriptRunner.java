@@ -1,0 +1,406 @@
+package org.vfio4j.conformance.power;
+
+import static org.vfio4j.uapi.VfioUapi.VFIO_CHECK_EXTENSION;
+import static org.vfio4j.uapi.VfioUapi.VFIO_EEH_PE_INJECT_ERR;
+import static org.vfio4j.uapi.VfioUapi.VFIO_EEH_PE_OP;
+import static org.vfio4j.uapi.VfioUapi.VFIO_GROUP_GET_DEVICE_FD;
+import static org.vfio4j.uapi.VfioUapi.VFIO_GROUP_GET_STATUS;
+import static org.vfio4j.uapi.VfioUapi.VFIO_GROUP_SET_CONTAINER;
+import static org.vfio4j.uapi.VfioUapi.VFIO_GROUP_UNSET_CONTAINER;
+import static org.vfio4j.uapi.VfioUapi.VFIO_IOMMU_DISABLE;
+import static org.vfio4j.uapi.VfioUapi.VFIO_IOMMU_ENABLE;
+import static org.vfio4j.uapi.VfioUapi.VFIO_IOMMU_MAP_DMA;
+import static org.vfio4j.uapi.VfioUapi.VFIO_IOMMU_SPAPR_REGISTER_MEMORY;
+import static org.vfio4j.uapi.VfioUapi.VFIO_IOMMU_SPAPR_TCE_CREATE;
+import static org.vfio4j.uapi.VfioUapi.VFIO_IOMMU_SPAPR_TCE_GET_INFO;
+import static org.vfio4j.uapi.VfioUapi.VFIO_IOMMU_SPAPR_TCE_REMOVE;
+import static org.vfio4j.uapi.VfioUapi.VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY;
+import static org.vfio4j.uapi.VfioUapi.VFIO_IOMMU_UNMAP_DMA;
+import static org.vfio4j.uapi.VfioUapi.VFIO_SET_IOMMU;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import org.vfio4j.VfioException;
+import org.vfio4j.conformance.power.ScriptCommand.*;
+import org.vfio4j.spi.Fd;
+import org.vfio4j.spi.LinuxAbi;
+import org.vfio4j.spi.VfioKernel;
+
+/**
+ * Runs a probe script on any {@link VfioKernel} and prints what the C probe {@code spapr-probe}
+ * prints for the same calls, byte for byte: one {@code @@} line per command with {@code ok} for a
+ * new descriptor, the return value or {@code -ERRNO}, and the 64-byte 0xa5-filled struct buffer
+ * after the call (its vaddr field rewritten to the offset in MEM). MEM is 64 MiB aligned to 16 MiB
+ * from a shared arena, handed to the kernel through {@link VfioKernel#userAddress}; devices are
+ * found by name in the list given, as the C probe finds them in sysfs.
+ *
+ * <p>A command naming a handle that is not open prints {@code -EBADF} without a call; a malformed
+ * one prints {@code bad-command}. An unexpected Java exception from the kernel seam prints {@code
+ * exception:<its class>}, which no real kernel prints, so the lane reports it as a divergence.
+ */
+public final class PowerScriptRunner {
+
+    /** MEM's size: every OFF is relative to it. */
+    public static final long MEM_SIZE = 64L << 20;
+    /** MEM's alignment. */
+    public static final long MEM_ALIGNMENT = 16L << 20;
+    /** Every struct command's buffer: 64 bytes. */
+    static final int BUFFER_SIZE = 64;
+    /** The byte a buffer is filled with before the fields are set. */
+    static final byte FILL = (byte) 0xa5;
+
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
+    /** The vaddr field of register/unregister and map: the one the output rewrites to an offset. */
+    private static final long VADDR = 8;
+
+    private final VfioKernel kernel;
+    private final List<Transcript.Device> devices;
+    private final String release;
+
+    /**
+     * A runner on {@code kernel} with the named devices it has.
+     *
+     * @param kernel  the kernel the calls go to
+     * @param devices the devices {@code edu} and {@code nvme} resolve to (address and group); a
+     *                name not listed resolves to the address and group {@code unknown}, as in the
+     *                C probe, so that its calls fail as the kernel says
+     * @param release what the {@code @@# kernel} line says
+     */
+    public PowerScriptRunner(VfioKernel kernel, List<Transcript.Device> devices, String release) {
+        this.kernel = kernel;
+        this.devices = List.copyOf(devices);
+        this.release = release;
+    }
+
+    /**
+     * Runs every command of {@code script} in order and returns the transcript. Descriptors still
+     * open at the end are closed afterwards, as a process's are when it exits.
+     *
+     * @param script the script
+     * @return the header, one result per command, and the end marker
+     */
+    public Transcript run(PowerScript script) {
+        List<Transcript.Result> results = new ArrayList<>();
+        long started = System.nanoTime();
+        try (Arena shared = Arena.ofShared(); Arena calls = Arena.ofConfined()) {
+            MemorySegment memory = shared.allocate(MEM_SIZE, MEM_ALIGNMENT); // zeroed, as the probe's memset
+            Session s = new Session(kernel.userAddress(memory), calls.allocate(BUFFER_SIZE, 8), calls);
+            try {
+                for (PowerScript.Line line : script.lines()) {
+                    results.add(new Transcript.Result(line.number(), line.echo(), s.outcome(line.command())));
+                }
+            } finally {
+                s.closeAll();
+            }
+        }
+        return new Transcript(devices, release, results, true, OptionalDouble.of((System.nanoTime() - started) / 1e9));
+    }
+
+    /** The names of the errnos the probe knows (asm-generic numbering); any other is {@code -E<number>}. */
+    static String errnoName(int errno) {
+        return switch (errno) {
+            case 1 -> "EPERM";
+            case 2 -> "ENOENT";
+            case 3 -> "ESRCH";
+            case 4 -> "EINTR";
+            case 5 -> "EIO";
+            case 6 -> "ENXIO";
+            case 7 -> "E2BIG";
+            case 8 -> "ENOEXEC";
+            case 9 -> "EBADF";
+            case 10 -> "ECHILD";
+            case 11 -> "EAGAIN";
+            case 12 -> "ENOMEM";
+            case 13 -> "EACCES";
+            case 14 -> "EFAULT";
+            case 15 -> "ENOTBLK";
+            case 16 -> "EBUSY";
+            case 17 -> "EEXIST";
+            case 18 -> "EXDEV";
+            case 19 -> "ENODEV";
+            case 20 -> "ENOTDIR";
+            case 21 -> "EISDIR";
+            case 22 -> "EINVAL";
+            case 23 -> "ENFILE";
+            case 24 -> "EMFILE";
+            case 25 -> "ENOTTY";
+            case 26 -> "ETXTBSY";
+            case 27 -> "EFBIG";
+            case 28 -> "ENOSPC";
+            case 29 -> "ESPIPE";
+            case 30 -> "EROFS";
+            case 31 -> "EMLINK";
+            case 32 -> "EPIPE";
+            case 33 -> "EDOM";
+            case 34 -> "ERANGE";
+            case 77 -> "EBADFD";
+            case 95 -> "EOPNOTSUPP";
+            default -> "E" + errno;
+        };
+    }
+
+    /** One run's descriptors, MEM and argument buffer. */
+    private final class Session {
+        private final long mem;
+        private final MemorySegment buf;
+        private final Arena arena;
+        private final Map<Kind, Fd[]> fds = new EnumMap<>(Kind.class);
+
+        Session(long mem, MemorySegment buf, Arena arena) {
+            this.mem = mem;
+            this.buf = buf;
+            this.arena = arena;
+            for (Kind k : Kind.values()) {
+                fds.put(k, new Fd[ScriptCommand.HANDLES]);
+            }
+        }
+
+        @FunctionalInterface
+        private interface Call {
+            long run() throws VfioException;
+        }
+
+        String outcome(ScriptCommand command) {
+            try {
+                return run(command);
+            } catch (RuntimeException e) {
+                return "exception:" + e.getClass().getSimpleName();
+            }
+        }
+
+        private String run(ScriptCommand command) {
+            return switch (command) {
+                case BadCommand b -> "bad-command";
+                case Open o -> {
+                    release(o.container());
+                    yield opened(o.container(), () -> kernel.open("/dev/vfio/vfio", LinuxAbi.O_RDWR));
+                }
+                case Group g -> {
+                    release(g.group());
+                    yield opened(g.group(), () -> kernel.open("/dev/vfio/" + device(g.device()).group(), LinuxAbi.O_RDWR));
+                }
+                case Device d -> {
+                    Fd group = fd(d.group());
+                    if (group == null) {
+                        yield "-EBADF";
+                    }
+                    release(d.device());
+                    MemorySegment name = arena.allocateFrom(device(d.named()).address());
+                    yield opened(d.device(), () -> kernel.adopt(kernel.ioctl(group, VFIO_GROUP_GET_DEVICE_FD, name), d.device().toString()));
+                }
+                case SetContainer sc -> {
+                    Fd group = fd(sc.group());
+                    Fd container = fd(sc.container());
+                    if (group == null || container == null) {
+                        yield "-EBADF";
+                    }
+                    MemorySegment number = arena.allocate(ValueLayout.JAVA_INT);
+                    number.set(ValueLayout.JAVA_INT, 0, container.number());
+                    yield result(() -> kernel.ioctl(group, VFIO_GROUP_SET_CONTAINER, number));
+                }
+                case UnsetContainer u -> withFd(u.group(), g -> result(() -> kernel.ioctl(g, VFIO_GROUP_UNSET_CONTAINER, 0L)));
+                case Status st -> withFd(st.group(), g -> {
+                    fresh();
+                    buf.set(U32, 0, 8);
+                    return withStruct(() -> kernel.ioctl(g, VFIO_GROUP_GET_STATUS, buf), 8, false);
+                });
+                case CheckExtension x -> withFd(x.container(), c -> result(() -> kernel.ioctl(c, VFIO_CHECK_EXTENSION, x.extension())));
+                case SetIommu x -> withFd(x.container(), c -> result(() -> kernel.ioctl(c, VFIO_SET_IOMMU, x.type())));
+                case Info i -> withFd(i.container(), c -> {
+                    fresh();
+                    buf.set(U32, 0, (int) i.argsz());
+                    return withStruct(() -> kernel.ioctl(c, VFIO_IOMMU_SPAPR_TCE_GET_INFO, buf), 32, false);
+                });
+                case Enable e -> withFd(e.container(), c -> result(() -> kernel.ioctl(c, VFIO_IOMMU_ENABLE, 0L)));
+                case Disable e -> withFd(e.container(), c -> result(() -> kernel.ioctl(c, VFIO_IOMMU_DISABLE, 0L)));
+                case Register r -> withFd(r.container(), c -> memory(c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, r.offset(), r.size(), r.flags(), r.argsz()));
+                case Unregister r -> withFd(r.container(), c -> memory(c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, r.offset(), r.size(), r.flags(), r.argsz()));
+                case Create cr -> withFd(cr.container(), c -> {
+                    fresh();
+                    buf.set(U32, 0, (int) cr.argsz());
+                    buf.set(U32, 4, (int) cr.flags());
+                    buf.set(U32, 8, (int) cr.pageShift());
+                    buf.set(U32, 12, 0);
+                    buf.set(U64, 16, cr.windowSize());
+                    buf.set(U32, 24, (int) cr.levels());
+                    buf.set(U32, 28, 0);
+                    buf.set(U64, 32, 0);
+                    return withStruct(() -> kernel.ioctl(c, VFIO_IOMMU_SPAPR_TCE_CREATE, buf), 40, false);
+                });
+                case Remove rm -> withFd(rm.container(), c -> {
+                    fresh();
+                    buf.set(U32, 0, (int) rm.argsz());
+                    buf.set(U32, 4, (int) rm.flags());
+                    buf.set(U64, 8, rm.start());
+                    return withStruct(() -> kernel.ioctl(c, VFIO_IOMMU_SPAPR_TCE_REMOVE, buf), 16, false);
+                });
+                case MapDma m -> withFd(m.container(), c -> {
+                    fresh();
+                    buf.set(U32, 0, (int) m.argsz());
+                    buf.set(U32, 4, (int) m.flags());
+                    buf.set(U64, 8, mem + m.offset());
+                    buf.set(U64, 16, m.iova());
+                    buf.set(U64, 24, m.size());
+                    return withStruct(() -> kernel.ioctl(c, VFIO_IOMMU_MAP_DMA, buf), 32, true);
+                });
+                case UnmapDma u -> withFd(u.container(), c -> {
+                    fresh();
+                    buf.set(U32, 0, (int) u.argsz());
+                    buf.set(U32, 4, (int) u.flags());
+                    buf.set(U64, 8, u.iova());
+                    buf.set(U64, 16, u.size());
+                    return withStruct(() -> kernel.ioctl(c, VFIO_IOMMU_UNMAP_DMA, buf), 24, false);
+                });
+                case Eeh e -> withFd(e.container(), c -> {
+                    fresh();
+                    buf.set(U32, 0, (int) e.argsz());
+                    buf.set(U32, 4, (int) e.flags());
+                    buf.set(U32, 8, (int) e.op());
+                    return withStruct(() -> kernel.ioctl(c, VFIO_EEH_PE_OP, buf), 40, false);
+                });
+                case Inject in -> withFd(in.container(), c -> {
+                    fresh();
+                    buf.set(U32, 0, (int) in.argsz());
+                    buf.set(U32, 4, 0);
+                    buf.set(U32, 8, VFIO_EEH_PE_INJECT_ERR);
+                    buf.set(U32, 16, (int) in.type());
+                    buf.set(U32, 20, (int) in.function());
+                    buf.set(U64, 24, in.address());
+                    buf.set(U64, 32, in.mask());
+                    return withStruct(() -> kernel.ioctl(c, VFIO_EEH_PE_OP, buf), 40, false);
+                });
+                case Read r -> withFd(r.device(), d -> {
+                    MemorySegment data = arena.allocate(r.length());
+                    long[] n = {-1};
+                    String result = result(() -> n[0] = kernel.pread(d, data, (r.region() << 40) + r.offset()));
+                    return n[0] > 0 ? result + " " + hex(data, (int) n[0]) : result;
+                });
+                case Write w -> withFd(w.device(), d -> {
+                    MemorySegment data = arena.allocateFrom(ValueLayout.JAVA_BYTE, w.data());
+                    return result(() -> kernel.pwrite(d, data, (w.region() << 40) + w.offset()));
+                });
+                case Close cl -> {
+                    Fd fd = fd(cl.handle());
+                    if (fd == null) {
+                        yield "-EBADF";
+                    }
+                    fds.get(cl.handle().kind())[cl.handle().number()] = null; // forgotten whatever close returns
+                    yield result(() -> {
+                        kernel.close(fd);
+                        return 0;
+                    });
+                }
+                case CloseAll ca -> {
+                    closeAll();
+                    yield "0";
+                }
+            };
+        }
+
+        /** REGISTER_MEMORY / UNREGISTER_MEMORY of MEM+OFF. */
+        private String memory(Fd c, long request, long offset, long size, long flags, long argsz) {
+            fresh();
+            buf.set(U32, 0, (int) argsz);
+            buf.set(U32, 4, (int) flags);
+            buf.set(U64, 8, mem + offset);
+            buf.set(U64, 16, size);
+            return withStruct(() -> kernel.ioctl(c, request, buf), 24, true);
+        }
+
+        private void fresh() {
+            buf.fill(FILL);
+        }
+
+        /** The result, then the struct's first {@code size} bytes, its vaddr field as an offset in MEM if {@code hasVaddr}. */
+        private String withStruct(Call call, int size, boolean hasVaddr) {
+            String result = result(call);
+            if (hasVaddr) {
+                buf.set(U64, VADDR, buf.get(U64, VADDR) - mem);
+            }
+            return result + " " + hex(buf, size);
+        }
+
+        private String result(Call call) {
+            try {
+                return Long.toString(call.run());
+            } catch (VfioException e) {
+                return "-" + errnoName(e.errnoNumber());
+            }
+        }
+
+        @FunctionalInterface
+        private interface Opening {
+            Fd run() throws VfioException;
+        }
+
+        /** A call that makes a descriptor: {@code ok} and the handle holds it, or the errno. */
+        private String opened(Handle h, Opening call) {
+            try {
+                fds.get(h.kind())[h.number()] = call.run();
+                return "ok";
+            } catch (VfioException e) {
+                return "-" + errnoName(e.errnoNumber());
+            }
+        }
+
+        private interface WithFd {
+            String apply(Fd fd);
+        }
+
+        private String withFd(Handle h, WithFd body) {
+            Fd fd = fd(h);
+            return fd == null ? "-EBADF" : body.apply(fd);
+        }
+
+        private Fd fd(Handle h) {
+            return fds.get(h.kind())[h.number()];
+        }
+
+        /** Opening into a handle that is still open closes it first, unprinted, as the probe does. */
+        private void release(Handle h) {
+            Fd old = fd(h);
+            fds.get(h.kind())[h.number()] = null;
+            if (old != null) {
+                quietly(old);
+            }
+        }
+
+        void closeAll() {
+            for (Kind k : List.of(Kind.DEVICE, Kind.GROUP, Kind.CONTAINER)) {
+                Fd[] slots = fds.get(k);
+                for (int n = slots.length - 1; n >= 0; n--) {
+                    if (slots[n] != null) {
+                        Fd fd = slots[n];
+                        slots[n] = null;
+                        quietly(fd);
+                    }
+                }
+            }
+        }
+
+        private void quietly(Fd fd) {
+            try {
+                kernel.close(fd);
+            } catch (VfioException | RuntimeException ignored) {
+                // the probe ignores close's result here too
+            }
+        }
+
+        private Transcript.Device device(ProbeDevice named) {
+            return devices.stream().filter(d -> d.name().equals(named.scriptName())).findFirst()
+                    .orElse(new Transcript.Device(named.scriptName(), "unknown", "unknown"));
+        }
+    }
+
+    private static String hex(MemorySegment m, int bytes) {
+        return HexFormat.of().formatHex(m.asSlice(0, bytes).toArray(ValueLayout.JAVA_BYTE));
+    }
+}
