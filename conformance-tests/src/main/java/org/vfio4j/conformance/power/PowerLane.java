@@ -252,7 +252,7 @@ public final class PowerLane {
 
     /**
      * Runs the lane: writes the script into a new folder, boots the guest with {@value #LANE}
-     * (killed after {@code limitSeconds}), then simulates, compares and reports.
+     * (which stops it after {@code limitSeconds}), then simulates, compares and reports.
      *
      * @param home         the checkout (where the launcher lives)
      * @param chains       how many chains
@@ -283,17 +283,23 @@ public final class PowerLane {
                 + limitSeconds + " s at most ...");
         out.flush();
         long t0 = System.nanoTime();
-        Process p = new ProcessBuilder(lane.toString(), scriptFile.toString(), folder.toString()).inheritIO().start();
-        boolean finished = p.waitFor(limitSeconds, TimeUnit.SECONDS);
+        // the lane stops its guest itself after --timeout; this JVM waits longer (first runs download and build), then
+        // asks the lane to stop (it stops QEMU by its PID), and kills what is left only if that does not work
+        Process p = new ProcessBuilder(lane.toString(), "--timeout", Long.toString(limitSeconds), scriptFile.toString(), folder.toString())
+                .inheritIO().start();
+        boolean finished = p.waitFor(limitSeconds + SETUP_SECONDS, TimeUnit.SECONDS);
         if (!finished) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-            p.waitFor(30, TimeUnit.SECONDS);
+            p.destroy();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+                p.waitFor(30, TimeUnit.SECONDS);
+            }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         Path transcriptFile = folder.resolve(TRANSCRIPT_FILE);
         if (!finished) {
-            out.printf("The guest did not finish within %d s and was stopped.%n", limitSeconds);
+            out.printf("The POWER lane did not finish within %d s and was stopped.%n", limitSeconds + SETUP_SECONDS);
         } else if (p.exitValue() != 0) {
             out.println("The POWER lane script exited with status " + p.exitValue() + " (the probe did not reach its end).");
         }
@@ -307,9 +313,13 @@ public final class PowerLane {
         return finished && p.exitValue() == 0 ? status : 1;
     }
 
+    /** What the lane may take beyond the guest's own limit: fetching the kernel and building the probe on a first run. */
+    static final long SETUP_SECONDS = 900;
+
     /**
-     * How long the guest may take for {@code chains} chains: boot and smoke script, and about two
-     * seconds a chain under TCG, with room for the rare edu opens and EEH resets (5 s each).
+     * How long the guest may run for {@code chains} chains (the lane's {@code --timeout}): boot and
+     * smoke script, and about two seconds a chain under TCG, with room for the rare edu opens and
+     * EEH resets (5 s each).
      *
      * @param chains how many chains
      * @return seconds

@@ -144,6 +144,54 @@ class PowerLaneTest {
         assertThat(c.passed()).isFalse();
     }
 
+    /** A checkout whose power-lane is a stand-in: it checks its arguments and copies {@code transcript} into OUTDIR. */
+    private Path fakeCheckout(String transcript, int status) throws Exception {
+        Path home = dir.resolve("checkout");
+        Path lane = home.resolve(PowerLane.LANE);
+        Files.createDirectories(lane.getParent());
+        Path saved = dir.resolve("prepared.txt");
+        if (transcript != null) {
+            Files.writeString(saved, transcript);
+        }
+        Files.writeString(lane, "#!/bin/sh\n"
+                + "[ \"$1\" = --timeout ] && [ -f \"$3\" ] && [ -d \"$4\" ] || exit 2\n"
+                + "echo \"$@\" > \"$4/args\"\n"
+                + (transcript != null ? "cp '" + saved + "' \"$4/transcript.txt\"\n" : "")
+                + "exit " + status + "\n");
+        assertThat(lane.toFile().setExecutable(true)).isTrue();
+        return home;
+    }
+
+    @Test
+    void run_writesTheScript_runsTheLaneOnIt_andComparesWhatItLeft() throws Exception {
+        String text = PowerLane.script(PowerLane.smoke(null).text(), 2, 5);
+        Transcript sim = PowerLane.simulate(PowerScript.parse(text), GUEST);
+        String kernel = HEADER + sim.text().lines().filter(l -> l.startsWith("@@ ")).collect(java.util.stream.Collectors.joining("\n"))
+                + "\n@@# end\n";
+        Path home = fakeCheckout(kernel, 0);
+        int status = PowerLane.run(home, 2, 5, 123, out, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        PowerLane.Comparison c = PowerLane.compare(PowerScript.parse(text), Transcript.parse(kernel), sim);
+        assertThat(status).as(printed()).isEqualTo(c.passed() ? 0 : 1);
+        assertThat(c.divergences()).isEmpty();
+        String folder = printed().replaceAll("(?s).*written to (\\S+)/script\\.vps.*", "$1");
+        assertThat(Files.readString(Path.of(folder, "script.vps"))).isEqualTo(text);
+        assertThat(Files.readString(Path.of(folder, "args")).strip()).isEqualTo("--timeout 123 " + folder + "/script.vps " + folder);
+        assertThat(Path.of(folder, "simulator.txt")).exists();
+        assertThat(printed()).contains("random sPAPR chains (seed 0x5)").contains("replay with: vfio4j conformance --lane powernv --transcript "
+                + folder + "/transcript.txt").contains(", 0 divergences,");
+    }
+
+    @Test
+    void run_failsClearly_whenTheLaneLeavesNoTranscript_orIsMissing() throws Exception {
+        Path home = fakeCheckout(null, 1);
+        ByteArrayOutputStream errors = new ByteArrayOutputStream();
+        PrintStream err = new PrintStream(errors, true, StandardCharsets.UTF_8);
+        assertThat(PowerLane.run(home, 1, 5, 60, out, err)).isEqualTo(1);
+        assertThat(printed()).contains("The POWER lane script exited with status 1").contains("POWER lane FAILED: no transcript.txt in");
+        assertThat(PowerLane.run(dir.resolve("elsewhere"), 1, 5, 60, out, err)).isEqualTo(1);
+        assertThat(errors.toString(StandardCharsets.UTF_8)).contains("the POWER lane script").contains("is not there");
+    }
+
     // ---- on the simulator's sPAPR TCE driver ----
 
     /** Whether the simulated POWER host answers sPAPR calls (its TCE driver may not be merged yet). */

@@ -2,6 +2,10 @@ package org.vfio4j.conformance.power;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.vfio4j.fixtures.Topologies;
@@ -183,6 +187,22 @@ class PowerScriptRunnerTest {
             Transcript t = run(k, "open c0\n");
             assertThat(t.text()).isEqualTo("@@# device edu 0000:00:03.0 group 3\n@@# kernel simulated x86\n@@ 1 open c0 = ok\n@@# end\n");
             assertThat(t.ended()).isTrue();
+        }
+    }
+
+    /**
+     * The C probe's own format check (format.vps and format.expected, beside spapr-probe.c in the
+     * checkout): the runner prints the same lines, the {@code @@#} lines aside.
+     */
+    @Test
+    void theProbesFormatScript_printsExactlyTheProbesExpectedLines() throws Exception {
+        Path dir = Path.of("src/lane/power");
+        assumeTrue(Files.isRegularFile(dir.resolve("format.vps")) && Files.isRegularFile(dir.resolve("format.expected")),
+                "the C probe's format files are not in this checkout");
+        try (SimulatedKernel k = Topologies.singleEdu().boot()) {
+            Transcript t = run(k, Files.readString(dir.resolve("format.vps")));
+            List<String> expected = Files.readString(dir.resolve("format.expected")).lines().filter(l -> l.startsWith("@@ ")).toList();
+            assertThat(t.results().stream().map(Transcript.Result::text).toList()).isEqualTo(expected);
         }
     }
 
