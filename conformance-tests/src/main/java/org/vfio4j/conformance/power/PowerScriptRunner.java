@@ -27,6 +27,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import org.vfio4j.Errno;
 import org.vfio4j.VfioException;
 import org.vfio4j.conformance.power.ScriptCommand.*;
 import org.vfio4j.spi.Fd;
@@ -104,47 +105,13 @@ public final class PowerScriptRunner {
         return new Transcript(devices, release, results, true, OptionalDouble.of((System.nanoTime() - started) / 1e9));
     }
 
-    /** The names of the errnos the probe knows (asm-generic numbering); any other is {@code -E<number>}. */
+    /**
+     * The name the probe prints for an errno: its table holds 1 (EPERM) to 34 (ERANGE), 77 (EBADFD)
+     * and 95 (EOPNOTSUPP), with the asm-generic names {@link Errno} has; any other is {@code E<number>}.
+     */
     static String errnoName(int errno) {
-        return switch (errno) {
-            case 1 -> "EPERM";
-            case 2 -> "ENOENT";
-            case 3 -> "ESRCH";
-            case 4 -> "EINTR";
-            case 5 -> "EIO";
-            case 6 -> "ENXIO";
-            case 7 -> "E2BIG";
-            case 8 -> "ENOEXEC";
-            case 9 -> "EBADF";
-            case 10 -> "ECHILD";
-            case 11 -> "EAGAIN";
-            case 12 -> "ENOMEM";
-            case 13 -> "EACCES";
-            case 14 -> "EFAULT";
-            case 15 -> "ENOTBLK";
-            case 16 -> "EBUSY";
-            case 17 -> "EEXIST";
-            case 18 -> "EXDEV";
-            case 19 -> "ENODEV";
-            case 20 -> "ENOTDIR";
-            case 21 -> "EISDIR";
-            case 22 -> "EINVAL";
-            case 23 -> "ENFILE";
-            case 24 -> "EMFILE";
-            case 25 -> "ENOTTY";
-            case 26 -> "ETXTBSY";
-            case 27 -> "EFBIG";
-            case 28 -> "ENOSPC";
-            case 29 -> "ESPIPE";
-            case 30 -> "EROFS";
-            case 31 -> "EMLINK";
-            case 32 -> "EPIPE";
-            case 33 -> "EDOM";
-            case 34 -> "ERANGE";
-            case 77 -> "EBADFD";
-            case 95 -> "EOPNOTSUPP";
-            default -> "E" + errno;
-        };
+        boolean inTable = errno >= 1 && errno <= 34 || errno == 77 || errno == 95;
+        return inTable ? Errno.of(errno).name() : "E" + errno;
     }
 
     /** One run's descriptors, MEM and argument buffer. */

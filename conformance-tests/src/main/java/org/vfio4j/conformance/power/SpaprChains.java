@@ -1,5 +1,18 @@
 package org.vfio4j.conformance.power;
 
+import static org.vfio4j.uapi.VfioUapi.VFIO_EEH;
+import static org.vfio4j.uapi.VfioUapi.VFIO_EEH_PE_CONFIGURE;
+import static org.vfio4j.uapi.VfioUapi.VFIO_EEH_PE_DISABLE;
+import static org.vfio4j.uapi.VfioUapi.VFIO_EEH_PE_ENABLE;
+import static org.vfio4j.uapi.VfioUapi.VFIO_EEH_PE_GET_STATE;
+import static org.vfio4j.uapi.VfioUapi.VFIO_EEH_PE_RESET_DEACTIVATE;
+import static org.vfio4j.uapi.VfioUapi.VFIO_EEH_PE_RESET_HOT;
+import static org.vfio4j.uapi.VfioUapi.VFIO_EEH_PE_UNFREEZE_DMA;
+import static org.vfio4j.uapi.VfioUapi.VFIO_EEH_PE_UNFREEZE_IO;
+import static org.vfio4j.uapi.VfioUapi.VFIO_PCI_CONFIG_REGION_INDEX;
+import static org.vfio4j.uapi.VfioUapi.VFIO_SPAPR_TCE_IOMMU;
+import static org.vfio4j.uapi.VfioUapi.VFIO_SPAPR_TCE_v2_IOMMU;
+
 import java.util.List;
 import java.util.Random;
 
@@ -19,7 +32,7 @@ import java.util.Random;
  * REGISTER_MEMORY of size 0 (a vmalloc warning). The first is checked against every window that
  * could exist at all (either slot start with the default size or any size a create asked for), not
  * only the ones the model believes in. Expectations ({@code =>}) are added only where the model is
- * certain and the trial on the real kernel saw the answer.
+ * certain: answers the trial on the real kernel saw, or that follow from the driver's order of checks.
  */
 public final class SpaprChains {
     private SpaprChains() {}
@@ -40,11 +53,12 @@ public final class SpaprChains {
     /** A user address far from MEM (1 TiB above it): never mapped in the probe's process. */
     static final long FAR = 1L << 40;
 
-    /** sPAPR IOMMU types (linux/vfio.h). */
-    static final int SPAPR_V1 = 2;
-    static final int SPAPR_V2 = 7;
-    /** Config space, region index 7. */
-    private static final int CONFIG = 7;
+    /** The sPAPR TCE IOMMU, v1. */
+    static final int SPAPR_V1 = VFIO_SPAPR_TCE_IOMMU;
+    /** The sPAPR TCE IOMMU, v2 (preregistered memory, dynamic windows). */
+    static final int SPAPR_V2 = VFIO_SPAPR_TCE_v2_IOMMU;
+    /** Config space's region. */
+    private static final int CONFIG = VFIO_PCI_CONFIG_REGION_INDEX;
 
     /**
      * The chains' script text: {@code count} chains from {@code seed}, each starting with a
@@ -63,7 +77,6 @@ public final class SpaprChains {
         }
         return sb.toString();
     }
-
 
     /** One chain: its random source, model and text. */
     private static final class Chain {
@@ -233,7 +246,7 @@ public final class SpaprChains {
 
         private boolean checkExtension() {
             long ext = r.nextInt(11);
-            emit("checkext c0 " + ext, ext == SPAPR_V1 || ext == 5 || ext == SPAPR_V2 ? "1" : "0");
+            emit("checkext c0 " + ext, ext == SPAPR_V1 || ext == VFIO_EEH || ext == SPAPR_V2 ? "1" : "0");
             return true;
         }
 
@@ -662,23 +675,24 @@ public final class SpaprChains {
             boolean sure = !eduAttached && !eehDisabled; // what the trial saw: one PE, EEH not disabled before
             int kind = r.nextInt(40);
             if (kind < 24) {
-                emit("eeh c0 " + pick(1, 4, 4, 2, 3, 8), when(sure, "0"));
+                emit("eeh c0 " + pick(VFIO_EEH_PE_ENABLE, VFIO_EEH_PE_GET_STATE, VFIO_EEH_PE_GET_STATE, VFIO_EEH_PE_UNFREEZE_IO,
+                        VFIO_EEH_PE_UNFREEZE_DMA, VFIO_EEH_PE_CONFIGURE), when(sure, "0"));
             } else if (kind < 30) {
                 emit(switch (r.nextInt(3)) {
-                    case 0 -> "eeh c0 99";
-                    case 1 -> "eeh c0 1 0 8";
-                    default -> "eeh c0 1 1";
+                    case 0 -> "eeh c0 99"; // no such op
+                    case 1 -> "eeh c0 " + VFIO_EEH_PE_ENABLE + " 0 8"; // argsz short of the op field
+                    default -> "eeh c0 " + VFIO_EEH_PE_ENABLE + " 1"; // a flag
                 }, "-EINVAL");
             } else if (kind < 33) {
-                emit("eeh c0 0", when(sure, "0")); // DISABLE
+                emit("eeh c0 " + VFIO_EEH_PE_DISABLE, when(sure, "0"));
                 eehDisabled = true;
             } else if (kind < 35) {
                 emit("inject c0 " + r.nextInt(2) + " " + r.nextInt(4) + " 0 0", when(sure, "-EIO"));
             } else if (kind == 35 && !resetDone && !eduAttached) {
                 // a hot reset costs the guest about 5 s: at most one per chain, and rarely
-                emit("eeh c0 6", when(sure, "0"));
-                emit("eeh c0 5", when(sure, "0"));
-                emit("eeh c0 8", when(sure, "0"));
+                emit("eeh c0 " + VFIO_EEH_PE_RESET_HOT, when(sure, "0"));
+                emit("eeh c0 " + VFIO_EEH_PE_RESET_DEACTIVATE, when(sure, "0"));
+                emit("eeh c0 " + VFIO_EEH_PE_CONFIGURE, when(sure, "0"));
                 resetDone = true;
             } else {
                 return false;
