@@ -147,9 +147,11 @@ final class TceTable {
      * window's end too; the TCEs that were set there, in entry order.
      */
     List<Tce> clear(long entry, long pages) {
+        if (pages <= 0) {
+            return List.of();
+        }
         long from = entry - offset;
-        Map<Long, Tce> range = pages <= 0 ? Map.of() : Long.MAX_VALUE - from < pages ? entries.tailMap(from, true)
-                : entries.subMap(from, true, from + pages, false);
+        Map<Long, Tce> range = Long.MAX_VALUE - from < pages ? entries.tailMap(from, true) : entries.subMap(from, true, from + pages, false);
         List<Tce> cleared = new ArrayList<>(range.values());
         range.clear();
         return cleared;
