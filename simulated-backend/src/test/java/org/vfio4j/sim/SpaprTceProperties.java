@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.vfio4j.uapi.VfioUapi.*;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -140,6 +141,63 @@ class SpaprTceProperties {
             r.k.ioctl(group, VFIO_GROUP_UNSET_CONTAINER, 0);
             assertThat(r.k.resources().dmaMappings()).isEmpty();
             assertThat(r.k.lockedPages()).as("only the leaks stay charged").isEqualTo(m.leakedAfterRelease());
+        }
+    }
+
+    /** One request of the sPAPR container with 40 bytes of argument built from edge values. */
+    record RawCall(long request, int argsz, int flags, int pageShift, int levels, long long1, long long2, long long3) {}
+
+    @Provide
+    Arbitrary<List<RawCall>> rawCalls() {
+        Arbitrary<Long> request = Arbitraries.of(VFIO_IOMMU_SPAPR_TCE_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_IOMMU_ENABLE,
+                VFIO_IOMMU_DISABLE, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, VFIO_IOMMU_SPAPR_TCE_CREATE,
+                VFIO_IOMMU_SPAPR_TCE_REMOVE, VFIO_EEH_PE_OP);
+        Arbitrary<Integer> argsz = Arbitraries.of(0, 8, 16, 24, 31, 32, 40, 64, -1);
+        Arbitrary<Integer> small = Arbitraries.of(0, 1, 2, 3, 4, 5, 7, 9, 12, 16, 21, 24, 30, 31, 63, 64, 127, 140, -1);
+        Arbitrary<Long> big = Arbitraries.of(0L, 0x800L, 0x1000L, 0x7FFF_F000L, 0x8000_0000L, 1L << 30, 1L << 54, SLOT1, SLOT1 + 0x1000,
+                1L << 63, -1L, -0x1000L, 3L << 30, MEMORY_MARK, MEMORY_MARK + 0x1000);
+        return Combinators.combine(request, argsz, small, small, small, big, big, big).as(RawCall::new).list().ofMaxSize(40);
+    }
+
+    /** Stands for the address of the process memory the property registered. */
+    private static final long MEMORY_MARK = 0x5A5A_0000_0000L;
+
+    /**
+     * Whatever bytes the sPAPR ioctls get, on v1 and v2, with and without CAP_IPC_LOCK, the only
+     * exception that leaves the seam is a {@code VfioException}, and releasing the container leaves
+     * no TCE behind.
+     */
+    @Property(tries = 150)
+    void edgeArguments_failOnlyWithAnErrno(@ForAll("rawCalls") List<RawCall> calls, @ForAll boolean v2, @ForAll boolean capIpcLock)
+            throws Exception {
+        SimulatedHost host = SimulatedHost.powernv().toBuilder().capIpcLock(capIpcLock).memlockLimit(1L << 32).build();
+        try (PowerRig r = new PowerRig(host)) {
+            Fd group = r.attach(0);
+            r.k.ioctl(r.container, VFIO_SET_IOMMU, v2 ? VFIO_SPAPR_TCE_v2_IOMMU : VFIO_SPAPR_TCE_IOMMU);
+            MemorySegment memory = r.memory(4 * PAGE);
+            long base = r.vaddr(memory);
+            for (RawCall c : calls) {
+                MemorySegment arg = r.arena.allocate(40, 8);
+                long at = c.long1() == MEMORY_MARK ? base : c.long1() == MEMORY_MARK + 0x1000 ? base + 0x1000 : c.long1();
+                arg.set(ValueLayout.JAVA_INT, 0, c.argsz());
+                arg.set(ValueLayout.JAVA_INT, 4, c.flags());
+                if (c.request() == VFIO_IOMMU_SPAPR_TCE_CREATE) { // page_shift, window_size, levels
+                    arg.set(ValueLayout.JAVA_INT, 8, c.pageShift());
+                    arg.set(ValueLayout.JAVA_LONG, 16, c.long2());
+                    arg.set(ValueLayout.JAVA_INT, 24, c.levels());
+                } else { // vaddr/iova/start_addr, then iova/size, then size
+                    arg.set(ValueLayout.JAVA_LONG, 8, at);
+                    arg.set(ValueLayout.JAVA_LONG, 16, c.long2());
+                    arg.set(ValueLayout.JAVA_LONG, 24, c.long3());
+                }
+                try {
+                    r.ioctl(c.request(), arg);
+                } catch (VfioException e) {
+                    assertThat(e.errno()).isNotNull();
+                }
+            }
+            r.k.ioctl(group, VFIO_GROUP_UNSET_CONTAINER, 0);
+            assertThat(r.k.resources().dmaMappings()).isEmpty();
         }
     }
 
