@@ -47,8 +47,10 @@ import org.vfio4j.sim.core.UserArg;
 import org.vfio4j.sim.core.VfioDevice;
 import org.vfio4j.sim.device.IommuFault;
 import org.vfio4j.sim.device.PciDeviceModel;
+import org.vfio4j.sim.eeh.Eeh;
 import org.vfio4j.sim.iommu.DeviceDma;
 import org.vfio4j.sim.iommu.NoIommuDriver;
+import org.vfio4j.sim.iommu.SpaprTceIommu;
 import org.vfio4j.sim.iommu.Type1Iommu;
 import org.vfio4j.sim.pci.FunctionContext;
 import org.vfio4j.sim.pci.FunctionSpec;
@@ -93,6 +95,8 @@ public final class SimulatedKernel implements VfioKernel {
     private final PciHost pci = new PciServices();
     private final List<IommuDriverOps> iommuDrivers;
     private final IommuDriverOps noIommu;
+    /** The EEH of a POWER host; null on an x86 host, which has none. */
+    private final Eeh eeh;
     private final Map<String, Group> groupNodes = new LinkedHashMap<>();
     private final Map<Integer, Group> groupsById = new LinkedHashMap<>();
     private final Map<PciAddress, PciFunction> functions = new LinkedHashMap<>();
@@ -122,7 +126,9 @@ public final class SimulatedKernel implements VfioKernel {
         this.trace = new KernelTrace(lock, host.traceCapacity());
         this.facts = factsOf(host);
         this.memory = new ProcessMemory(facts);
-        this.iommuDrivers = List.of(Type1Iommu.driver(services));
+        this.eeh = facts.power() != null ? new Eeh(services, facts.power()) : null;
+        // vfio_iommu_spapr_tce registers on POWER, vfio_iommu_type1 elsewhere
+        this.iommuDrivers = facts.power() != null ? List.of(SpaprTceIommu.driver(services, eeh)) : List.of(Type1Iommu.driver(services));
         this.noIommu = NoIommuDriver.driver(facts);
         this.maps = new MemoryMaps(lock, trace, plan);
         this.fds = new FdTable(this, lock, maps::holds, eventFds::hangUp);
@@ -159,7 +165,7 @@ public final class SimulatedKernel implements VfioKernel {
         }
         for (PciFunction f : functions.values()) {
             DeviceDma dma = new DeviceDma(f, () -> f.hw.removed,
-                    () -> (f.hw.u16(PciRegisters.COMMAND) & PciRegisters.COMMAND_MASTER) != 0, services, faults);
+                    () -> (f.hw.u16(PciRegisters.COMMAND) & PciRegisters.COMMAND_MASTER) != 0, services, eeh, faults);
             f.hw.model.attach(new FunctionContext(f, services, dma, devices));
             f.hw.poweredOn();
         }
@@ -379,10 +385,13 @@ public final class SimulatedKernel implements VfioKernel {
             }
             List<KernelResources.DmaRange> dma = new ArrayList<>();
             for (Container c : containers.values()) {
-                Type1Iommu t = c.iommu() instanceof Type1Iommu type1 ? type1 : null;
-                if (t != null) {
+                if (c.iommu() instanceof Type1Iommu t) {
                     for (Type1Iommu.Dma d : t.mappings()) {
                         dma.add(new KernelResources.DmaRange(c.toString(), d.iova(), d.size(), d.read(), d.write()));
+                    }
+                } else if (c.iommu() instanceof SpaprTceIommu t) {
+                    for (SpaprTceIommu.TceRun r : t.tceRuns()) {
+                        dma.add(new KernelResources.DmaRange(c.toString(), r.iova(), r.size(), true, r.deviceWrites()));
                     }
                 }
             }
