@@ -99,9 +99,9 @@ public final class VfioContainer extends FdHandle {
      * <p>On sPAPR (same struct, {@code tce_iommu_ioctl}) the call writes TCEs into the window that
      * holds {@code iova}: v1 needs {@link #enableIommu()} first and v2 memory from {@link
      * #registerMemory} ({@code EPERM} otherwise); an iova outside every window is {@code ENXIO}; and
-     * mapping over entries already in use replaces them (no {@code EEXIST}). A misaligned iova or
-     * vaddr is reported by the kernel as the result 1 with nothing mapped, not as an errno
-     * ({@code iommu_tce_put_param_check}); this method does not look at the result.
+     * mapping over entries already in use replaces them (no {@code EEXIST}). An iova not aligned to
+     * the window's page size is reported by the kernel as the result 1 with nothing mapped, not as
+     * an errno ({@code iommu_tce_put_param_check}); this method does not look at the result.
      */
     public DmaMapping mapDma(MemorySegment memory, long iova, boolean read, boolean write) throws VfioException {
         required(memory, "the memory to map");
