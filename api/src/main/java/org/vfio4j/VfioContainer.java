@@ -101,7 +101,8 @@ public final class VfioContainer extends FdHandle {
      * #registerMemory} ({@code EPERM} otherwise); an iova outside every window is {@code ENXIO}; and
      * mapping over entries already in use replaces them (no {@code EEXIST}). An iova not aligned to
      * the window's page size is reported by the kernel as the result 1 with nothing mapped, not as
-     * an errno ({@code iommu_tce_put_param_check}); this method does not look at the result.
+     * an errno ({@code iommu_tce_put_param_check}); this method turns that result into a {@link
+     * VfioException} with EINVAL that says so, rather than return a mapping that does not exist.
      */
     public DmaMapping mapDma(MemorySegment memory, long iova, boolean read, boolean write) throws VfioException {
         required(memory, "the memory to map");
@@ -111,7 +112,7 @@ public final class VfioContainer extends FdHandle {
         map.set(U64, vfio_iommu_type1_dma_map.vaddr, vaddr);
         map.set(U64, vfio_iommu_type1_dma_map.iova, iova);
         map.set(U64, vfio_iommu_type1_dma_map.size, memory.byteSize());
-        kernel.ioctl(fd, VFIO_IOMMU_MAP_DMA, map);
+        notMappedIfPositive(kernel.ioctl(fd, VFIO_IOMMU_MAP_DMA, map), "VFIO_IOMMU_MAP_DMA", iova);
         return new DmaMapping(iova, memory.byteSize(), vaddr, read, write, memory);
     }
 
@@ -123,10 +124,24 @@ public final class VfioContainer extends FdHandle {
     /**
      * VFIO_IOMMU_UNMAP_DMA of {@code [iova, iova + size)}; returns the bytes the kernel says it
      * unmapped. On sPAPR the kernel writes nothing back and clears entries whether or not they were
-     * in use, so the result is always {@code size}, the size asked.
+     * in use, so the result is always {@code size}, the size asked; a misaligned iova is EINVAL (the
+     * kernel's result 1, as for {@link #mapDma(MemorySegment, long, boolean, boolean)}).
      */
     public long unmapDma(long iova, long size) throws VfioException {
         return unmap(iova, size, 0);
+    }
+
+    /**
+     * A positive result of MAP_DMA or UNMAP_DMA is sPAPR's way of failing a misaligned iova (the
+     * parameter checks of {@code iommu_tce_put_param_check} and {@code iommu_tce_clear_param_check}
+     * return 1, not -EINVAL): nothing was changed, so the typed call fails.
+     */
+    private void notMappedIfPositive(int result, String operation, long iova) throws VfioException {
+        if (result > 0) {
+            throw new VfioException(Errno.EINVAL, operation, toString(), String.format("the kernel returned %d, not 0, and changed"
+                    + " nothing: on sPAPR an iova (0x%x) not aligned to its window's IOMMU page fails this way"
+                    + " (iommu_tce_put_param_check); vfio4j reports it as EINVAL", result, iova));
+        }
     }
 
     /** VFIO_IOMMU_UNMAP_DMA of one mapping. */
@@ -145,7 +160,7 @@ public final class VfioContainer extends FdHandle {
         unmap.set(U32, vfio_iommu_type1_dma_unmap.flags, flags);
         unmap.set(U64, vfio_iommu_type1_dma_unmap.iova, iova);
         unmap.set(U64, vfio_iommu_type1_dma_unmap.size, size);
-        kernel.ioctl(fd, VFIO_IOMMU_UNMAP_DMA, unmap);
+        notMappedIfPositive(kernel.ioctl(fd, VFIO_IOMMU_UNMAP_DMA, unmap), "VFIO_IOMMU_UNMAP_DMA", iova);
         return unmap.get(U64, vfio_iommu_type1_dma_unmap.size);
     }
 

@@ -144,6 +144,20 @@ class SpaprContainerTest {
         assertThat(seam.onlyCall().sent()).isEqualTo(Bytes.of(24).u32(0, 24).u64(8, 0x100000).u64(16, 0x3000).array());
     }
 
+    @Test
+    void mapAndUnmap_whenTheKernelReturnsOne_failWithEinvalSayingNothingChanged() {
+        // iommu_tce_put_param_check / iommu_tce_clear_param_check: a misaligned iova returns 1, not -EINVAL
+        MemorySegment memory = arena.allocate(0x10000, 0x10000);
+        seam.reply = (request, arg, value) -> 1;
+        assertThatThrownBy(() -> container.mapDma(memory, 0x1800)).isInstanceOfSatisfying(VfioException.class, e -> {
+            assertThat(e.errno()).isEqualTo(Errno.EINVAL);
+            assertThat(e.getMessage()).contains("returned 1").contains("changed nothing").contains("iommu_tce_put_param_check");
+        });
+        assertThatThrownBy(() -> container.unmapDma(0x1800, 0x1000)).isInstanceOfSatisfying(VfioException.class,
+                e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
+        assertThat(seam.calls).hasSize(2);
+    }
+
     @FunctionalInterface
     interface ContainerCall {
         void run(VfioContainer container, MemorySegment memory) throws VfioException;
