@@ -231,8 +231,9 @@ class EehProperties {
                 Tuple.of(5, Arbitraries.of(0, 1)),
                 Tuple.of(1, Arbitraries.of(2, -1)));
         Arbitrary<Integer> func = Arbitraries.frequencyOf(
-                Tuple.of(3, Arbitraries.of(4, 5, 10, 11)),
-                Tuple.of(3, Arbitraries.integers().between(0, 19)),
+                Tuple.of(3, Arbitraries.of(4, 5, 10, 11)), // the config functions PHB4 injects
+                Tuple.of(2, Arbitraries.integers().between(0, 19)),
+                Tuple.of(2, Arbitraries.of(0, 19)), // the ends of EEH_ERR_FUNC_MIN..MAX
                 Tuple.of(1, Arbitraries.of(-1, 20)));
         Arbitrary<Step> opStep = Combinators.combine(argsz, flags, op, type, func).as(Op::new);
         Arbitrary<Step> step = Arbitraries.frequencyOf(
