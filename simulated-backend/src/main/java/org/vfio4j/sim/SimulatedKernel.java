@@ -47,6 +47,7 @@ import org.vfio4j.sim.core.UserArg;
 import org.vfio4j.sim.core.VfioDevice;
 import org.vfio4j.sim.device.IommuFault;
 import org.vfio4j.sim.device.PciDeviceModel;
+import org.vfio4j.sim.eeh.Eeh;
 import org.vfio4j.sim.iommu.DeviceDma;
 import org.vfio4j.sim.iommu.NoIommuDriver;
 import org.vfio4j.sim.iommu.Type1Iommu;
@@ -89,6 +90,7 @@ public final class SimulatedKernel implements VfioKernel {
     private final SimulatedHost host;
     private final HostFacts facts;
     private final ProcessMemory memory;
+    private final Eeh eeh;
     private final KernelServices services = new Services();
     private final PciHost pci = new PciServices();
     private final List<IommuDriverOps> iommuDrivers;
@@ -121,6 +123,7 @@ public final class SimulatedKernel implements VfioKernel {
         this.io = new ReadWrite(plan, eventFds);
         this.trace = new KernelTrace(lock, host.traceCapacity());
         this.facts = factsOf(host);
+        this.eeh = new Eeh(services, facts.power()); // before the functions: vfio-pci's probe puts each in its PE
         this.memory = new ProcessMemory(facts);
         this.iommuDrivers = List.of(Type1Iommu.driver(services));
         this.noIommu = NoIommuDriver.driver(facts);
@@ -173,6 +176,11 @@ public final class SimulatedKernel implements VfioKernel {
 
     SimulatedHost host() {
         return host;
+    }
+
+    /** The host's EEH (no PE on a host without it). */
+    Eeh eeh() {
+        return eeh;
     }
 
     KernelProfile profile() {
@@ -239,6 +247,9 @@ public final class SimulatedKernel implements VfioKernel {
                         || f instanceof Fault.Event e && vfioFunction(e.device()).isEmpty()) {
                     throw new IllegalArgumentException("cannot inject " + f + ": no function bound to vfio-pci at that address in"
                             + " this kernel; nothing was armed");
+                }
+                if (f instanceof Fault.EehError && !eeh.enabled()) {
+                    throw new IllegalArgumentException("cannot inject " + f + ": " + FaultPlan.NO_EEH + "; nothing was armed");
                 }
             }
             armed.forEach(plan::arm);
@@ -962,6 +973,11 @@ public final class SimulatedKernel implements VfioKernel {
         @Override
         public Arena deviceMemory() {
             return deviceMemory;
+        }
+
+        @Override
+        public Eeh eeh() {
+            return eeh;
         }
     }
 }
