@@ -80,10 +80,10 @@ public final class EehPe {
         return dmaFrozen ? VFIO_EEH_PE_STATE_STOPPED_DMA : VFIO_EEH_PE_STATE_UNAVAIL;
     }
 
-    /** {@code EEH PE of group 0}. */
+    /** {@code PE of group 0}: how the trace names it after the event ({@code EEH freeze of PE of group 0}). */
     @Override
     public String toString() {
-        return "EEH PE of group " + group;
+        return "PE of group " + group;
     }
 
     // ---- transitions (package-private: Eeh drives them) -----------------------------------------

@@ -183,7 +183,7 @@ public final class PciHardware {
 
     private void checkConfigAccess(int at, int size, String what) throws KernelError {
         if (configBlocked()) {
-            throw KernelError.of(Errno.ENODEV, String.format("config %s of %d bytes at 0x%x of %s fails: its %s has a reset asserted"
+            throw KernelError.of(Errno.ENODEV, String.format("config %s of %d bytes at 0x%x of %s fails: its EEH %s has a reset asserted"
                     + " (EEH_PE_CFG_BLOCKED until VFIO_EEH_PE_OP RESET_DEACTIVATE), so pnv_pci_%s_config answers"
                     + " PCIBIOS_DEVICE_NOT_FOUND, which pci_user_%s_config_* returns as ENODEV", what, size, at, address(), pe, what, what));
         }
