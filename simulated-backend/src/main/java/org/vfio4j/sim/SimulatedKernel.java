@@ -91,6 +91,7 @@ public final class SimulatedKernel implements VfioKernel {
     private final SimulatedHost host;
     private final HostFacts facts;
     private final ProcessMemory memory;
+    private final Eeh eeh;
     private final KernelServices services = new Services();
     private final PciHost pci = new PciServices();
     private final List<IommuDriverOps> iommuDrivers;
@@ -125,6 +126,7 @@ public final class SimulatedKernel implements VfioKernel {
         this.io = new ReadWrite(plan, eventFds);
         this.trace = new KernelTrace(lock, host.traceCapacity());
         this.facts = factsOf(host);
+        this.eeh = new Eeh(services, facts.power()); // before the functions: vfio-pci's probe puts each in its PE
         this.memory = new ProcessMemory(facts);
         this.eeh = facts.power() != null ? new Eeh(services, facts.power()) : null;
         // vfio_iommu_spapr_tce registers on POWER, vfio_iommu_type1 elsewhere
@@ -179,6 +181,11 @@ public final class SimulatedKernel implements VfioKernel {
 
     SimulatedHost host() {
         return host;
+    }
+
+    /** The host's EEH (no PE on a host without it). */
+    Eeh eeh() {
+        return eeh;
     }
 
     KernelProfile profile() {
@@ -245,6 +252,9 @@ public final class SimulatedKernel implements VfioKernel {
                         || f instanceof Fault.Event e && vfioFunction(e.device()).isEmpty()) {
                     throw new IllegalArgumentException("cannot inject " + f + ": no function bound to vfio-pci at that address in"
                             + " this kernel; nothing was armed");
+                }
+                if (f instanceof Fault.EehError && !eeh.enabled()) {
+                    throw new IllegalArgumentException("cannot inject " + f + ": " + FaultPlan.NO_EEH + "; nothing was armed");
                 }
             }
             armed.forEach(plan::arm);
@@ -971,6 +981,11 @@ public final class SimulatedKernel implements VfioKernel {
         @Override
         public Arena deviceMemory() {
             return deviceMemory;
+        }
+
+        @Override
+        public Eeh eeh() {
+            return eeh;
         }
     }
 }
