@@ -91,13 +91,12 @@ public final class SimulatedKernel implements VfioKernel {
     private final SimulatedHost host;
     private final HostFacts facts;
     private final ProcessMemory memory;
+    /** The EEH of the host: PEs only on a POWER host with EEH on; an x86 host's answers no PE. */
     private final Eeh eeh;
     private final KernelServices services = new Services();
     private final PciHost pci = new PciServices();
     private final List<IommuDriverOps> iommuDrivers;
     private final IommuDriverOps noIommu;
-    /** The EEH of a POWER host; null on an x86 host, which has none. */
-    private final Eeh eeh;
     private final Map<String, Group> groupNodes = new LinkedHashMap<>();
     private final Map<Integer, Group> groupsById = new LinkedHashMap<>();
     private final Map<PciAddress, PciFunction> functions = new LinkedHashMap<>();
@@ -128,7 +127,6 @@ public final class SimulatedKernel implements VfioKernel {
         this.facts = factsOf(host);
         this.eeh = new Eeh(services, facts.power()); // before the functions: vfio-pci's probe puts each in its PE
         this.memory = new ProcessMemory(facts);
-        this.eeh = facts.power() != null ? new Eeh(services, facts.power()) : null;
         // vfio_iommu_spapr_tce registers on POWER, vfio_iommu_type1 elsewhere
         this.iommuDrivers = facts.power() != null ? List.of(SpaprTceIommu.driver(services, eeh)) : List.of(Type1Iommu.driver(services));
         this.noIommu = NoIommuDriver.driver(facts);

@@ -36,9 +36,14 @@ class SpaprDmaTest {
         arena.close();
     }
 
+    /** Boots on QEMU's PHB4, which reports TCE faults and never freezes the PE, so that a test sees each fault on its own. */
     private void boot(int type) throws Exception {
+        boot(type, PowerPlatform.Eeh.QEMU_NEVER_FREEZES);
+    }
+
+    private void boot(int type, PowerPlatform.Eeh eeh) throws Exception {
         model = new SmallDevice();
-        k = SimulatedHost.powernv().toBuilder().capIpcLock(true).clearGroups()
+        k = SimulatedHost.powernv().toBuilder().power(PowerPlatform.phb4().withEeh(eeh)).capIpcLock(true).clearGroups()
                 .group(SmallDevice.GROUP, HostDevice.ofInstance(SmallDevice.BDF, model).boundTo(HostDevice.VFIO_PCI)).build().boot();
         Vfio vfio = Vfio.over(k);
         container = vfio.openContainer();
@@ -150,5 +155,28 @@ class SpaprDmaTest {
         ioctl(VFIO_IOMMU_UNMAP_DMA, 24, 0, 0x1000);
         assertThat(copy(0, 0x800, 8)).isTrue();
         assertThat(k.iommuFaults()).singleElement().satisfies(f -> assertThat(f.reason()).startsWith("TCE access fault: no TCE"));
+    }
+
+    /**
+     * On a hardware PHB the refused DMA is an EEH error: the PE freezes (eeh_dev_check_failure), so
+     * the device's registers read all ones, GET_STATE says STOPPED, and its next DMA is refused as
+     * frozen, without a second TCE fault.
+     */
+    @Test
+    void onAFreezingPhb_aTceFaultFreezesThePe() throws Exception {
+        boot(VFIO_SPAPR_TCE_v2_IOMMU, PowerPlatform.Eeh.FREEZES);
+        MemorySegment m = memory(0x1000);
+        register(m);
+        map(RW, m, 0);
+        assertThat(copy(0x30_0000, 0x800, 8)).as("the status register reads all ones once frozen").isFalse();
+        try (var bar0 = device.region(0)) {
+            assertThat(bar0.readInt(0x20)).isEqualTo(-1);
+        }
+        MemorySegment op = memory(0x1000);
+        op.set(ValueLayout.JAVA_INT, 0, 12);
+        op.set(ValueLayout.JAVA_INT, 8, VFIO_EEH_PE_GET_STATE);
+        assertThat(k.ioctl(container.fd(), VFIO_EEH_PE_OP, op)).isEqualTo(VFIO_EEH_PE_STATE_STOPPED);
+        assertThat(k.iommuFaults()).extracting(IommuFault::reason).singleElement()
+                .satisfies(r -> assertThat(r).startsWith("TCE access fault: no TCE maps IOVA 0x300000"));
     }
 }
