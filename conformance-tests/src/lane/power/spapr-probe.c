@@ -133,24 +133,26 @@ static int hexval(char c) {
     return -1;
 }
 
-/* A number: "0x" and hex digits, or decimal digits; nothing else (no sign, no octal); at most 2^64-1. */
+/* A number: "0x" and 1 to 16 hex digits, or 1 to 20 decimal digits not above 2^64-1 (a leading 0 is
+ * still decimal; no sign, no other base). Anything else is a malformed command. */
 static int parse_number(const char *s, uint64_t *out) {
     uint64_t v = 0;
+    size_t n = 0;
     if (s[0] == '0' && s[1] == 'x') {
-        if (!s[2]) return 0;
-        for (s += 2; *s; s++) {
+        for (s += 2; *s; s++, n++) {
             int d = hexval(*s);
-            if (d < 0 || (v >> 60) != 0) return 0;
+            if (d < 0 || n == 16) return 0;
             v = (v << 4) | (uint64_t)d;
         }
+        if (n == 0) return 0;
     } else {
-        if (!*s) return 0;
-        for (; *s; s++) {
-            if (*s < '0' || *s > '9') return 0;
+        for (; *s; s++, n++) {
+            if (*s < '0' || *s > '9' || n == 20) return 0;
             uint64_t d = (uint64_t)(*s - '0');
             if (v > (UINT64_MAX - d) / 10) return 0;
             v = v * 10 + d;
         }
+        if (n == 0) return 0;
     }
     *out = v;
     return 1;
