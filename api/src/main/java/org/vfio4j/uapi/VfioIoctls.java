@@ -12,10 +12,11 @@ import java.util.Map;
  * <p>Request numbers alias between kinds of file: {@code VFIO_BASE + 13} is VFIO_IOMMU_MAP_DMA on a
  * container and VFIO_DEVICE_PCI_HOT_RESET on a device, and the kernel dispatches by the file. So a
  * request is named for the {@link FileKind} it is sent to. Numbers alias within a container too,
- * between IOMMU drivers: {@code VFIO_BASE + 12} is VFIO_IOMMU_GET_INFO (also
- * VFIO_IOMMU_SPAPR_TCE_GET_INFO, named GET_INFO everywhere) and {@code VFIO_BASE + 17} is type1's
- * VFIO_IOMMU_DIRTY_PAGES on a {@link FileKind#TYPE1_CONTAINER} but VFIO_IOMMU_SPAPR_REGISTER_MEMORY
- * on a {@link FileKind#CONTAINER}, a container whose IOMMU is not type1, not set yet, or not known.
+ * between IOMMU drivers: {@code VFIO_BASE + 12} is VFIO_IOMMU_GET_INFO, but
+ * VFIO_IOMMU_SPAPR_TCE_GET_INFO on a {@link FileKind#SPAPR_CONTAINER}, and {@code VFIO_BASE + 17}
+ * is type1's VFIO_IOMMU_DIRTY_PAGES on a {@link FileKind#TYPE1_CONTAINER} but
+ * VFIO_IOMMU_SPAPR_REGISTER_MEMORY on a {@link FileKind#CONTAINER}, a container whose IOMMU is not
+ * type1, not set yet, or not known.
  */
 public final class VfioIoctls {
     private VfioIoctls() {}
@@ -29,6 +30,11 @@ public final class VfioIoctls {
         CONTAINER,
         /** {@code /dev/vfio/vfio} with a type1 IOMMU set: {@code VFIO_BASE + 17} is VFIO_IOMMU_DIRTY_PAGES. */
         TYPE1_CONTAINER,
+        /**
+         * {@code /dev/vfio/vfio} with the sPAPR TCE IOMMU set (v1 or v2): {@code VFIO_BASE + 12} is
+         * VFIO_IOMMU_SPAPR_TCE_GET_INFO, {@code VFIO_BASE + 17} VFIO_IOMMU_SPAPR_REGISTER_MEMORY.
+         */
+        SPAPR_CONTAINER,
         /** {@code /dev/vfio/<group>}: the group's requests. */
         GROUP,
         /** A device fd from VFIO_GROUP_GET_DEVICE_FD: the device's requests. */
@@ -51,6 +57,8 @@ public final class VfioIoctls {
             Map.entry(VFIO_EEH_PE_OP, "VFIO_EEH_PE_OP"));
 
     private static final Map<Long, String> TYPE1_CONTAINER_REQUESTS = type1Requests();
+
+    private static final Map<Long, String> SPAPR_CONTAINER_REQUESTS = spaprRequests();
 
     private static final Map<Long, String> GROUP_REQUESTS = Map.of(
             VFIO_GROUP_GET_STATUS, "VFIO_GROUP_GET_STATUS",
@@ -103,10 +111,18 @@ public final class VfioIoctls {
         return Map.copyOf(m);
     }
 
+    /** The container's table with sPAPR's name for GET_INFO. */
+    private static Map<Long, String> spaprRequests() {
+        Map<Long, String> m = new java.util.HashMap<>(CONTAINER_REQUESTS);
+        m.put(VFIO_IOMMU_SPAPR_TCE_GET_INFO, "VFIO_IOMMU_SPAPR_TCE_GET_INFO");
+        return Map.copyOf(m);
+    }
+
     private static Map<Long, String> table(FileKind kind) {
         return switch (kind) {
             case CONTAINER -> CONTAINER_REQUESTS;
             case TYPE1_CONTAINER -> TYPE1_CONTAINER_REQUESTS;
+            case SPAPR_CONTAINER -> SPAPR_CONTAINER_REQUESTS;
             case GROUP -> GROUP_REQUESTS;
             case DEVICE -> DEVICE_REQUESTS;
         };

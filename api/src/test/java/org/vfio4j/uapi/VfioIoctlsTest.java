@@ -18,6 +18,10 @@ class VfioIoctlsTest {
         assertThat(VfioIoctls.name(0x3B75)).isEqualTo("ioctl(0x3b75)");
         assertThat(VfioIoctls.name(FileKind.DEVICE, 0x3B75)).isEqualTo("VFIO_DEVICE_FEATURE");
         assertThat(VfioIoctls.name(0x3B71)).isEqualTo("ioctl(0x3b71)");
+        assertThat(VfioIoctls.name(FileKind.SPAPR_CONTAINER, 0x3B70)).isEqualTo("VFIO_IOMMU_SPAPR_TCE_GET_INFO");
+        assertThat(VfioIoctls.name(FileKind.CONTAINER, 0x3B70)).isEqualTo("VFIO_IOMMU_GET_INFO");
+        assertThat(VfioIoctls.name(FileKind.SPAPR_CONTAINER, 0x3B75)).isEqualTo("VFIO_IOMMU_SPAPR_REGISTER_MEMORY");
+        assertThat(VfioIoctls.name(FileKind.SPAPR_CONTAINER, 0x3B79)).isEqualTo("VFIO_EEH_PE_OP");
     }
 
     @Test

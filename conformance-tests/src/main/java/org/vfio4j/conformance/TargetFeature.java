@@ -1,5 +1,8 @@
 package org.vfio4j.conformance;
 
+import org.vfio4j.sim.PowerPlatform;
+import org.vfio4j.sim.SimulatedHost;
+
 /** A fact of the target machine that some properties need; without it they are skipped with the reason. */
 public enum TargetFeature {
     /** A group with a device bound to a non-VFIO driver. */
@@ -11,7 +14,12 @@ public enum TargetFeature {
     /** Permission to reset the devices (VFIO_DEVICE_RESET, VFIO_DEVICE_PCI_HOT_RESET). */
     RESETS("resets were not allowed (pass --allow-reset to reset the named devices)"),
     /** Permission to make the devices DMA into the run's own memory. */
-    DEVICE_DMA("device DMA was not allowed (pass --allow-dma to let the devices DMA into this process's memory)");
+    DEVICE_DMA("device DMA was not allowed (pass --allow-dma to let the devices DMA into this process's memory)"),
+    /** A POWER host: the sPAPR TCE IOMMU (v1 and v2) instead of type1. */
+    SPAPR_IOMMU("the target is not a POWER host: it has no sPAPR TCE IOMMU"),
+    /** A POWER host whose PHB freezes a PE on an error and thaws it through the EEH recovery sequence. */
+    EEH_FREEZES("the target's PHB does not freeze PEs on purpose (only a simulated hardware PHB does: QEMU's PHB4 never"
+            + " freezes, and a real machine's PEs are not frozen by the suite)");
 
     private final String missing;
 
@@ -26,6 +34,10 @@ public enum TargetFeature {
             case MEMLOCK_LIMIT -> t.memlockPages().isPresent();
             case RESETS -> t.resetsAllowed();
             case DEVICE_DMA -> t.dmaAllowed();
+            case SPAPR_IOMMU -> t.backend() instanceof SimulatedHost h ? h.power().isPresent()
+                    : System.getProperty("os.arch", "").startsWith("ppc64");
+            case EEH_FREEZES -> t.backend() instanceof SimulatedHost h
+                    && h.power().map(p -> p.eeh() == PowerPlatform.Eeh.FREEZES).orElse(false);
         };
     }
 

@@ -14,7 +14,7 @@ import org.vfio4j.PciAddress;
  *
  * <p>Two shapes. A {@link Failure} makes the Nth matching {@link Call} fail with an errno, at a
  * point where the real kernel can fail and with its unwinding: nothing half done. An {@link Event}
- * (unplug request, surprise removal, AER error) happens {@linkplain Trigger#NOW now} or just
+ * (unplug request, surprise removal, AER error, EEH error) happens {@linkplain Trigger#NOW now} or just
  * before the Nth matching call, which then runs in the changed world. A {@link DmaFault} times
  * itself by the device's own DMAs. Each fault fires once; {@link SimulatedKernel#firedFaults()}
  * lists those that did. A fired fault is a trace entry {@code injected fault: ...} (tied to the
@@ -161,6 +161,36 @@ public sealed interface Fault permits Fault.Failure, Fault.DmaFault, Fault.Event
     }
 
     /**
+     * The PHB above the device detects an error of it (a poisoned or malformed transaction, a
+     * completion timeout, a DMA its TCE table refuses) and, as POWER's EEH hardware does, freezes
+     * the device's PE: every function of its IOMMU group. Only on a POWER host with EEH ({@link
+     * SimulatedHost#powernv()}); arming it anywhere else is refused with {@link
+     * IllegalArgumentException} (or {@link IllegalStateException} from {@link
+     * SimulatedHost.Builder#build()}). The driver sees, until it recovers the PE:
+     * <ul>
+     * <li>BAR reads (pread and loads through mappings) answer all ones and writes are dropped: the
+     * PHB completes a frozen PE's MMIO loads with all ones and drops its stores;</li>
+     * <li>config space still answers: PHB3 and PHB4 let config cycles through to a frozen PE
+     * ({@code pnv_eeh_init}, {@code pnv_pci_read_config});</li>
+     * <li>the device's DMA and MSIs stop (an MSI is a DMA write);</li>
+     * <li>no eventfd fires: Linux leaves a PE a user has open to its owner ({@code
+     * eeh_dev_check_failure} skips a passed-through PE), so the driver learns of it from the
+     * all-ones reads and VFIO_EEH_PE_OP GET_STATE, which answers STOPPED (2).</li>
+     * </ul>
+     * The recovery is the VFIO_EEH_PE_OP sequence (UNFREEZE_IO to collect state, RESET_HOT,
+     * RESET_DEACTIVATE, CONFIGURE) or ENABLE, or closing and reopening the device ({@code
+     * eeh_dev_open} thaws a frozen PE). On QEMU's PHB4 ({@link PowerPlatform.Eeh#QEMU_NEVER_FREEZES})
+     * nothing changes but a trace entry: that PHB never freezes. Happens {@linkplain Trigger#NOW
+     * now}; {@link Event#before(Call, int)} moves it.
+     *
+     * @param device the function
+     * @return the fault
+     */
+    static EehError eehError(PciAddress device) {
+        return new EehError(device, Trigger.NOW);
+    }
+
+    /**
      * When an {@link Event} happens: at once ({@link #NOW}: at {@code inject}, or at boot for a
      * host's faults), or just before the Nth matching call.
      *
@@ -239,8 +269,8 @@ public sealed interface Fault permits Fault.Failure, Fault.DmaFault, Fault.Event
         }
     }
 
-    /** Something that happens to a device at a {@link Trigger}: an unplug request, a surprise removal, an AER error. */
-    sealed interface Event extends Fault permits UnplugRequest, SurpriseRemoval, AerError {
+    /** Something that happens to a device at a {@link Trigger}: an unplug request, a surprise removal, an AER or EEH error. */
+    sealed interface Event extends Fault permits UnplugRequest, SurpriseRemoval, AerError, EehError {
         /**
          * The function it happens to.
          *
@@ -337,6 +367,31 @@ public sealed interface Fault permits Fault.Failure, Fault.DmaFault, Fault.Event
         @Override
         public String toString() {
             return "AER error on " + device + " " + trigger;
+        }
+    }
+
+    /**
+     * The PHB detects an error of the device and freezes its PE; see {@link Fault#eehError(PciAddress)}.
+     *
+     * @param device  the function
+     * @param trigger when
+     */
+    record EehError(PciAddress device, Trigger trigger) implements Event {
+        /** Validates the arguments. */
+        public EehError {
+            Objects.requireNonNull(device, "device");
+            Objects.requireNonNull(trigger, "trigger");
+        }
+
+        @Override
+        public EehError before(Call call, int nth) {
+            return new EehError(device, Trigger.before(call, nth));
+        }
+
+        /** {@code EEH error on 0000:01:00.0 now}. */
+        @Override
+        public String toString() {
+            return "EEH error on " + device + " " + trigger;
         }
     }
 

@@ -26,6 +26,10 @@ final class FaultPlan implements FaultGate {
         }
     }
 
+    /** Why an EEH error cannot be armed on a host without EEH. */
+    static final String NO_EEH = "this host has no EEH (only a POWER host whose PHB has EEH on, such as SimulatedHost.powernv(),"
+            + " freezes PEs)";
+
     private final SimulatedKernel kernel;
     private final List<Armed> armed = new ArrayList<>();
     private final List<Fault> fired = new ArrayList<>();
@@ -43,6 +47,9 @@ final class FaultPlan implements FaultGate {
         };
         if (device != null && kernel.vfioFunction(device).isEmpty()) {
             throw new IllegalArgumentException("cannot arm " + fault + ": no function bound to vfio-pci at " + device + " in this kernel");
+        }
+        if (fault instanceof Fault.EehError && !kernel.eeh().enabled()) {
+            throw new IllegalArgumentException("cannot arm " + fault + ": " + NO_EEH);
         }
         Armed a = new Armed(fault);
         armed.add(a);
@@ -141,6 +148,10 @@ final class FaultPlan implements FaultGate {
                     case Fault.SurpriseRemoval s -> "the device is gone: config and BAR reads answer all ones where they reach the hardware,"
                             + " writes are dropped, no interrupt or DMA comes from it; " + (f.irqs.hasRequestTrigger()
                             ? "REQ is signalled (vfio_unregister_group_dev asks for it back)" : "no REQ eventfd is set");
+                    case Fault.EehError x -> kernel.host().power().orElseThrow().eeh() == PowerPlatform.Eeh.FREEZES
+                            ? "the PHB freezes the PE: BAR reads answer all ones, writes are dropped, DMA and MSIs stop; nothing is"
+                            + " signalled (a passed-through PE is left to its owner)"
+                            : "QEMU's PHB4 never freezes a PE: nothing changes";
                 };
                 kernel.event(f, "injected fault", e + ": " + effect);
                 switch (e) {
@@ -150,6 +161,7 @@ final class FaultPlan implements FaultGate {
                         f.hw.removed = true;
                         f.irqs.request();
                     }
+                    case Fault.EehError x -> kernel.eeh().errorDetected(e.device(), "injected fault: EEH error");
                 }
             }
         }

@@ -6,8 +6,8 @@ import java.util.Objects;
 
 /**
  * What a process still holds in a {@link SimulatedKernel} at one moment ({@link
- * SimulatedKernel#resources()}), for a leak check after a test: open descriptors, live type1 DMA
- * mappings, pages charged to RLIMIT_MEMLOCK, interrupts armed with an eventfd, ioeventfds and
+ * SimulatedKernel#resources()}), for a leak check after a test: open descriptors, live DMA
+ * mappings (type1 mappings, sPAPR TCEs), pages charged to RLIMIT_MEMLOCK, interrupts armed with an eventfd, ioeventfds and
  * mappings of device memory. A driver that closed everything it opened leaves it {@link #isEmpty()
  * empty}. An immutable snapshot: the kernel goes on changing, this does not.
  *
@@ -16,7 +16,8 @@ import java.util.Objects;
  * SimulatedKernel#traceText()}.
  *
  * @param openFiles       one line per open descriptor, lowest number first: {@code fd 4 (group 7)}
- * @param dmaMappings     every live type1 mapping of every container, by container id then IOVA
+ * @param dmaMappings     every live type1 mapping of every container, by container id then IOVA; on a
+ *                        POWER host each run of consecutive sPAPR TCEs with one permission instead
  * @param lockedPages     pages charged to the process by pinning ({@code locked_vm})
  * @param armedInterrupts one line per interrupt index or vector with an eventfd set through
  *                        VFIO_DEVICE_SET_IRQS, and per INTx unmask eventfd: {@code 0000:01:00.0
@@ -30,7 +31,8 @@ public record KernelResources(List<String> openFiles, List<DmaRange> dmaMappings
                               List<String> ioeventfds, List<String> memoryMappings) {
 
     /**
-     * One live type1 DMA mapping ({@code struct vfio_dma}).
+     * One live type1 DMA mapping ({@code struct vfio_dma}), or a run of sPAPR TCEs over consecutive
+     * IOMMU pages and process memory (which the device may always read).
      *
      * @param container the container holding it, as the trace names it ({@code container 1})
      * @param iova      its first IOVA

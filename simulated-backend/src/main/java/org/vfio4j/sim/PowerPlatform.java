@@ -24,9 +24,11 @@ public record PowerPlatform(long dma32WindowStart, long dma32WindowSize, long dd
         /** EEH is off ({@code eeh_enabled()} false): CHECK_EXTENSION(VFIO_EEH) is 0 and every EEH op fails. */
         OFF,
         /**
-         * A hardware PHB, modelled from {@code arch/powerpc/kernel/eeh*.c}: an error freezes the PE
-         * (MMIO and config reads all ones, writes dropped, DMA blocked) until the recovery sequence
-         * thaws and resets it; INJECT_ERR freezes it on purpose.
+         * A hardware PHB4, modelled from {@code arch/powerpc/kernel/eeh*.c} and {@code
+         * eeh-powernv.c}: an error freezes the PE (BAR reads all ones, writes dropped, DMA and MSIs
+         * blocked; config space still answers, as PHB3 and PHB4 let config cycles through) until
+         * the recovery sequence thaws and resets it; INJECT_ERR of a config function freezes it on
+         * purpose (PHB4 firmware injects no other kind: EIO).
          */
         FREEZES,
         /**

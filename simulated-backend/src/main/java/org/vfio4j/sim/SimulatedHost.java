@@ -631,7 +631,8 @@ public final class SimulatedHost implements VfioBackend {
          *
          * @return the host
          * @throws IllegalStateException if a fault names a device that is not one of the host's
-         *         vfio-pci functions (each setting alone was checked by its setter)
+         *         vfio-pci functions, or is an EEH error on a host without EEH (each setting alone
+         *         was checked by its setter)
          */
         public SimulatedHost build() {
             if (power != null && noIommu) {
@@ -650,6 +651,9 @@ public final class SimulatedHost implements VfioBackend {
                 if (device.isPresent() && groups.stream().flatMap(g -> g.devices().stream())
                         .noneMatch(d -> d.address().equals(device.get()) && d.isVfioDevice())) {
                     throw new IllegalStateException("fault " + f + " names " + device.get() + ", which is not bound to vfio-pci on this host");
+                }
+                if (f instanceof Fault.EehError && (power == null || power.eeh() == PowerPlatform.Eeh.OFF)) {
+                    throw new IllegalStateException("fault " + f + " needs EEH: " + FaultPlan.NO_EEH);
                 }
             }
             return new SimulatedHost(this);

@@ -47,8 +47,10 @@ import org.vfio4j.sim.core.UserArg;
 import org.vfio4j.sim.core.VfioDevice;
 import org.vfio4j.sim.device.IommuFault;
 import org.vfio4j.sim.device.PciDeviceModel;
+import org.vfio4j.sim.eeh.Eeh;
 import org.vfio4j.sim.iommu.DeviceDma;
 import org.vfio4j.sim.iommu.NoIommuDriver;
+import org.vfio4j.sim.iommu.SpaprTceIommu;
 import org.vfio4j.sim.iommu.Type1Iommu;
 import org.vfio4j.sim.pci.FunctionContext;
 import org.vfio4j.sim.pci.FunctionSpec;
@@ -89,6 +91,8 @@ public final class SimulatedKernel implements VfioKernel {
     private final SimulatedHost host;
     private final HostFacts facts;
     private final ProcessMemory memory;
+    /** The EEH of the host: PEs only on a POWER host with EEH on; an x86 host's answers no PE. */
+    private final Eeh eeh;
     private final KernelServices services = new Services();
     private final PciHost pci = new PciServices();
     private final List<IommuDriverOps> iommuDrivers;
@@ -121,8 +125,10 @@ public final class SimulatedKernel implements VfioKernel {
         this.io = new ReadWrite(plan, eventFds);
         this.trace = new KernelTrace(lock, host.traceCapacity());
         this.facts = factsOf(host);
+        this.eeh = new Eeh(services, facts.power()); // before the functions: vfio-pci's probe puts each in its PE
         this.memory = new ProcessMemory(facts);
-        this.iommuDrivers = List.of(Type1Iommu.driver(services));
+        // vfio_iommu_spapr_tce registers on POWER, vfio_iommu_type1 elsewhere
+        this.iommuDrivers = facts.power() != null ? List.of(SpaprTceIommu.driver(services, eeh)) : List.of(Type1Iommu.driver(services));
         this.noIommu = NoIommuDriver.driver(facts);
         this.maps = new MemoryMaps(lock, trace, plan);
         this.fds = new FdTable(this, lock, maps::holds, eventFds::hangUp);
@@ -159,7 +165,7 @@ public final class SimulatedKernel implements VfioKernel {
         }
         for (PciFunction f : functions.values()) {
             DeviceDma dma = new DeviceDma(f, () -> f.hw.removed,
-                    () -> (f.hw.u16(PciRegisters.COMMAND) & PciRegisters.COMMAND_MASTER) != 0, services, faults);
+                    () -> (f.hw.u16(PciRegisters.COMMAND) & PciRegisters.COMMAND_MASTER) != 0, services, eeh, faults);
             f.hw.model.attach(new FunctionContext(f, services, dma, devices));
             f.hw.poweredOn();
         }
@@ -173,6 +179,11 @@ public final class SimulatedKernel implements VfioKernel {
 
     SimulatedHost host() {
         return host;
+    }
+
+    /** The host's EEH (no PE on a host without it). */
+    Eeh eeh() {
+        return eeh;
     }
 
     KernelProfile profile() {
@@ -239,6 +250,9 @@ public final class SimulatedKernel implements VfioKernel {
                         || f instanceof Fault.Event e && vfioFunction(e.device()).isEmpty()) {
                     throw new IllegalArgumentException("cannot inject " + f + ": no function bound to vfio-pci at that address in"
                             + " this kernel; nothing was armed");
+                }
+                if (f instanceof Fault.EehError && !eeh.enabled()) {
+                    throw new IllegalArgumentException("cannot inject " + f + ": " + FaultPlan.NO_EEH + "; nothing was armed");
                 }
             }
             armed.forEach(plan::arm);
@@ -379,10 +393,13 @@ public final class SimulatedKernel implements VfioKernel {
             }
             List<KernelResources.DmaRange> dma = new ArrayList<>();
             for (Container c : containers.values()) {
-                Type1Iommu t = c.iommu() instanceof Type1Iommu type1 ? type1 : null;
-                if (t != null) {
+                if (c.iommu() instanceof Type1Iommu t) {
                     for (Type1Iommu.Dma d : t.mappings()) {
                         dma.add(new KernelResources.DmaRange(c.toString(), d.iova(), d.size(), d.read(), d.write()));
+                    }
+                } else if (c.iommu() instanceof SpaprTceIommu t) {
+                    for (SpaprTceIommu.TceRun r : t.tceRuns()) {
+                        dma.add(new KernelResources.DmaRange(c.toString(), r.iova(), r.size(), true, r.deviceWrites()));
                     }
                 }
             }
@@ -962,6 +979,11 @@ public final class SimulatedKernel implements VfioKernel {
         @Override
         public Arena deviceMemory() {
             return deviceMemory;
+        }
+
+        @Override
+        public Eeh eeh() {
+            return eeh;
         }
     }
 }

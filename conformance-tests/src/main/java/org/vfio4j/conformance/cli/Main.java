@@ -15,7 +15,7 @@ public final class Main {
     static final String HELP = """
             usage: vfio4j <command> [options]
 
-              tour          VFIO on a simulated x86 host, explained call by call, in chapters ('tour --list')
+              tour          VFIO on simulated hosts, explained call by call, in chapters ('tour --list')
               conformance   the conformance contracts: on the simulator (default), --backend kernel, or --lane qemu
               help          this text; 'vfio4j help <command>' or 'vfio4j <command> --help' describes a command
 

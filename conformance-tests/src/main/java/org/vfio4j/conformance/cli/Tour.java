@@ -17,10 +17,10 @@ final class Tour {
     static final String HELP = """
             usage: vfio4j tour [<chapter> | all | --list]
 
-            Walks through VFIO on a simulated x86 host with Linux 6.1 rules, in chapters. Each step shows the
-            call, each system call as the kernel received it with its result, and what that means; mistakes
-            are made on purpose to show how the kernel answers them (the errno and the rule it applies).
-            It needs no hardware.
+            Walks through VFIO on a simulated x86 host with Linux 6.1 rules (the power chapter: a POWER9
+            host with Linux 6.12), in chapters. Each step shows the call, each system call as the kernel
+            received it with its result, and what that means; mistakes are made on purpose to show how the
+            kernel answers them (the errno and the rule it applies). It needs no hardware.
 
               (no chapter)  the first chapter, basics: groups, containers, the IOMMU, DMA, the argsz protocol
               <chapter>     one chapter; 'vfio4j tour --list' names them

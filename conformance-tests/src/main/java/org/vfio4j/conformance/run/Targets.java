@@ -32,6 +32,19 @@ public final class Targets {
     }
 
     /**
+     * A simulated POWER9 host ({@link Topologies#powernv()}: edu in group 0 and NVMe in group 1, each
+     * its own PE, the sPAPR TCE IOMMU, EEH that freezes as hardware does, Linux 6.12); the process
+     * has CAP_IPC_LOCK, as QEMU's does when it runs a POWER guest, so v1's ENABLE can charge its 2 GiB
+     * window. The sPAPR and EEH contracts run on it.
+     */
+    public static ConformanceTarget simulatedPower() {
+        SimulatedHost host = Topologies.powernv().toBuilder().capIpcLock(true).build();
+        return new ConformanceTarget("simulated POWER9 host, " + host.profile(), host, host.profile(), Topologies.POWER_EDU_GROUP,
+                Topologies.POWER_EDU, OptionalInt.empty(), OptionalInt.empty(), OptionalInt.empty(),
+                List.of(new TargetDevice(Topologies.POWER_NVME_GROUP, Topologies.POWER_NVME)), true, true);
+    }
+
+    /**
      * A simulated host shaped like the real-kernel lane's guest: {@link Topologies#laneMirror(int, String, int, String)}.
      */
     public static SimulatedHost laneMirror(int eduGroup, String eduBdf, int nvmeGroup, String nvmeBdf) {

@@ -129,7 +129,7 @@ class MainTest {
             conformance extra => unexpected argument 'extra'
             tour --fast => vfio4j tour: unknown option '--fast'; the options are --list (try: vfio4j tour --help)
             tour --list=yes => vfio4j tour: --list takes no value (given 'yes') (try: vfio4j tour --help)
-            tour extra => vfio4j tour: unknown chapter 'extra'; the chapters are basics, devices, config, interrupts, dma, faults (or all) (try: vfio4j tour --list)
+            tour extra => vfio4j tour: unknown chapter 'extra'; the chapters are basics, devices, config, interrupts, dma, faults, power (or all) (try: vfio4j tour --list)
             tour Devices => vfio4j tour: unknown chapter 'Devices'; the chapters are
             tour - => vfio4j tour: unknown chapter '-'
             tour devices dma => vfio4j tour: the tour runs one chapter or all, not 'devices dma' (try: vfio4j tour --list)

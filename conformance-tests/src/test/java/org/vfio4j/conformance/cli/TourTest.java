@@ -19,7 +19,7 @@ import org.vfio4j.conformance.cli.tour.Chapter;
  */
 class TourTest {
     /** The chapters a learner is promised, in order; spelled out so that losing one fails here. */
-    static final List<String> CHAPTERS = List.of("basics", "devices", "config", "interrupts", "dma", "faults");
+    static final List<String> CHAPTERS = List.of("basics", "devices", "config", "interrupts", "dma", "faults", "power");
 
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -68,7 +68,7 @@ class TourTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"basics", "devices", "config", "interrupts", "dma", "faults", "all"})
+    @ValueSource(strings = {"basics", "devices", "config", "interrupts", "dma", "faults", "power", "all"})
     void everyLine_fitsA100ColumnTerminal_andTheChapterIsQuick(String name) throws Exception {
         long start = System.nanoTime();
         assertThat(run("tour", name)).isZero();
@@ -86,7 +86,7 @@ class TourTest {
         String text = out.toString(StandardCharsets.UTF_8);
         int at = -1;
         for (String title : List.of("vfio4j tour: the VFIO userspace API", "vfio4j tour devices:", "vfio4j tour config:",
-                "vfio4j tour interrupts:", "vfio4j tour dma:", "vfio4j tour faults:")) {
+                "vfio4j tour interrupts:", "vfio4j tour dma:", "vfio4j tour faults:", "vfio4j tour power:")) {
             int next = text.indexOf(title);
             assertThat(next).as("'%s' after the chapter before", title).isGreaterThan(at);
             at = next;
@@ -254,5 +254,76 @@ class TourTest {
                 "docs/testing-drivers.md, section 7", "fixtures/examples/edu-driver", "FaultInjectionFindsTheBugTest");
         assertThat(text.indexOf("was surprise-removed")).as("ENODEV for a new device fd comes after the removal")
                 .isGreaterThan(text.indexOf("surprise removal of 0000:00:03.0 now: the device is gone"));
+    }
+
+    @Test
+    void power_showsTheSpaprIommuItsWindowsAndRegistration_andAnEehFreezeAndItsRecovery() throws Exception {
+        String text = chapter("power");
+        assertThat(text).contains(
+                "(Linux 6.12 rules.",
+                // a POWER container: sPAPR and EEH, not type1
+                "VFIO_CHECK_EXTENSION VFIO_TYPE1v2_IOMMU on fd 3 (container 1) = 0",
+                "VFIO_CHECK_EXTENSION VFIO_SPAPR_TCE_IOMMU on fd 3 (container 1) = 1",
+                "VFIO_CHECK_EXTENSION VFIO_SPAPR_TCE_v2_IOMMU on fd 3 (container 1) = 1",
+                "VFIO_CHECK_EXTENSION VFIO_EEH on fd 3 (container 1) = 1",
+                "VFIO_SET_IOMMU VFIO_TYPE1v2_IOMMU on fd 3 (container 1) = -1 ENODEV (no IOMMU driver of container 1 offers"
+                        + " VFIO_TYPE1v2_IOMMU (vfio_ioctl_set_iommu))",
+                "VFIO_SET_IOMMU VFIO_SPAPR_TCE_v2_IOMMU on fd 3 (container 1) = 0",
+                // GET_INFO: the default window and the DDW limits
+                "VFIO_IOMMU_SPAPR_TCE_GET_INFO {argsz=32} -> {flags=DDW, dma32_window_start=0x0, dma32_window_size=0x80000000,"
+                        + " ddw={pgsizes=0x40211000, max_dynamic_windows_supported=2, levels=5}}",
+                "= the default 32-bit window: 2 GiB at bus address 0x0",
+                "= dynamic windows (DDW): IOMMU pages of 4 KiB, 64 KiB, 2 MiB, 1 GiB; 2 windows at most, the default one"
+                        + " included; TCE tables of up to 5 levels",
+                // v2 preregistration
+                "= -1 EPERM (nothing is registered: a v2 container maps only after VFIO_IOMMU_SPAPR_REGISTER_MEMORY",
+                "size=0x4000} on fd 3 (container 1) = -1 EBUSY (region [0x",
+                "is already registered in this container (tce_iommu_register_pages))",
+                "size=0x4000} on fd 3 (container 1) = -1 EINVAL ([0x",
+                "without being it (mm_iommu_do_alloc))",
+                // windows: the second lands at 2^59, a third has no slot, between windows nothing maps, remove by an inner address
+                "VFIO_IOMMU_SPAPR_TCE_CREATE {argsz=40, page_shift=12, window_size=0x40000000, levels=1} ->"
+                        + " {start_addr=0x800000000000000} on fd 3 (container 1) = 0",
+                "= the window starts at 0x800000000000000 (2^59)",
+                "levels=1} on fd 3 (container 1) = -1 ENOSPC (both DMA window slots are in use (window 0 [0x0, +0x80000000)"
+                        + " of 4K TCEs, window 1 [0x800000000000000, +0x40000000) of 4K TCEs; tce_iommu_find_free_table))",
+                "iova=0x80000000, size=0x1000} on fd 3 (container 1) = -1 ENXIO (IOVA 0x80000000 is in no DMA window",
+                "VFIO_IOMMU_SPAPR_TCE_REMOVE {argsz=16, flags=0x0, start_addr=0x800000000100000} on fd 3 (container 1) = 0",
+                // edu's DMA through a TCE, and a map over a mapping that replaces it
+                "DMA of device 0000:01:00.0: read of 0x20 bytes at IOVA 0x10000 (out of host memory)",
+                "= buf at 0x100 reads \"hello through a TCE\"",
+                "= page 1 at 0x100 reads \"page 1 took page 0's place\": the device saw the new page",
+                "VFIO_IOMMU_UNMAP_DMA {argsz=24, flags=0, iova=0x10000, size=0x4000} on fd 3 (container 1) = 0",
+                "= 0x4000: UNMAP clears every entry",
+                // EEH: the freeze, what a driver sees of it, and the recovery
+                "DMA fault of device 0000:01:00.0: read of 0x20 bytes at IOVA 0x400000 refused: TCE access fault",
+                "EEH freeze of PE of group 0: MMIO and DMA frozen (TCE access fault",
+                "pread {BAR0+0x0, 4 bytes} -> 0xffffffff on fd 5 (device 0000:01:00.0) = 4",
+                "= identification 0xffffffff, STOPPED",
+                "EEH thaw of PE of group 0: MMIO thawed (VFIO_EEH_PE_UNFREEZE_IO); DMA still frozen",
+                "= STOPPED_DMA, identification 0x010000ed",
+                "EEH thaw of PE of group 0: MMIO and DMA thawed (RESET_DEACTIVATE: eeh_pe_reenable_devices)",
+                "= buf at 0x200 reads \"hello through a TCE\": edu is back",
+                "QEMU's own PHB never freezes a PE", "arch/powerpc/kernel/eeh.c",
+                // v1: ENABLE charges the whole window
+                "VFIO_IOMMU_ENABLE on fd 5 (container 2) = -1 ENOMEM (enabling charges the whole 0x80000000-byte 32-bit"
+                        + " window, 524288 pages, which would pass RLIMIT_MEMLOCK: 2052 of 16384 pages are locked already"
+                        + " (account_locked_vm in tce_iommu_enable))");
+        assertInOrder(text, "1. A container on POWER", "2. Mistake, on purpose: choose type1 anyway", "3. Ask for the DMA windows",
+                "4. v2 maps only memory registered first", "5. Windows: create a second one", "6. edu's DMA through a TCE",
+                "7. Map over a mapping", "8. EEH: an error freezes edu's PE", "9. Recover: thaw MMIO, reset the PE, configure it",
+                "10. Set edu up again", "11. v1, and why");
+        assertInOrder(text, "op=ENABLE}", "-> NORMAL (0)", "EEH freeze of PE of group 0", "-> STOPPED (2)", "op=UNFREEZE_IO}",
+                "-> STOPPED_DMA (4)", "op=RESET_HOT}", "op=RESET_DEACTIVATE}", "op=CONFIGURE}", "-> NORMAL (0)");
+    }
+
+    /** Each of {@code parts} occurs in {@code text} after the one before it. */
+    private static void assertInOrder(String text, String... parts) {
+        int at = -1;
+        for (String part : parts) {
+            int next = text.indexOf(part, at + 1);
+            assertThat(next).as("'%s' after '%s'", part, at < 0 ? "the start" : text.substring(Math.max(0, at - 20), at + 20)).isGreaterThan(at);
+            at = next;
+        }
     }
 }

@@ -9,32 +9,39 @@ import org.vfio4j.sim.core.KernelServices;
 import org.vfio4j.sim.core.VfioDevice;
 import org.vfio4j.sim.device.DmaFaultException;
 import org.vfio4j.sim.device.IommuFault;
+import org.vfio4j.sim.eeh.Eeh;
 
 /**
- * A function's DMA as the IOMMU sees it: each access by IOVA is translated through the type1
- * mappings of the container its group is in, and refused with an {@link IommuFault} when the
- * function may not reach the memory (bus mastering off, no container or no type1 IOMMU, no mapping,
- * a mapping without the needed permission, pinned memory gone or out of this thread's reach, an
- * injected fault, a surprise-removed device). An access that spans mappings is split at their ends.
+ * A function's DMA as the IOMMU sees it: each access by IOVA is translated through the tables of
+ * the IOMMU driver of the container its group is in ({@link DmaTranslator}: type1's mappings, the
+ * sPAPR TCE windows), and refused with an {@link IommuFault} when the function may not reach the
+ * memory (bus mastering off, its PE frozen by EEH, no container or no IOMMU set, no mapping or
+ * TCE, one without the needed permission, pinned memory gone or out of this thread's reach, an
+ * injected fault, a surprise-removed device). An access that spans mappings is split at their
+ * ends. On a POWER host a refusal of the TCE tables is an error the PHB reports to EEH.
  */
 public final class DeviceDma implements IommuDma {
     private final VfioDevice function;
     private final BooleanSupplier removed;
     private final BooleanSupplier busMaster;
     private final KernelServices kernel;
+    /** The host's EEH, or null on a host without it (x86). */
+    private final Eeh eeh;
     /** Every refused access of every function, oldest first (guarded by the kernel lock). */
     private final List<IommuFault> faults;
 
     /**
      * The DMA path of {@code function}, whose driver tells whether it was surprise-removed and
-     * whether bus mastering is on; refused accesses are added to {@code faults}.
+     * whether bus mastering is on; refused accesses are added to {@code faults}; {@code eeh} is the
+     * POWER host's EEH, or null.
      */
     public DeviceDma(VfioDevice function, BooleanSupplier removed, BooleanSupplier busMaster, KernelServices kernel,
-                     List<IommuFault> faults) {
+                     Eeh eeh, List<IommuFault> faults) {
         this.function = function;
         this.removed = removed;
         this.busMaster = busMaster;
         this.kernel = kernel;
+        this.eeh = eeh;
         this.faults = faults;
     }
 
@@ -52,26 +59,23 @@ public final class DeviceDma implements IommuDma {
             while (done < buf.byteSize()) {
                 long at = iova + done;
                 Container c = function.group().container();
-                Type1Iommu t = c == null || !(c.iommu() instanceof Type1Iommu type1) ? null : type1;
-                Type1Iommu.Dma d = t == null ? null : t.mappingAt(at);
-                String reason = forced != null ? forced : refusal(at, c, t, d, write);
+                DmaTranslator t = c != null && c.iommu() instanceof DmaTranslator tables ? tables : null;
+                String reason = forced != null ? forced : blocked(c, t);
+                boolean bridgeError = false;
                 long n = 0;
                 if (reason == null) {
-                    long off = at - d.iova();
-                    n = Math.min(buf.byteSize() - done, Math.min(d.size() - off, d.memory().byteSize() - off));
-                    try {
-                        if (write) {
-                            MemorySegment.copy(buf, done, d.memory(), off, n);
-                        } else {
-                            MemorySegment.copy(d.memory(), off, buf, done, n);
+                    switch (t.translate(at, write)) {
+                        case DmaTranslator.Refused r -> {
+                            reason = r.reason();
+                            bridgeError = t.refusalsAreBridgeErrors();
                         }
-                    } catch (UnsupportedOperationException e) {
-                        // a read-only segment: an mmap of another device's trapped registers (peer-to-peer DMA)
-                        reason = "the mapping is device memory whose registers a device model traps; the simulator does not"
-                                + " route one device's DMA into another device's registers";
-                    } catch (IllegalStateException | WrongThreadException e) {
-                        // the arena closed under the transfer (or changed hands): the device sees a fault, no caller an exception
-                        reason = "the pinned memory behind the mapping could not be reached during the transfer: " + e.getMessage();
+                        case DmaTranslator.Target target -> {
+                            reason = unreachable(target);
+                            if (reason == null) {
+                                n = Math.min(buf.byteSize() - done, Math.min(target.length(), target.memory().byteSize() - target.offset()));
+                                reason = copy(buf, done, target, n, write);
+                            }
+                        }
                     }
                 }
                 if (reason != null) {
@@ -81,6 +85,10 @@ public final class DeviceDma implements IommuDma {
                     String why = reason;
                     kernel.event(function, "DMA fault", () -> String.format("%s of 0x%x bytes at IOVA 0x%x refused: %s",
                             write ? "write" : "read", left, at, why));
+                    if (bridgeError && eeh != null) {
+                        // the PHB itself flags a DMA its TCE tables refuse and freezes the PE; Linux learns of it from OPAL (pnv_eeh_next_error)
+                        eeh.errorDetected(function.address(), reason);
+                    }
                     throw new DmaFaultException(fault);
                 }
                 done += n;
@@ -90,23 +98,45 @@ public final class DeviceDma implements IommuDma {
         }
     }
 
-    /** Why the IOMMU refuses an access at {@code at} through mapping {@code d}, or null when it translates it. */
-    private String refusal(long at, Container c, Type1Iommu t, Type1Iommu.Dma d, boolean write) {
+    /** Copies {@code n} bytes between {@code buf} at {@code done} and the target; why it could not, or null. */
+    private static String copy(MemorySegment buf, long done, DmaTranslator.Target target, long n, boolean write) {
+        try {
+            if (write) {
+                MemorySegment.copy(buf, done, target.memory(), target.offset(), n);
+            } else {
+                MemorySegment.copy(target.memory(), target.offset(), buf, done, n);
+            }
+            return null;
+        } catch (UnsupportedOperationException e) {
+            // a read-only segment: an mmap of another device's trapped registers (peer-to-peer DMA)
+            return "the mapping is device memory whose registers a device model traps; the simulator does not"
+                    + " route one device's DMA into another device's registers";
+        } catch (IllegalStateException | WrongThreadException e) {
+            // the arena closed under the transfer (or changed hands): the device sees a fault, no caller an exception
+            return "the pinned memory behind the mapping could not be reached during the transfer: " + e.getMessage();
+        }
+    }
+
+    /** Why no access of the function reaches the IOMMU's tables at all, or null when one does. */
+    private String blocked(Container c, DmaTranslator t) {
         return !busMaster.getAsBoolean() ? "bus mastering is off (PCI_COMMAND_MASTER): the function cannot"
                 + " issue DMA"
+                : eeh != null && eeh.dmaFrozen(function.address()) ? "the PE of " + function.address() + " is frozen by EEH: its"
+                        + " DMA is blocked until VFIO_EEH_PE_UNFREEZE_DMA or a PE reset"
                 : c == null ? "group " + function.group().id() + " is in no container: the IOMMU blocks all DMA"
-                : t == null ? "the container has no type1 IOMMU set"
-                : d == null ? String.format("no mapping covers IOVA 0x%x", at)
-                : write && !d.write() ? String.format("the mapping [0x%x, +0x%x) is not writable by the device (no"
-                        + " VFIO_DMA_MAP_FLAG_WRITE)", d.iova(), d.size())
-                : !write && !d.read() ? String.format("the mapping [0x%x, +0x%x) is not readable by the device (no"
-                        + " VFIO_DMA_MAP_FLAG_READ)", d.iova(), d.size())
-                : d.memory() == null || !d.memory().scope().isAlive() ? "the pinned memory behind the mapping is gone"
-                : !d.memory().isAccessibleBy(Thread.currentThread()) ? String.format("the memory behind the mapping [0x%x,"
-                        + " +0x%x) belongs to a confined arena of another thread, which the simulator cannot reach from"
-                        + " the thread doing the device's DMA (%s; devices finish DMA on the kernel's device thread):"
-                        + " map memory a device can reach, from Arena.ofShared(), Arena.ofAuto() or Arena.global()",
-                        d.iova(), d.size(), Thread.currentThread().getName())
+                : c.iommu() == null ? "the container has no IOMMU set (VFIO_SET_IOMMU)"
+                : t == null ? "the container's " + c.iommu().name() + " IOMMU translates no DMA"
+                : null;
+    }
+
+    /** Why the memory of a translated access cannot be reached, or null when it can. */
+    private static String unreachable(DmaTranslator.Target target) {
+        MemorySegment m = target.memory();
+        return m == null || !m.scope().isAlive() ? "the pinned memory behind the mapping is gone"
+                : !m.isAccessibleBy(Thread.currentThread()) ? String.format("the memory behind %s belongs to a confined arena"
+                        + " of another thread, which the simulator cannot reach from the thread doing the device's DMA (%s;"
+                        + " devices finish DMA on the kernel's device thread): map memory a device can reach, from"
+                        + " Arena.ofShared(), Arena.ofAuto() or Arena.global()", target.what(), Thread.currentThread().getName())
                 : null;
     }
 }

@@ -36,7 +36,7 @@ import org.vfio4j.uapi.VfioIoctls;
  * UNMAP_DMA and DIRTY_PAGES with their check orders belong together; the interval tree is {@link
  * IovaTree}.
  */
-public final class Type1Iommu implements IommuDriver {
+public final class Type1Iommu implements IommuDriver, DmaTranslator {
 
     /** One DMA mapping ({@code struct vfio_dma}). */
     public static final class Dma {
@@ -228,6 +228,21 @@ public final class Type1Iommu implements IommuDriver {
     Dma mappingAt(long iova) {
         int n = mappings.containing(iova);
         return n == -1 ? null : mappings.value(n);
+    }
+
+    /** A device access through the mapping containing {@code iova} ({@code iommu_iova_to_phys} and the mapping's prot). */
+    @Override
+    public Translation translate(long iova, boolean write) {
+        Dma d = mappingAt(iova);
+        if (d == null) {
+            return new Refused(String.format("no mapping covers IOVA 0x%x", iova));
+        }
+        if (write ? !d.write : !d.read) {
+            return new Refused(String.format("the mapping [0x%x, +0x%x) is not %s by the device (no VFIO_DMA_MAP_FLAG_%s)", d.iova,
+                    d.size, write ? "writable" : "readable", write ? "WRITE" : "READ"));
+        }
+        long offset = iova - d.iova;
+        return new Target(d.memory, offset, d.size - offset, String.format("the mapping [0x%x, +0x%x)", d.iova, d.size));
     }
 
     boolean isV2() {

@@ -77,7 +77,7 @@ public final class FunctionContext implements DeviceContext {
     @Override
     public int readConfig(int offset, int size) {
         synchronized (kernel.lock()) {
-            return function.hw.read(offset, size);
+            return function.hw.registers(offset, size); // the device's own view: no EEH config block
         }
     }
 

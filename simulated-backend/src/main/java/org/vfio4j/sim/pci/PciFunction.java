@@ -28,6 +28,7 @@ import org.vfio4j.sim.device.BarKind;
 import org.vfio4j.sim.device.BarRange;
 import org.vfio4j.sim.device.DeviceRegion;
 import org.vfio4j.sim.device.Display;
+import org.vfio4j.sim.eeh.PeFunction;
 import org.vfio4j.spi.LinuxAbi;
 import org.vfio4j.spi.Scalar;
 
@@ -85,6 +86,27 @@ public final class PciFunction implements VfioDevice {
         this.hotReset = new PciHotReset(this, kernel);
         this.features = new PciDeviceFeatures(this, kernel);
         this.display = new MbochsDisplay(kernel);
+        hw.pe = host.eeh().probe(group.id(), eehView()).orElse(null); // eeh_probe_device: the PHB put it in its group's PE
+    }
+
+    /** The function as EEH resets it: the hardware under vfio-pci, which vfio-pci is not told about. */
+    private PeFunction eehView() {
+        return new PeFunction() {
+            @Override
+            public PciAddress address() {
+                return spec.address();
+            }
+
+            @Override
+            public void resetAsserted(boolean fundamental) {
+                hw.busReset();
+            }
+
+            @Override
+            public void resetDeasserted() {
+                hw.eehRestore(enabled());
+            }
+        };
     }
 
     /** How many device fds of the function are open. */
@@ -128,7 +150,7 @@ public final class PciFunction implements VfioDevice {
 
     // ---- open / close (vfio_pci_core_enable / vfio_pci_core_disable) -------------------------
 
-    /** First open enables the device, tries a function reset, saves its state and builds the virtual config. */
+    /** First open enables the device, tries a function reset, saves its state, builds the virtual config and tells EEH. */
     @Override
     public void open() {
         if (openCount++ == 0) {
@@ -146,14 +168,16 @@ public final class PciFunction implements VfioDevice {
             }
             savedState = hw.save();
             vconfig = new VirtualConfig(hw, profile(), resetHooks(), irqs);
+            host.eeh().deviceOpened(address()); // vfio_pci_core_finish_enable: eeh_dev_open
             physicalFunction().ifPresent(pf -> pf.features.vfUsersChanged(1));
         }
     }
 
-    /** Last close: ioeventfds go, the device is reset if it can be and its saved state restored. */
+    /** Last close: EEH releases the function, ioeventfds go, the device is reset if it can be and its saved state restored. */
     @Override
     public void close() {
         if (--openCount == 0) {
+            host.eeh().deviceReleased(address()); // vfio_pci_core_close_device: eeh_dev_release, then vfio_pci_core_disable
             irqs.teardown();
             io.removeIoeventfds();
             display.close();

@@ -5,14 +5,17 @@ import static org.vfio4j.PciRegisters.*;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Optional;
+import org.vfio4j.Errno;
 import org.vfio4j.PciAddress;
 import org.vfio4j.sim.core.HostFacts;
+import org.vfio4j.sim.core.KernelError;
 import org.vfio4j.sim.device.Bar;
 import org.vfio4j.sim.device.BarKind;
 import org.vfio4j.sim.device.BarRange;
 import org.vfio4j.sim.device.ConfigSpace;
 import org.vfio4j.sim.device.PciDeviceModel;
 import org.vfio4j.sim.device.Rom;
+import org.vfio4j.sim.eeh.EehPe;
 import org.vfio4j.sim.internal.LittleEndian;
 import org.vfio4j.spi.Scalar;
 
@@ -21,6 +24,13 @@ import org.vfio4j.spi.Scalar;
  * hardware keeps them (writes honour the model's write mask), the BARs' assigned addresses and
  * memory, the power state. What vfio-pci reads with {@code pci_user_read_config_*} and reaches
  * through {@code pci_iomap}. Outlives device fds: state persists across open and close.
+ *
+ * <p>On a POWER host the function sits in an EEH PE: while the PHB has the PE's MMIO frozen, BAR
+ * loads answer all ones and stores go nowhere; while a PE reset is asserted, config accesses fail
+ * with ENODEV. Config space itself is not frozen: PHB3 and PHB4 let config cycles through to a
+ * frozen PE (only P7IOC blocked them, {@code pnv_eeh_init}), and {@code pnv_pci_read_config}
+ * returns what the device answers, leaving a passed-through PE to its owner ({@code
+ * eeh_dev_check_failure}).
  */
 public final class PciHardware {
     static final long PAGE = HostFacts.PAGE_SIZE;
@@ -56,6 +66,10 @@ public final class PciHardware {
      * registers as they were.
      */
     public boolean removed;
+    /** The EEH PE of the function, or null on a host without EEH; set when vfio-pci probes the function. */
+    EehPe pe;
+    /** Dwords 0-15 as the PHB probed the function ({@code eeh_save_bars}), which an EEH reset restores from. */
+    private final byte[] probed;
 
     /** The hardware of function {@code spec}: {@code model}'s BARs placed by {@code allocator}, their memory from {@code arena}. */
     public PciHardware(FunctionSpec spec, PciDeviceModel model, BarAllocator allocator, Arena arena) {
@@ -95,6 +109,7 @@ public final class PciHardware {
         this.msixBar = msi.tableBar;
         this.msixOffset = msi.tableOffset;
         this.msixSize = msi.tableSize;
+        this.probed = cfg.clone();
     }
 
     /** After the model is attached: the MSI-X table as power-on leaves it (every vector masked). */
@@ -118,16 +133,40 @@ public final class PciHardware {
         return LittleEndian.u32(cfg, at);
     }
 
-    /** {@code pci_user_read_config_*}: {@code size} bytes little-endian. */
-    int read(int at, int size) {
+    /**
+     * {@code pci_user_read_config_*}: {@code size} bytes little-endian; all ones once the device is
+     * gone; ENODEV while its EEH PE is in reset.
+     */
+    int read(int at, int size) throws KernelError {
+        checkConfigAccess(at, size, "read");
+        return registers(at, size);
+    }
+
+    /** The registers as the function itself answers a config read: all ones once it is gone. */
+    int registers(int at, int size) {
         if (removed) {
             return size == 4 ? -1 : (1 << 8 * size) - 1;
         }
         return LittleEndian.get(cfg, at, size);
     }
 
-    /** {@code pci_user_write_config_*}: the hardware keeps only the bits its write mask allows. */
-    void write(int at, int size, int value) {
+    /**
+     * {@code pci_user_write_config_*}: the hardware keeps only the bits its write mask allows;
+     * nothing once the device is gone; ENODEV while its EEH PE is in reset.
+     */
+    void write(int at, int size, int value) throws KernelError {
+        checkConfigAccess(at, size, "write");
+        writeRegisters(at, size, value);
+    }
+
+    /** A config write whose failure the kernel ignores (as {@code pcie_set_readrq}'s): dropped while the PE is in reset. */
+    void writeIgnoringErrors(int at, int size, int value) {
+        if (!configBlocked()) {
+            writeRegisters(at, size, value);
+        }
+    }
+
+    private void writeRegisters(int at, int size, int value) {
         if (removed) {
             return;
         }
@@ -135,6 +174,33 @@ public final class PciHardware {
             int m = wmask[at + i] & 0xff;
             cfg[at + i] = (byte) (cfg[at + i] & ~m | (value >>> 8 * i) & m);
         }
+    }
+
+    /** Whether config access is blocked: the function's EEH PE has a reset asserted ({@code EEH_PE_CFG_BLOCKED}). */
+    boolean configBlocked() {
+        return pe != null && pe.configBlocked();
+    }
+
+    private void checkConfigAccess(int at, int size, String what) throws KernelError {
+        if (configBlocked()) {
+            throw KernelError.of(Errno.ENODEV, String.format("config %s of %d bytes at 0x%x of %s fails: its EEH %s has a reset asserted"
+                    + " (EEH_PE_CFG_BLOCKED until VFIO_EEH_PE_OP RESET_DEACTIVATE), so pnv_pci_%s_config answers"
+                    + " PCIBIOS_DEVICE_NOT_FOUND, which pci_user_%s_config_* returns as ENODEV", what, size, at, address(), pe, what, what));
+        }
+    }
+
+    /**
+     * Whether BAR accesses reach nothing: loads answer all ones and stores are dropped, because the
+     * device is gone or its EEH PE has MMIO frozen (the PHB drops the access and completes loads
+     * with all ones; {@code eeh_check_failure} leaves a passed-through PE to its owner).
+     */
+    boolean mmioDead() {
+        return removed || pe != null && pe.mmioFrozen();
+    }
+
+    /** Whether the PHB stops the function's DMA, MSI writes included: its EEH PE has DMA frozen. */
+    boolean dmaFrozen() {
+        return pe != null && pe.dmaFrozen();
     }
 
     /** A register the kernel itself programs (BAR restore, power state): no write mask. */
@@ -195,6 +261,61 @@ public final class PciHardware {
         powerState = PCI_D0;
     }
 
+    /**
+     * The PHB resets the function's bus for EEH ({@code pci_bus_error_reset}, or the PHB's
+     * fundamental reset): the model goes back to power-on, and so do its config registers, with
+     * nothing saved and restored around it (unlike {@link #reset()}, the PCI core's function
+     * reset): bus mastering, the MSI and MSI-X Enable bits, the BAR addresses (their type bits are
+     * read-only and stay) are cleared, the MSI-X table masked.
+     */
+    void busReset() {
+        model.reset();
+        System.arraycopy(powerOn.bytes(), 0, cfg, 0, cfg.length);
+        for (Bar b : bars) {
+            if (b != null) {
+                int at = BASE_ADDRESS_0 + 4 * b.index();
+                put32(at, u32(at) & (b.kind() == BarKind.IO ? ~BASE_ADDRESS_IO_MASK : ~BASE_ADDRESS_MEM_MASK));
+                if (b.kind() == BarKind.MEMORY64) {
+                    put32(at + 4, 0);
+                }
+            }
+        }
+        if (rom.isPresent()) {
+            put32(ROM_ADDRESS, 0);
+        }
+        msi.resetMsixTable();
+        powerState = PCI_D0;
+    }
+
+    /**
+     * EEH brings the function back after its PE's reset ({@code eeh_pe_reenable_devices}): {@code
+     * eeh_restore_device_bars} writes the BARs, the ROM BAR, cache line size, latency timer and
+     * dword 15 (interrupt line and pin, min grant, max latency) saved at probe, and the PERR and
+     * SERR command bits as they were then; {@code pci_reenable_device} turns memory and I/O decode
+     * on for the BARs the function has if it is enabled (opened through vfio-pci). Bus mastering
+     * and MSI stay off: the user turns them on again. The firmware's own restore of the PCI
+     * Express control registers ({@code opal_pci_reinit}) is not modelled: they keep power-on values.
+     */
+    void eehRestore(boolean enabled) {
+        for (int i = 0; i < STD_NUM_BARS; i++) {
+            put32(BASE_ADDRESS_0 + 4 * i, LittleEndian.u32(probed, BASE_ADDRESS_0 + 4 * i));
+        }
+        put32(ROM_ADDRESS, LittleEndian.u32(probed, ROM_ADDRESS));
+        put(CACHE_LINE_SIZE, 1, LittleEndian.u8(probed, CACHE_LINE_SIZE));
+        put(LATENCY_TIMER, 1, LittleEndian.u8(probed, LATENCY_TIMER));
+        put32(INTERRUPT_LINE, LittleEndian.u32(probed, INTERRUPT_LINE));
+        int keep = COMMAND_PARITY | COMMAND_SERR;
+        int cmd = u16(COMMAND) & ~keep | LittleEndian.u16(probed, COMMAND) & keep;
+        if (enabled) {
+            for (Bar b : bars) {
+                if (b != null) {
+                    cmd |= b.kind() == BarKind.IO ? COMMAND_IO : COMMAND_MEMORY;
+                }
+            }
+        }
+        put(COMMAND, 2, cmd); // the ROM adds no decode: pci_enable_resources skips it unless it is enabled
+    }
+
     /** The BAR range holding {@code offset} of BAR {@code index}. */
     BarRange rangeAt(int index, long offset) {
         for (BarRange r : bars[index].ranges()) {
@@ -207,7 +328,7 @@ public final class PciHardware {
 
     /** One MMIO access of 1, 2 or 4 bytes inside BAR {@code index}. */
     long mmioRead(int index, long offset, int size) {
-        if (removed) {
+        if (mmioDead()) {
             return size == 8 ? -1L : (1L << 8 * size) - 1;
         }
         BarRange r = rangeAt(index, offset);
@@ -218,7 +339,7 @@ public final class PciHardware {
     }
 
     void mmioWrite(int index, long offset, int size, long value) {
-        if (removed) {
+        if (mmioDead()) {
             return;
         }
         BarRange r = rangeAt(index, offset);

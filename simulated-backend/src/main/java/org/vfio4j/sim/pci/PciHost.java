@@ -4,11 +4,12 @@ import java.lang.foreign.Arena;
 import java.util.List;
 import java.util.Optional;
 import org.vfio4j.PciAddress;
+import org.vfio4j.sim.eeh.Eeh;
 
 /**
  * What vfio-pci needs from the PCI core and from the kernel that booted it: the functions on a
- * bus (for hot reset), the vfio-pci function at an address, and where device memory comes from.
- * The simulated kernel implements it.
+ * bus (for hot reset), the vfio-pci function at an address, where device memory comes from, and
+ * the platform's EEH. The simulated kernel implements it.
  */
 public interface PciHost {
     /**
@@ -29,4 +30,7 @@ public interface PciHost {
 
     /** Where device memory (regions, dma-bufs) is allocated: closed with the kernel. */
     Arena deviceMemory();
+
+    /** The host's EEH (POWER's error handling), which has no PE on a host without it. */
+    Eeh eeh();
 }

@@ -68,6 +68,9 @@ public final class PciIrqs {
             + " nothing unmasked it since; after handling each interrupt, unmask it with VFIO_IRQ_SET_ACTION_UNMASK on the INTx index";
     private static final String MASKED_BY_USER = "INTx is masked by VFIO_IRQ_SET_ACTION_MASK; unmask it with VFIO_IRQ_SET_ACTION_UNMASK";
     private static final String DISINTX = "INTx Disable (PCI_COMMAND_INTX_DISABLE) is set in the command register";
+    /** Why a message of a function whose EEH PE has DMA frozen goes nowhere. */
+    private static final String FROZEN = "its EEH PE has DMA frozen, and an MSI is a DMA write the PHB stops; VFIO_EEH_PE_OP"
+            + " UNFREEZE_DMA or the reset sequence thaws it";
     private static final String NO_MASTER = "bus mastering is off (PCI_COMMAND_MASTER clear in the command register), so the"
             + " message, a memory write, is never sent";
 
@@ -644,6 +647,10 @@ public final class PciIrqs {
         boolean inRange = enabled && vector >= 0 && vector < ctx.length;
         if ((hw().u16(COMMAND) & COMMAND_MASTER) == 0) {
             suppressed(inRange ? ctx[vector] : null, vectorName(msix, vector), "dropped", NO_MASTER);
+            return;
+        }
+        if (hw().dmaFrozen()) {
+            suppressed(inRange ? ctx[vector] : null, vectorName(msix, vector), "dropped", FROZEN);
             return;
         }
         if (!enabled) {

@@ -308,7 +308,7 @@ final class PciRegionIo {
         long count = Math.min(buf.byteSize(), size - pos);
         for (long i = 0; i < count; i++) {
             long at = pos + i;
-            buf.set(ValueLayout.JAVA_BYTE, i, at < image.length && !hw.removed ? image[(int) at] : (byte) 0xff);
+            buf.set(ValueLayout.JAVA_BYTE, i, at < image.length && !hw.mmioDead() ? image[(int) at] : (byte) 0xff);
         }
         return count;
     }

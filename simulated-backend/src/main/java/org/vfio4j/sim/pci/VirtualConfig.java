@@ -3,6 +3,7 @@ package org.vfio4j.sim.pci;
 import static org.vfio4j.PciRegisters.*;
 
 import org.vfio4j.KernelProfile;
+import org.vfio4j.sim.core.KernelError;
 import org.vfio4j.sim.device.BarKind;
 import org.vfio4j.sim.internal.LittleEndian;
 
@@ -13,6 +14,9 @@ import org.vfio4j.sim.internal.LittleEndian;
  * permission table have per-bit {@code virt} (the bit lives in {@code vconfig}) and {@code write}
  * (the user may change it) masks; capabilities without one read straight from hardware with their
  * ID/next bytes from vconfig and drop writes. Accesses are split as {@code vfio_config_do_rw} does.
+ * A piece that reaches the hardware fails when the hardware access does (ENODEV while the
+ * function's EEH PE is in reset), and the whole access with it, as {@code vfio_pci_config_rw}
+ * returns the first error; pieces all of whose bits are virtual still succeed then.
  *
  * <p>About 800 lines, as {@code vfio_pci_config.c} is about 2,000: the permission tables of every
  * capability the kernel virtualizes live here side by side, so each can be read against its kernel
@@ -533,17 +537,17 @@ final class VirtualConfig {
     }
 
     /** A {@link #single} read. */
-    int readSingle(int pos, int count) {
+    int readSingle(int pos, int count) throws KernelError {
         return readPiece(pos, count);
     }
 
     /** A {@link #single} write. */
-    void writeSingle(int pos, int count, int value) {
+    void writeSingle(int pos, int count, int value) throws KernelError {
         writePiece(pos, count, value);
     }
 
     /** Reads {@code count} bytes at {@code pos} into {@code out} as pieces of 4, 2, 1 bytes ({@code vfio_pci_config_rw}). */
-    void read(int pos, byte[] out) {
+    void read(int pos, byte[] out) throws KernelError {
         int done = 0;
         while (done < out.length) {
             int at = pos + done;
@@ -554,7 +558,7 @@ final class VirtualConfig {
         }
     }
 
-    void write(int pos, byte[] in) {
+    void write(int pos, byte[] in) throws KernelError {
         int done = 0;
         while (done < in.length) {
             int at = pos + done;
@@ -589,7 +593,7 @@ final class VirtualConfig {
         return kind[at] == UNASSIGNED ? PCI_CAP_ID_INVALID : kind[at] == BASIC ? PCI_CAP_ID_BASIC : capId[at] & 0xff;
     }
 
-    private int readPiece(int pos, int count) {
+    private int readPiece(int pos, int count) throws KernelError {
         int offset = pos - capStart[pos];
         return switch (kind[pos]) {
             case UNASSIGNED -> hw.read(pos, count);
@@ -608,7 +612,7 @@ final class VirtualConfig {
         };
     }
 
-    private int defaultRead(int pos, int count) {
+    private int defaultRead(int pos, int count) throws KernelError {
         int v = vread(pos, count);
         int vm = mask(virt, pos, count);
         if (vm != ones(count)) {
@@ -618,7 +622,7 @@ final class VirtualConfig {
     }
 
     /** {@code vfio_direct_config_read}: hardware, with the header (ID/next, or the ecap's first dword) from vconfig. */
-    private int directRead(int pos, int count, int offset) {
+    private int directRead(int pos, int count, int offset) throws KernelError {
         int v = hw.read(pos, count);
         if (pos >= CFG_SPACE_SIZE) {
             if (offset < CAP_SIZEOF) {
@@ -633,7 +637,7 @@ final class VirtualConfig {
         return v;
     }
 
-    private void writePiece(int pos, int count, int val) {
+    private void writePiece(int pos, int count, int val) throws KernelError {
         int offset = pos - capStart[pos];
         switch (kind[pos]) {
             case UNASSIGNED, VENDOR, ECAP_VENDOR -> hw.write(pos, count, val);
@@ -661,7 +665,7 @@ final class VirtualConfig {
         }
     }
 
-    private void defaultWrite(int pos, int count, int val) {
+    private void defaultWrite(int pos, int count, int val) throws KernelError {
         int w = mask(write, pos, count);
         if (w == 0) {
             return;
@@ -681,7 +685,7 @@ final class VirtualConfig {
     }
 
     /** {@code vfio_basic_config_write}. */
-    private void basicWrite(int pos, int count, int val) {
+    private void basicWrite(int pos, int count, int val) throws KernelError {
         if (pos == COMMAND) {
             int phys = hw.u16(COMMAND);
             int virtCmd = u16(COMMAND);
@@ -718,9 +722,9 @@ final class VirtualConfig {
         return false;
     }
 
-    /** {@code vfio_bar_restore}: the hardware BARs get the values saved at open. */
+    /** {@code vfio_bar_restore}: the hardware BARs get the values saved at open (its config writes fail silently during an EEH reset). */
     private void barRestore() {
-        if (hw.spec.isVirtualFunction()) {
+        if (hw.spec.isVirtualFunction() || hw.configBlocked()) {
             return;
         }
         for (int i = 0; i < STD_NUM_BARS; i++) {
@@ -764,7 +768,7 @@ final class VirtualConfig {
      * (The matching read-side fix-up of Multiple Message Capable writes at the capability start in
      * these kernels, onto the ID/next word, so the user sees what was written: verified on 6.1.)
      */
-    private void msiWrite(int start, int offset, int count) {
+    private void msiWrite(int start, int offset, int count) throws KernelError {
         if (offset <= MSI_FLAGS && offset + count >= MSI_FLAGS) {
             int flags = u16(start + MSI_FLAGS);
             if (!msiActive) {
@@ -792,7 +796,7 @@ final class VirtualConfig {
             int mps = 128 << ((hw.u16(start + EXP_DEVCTL) & EXP_DEVCTL_PAYLOAD) >> 5); // pcie_get_mps
             int bytes = Math.max(128 << (readRq >> 12), mps);
             int field = Integer.numberOfTrailingZeros(bytes / 128) << 12; // pcie_set_readrq
-            hw.write(start + EXP_DEVCTL, 2, hw.u16(start + EXP_DEVCTL) & ~EXP_DEVCTL_READRQ | field);
+            hw.writeIgnoringErrors(start + EXP_DEVCTL, 2, hw.u16(start + EXP_DEVCTL) & ~EXP_DEVCTL_READRQ | field); // pcie_set_readrq's result is ignored
         }
     }
 

@@ -10,7 +10,7 @@ import java.util.Optional;
  * kernel saw them, what the answer means, and mistakes made on purpose with their errno and rule).
  */
 public sealed interface Chapter permits BasicsChapter, DevicesChapter, ConfigChapter, InterruptsChapter, DmaChapter,
-        FaultsChapter {
+        FaultsChapter, PowerChapter {
 
     /**
      * The name a learner types: {@code vfio4j tour <name>}.
@@ -47,7 +47,8 @@ public sealed interface Chapter permits BasicsChapter, DevicesChapter, ConfigCha
                 new ConfigChapter(),
                 new InterruptsChapter(),
                 new DmaChapter(),
-                new FaultsChapter()
+                new FaultsChapter(),
+                new PowerChapter()
         );
     }
 

@@ -20,9 +20,9 @@ final class Page {
     /** The terminal width the tour is written for. */
     static final int WIDTH = 100;
 
-    /** What a learner makes of the prefixes; printed under a chapter's title. */
-    static final String LEGEND = """
-            (Linux 6.1 rules. 'code:' is the call the program makes, '>' a system call as the kernel saw it
+    /** What a learner makes of the prefixes; printed under a chapter's title ({@code %s}: the kernel release whose rules apply). */
+    private static final String LEGEND = """
+            (Linux %s rules. 'code:' is the call the program makes, '>' a system call as the kernel saw it
             or an event it caused, '=' what the answer means, '!' an error that no system call above shows.)""";
 
     /** A call made on purpose to fail. */
@@ -45,12 +45,18 @@ final class Page {
         this.kernel = kernel;
     }
 
-    /** The chapter's first lines: its title, then the legend (basics has its own). */
+    /** The chapter's first lines: its title, then the legend for Linux 6.1 (basics has its own). */
     void title(String title, boolean legend) {
         print("", "", title);
         if (legend) {
-            out.println(LEGEND);
+            out.println(LEGEND.formatted("6.1"));
         }
+    }
+
+    /** The chapter's first lines: its title, then the legend for the host's kernel, {@code linux} ("6.12"). */
+    void title(String title, String linux) {
+        print("", "", title);
+        out.println(LEGEND.formatted(linux));
     }
 
     /** Starts the next numbered step. */
