@@ -1,9 +1,7 @@
 package org.vfio4j.conformance.power;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -72,23 +70,21 @@ public final class PowerLane {
     }
 
     /**
-     * The smoke script: {@value #SMOKE} in the checkout at {@code home} if it is there, else the
-     * built-in one this class carries.
+     * The smoke script, {@value #SMOKE} in the checkout at {@code home}.
      *
      * @param home the checkout, or null when unknown
      * @return its text and where it came from
-     * @throws IOException if a file cannot be read
+     * @throws IOException if there is no checkout or the file cannot be read
      */
     public static Source smoke(Path home) throws IOException {
-        if (home != null && Files.isRegularFile(home.resolve(SMOKE))) {
-            return new Source(Files.readString(home.resolve(SMOKE)), home.resolve(SMOKE).toString());
+        if (home == null) {
+            throw new IOException("the smoke script " + SMOKE + " is not found: no checkout is known (run through the ./vfio4j launcher)");
         }
-        try (InputStream in = PowerLane.class.getResourceAsStream("smoke-builtin.vps")) {
-            if (in == null) {
-                throw new IOException("the built-in smoke script is missing from the class path");
-            }
-            return new Source(new String(in.readAllBytes(), StandardCharsets.UTF_8), "the built-in smoke script (no " + SMOKE + ")");
+        Path file = home.resolve(SMOKE);
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("the smoke script " + file + " is missing");
         }
+        return new Source(Files.readString(file), file.toString());
     }
 
     /**
@@ -222,7 +218,13 @@ public final class PowerLane {
             text = Files.readString(beside);
             out.println("Replaying " + transcript + " against its script " + beside + " (no guest is booted).");
         } else {
-            Source smoke = smoke(home);
+            Source smoke;
+            try {
+                smoke = smoke(home);
+            } catch (IOException e) {
+                out.println("POWER lane FAILED: there is no " + SCRIPT_FILE + " beside " + transcript + " to replay it with, and " + e.getMessage());
+                return 1;
+            }
             text = script(smoke.text(), chains, seed);
             out.println("Replaying " + transcript + " (no guest is booted) against " + smoke.origin() + " and " + chains
                     + " chains from seed 0x" + Long.toHexString(seed) + " (no " + SCRIPT_FILE + " beside it).");

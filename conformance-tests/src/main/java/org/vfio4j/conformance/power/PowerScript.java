@@ -215,6 +215,8 @@ public record PowerScript(List<Line> lines) {
 
     /** Why a line is not a command. */
     private static final class Malformed extends Exception {
+        private static final long serialVersionUID = 1L;
+
         Malformed(String message) {
             super(message, null, false, false);
         }

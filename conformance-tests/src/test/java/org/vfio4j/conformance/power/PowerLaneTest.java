@@ -9,7 +9,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfio4j.KernelProfile;
@@ -41,12 +40,12 @@ class PowerLaneTest {
     }
 
     @Test
-    void theBuiltInSmokeScript_parses_itsOnlyBadLineOnPurpose() throws Exception {
-        PowerScript smoke = PowerScript.parse(PowerLane.smoke(null).text());
-        assertThat(smoke.lines().stream().filter(l -> l.command() instanceof ScriptCommand.BadCommand).map(PowerScript.Line::echo))
-                .containsExactly("bogus c0");
-        assertThat(smoke.lines()).allMatch(l -> l.expectation().isPresent());
-        assertThat(PowerLane.smoke(null).origin()).contains("built-in");
+    void theSmokeScript_isReadFromTheCheckout_andParses() throws Exception {
+        PowerLane.Source smoke = PowerLane.smoke(HOME);
+        assertThat(smoke.origin()).isEqualTo(HOME.resolve(PowerLane.SMOKE).toString());
+        assertThat(PowerScript.parse(smoke.text()).lines()).isNotEmpty().noneMatch(l -> l.command() instanceof ScriptCommand.BadCommand);
+        assertThatThrownBy(() -> PowerLane.smoke(null)).isInstanceOf(java.io.IOException.class).hasMessageContaining("no checkout is known");
+        assertThatThrownBy(() -> PowerLane.smoke(dir)).isInstanceOf(java.io.IOException.class);
     }
 
     @Test
@@ -126,8 +125,8 @@ class PowerLaneTest {
     void replay_withoutAScriptBesideIt_makesTheScriptAgain_fromSmokeAndSeed() throws Exception {
         Path transcript = dir.resolve("kernel.txt");
         Files.writeString(transcript, HEADER + "@@ 1 bogus = bad-command\n@@# end\n");
-        assertThat(PowerLane.replay(transcript, null, 2, 7, out)).isEqualTo(1);
-        assertThat(printed()).contains("against the built-in smoke script (no " + PowerLane.SMOKE + ") and 2 chains from seed 0x7")
+        assertThat(PowerLane.replay(transcript, HOME, 2, 7, out)).isEqualTo(1);
+        assertThat(printed()).contains("against " + HOME.resolve(PowerLane.SMOKE) + " and 2 chains from seed 0x7")
                 .contains("  line 1: bogus\n      kernel:    bad-command\n      simulator: (no line)\n");
     }
 
@@ -148,7 +147,8 @@ class PowerLaneTest {
     private Path fakeCheckout(String transcript, int status) throws Exception {
         Path home = dir.resolve("checkout");
         Path lane = home.resolve(PowerLane.LANE);
-        Files.createDirectories(lane.getParent());
+        Files.createDirectories(home.resolve(PowerLane.SMOKE).getParent());
+        Files.writeString(home.resolve(PowerLane.SMOKE), "open c0 => ok\nclosealL\n");
         Path saved = dir.resolve("prepared.txt");
         if (transcript != null) {
             Files.writeString(saved, transcript);
@@ -164,7 +164,7 @@ class PowerLaneTest {
 
     @Test
     void run_writesTheScript_runsTheLaneOnIt_andComparesWhatItLeft() throws Exception {
-        String text = PowerLane.script(PowerLane.smoke(null).text(), 2, 5);
+        String text = PowerLane.script("open c0 => ok\nclosealL\n", 2, 5);
         Transcript sim = PowerLane.simulate(PowerScript.parse(text), GUEST);
         String kernel = HEADER + sim.text().lines().filter(l -> l.startsWith("@@ ")).collect(java.util.stream.Collectors.joining("\n"))
                 + "\n@@# end\n";
@@ -211,12 +211,10 @@ class PowerLaneTest {
     @Test
     void theSmokeScriptAnd20Chains_onThePowernvMirror_meetEveryExpectation() throws Exception {
         assumeTrue(simulatorHasSpapr(), "the simulator has no sPAPR TCE driver or EEH yet");
-        for (PowerLane.Source smoke : List.of(PowerLane.smoke(HOME), PowerLane.smoke(null))) {
-            PowerScript script = PowerScript.parse(PowerLane.script(smoke.text(), 20, SpaprChains.DEFAULT_SEED));
-            Transcript sim = PowerLane.simulate(script, GUEST);
-            assertThat(sim.results()).hasSize(script.size()).noneMatch(r -> r.outcome().startsWith("exception:"));
-            assertThat(TranscriptCheck.expectations(script, sim, "simulator")).as(smoke.origin()).isEmpty();
-        }
+        PowerScript script = PowerScript.parse(PowerLane.script(PowerLane.smoke(HOME).text(), 20, SpaprChains.DEFAULT_SEED));
+        Transcript sim = PowerLane.simulate(script, GUEST);
+        assertThat(sim.results()).hasSize(script.size()).noneMatch(r -> r.outcome().startsWith("exception:"));
+        assertThat(TranscriptCheck.expectations(script, sim, "simulator")).isEmpty();
     }
 
     @Test
