@@ -182,6 +182,15 @@ class PowerLaneTest {
     }
 
     @Test
+    void theGuestsRunTime_isBootAndProbe_fromTheLanesTimes_orTheWholeRunWithout() throws Exception {
+        Path times = dir.resolve("times.txt");
+        assertThat(PowerLane.guestSeconds(times, 99.5)).isEqualTo(99.5);
+        Files.writeString(times, "kernel linux-image-6.12.95+deb12-powerpc64le (6.12.95+deb12-powerpc64le)\nfetch 0.4 s\n"
+                + "initramfs 2.0 s\nboot-to-probe 7.5 s\nprobe 30.25 s\nprobe-guest 29.9 s for 1800 commands\ntotal 45.1 s\n");
+        assertThat(PowerLane.guestSeconds(times, 99.5)).isEqualTo(37.75);
+    }
+
+    @Test
     void run_failsClearly_whenTheLaneLeavesNoTranscript_orIsMissing() throws Exception {
         Path home = fakeCheckout(null, 1);
         ByteArrayOutputStream errors = new ByteArrayOutputStream();
