@@ -33,6 +33,15 @@ import org.vfio4j.conformance.power.ScriptCommand.*;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.LinuxAbi;
 import org.vfio4j.spi.VfioKernel;
+import org.vfio4j.uapi.VfioStructs.vfio_eeh_pe_err;
+import org.vfio4j.uapi.VfioStructs.vfio_eeh_pe_op;
+import org.vfio4j.uapi.VfioStructs.vfio_group_status;
+import org.vfio4j.uapi.VfioStructs.vfio_iommu_spapr_register_memory;
+import org.vfio4j.uapi.VfioStructs.vfio_iommu_spapr_tce_create;
+import org.vfio4j.uapi.VfioStructs.vfio_iommu_spapr_tce_info;
+import org.vfio4j.uapi.VfioStructs.vfio_iommu_spapr_tce_remove;
+import org.vfio4j.uapi.VfioStructs.vfio_iommu_type1_dma_map;
+import org.vfio4j.uapi.VfioStructs.vfio_iommu_type1_dma_unmap;
 
 /**
  * Runs a probe script on any {@link VfioKernel} and prints what the C probe {@code spapr-probe}
@@ -59,8 +68,6 @@ public final class PowerScriptRunner {
 
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
-    /** The vaddr field of register/unregister and map: the one the output rewrites to an offset. */
-    private static final long VADDR = 8;
 
     private final VfioKernel kernel;
     private final List<Transcript.Device> devices;
@@ -176,15 +183,15 @@ public final class PowerScriptRunner {
                 case UnsetContainer u -> withFd(u.group(), g -> result(() -> kernel.ioctl(g, VFIO_GROUP_UNSET_CONTAINER, 0L)));
                 case Status st -> withFd(st.group(), g -> {
                     fresh();
-                    buf.set(U32, 0, 8);
-                    return withStruct(() -> kernel.ioctl(g, VFIO_GROUP_GET_STATUS, buf), 8, false);
+                    buf.set(U32, vfio_group_status.argsz, vfio_group_status.SIZE);
+                    return withStruct(() -> kernel.ioctl(g, VFIO_GROUP_GET_STATUS, buf), vfio_group_status.SIZE, -1);
                 });
                 case CheckExtension x -> withFd(x.container(), c -> result(() -> kernel.ioctl(c, VFIO_CHECK_EXTENSION, x.extension())));
                 case SetIommu x -> withFd(x.container(), c -> result(() -> kernel.ioctl(c, VFIO_SET_IOMMU, x.type())));
                 case Info i -> withFd(i.container(), c -> {
                     fresh();
-                    buf.set(U32, 0, (int) i.argsz());
-                    return withStruct(() -> kernel.ioctl(c, VFIO_IOMMU_SPAPR_TCE_GET_INFO, buf), 32, false);
+                    buf.set(U32, vfio_iommu_spapr_tce_info.argsz, (int) i.argsz());
+                    return withStruct(() -> kernel.ioctl(c, VFIO_IOMMU_SPAPR_TCE_GET_INFO, buf), vfio_iommu_spapr_tce_info.SIZE, -1);
                 });
                 case Enable e -> withFd(e.container(), c -> result(() -> kernel.ioctl(c, VFIO_IOMMU_ENABLE, 0L)));
                 case Disable e -> withFd(e.container(), c -> result(() -> kernel.ioctl(c, VFIO_IOMMU_DISABLE, 0L)));
@@ -192,57 +199,58 @@ public final class PowerScriptRunner {
                 case Unregister r -> withFd(r.container(), c -> memory(c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, r.offset(), r.size(), r.flags(), r.argsz()));
                 case Create cr -> withFd(cr.container(), c -> {
                     fresh();
-                    buf.set(U32, 0, (int) cr.argsz());
-                    buf.set(U32, 4, (int) cr.flags());
-                    buf.set(U32, 8, (int) cr.pageShift());
-                    buf.set(U32, 12, 0);
-                    buf.set(U64, 16, cr.windowSize());
-                    buf.set(U32, 24, (int) cr.levels());
-                    buf.set(U32, 28, 0);
-                    buf.set(U64, 32, 0);
-                    return withStruct(() -> kernel.ioctl(c, VFIO_IOMMU_SPAPR_TCE_CREATE, buf), 40, false);
+                    buf.set(U32, vfio_iommu_spapr_tce_create.argsz, (int) cr.argsz());
+                    buf.set(U32, vfio_iommu_spapr_tce_create.flags, (int) cr.flags());
+                    buf.set(U32, vfio_iommu_spapr_tce_create.page_shift, (int) cr.pageShift());
+                    buf.set(U32, vfio_iommu_spapr_tce_create.__resv1, 0);
+                    buf.set(U64, vfio_iommu_spapr_tce_create.window_size, cr.windowSize());
+                    buf.set(U32, vfio_iommu_spapr_tce_create.levels, (int) cr.levels());
+                    buf.set(U32, vfio_iommu_spapr_tce_create.__resv2, 0);
+                    buf.set(U64, vfio_iommu_spapr_tce_create.start_addr, 0);
+                    return withStruct(() -> kernel.ioctl(c, VFIO_IOMMU_SPAPR_TCE_CREATE, buf), vfio_iommu_spapr_tce_create.SIZE, -1);
                 });
                 case Remove rm -> withFd(rm.container(), c -> {
                     fresh();
-                    buf.set(U32, 0, (int) rm.argsz());
-                    buf.set(U32, 4, (int) rm.flags());
-                    buf.set(U64, 8, rm.start());
-                    return withStruct(() -> kernel.ioctl(c, VFIO_IOMMU_SPAPR_TCE_REMOVE, buf), 16, false);
+                    buf.set(U32, vfio_iommu_spapr_tce_remove.argsz, (int) rm.argsz());
+                    buf.set(U32, vfio_iommu_spapr_tce_remove.flags, (int) rm.flags());
+                    buf.set(U64, vfio_iommu_spapr_tce_remove.start_addr, rm.start());
+                    return withStruct(() -> kernel.ioctl(c, VFIO_IOMMU_SPAPR_TCE_REMOVE, buf), vfio_iommu_spapr_tce_remove.SIZE, -1);
                 });
                 case MapDma m -> withFd(m.container(), c -> {
                     fresh();
-                    buf.set(U32, 0, (int) m.argsz());
-                    buf.set(U32, 4, (int) m.flags());
-                    buf.set(U64, 8, mem + m.offset());
-                    buf.set(U64, 16, m.iova());
-                    buf.set(U64, 24, m.size());
-                    return withStruct(() -> kernel.ioctl(c, VFIO_IOMMU_MAP_DMA, buf), 32, true);
+                    buf.set(U32, vfio_iommu_type1_dma_map.argsz, (int) m.argsz());
+                    buf.set(U32, vfio_iommu_type1_dma_map.flags, (int) m.flags());
+                    buf.set(U64, vfio_iommu_type1_dma_map.vaddr, mem + m.offset());
+                    buf.set(U64, vfio_iommu_type1_dma_map.iova, m.iova());
+                    buf.set(U64, vfio_iommu_type1_dma_map.size, m.size());
+                    return withStruct(() -> kernel.ioctl(c, VFIO_IOMMU_MAP_DMA, buf), vfio_iommu_type1_dma_map.SIZE,
+                            vfio_iommu_type1_dma_map.vaddr);
                 });
                 case UnmapDma u -> withFd(u.container(), c -> {
                     fresh();
-                    buf.set(U32, 0, (int) u.argsz());
-                    buf.set(U32, 4, (int) u.flags());
-                    buf.set(U64, 8, u.iova());
-                    buf.set(U64, 16, u.size());
-                    return withStruct(() -> kernel.ioctl(c, VFIO_IOMMU_UNMAP_DMA, buf), 24, false);
+                    buf.set(U32, vfio_iommu_type1_dma_unmap.argsz, (int) u.argsz());
+                    buf.set(U32, vfio_iommu_type1_dma_unmap.flags, (int) u.flags());
+                    buf.set(U64, vfio_iommu_type1_dma_unmap.iova, u.iova());
+                    buf.set(U64, vfio_iommu_type1_dma_unmap.size, u.size());
+                    return withStruct(() -> kernel.ioctl(c, VFIO_IOMMU_UNMAP_DMA, buf), vfio_iommu_type1_dma_unmap.SIZE, -1);
                 });
                 case Eeh e -> withFd(e.container(), c -> {
                     fresh();
-                    buf.set(U32, 0, (int) e.argsz());
-                    buf.set(U32, 4, (int) e.flags());
-                    buf.set(U32, 8, (int) e.op());
-                    return withStruct(() -> kernel.ioctl(c, VFIO_EEH_PE_OP, buf), 40, false);
+                    buf.set(U32, vfio_eeh_pe_op.argsz, (int) e.argsz());
+                    buf.set(U32, vfio_eeh_pe_op.flags, (int) e.flags());
+                    buf.set(U32, vfio_eeh_pe_op.op, (int) e.op());
+                    return withStruct(() -> kernel.ioctl(c, VFIO_EEH_PE_OP, buf), vfio_eeh_pe_op.SIZE, -1);
                 });
                 case Inject in -> withFd(in.container(), c -> {
                     fresh();
-                    buf.set(U32, 0, (int) in.argsz());
-                    buf.set(U32, 4, 0);
-                    buf.set(U32, 8, VFIO_EEH_PE_INJECT_ERR);
-                    buf.set(U32, 16, (int) in.type());
-                    buf.set(U32, 20, (int) in.function());
-                    buf.set(U64, 24, in.address());
-                    buf.set(U64, 32, in.mask());
-                    return withStruct(() -> kernel.ioctl(c, VFIO_EEH_PE_OP, buf), 40, false);
+                    buf.set(U32, vfio_eeh_pe_op.argsz, (int) in.argsz());
+                    buf.set(U32, vfio_eeh_pe_op.flags, 0);
+                    buf.set(U32, vfio_eeh_pe_op.op, VFIO_EEH_PE_INJECT_ERR);
+                    buf.set(U32, vfio_eeh_pe_op.err + vfio_eeh_pe_err.type, (int) in.type());
+                    buf.set(U32, vfio_eeh_pe_op.err + vfio_eeh_pe_err.func, (int) in.function());
+                    buf.set(U64, vfio_eeh_pe_op.err + vfio_eeh_pe_err.addr, in.address());
+                    buf.set(U64, vfio_eeh_pe_op.err + vfio_eeh_pe_err.mask, in.mask());
+                    return withStruct(() -> kernel.ioctl(c, VFIO_EEH_PE_OP, buf), vfio_eeh_pe_op.SIZE, -1);
                 });
                 case Read r -> withFd(r.device(), d -> {
                     MemorySegment data = arena.allocate(r.length());
@@ -275,22 +283,23 @@ public final class PowerScriptRunner {
         /** REGISTER_MEMORY / UNREGISTER_MEMORY of MEM+OFF. */
         private String memory(Fd c, long request, long offset, long size, long flags, long argsz) {
             fresh();
-            buf.set(U32, 0, (int) argsz);
-            buf.set(U32, 4, (int) flags);
-            buf.set(U64, 8, mem + offset);
-            buf.set(U64, 16, size);
-            return withStruct(() -> kernel.ioctl(c, request, buf), 24, true);
+            buf.set(U32, vfio_iommu_spapr_register_memory.argsz, (int) argsz);
+            buf.set(U32, vfio_iommu_spapr_register_memory.flags, (int) flags);
+            buf.set(U64, vfio_iommu_spapr_register_memory.vaddr, mem + offset);
+            buf.set(U64, vfio_iommu_spapr_register_memory.size, size);
+            return withStruct(() -> kernel.ioctl(c, request, buf), vfio_iommu_spapr_register_memory.SIZE,
+                    vfio_iommu_spapr_register_memory.vaddr);
         }
 
         private void fresh() {
             buf.fill(FILL);
         }
 
-        /** The result, then the struct's first {@code size} bytes, its vaddr field as an offset in MEM if {@code hasVaddr}. */
-        private String withStruct(Call call, int size, boolean hasVaddr) {
+        /** The result, then the struct's {@code size} bytes, the u64 vaddr at {@code vaddr} (if not -1) as an offset in MEM. */
+        private String withStruct(Call call, int size, int vaddr) {
             String result = result(call);
-            if (hasVaddr) {
-                buf.set(U64, VADDR, buf.get(U64, VADDR) - mem);
+            if (vaddr >= 0) {
+                buf.set(U64, vaddr, buf.get(U64, vaddr) - mem);
             }
             return result + " " + hex(buf, size);
         }
