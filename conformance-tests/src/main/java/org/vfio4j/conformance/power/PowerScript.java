@@ -12,7 +12,7 @@ import org.vfio4j.conformance.power.ScriptCommand.*;
  * per line, blank lines and lines whose first non-blank character is {@code #} skipped, tokens
  * separated by blanks, everything from a token {@code =>} on an expectation. A line that does not
  * parse is kept as a {@link BadCommand}, so that its output line ({@code bad-command}) is still
- * there: runners never stop early. The format is specified in {@code power-script.md}.
+ * there: runners never stop early. The format is specified in docs/power-lane.md ("The probe script").
  *
  * @param lines the command lines, in order
  */

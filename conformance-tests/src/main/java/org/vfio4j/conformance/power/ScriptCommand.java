@@ -7,8 +7,8 @@ import java.util.HexFormat;
  * One command of a POWER lane probe script, as {@link PowerScript} parsed it: one record per kind,
  * holding the operands the script gave and the defaults it left out. Numbers are unsigned 64-bit
  * values as the script wrote them; a field the call stores as a u32 takes the low 32 bits when the
- * runner fills the struct, as the C probe does. What each command calls is in {@code
- * power-script.md}; a line that does not parse is a {@link BadCommand}.
+ * runner fills the struct, as the C probe does. What each command calls is in
+ * docs/power-lane.md; a line that does not parse is a {@link BadCommand}.
  */
 public sealed interface ScriptCommand {
 

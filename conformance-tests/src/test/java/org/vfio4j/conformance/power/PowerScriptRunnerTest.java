@@ -206,7 +206,7 @@ class PowerScriptRunnerTest {
         }
     }
 
-    /** The probe's errno table, as power-script.md lists it. */
+    /** The probe's errno table, as the probe script's specification lists it. */
     private static final String ERRNO_TABLE = """
             1 EPERM 2 ENOENT 3 ESRCH 4 EINTR 5 EIO 6 ENXIO 7 E2BIG 8 ENOEXEC 9 EBADF 10 ECHILD 11 EAGAIN 12 ENOMEM
             13 EACCES 14 EFAULT 15 ENOTBLK 16 EBUSY 17 EEXIST 18 EXDEV 19 ENODEV 20 ENOTDIR 21 EISDIR 22 EINVAL
