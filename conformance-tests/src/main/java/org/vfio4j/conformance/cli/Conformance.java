@@ -12,6 +12,8 @@ import java.util.OptionalInt;
 import java.util.regex.Pattern;
 import org.vfio4j.KernelProfile;
 import org.vfio4j.conformance.ConformanceTarget;
+import org.vfio4j.conformance.power.PowerLane;
+import org.vfio4j.conformance.power.SpaprChains;
 import org.vfio4j.conformance.run.ContractRunner;
 import org.vfio4j.conformance.run.Report;
 import org.vfio4j.conformance.run.Targets;
@@ -19,7 +21,8 @@ import org.vfio4j.kernel.KernelBackend;
 
 /**
  * {@code vfio4j conformance}: the contracts on the simulator (default), on this machine's kernel
- * ({@code --backend kernel --group N --device BDF}), or in the real-kernel lane ({@code --lane qemu}).
+ * ({@code --backend kernel --group N --device BDF}), in the real-kernel lane ({@code --lane qemu}),
+ * or the POWER lane's probe script on a real and a simulated POWER host ({@code --lane powernv}).
  */
 final class Conformance {
     private Conformance() {}
@@ -32,6 +35,7 @@ final class Conformance {
                    vfio4j conformance --backend kernel --group N --device BDF [--non-viable-group N]
                                       [--allow-reset] [--allow-dma] [--tries N]
                    vfio4j conformance --lane qemu [--kernel 5.10|6.1|6.12|all] [--chains N] [--tries N]
+                   vfio4j conformance --lane powernv [--chains N] [--transcript FILE]
 
             Runs every conformance contract and prints one row per property; exits 1 if any fails.
 
@@ -49,11 +53,18 @@ final class Conformance {
               --lane qemu           boot Linux in a QEMU guest and run the contracts on its real VFIO and on a
                                     simulated mirror, then differential chains (about 3 minutes; see
                                     docs/real-kernel-lane.md)
+              --lane powernv        boot ppc64el Linux 6.12 in QEMU powernv9 and run a script of sPAPR TCE and EEH
+                                    calls (the smoke script and random chains) with a C probe there and on a
+                                    simulated POWER mirror; diff the two transcripts and check the script's
+                                    expectations (a few minutes)
               --kernel 5.10|6.1|6.12|all
-                                    --lane only: which of Debian's kernels the guest boots (default 6.1; all:
+                                    --lane qemu only: which of Debian's kernels the guest boots (default 6.1; all:
                                     each in turn); the simulated mirror follows that kernel's profile
                                     (docs/real-kernel-lane.md)
-              --chains N            --lane only: differential chains, 1 to 10000 (default 200)
+              --chains N            --lane only: differential chains, 1 to 10000 (default 200 with qemu, 50 with
+                                    powernv; the POWER chains' seed is fixed and printed)
+              --transcript FILE     --lane powernv only: replay a saved kernel transcript (the lane prints where it
+                                    put it) on the simulator and compare, without booting a guest
               -h, --help            this text
 
             Before touching a device, --backend kernel prints what it will touch and do.
@@ -69,9 +80,10 @@ final class Conformance {
         VALUED.put("--group", "an IOMMU group number");
         VALUED.put("--device", "a PCI address such as 0000:01:00.0");
         VALUED.put("--non-viable-group", "an IOMMU group number");
-        VALUED.put("--lane", "qemu");
+        VALUED.put("--lane", "qemu or powernv");
         VALUED.put("--chains", "a whole number from 1 to " + MAX_EFFORT);
         VALUED.put("--kernel", "5.10, 6.1, 6.12 or all");
+        VALUED.put("--transcript", "a transcript file of the POWER lane");
     }
 
     /** domain:bus:device.function, lower-case hex, as /sys/bus/pci/devices names it (the kernel compares names exactly). */
@@ -84,17 +96,19 @@ final class Conformance {
             return 0;
         }
         boolean lane = o.has("--lane");
-        if (lane) {
-            o.choice("--lane", null, "qemu");
-        }
+        boolean power = lane && o.choice("--lane", null, "qemu", "powernv").equals("powernv");
         o.notTogether("--lane", "--backend", "the lane runs both the kernel backend and the simulator itself");
         boolean kernel = o.choice("--backend", "sim", "sim", "kernel").equals("kernel");
         o.onlyWith(kernel, "--backend kernel", "--group", "--device", "--non-viable-group", "--allow-reset", "--allow-dma");
-        o.onlyWith(lane, "--lane qemu", "--chains", "--kernel");
+        o.onlyWith(lane, "--lane qemu or --lane powernv", "--chains");
+        o.onlyWith(lane && !power, "--lane qemu", "--kernel");
+        o.onlyWith(power, "--lane powernv", "--transcript");
+        o.onlyWith(!power, "the contracts (not with --lane powernv, which runs a probe script instead)", "--tries");
         o.onlyWith(!kernel && !lane, "the simulator (--backend sim, the default)", "--profile");
         o.required(kernel, "--backend kernel", "--group", "--device");
         int tries = o.integer("--tries", lane ? 5 : 30, 1, MAX_EFFORT);
-        int chains = o.integer("--chains", 200, 1, MAX_EFFORT);
+        int chains = o.integer("--chains", power ? PowerLane.DEFAULT_CHAINS : 200, 1, MAX_EFFORT);
+        String transcript = o.text("--transcript", t -> Files.isRegularFile(Path.of(t)), "a transcript file of the POWER lane (no such file)");
         String laneKernel = o.choice("--kernel", "6.1", "5.10", "6.1", "6.12", "all");
         KernelProfile profile = KernelProfile.ofRelease(o.choice("--profile", "6.1", "5.7", "5.10", "6.1", "6.12"));
         int group = o.integer("--group", -1, 0, Integer.MAX_VALUE);
@@ -106,6 +120,9 @@ final class Conformance {
         String device = o.text("--device", d -> PCI_ADDRESS.matcher(d).matches(),
                 "a PCI address as /sys/bus/pci/devices names it, domain:bus:device.function in lower-case hex (e.g. 0000:01:00.0)");
 
+        if (power) {
+            return powerLane(chains, transcript, out, err);
+        }
         if (lane) {
             return laneKernel.equals("all") ? everyKernel(chains, tries, out, err) : lane(laneKernel, chains, tries, out, err);
         }
@@ -147,7 +164,22 @@ final class Conformance {
         }
     }
 
-    /** Runs the lane script on Linux {@code kernel} with LaneMain as the guest command, from this JVM's own class path. */
+    /**
+     * The POWER lane ({@link PowerLane}): boots the guest from the launcher's checkout, or replays
+     * {@code transcript} without booting; the chains' seed is {@link SpaprChains#DEFAULT_SEED}.
+     */
+    private static int powerLane(int chains, String transcript, PrintStream out, PrintStream err) throws Exception {
+        Path home = PowerLane.home().orElse(null);
+        if (transcript != null) {
+            return PowerLane.replay(Path.of(transcript), home, chains, SpaprChains.DEFAULT_SEED, out);
+        }
+        if (home == null) {
+            err.println("vfio4j conformance: the POWER lane script is not found; run through the ./vfio4j launcher of a checkout");
+            return 1;
+        }
+        return PowerLane.run(home, chains, SpaprChains.DEFAULT_SEED, PowerLane.timeLimit(chains), out, err);
+    }
+
     /** The lane on 5.10, 6.1 and 6.12, one after the other; a line per kernel at the end; 1 if any failed. */
     private static int everyKernel(int chains, int tries, PrintStream out, PrintStream err) throws Exception {
         StringBuilder summary = new StringBuilder("real-kernel lane on every kernel:\n");
@@ -163,6 +195,7 @@ final class Conformance {
         return worst;
     }
 
+    /** Runs the lane script on Linux {@code kernel} with LaneMain as the guest command, from this JVM's own class path. */
     private static int lane(String kernel, int chains, int tries, PrintStream out, PrintStream err) throws Exception {
         String home = System.getProperty("vfio4j.home");
         Path script = home == null ? null : Path.of(home, "conformance-tests/src/lane/qemu-lane");

@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.vfio4j.kernel.KernelBackend;
@@ -89,7 +92,7 @@ class MainTest {
             conformance --allow-reset => --allow-reset only makes sense with --backend kernel
             conformance --allow-dma => --allow-dma only makes sense with --backend kernel
             conformance --allow-dma=yes => --allow-dma takes no value (given 'yes')
-            conformance --chains 5 => --chains only makes sense with --lane qemu
+            conformance --chains 5 => --chains only makes sense with --lane qemu or --lane powernv
             conformance --kernel 6.12 => --kernel only makes sense with --lane qemu
             conformance --backend kernel --group 7 --device 0000:01:00.0 --kernel 5.10 => --kernel only makes sense with --lane qemu
             conformance --lane qemu --kernel 6.2 => vfio4j conformance: --kernel takes 5.10, 6.1, 6.12 or all, not '6.2' (try: vfio4j conformance --help)
@@ -99,7 +102,18 @@ class MainTest {
             conformance --lane qemu --backend kernel => --lane and --backend cannot be used together: the lane runs both the kernel backend and the simulator itself
             conformance --lane qemu --backend sim => --lane and --backend cannot be used together
             conformance --lane qemu --group 7 => --group only makes sense with --backend kernel
-            conformance --lane kvm => --lane takes only qemu, not 'kvm'
+            conformance --lane kvm => --lane takes qemu or powernv, not 'kvm'
+            conformance --lane => --lane needs a value: qemu or powernv
+            conformance --lane powernv --kernel 6.12 => --kernel only makes sense with --lane qemu
+            conformance --lane powernv --tries 3 => --tries only makes sense with the contracts (not with --lane powernv, which runs a probe script instead)
+            conformance --lane powernv --chains 0 => --chains takes a whole number from 1 to 10000, not '0'
+            conformance --lane powernv --backend sim => --lane and --backend cannot be used together
+            conformance --lane powernv --group 0 => --group only makes sense with --backend kernel
+            conformance --lane powernv --profile 6.12 => --profile only makes sense with the simulator (--backend sim, the default)
+            conformance --transcript t.txt => --transcript only makes sense with --lane powernv
+            conformance --lane qemu --transcript t.txt => --transcript only makes sense with --lane powernv
+            conformance --lane powernv --transcript /no/such/transcript.txt => vfio4j conformance: --transcript takes a transcript file of the POWER lane (no such file), not '/no/such/transcript.txt' (try: vfio4j conformance --help)
+            conformance --lane powernv --transcript => --transcript needs a value: a transcript file of the POWER lane
             conformance --lane qemu --chains 0 => --chains takes a whole number from 1 to 10000, not '0'
             conformance --lane qemu --tries x => --tries takes a whole number from 1 to 10000, not 'x'
             conformance --backend kernel => --backend kernel needs --group and --device (--group is missing)
@@ -110,7 +124,7 @@ class MainTest {
             conformance --backend kernel --group 7 --device 0000:01:00.0 --tries 0 => --tries takes a whole number from 1 to 10000, not '0'
             conformance --backend kernel --group 7 --device 0000:01:00.0 --non-viable-group y => --non-viable-group takes a whole number from 0 to 2147483647, not 'y'
             conformance --backend kernel --group 7 --device 0000:01:00.0 --non-viable-group 7 => --non-viable-group must be another group than --group (both are 7)
-            conformance --bogus => vfio4j conformance: unknown option '--bogus'; the options are --backend, --profile, --tries, --group, --device, --non-viable-group, --lane, --chains, --kernel, --allow-reset, --allow-dma (try: vfio4j conformance --help)
+            conformance --bogus => vfio4j conformance: unknown option '--bogus'; the options are --backend, --profile, --tries, --group, --device, --non-viable-group, --lane, --chains, --kernel, --transcript, --allow-reset, --allow-dma (try: vfio4j conformance --help)
             conformance --bogus value => unknown option '--bogus'
             conformance extra => unexpected argument 'extra'
             tour --fast => vfio4j tour: unknown option '--fast'; the options are --list (try: vfio4j tour --help)
@@ -156,7 +170,29 @@ class MainTest {
     void conformanceHelp_describesEveryOptionTheCommandAccepts() throws Exception {
         run("conformance", "--help");
         assertThat(out()).contains("--backend sim|kernel", "--profile 5.7|5.10|6.1|6.12", "--tries N", "--group N", "--device BDF",
-                "--non-viable-group N", "--allow-reset", "--allow-dma", "--lane qemu", "--kernel 5.10|6.1|6.12|all", "--chains N", "-h, --help");
+                "--non-viable-group N", "--allow-reset", "--allow-dma", "--lane qemu", "--kernel 5.10|6.1|6.12|all", "--chains N", "-h, --help",
+                "--lane powernv", "--transcript FILE");
+    }
+
+    @Test
+    void powerLane_replaysASavedTranscript_withoutBootingAGuest(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("script.vps"), "open c0 => ok\nbogus => bad-command\nclose c0\n");
+        Path transcript = dir.resolve("transcript.txt");
+        Files.writeString(transcript, """
+                @@# device edu 0000:01:00.0 group 0
+                @@# device nvme 0001:01:00.0 group 1
+                @@# kernel 6.12.95+deb12-powerpc64le-64k
+                @@ 1 open c0 = ok
+                @@ 2 bogus = bad-command
+                @@ 3 close c0 = 0
+                @@# end
+                """);
+        assertThat(run("conformance", "--lane", "powernv", "--transcript", transcript.toString())).as(out()).isZero();
+        assertThat(out()).contains("POWER lane passed: 3 calls (3 printed by the kernel), 0 divergences, 0 of 2 expectations failed");
+        Files.writeString(transcript, Files.readString(transcript).replace("@@ 3 close c0 = 0", "@@ 3 close c0 = -EBADF"));
+        assertThat(run("conformance", "--lane=powernv", "--transcript=" + transcript)).isEqualTo(1);
+        assertThat(out()).contains("line 3: close c0").contains("POWER lane FAILED");
+        assertThat(err()).isEmpty();
     }
 
     @Test
