@@ -138,7 +138,7 @@ public final class VfioContainer extends FdHandle {
      */
     private void notMappedIfPositive(int result, String operation, long iova) throws VfioException {
         if (result > 0) {
-            throw new VfioException(Errno.EINVAL, operation, toString(), String.format("the kernel returned %d, not 0, and changed"
+            throw new VfioException(Errno.EINVAL, operation, fd.toString(), String.format("the kernel returned %d, not 0, and changed"
                     + " nothing: on sPAPR an iova (0x%x) not aligned to its window's IOMMU page fails this way"
                     + " (iommu_tce_put_param_check); vfio4j reports it as EINVAL", result, iova));
         }
