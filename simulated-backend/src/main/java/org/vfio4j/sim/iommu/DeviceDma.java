@@ -25,7 +25,7 @@ public final class DeviceDma implements IommuDma {
     private final BooleanSupplier removed;
     private final BooleanSupplier busMaster;
     private final KernelServices kernel;
-    /** The host's EEH, or null on a host without it (x86). */
+    /** The host's EEH (on an x86 host it has no PEs: nothing is ever frozen). */
     private final Eeh eeh;
     /** Every refused access of every function, oldest first (guarded by the kernel lock). */
     private final List<IommuFault> faults;
@@ -33,7 +33,7 @@ public final class DeviceDma implements IommuDma {
     /**
      * The DMA path of {@code function}, whose driver tells whether it was surprise-removed and
      * whether bus mastering is on; refused accesses are added to {@code faults}; {@code eeh} is the
-     * POWER host's EEH, or null.
+     * host's EEH.
      */
     public DeviceDma(VfioDevice function, BooleanSupplier removed, BooleanSupplier busMaster, KernelServices kernel,
                      Eeh eeh, List<IommuFault> faults) {
