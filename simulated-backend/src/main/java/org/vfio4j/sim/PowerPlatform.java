@@ -13,7 +13,7 @@ import org.vfio4j.sim.core.PowerFacts;
  * @param ddwPageSizes       the IOMMU page sizes a created window may use, one bit per size ({@code pgsizes})
  * @param maxDynamicWindows  how many windows a PE can have at once ({@code max_dynamic_windows_supported})
  * @param levels             the most TCE table levels a window may have ({@code max_levels})
- * @param secondWindowStart  the bus address of window slot 1 (slot 0 is at 0): PHB3/PHB4 put it at 2^59
+ * @param secondWindowStart  the bus address of window slot 1 (slot 0 is at {@code dma32WindowStart}): PHB3/PHB4 put it at 2^59
  * @param eeh                what EEH does on this PHB
  */
 public record PowerPlatform(long dma32WindowStart, long dma32WindowSize, long ddwPageSizes, int maxDynamicWindows,
