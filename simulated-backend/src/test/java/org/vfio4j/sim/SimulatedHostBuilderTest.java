@@ -48,6 +48,29 @@ class SimulatedHostBuilderTest {
         assertThat(h.faults()).isEmpty();
     }
 
+    /**
+     * A POWER host: none by default; the powernv preset is a PHB4 on Linux 6.12; 6.1 cannot be a
+     * POWER host (its POWER IOMMU has no iommu_ops, so vfio-pci binds nothing) and neither can a
+     * no-IOMMU host; a PHB's values are checked when it is made.
+     */
+    @Test
+    void powerHosts_areCheckedWhenBuilt() {
+        assertThat(SimulatedHost.builder().build().power()).isEmpty();
+        assertThat(SimulatedHost.powernv().power()).contains(PowerPlatform.phb4());
+        assertThat(SimulatedHost.powernv().profile()).isEqualTo(KernelProfile.LINUX_6_12);
+        assertThatThrownBy(() -> SimulatedHost.powernv().toBuilder().profile(KernelProfile.LINUX_6_1).build())
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("Linux 6.1 cannot bind vfio-pci on POWER");
+        assertThatThrownBy(() -> SimulatedHost.powernv().toBuilder().noIommu(true).build())
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("cannot also be a no-IOMMU host");
+        PowerPlatform p = PowerPlatform.phb4();
+        refused(() -> new PowerPlatform(0, 0x8000_1000L, p.ddwPageSizes(), 2, 5, 1L << 59, p.eeh()), "power of two");
+        refused(() -> new PowerPlatform(0, p.dma32WindowSize(), 0, 2, 5, 1L << 59, p.eeh()), "no page size");
+        refused(() -> new PowerPlatform(0, p.dma32WindowSize(), p.ddwPageSizes(), 3, 5, 1L << 59, p.eeh()), "1 or 2");
+        refused(() -> new PowerPlatform(0, p.dma32WindowSize(), p.ddwPageSizes(), 2, 0, 1L << 59, p.eeh()), "levels");
+        refused(() -> new PowerPlatform(0, p.dma32WindowSize(), p.ddwPageSizes(), 2, 5, 1L << 59, null), "eeh must not be null");
+        assertThat(p.withEeh(PowerPlatform.Eeh.OFF).eeh()).isEqualTo(PowerPlatform.Eeh.OFF);
+    }
+
     @Test
     void nullArguments_areRefusedByName() {
         SimulatedHost.Builder b = SimulatedHost.builder();

@@ -49,6 +49,24 @@ class SpaprTceAccountingTest {
         }
     }
 
+    /**
+     * SET_IOMMU attaches every group of the container; when one refuses (a v1 container takes one
+     * group: EBUSY), the core drops the driver instance with the groups it took
+     * ({@code __vfio_container_attach_groups} unwinds, then {@code release}), so the container has
+     * no IOMMU and another type can still be set.
+     */
+    @Test
+    void setIommu_whenASecondGroupRefusesV1_leavesNoIommu_andV2CanBeSet() throws Exception {
+        try (PowerRig r = new PowerRig(PowerRig.lane())) {
+            r.attach(0);
+            r.attach(1);
+            assertThat(errno(() -> r.k.ioctl(r.container, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_IOMMU))).isEqualTo(Errno.EBUSY);
+            assertThat(errno(() -> r.info(32))).as("no IOMMU after the failed SET_IOMMU").isEqualTo(Errno.EINVAL);
+            assertThat(r.k.ioctl(r.container, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU)).isZero();
+            assertThat(r.k.lockedPages()).isZero();
+        }
+    }
+
     @Test
     void v2_chargesRegisteredPagesAndTables_andReleaseGivesAllBack() throws Exception {
         try (PowerRig r = new PowerRig(host(1L << 30))) {

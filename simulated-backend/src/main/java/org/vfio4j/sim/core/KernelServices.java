@@ -1,5 +1,6 @@
 package org.vfio4j.sim.core;
 
+import java.util.List;
 import java.util.function.Supplier;
 import org.vfio4j.KernelProfile;
 
@@ -28,7 +29,7 @@ public interface KernelServices {
      * The IOMMU drivers registered with the VFIO core, in its list order (not the no-IOMMU one):
      * type1 on an x86 host, sPAPR TCE on a POWER host.
      */
-    java.util.List<IommuDriverOps> iommuDrivers();
+    List<IommuDriverOps> iommuDrivers();
 
     /** The no-IOMMU driver, registered only in no-IOMMU mode. */
     IommuDriverOps noIommuDriver();

@@ -307,6 +307,15 @@ public final class SpaprTceIommu implements IommuDriver, DmaTranslator {
         }
     }
 
+    /** MAP_DMA and UNMAP_DMA need an enabled container: v1 by ENABLE, v2 by its first REGISTER ({@code tce_iommu_ioctl}). */
+    private void requireEnabled(String verb, String request) throws KernelError {
+        if (!enabled) {
+            throw KernelError.of(Errno.EPERM, v2 ? "nothing is registered: a v2 container " + verb + " only after"
+                    + " VFIO_IOMMU_SPAPR_REGISTER_MEMORY (tce_iommu_ioctl " + request + ")"
+                    : "the v1 container is not enabled: VFIO_IOMMU_ENABLE first (tce_iommu_ioctl " + request + ")");
+        }
+    }
+
     /**
      * VFIO_IOMMU_MAP_DMA: EPERM before v1's ENABLE or v2's first REGISTER_MEMORY; argsz and flags
      * (READ and WRITE only) EINVAL; the pending default window is created; ENXIO for an IOVA in no
@@ -322,11 +331,7 @@ public final class SpaprTceIommu implements IommuDriver, DmaTranslator {
      * oopses). The device never reaches those TCEs; UNMAP_DMA over the same range clears them.
      */
     private int mapDma(UserArg arg, SyscallContext call) throws KernelError {
-        if (!enabled) {
-            throw KernelError.of(Errno.EPERM, v2 ? "nothing is registered: a v2 container maps only after"
-                    + " VFIO_IOMMU_SPAPR_REGISTER_MEMORY (tce_iommu_ioctl MAP_DMA)"
-                    : "the v1 container is not enabled: VFIO_IOMMU_ENABLE first (tce_iommu_ioctl MAP_DMA)");
-        }
+        requireEnabled("maps", "MAP_DMA");
         int argsz = arg.copyIn(vfio_iommu_type1_dma_map.SIZE, "struct vfio_iommu_type1_dma_map");
         int flags = arg.u32(vfio_iommu_type1_dma_map.flags);
         long vaddr = arg.u64(vfio_iommu_type1_dma_map.vaddr);
@@ -451,11 +456,7 @@ public final class SpaprTceIommu implements IommuDriver, DmaTranslator {
      * size} stays what was asked.
      */
     private int unmapDma(UserArg arg, SyscallContext call) throws KernelError {
-        if (!enabled) {
-            throw KernelError.of(Errno.EPERM, v2 ? "nothing is registered: a v2 container unmaps only after"
-                    + " VFIO_IOMMU_SPAPR_REGISTER_MEMORY (tce_iommu_ioctl UNMAP_DMA)"
-                    : "the v1 container is not enabled: VFIO_IOMMU_ENABLE first (tce_iommu_ioctl UNMAP_DMA)");
-        }
+        requireEnabled("unmaps", "UNMAP_DMA");
         int argsz = arg.copyIn(vfio_iommu_type1_dma_unmap.SIZE, "struct vfio_iommu_type1_dma_unmap");
         int flags = arg.u32(vfio_iommu_type1_dma_unmap.flags);
         long iova = arg.u64(vfio_iommu_type1_dma_unmap.iova);
