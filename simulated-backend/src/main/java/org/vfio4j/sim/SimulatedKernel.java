@@ -748,6 +748,7 @@ public final class SimulatedKernel implements VfioKernel {
     private void closeHeld() {
         synchronized (lock) {
             closed = true;
+            eventFds.shutDown(); // threads waiting on an eventfd or in poll wake with EBADF rather than wait forever
             devices.close(); // pending device work (timers, engines) is cancelled: nothing runs after close
             fds.closeAll();
             maps.clear(); // the process's mappings go with it, and with them the device files they held

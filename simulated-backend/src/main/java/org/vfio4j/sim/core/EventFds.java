@@ -20,6 +20,8 @@ public final class EventFds {
     private final KernelLock lock;
     /** Whether an irqfd reads the counter when it wakes (Linux 6.0+); before, the count stays. */
     private final boolean virqfdConsumes;
+    /** Set when the kernel closes: no wait may outlive it (guarded by the kernel lock's monitor). */
+    private boolean shutDown;
 
     /** The eventfds of one kernel; {@code virqfdConsumes} as {@code KernelProfile.virqfdConsumesSignals}. */
     public EventFds(KernelLock lock, boolean virqfdConsumes) {
@@ -46,12 +48,14 @@ public final class EventFds {
             if (e.nonblocking) {
                 throw KernelError.of(Errno.EAGAIN, "the eventfd counter is 0 and the fd is non-blocking (eventfd_read)");
             }
+            checkNotShutDown("read(2) on the eventfd");
             try {
                 lock.await(0);
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
                 throw KernelError.of(Errno.EINTR, "interrupted while waiting for the eventfd");
             }
+            checkNotShutDown("read(2) on the eventfd");
         }
         long v = e.semaphore ? 1 : e.counter;
         e.counter -= v;
@@ -73,12 +77,14 @@ public final class EventFds {
             if (e.nonblocking) {
                 throw KernelError.of(Errno.EAGAIN, "adding " + Long.toUnsignedString(v) + " would pass the eventfd maximum 2^64-2 (eventfd_write)");
             }
+            checkNotShutDown("write(2) on the eventfd");
             try {
                 lock.await(0);
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
                 throw KernelError.of(Errno.EINTR, "interrupted while waiting for room in the eventfd");
             }
+            checkNotShutDown("write(2) on the eventfd");
         }
         add(e, v);
         return 8;
@@ -108,6 +114,26 @@ public final class EventFds {
             }
         }
         lock.monitor().notifyAll();
+    }
+
+    /**
+     * The kernel closes: every thread waiting in a read, write or poll wakes and fails with EBADF.
+     * Linux has no such moment short of the process exiting, which ends its threads too; a test
+     * double must not leave them waiting on a kernel that is gone. Waits on an eventfd whose own
+     * descriptor was closed, or on one whose device was closed, stay waiting, as on Linux.
+     */
+    public void shutDown() {
+        synchronized (lock.monitor()) {
+            shutDown = true;
+            lock.monitor().notifyAll();
+        }
+    }
+
+    private void checkNotShutDown(String call) throws KernelError {
+        if (shutDown) {
+            throw KernelError.of(Errno.EBADF, "the simulated kernel was closed while this thread waited in " + call
+                    + "; every descriptor it made is gone (on Linux the process would have exited)");
+        }
     }
 
     /** The eventfd's last fd closed (EPOLLHUP): attached ioeventfds stop firing, waiters wake. */
@@ -148,6 +174,10 @@ public final class EventFds {
                 long left = deadline - System.nanoTime();
                 if (any || left <= 0) {
                     return revents;
+                }
+                if (shutDown) {
+                    throw new VfioException(Errno.EBADF, "poll", null, "the simulated kernel was closed while this thread waited in"
+                            + " poll(2); every descriptor it made is gone (on Linux the process would have exited)");
                 }
                 try {
                     lock.await(Math.max(1, Math.min(left / 1_000_000L, Integer.MAX_VALUE)));
