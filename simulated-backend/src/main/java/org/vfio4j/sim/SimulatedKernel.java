@@ -657,12 +657,18 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public long load(MemorySegment mapping, long offset, int size) throws VfioException {
-        return kernelLock.held(() -> "load", () -> maps.access(mapping, offset, size, false, 0));
+        return kernelLock.held(() -> "load", () -> {
+            checkMappingsLive(mapping);
+            return maps.access(mapping, offset, size, false, 0);
+        });
     }
 
     @Override
     public void store(MemorySegment mapping, long offset, int size, long value) throws VfioException {
-        kernelLock.held(() -> "store", () -> maps.access(mapping, offset, size, true, value));
+        kernelLock.held(() -> "store", () -> {
+            checkMappingsLive(mapping);
+            return maps.access(mapping, offset, size, true, value);
+        });
     }
 
     @Override
@@ -728,6 +734,14 @@ public final class SimulatedKernel implements VfioKernel {
                 }
             }
             return fileSystem.getPath("/");
+        }
+    }
+
+    /** A load or store after the kernel closed: its mappings went with it (the mmap contract's IllegalStateException). */
+    private void checkMappingsLive(MemorySegment mapping) {
+        if (closed) {
+            throw new IllegalStateException("this simulated kernel was closed, and every mapping it made went with it: "
+                    + mapping + " is no longer mapped");
         }
     }
 
