@@ -123,6 +123,11 @@ public final class ProcessMemory {
         }
     }
 
+    /** The process's mappings are gone (its exit): no device mapping is left. */
+    public void unmappedAll() {
+        deviceMappings.clear();
+    }
+
     /**
      * The device mapping holding all of [{@code vaddr}, {@code vaddr + size}), as a slice with its
      * permission, or null when that range is not inside one live device mapping.
@@ -143,6 +148,11 @@ public final class ProcessMemory {
     /** How many user segments are recorded ({@link #register}), for leak checks. */
     public int segmentCount() {
         return segments.size();
+    }
+
+    /** How many device mappings are recorded ({@link #mapped}), for leak checks. */
+    public int deviceMappingCount() {
+        return deviceMappings.size();
     }
 
     public boolean capIpcLock() {
