@@ -410,6 +410,16 @@ final class LinuxKernel implements VfioKernel {
         }
     }
 
+    /** Handles this backend tracks as open (closed by its {@link #close()}), for leak checks. */
+    int openCount() {
+        return open.size();
+    }
+
+    /** Mappings this backend tracks as live (unmapped by its {@link #close()}), for leak checks. */
+    int mappingCount() {
+        return mappings.size();
+    }
+
     private Fd track(int number, String description) {
         Fd fd = new Fd(this, number, description, this::release);
         open.add(fd);
