@@ -26,6 +26,7 @@ import org.vfio4j.Vfio;
 import org.vfio4j.VfioException;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.PollFd;
+import org.vfio4j.testsupport.ProcessFootprint;
 
 /**
  * Resources over time on the kernel backend, without VFIO: eventfds (raw and as {@link
@@ -82,16 +83,8 @@ class ResourceLifecycleTest {
             ProcessFootprint after = ProcessFootprint.measure(true);
             System.out.printf("[resources] kernel backend: %d lifecycles in %d ms%n  after GC: %s%n  without GC: %s%n", n, millis,
                     after.against(before), noGcAfter.against(noGcBefore));
-            String figures = n + " lifecycles: " + after.against(before);
-            assertThat(after.descriptors()).as("descriptors, " + figures).isLessThanOrEqualTo(before.descriptors());
-            assertThat(after.mapsLines() - before.mapsLines()).as("maps lines, " + figures).isLessThanOrEqualTo(MAPS_SLACK);
-            assertThat(after.threads()).as("threads, " + figures).isLessThanOrEqualTo(before.threads());
-            if (after.nmtOffHeap() >= 0) {
-                assertThat((after.nmtOffHeap() - before.nmtOffHeap()) * 1024).as("NMT outside the heap, " + figures)
-                        .isLessThanOrEqualTo(NMT_SLACK_KIB * 1024L + (long) NMT_PER_LIFECYCLE * n);
-            }
-            assertThat(after.heapUsed() - before.heapUsed()).as("heap used, " + figures)
-                    .isLessThanOrEqualTo(HEAP_SLACK_KIB * 1024L + (long) HEAP_PER_LIFECYCLE * n);
+            after.assertGrewWithin(before, n, new ProcessFootprint.Bounds(MAPS_SLACK, NMT_SLACK_KIB, NMT_PER_LIFECYCLE, HEAP_SLACK_KIB,
+                    HEAP_PER_LIFECYCLE));
         }
     }
 

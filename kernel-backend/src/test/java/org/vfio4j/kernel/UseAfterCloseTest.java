@@ -8,6 +8,8 @@ import static org.vfio4j.spi.LinuxAbi.O_RDWR;
 import static org.vfio4j.spi.LinuxAbi.POLLIN;
 import static org.vfio4j.spi.LinuxAbi.PROT_READ;
 import static org.vfio4j.spi.LinuxAbi.PROT_WRITE;
+import static org.vfio4j.testsupport.ClosedHandles.assertClosed;
+import static org.vfio4j.testsupport.ClosedHandles.failure;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -21,13 +23,13 @@ import java.util.OptionalLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.vfio4j.Errno;
 import org.vfio4j.EventNotifier;
 import org.vfio4j.Vfio;
 import org.vfio4j.VfioException;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.PollFd;
 import org.vfio4j.spi.VfioKernel;
+import org.vfio4j.testsupport.ClosedHandles.Call;
 import org.vfio4j.uapi.VfioUapi;
 
 /**
@@ -47,30 +49,6 @@ class UseAfterCloseTest {
     @AfterEach
     void closeBackend() {
         kernel.close();
-    }
-
-    /** The exception {@code call} throws, which must be a VfioException. */
-    private static VfioException failure(Call call) {
-        try {
-            call.run();
-        } catch (VfioException e) {
-            return e;
-        } catch (Exception e) {
-            throw new AssertionError("not a VfioException", e);
-        }
-        throw new AssertionError("the call succeeded");
-    }
-
-    @FunctionalInterface
-    interface Call {
-        void run() throws Exception;
-    }
-
-    /** Asserts the refusal of a call on a closed handle: EBADF, the operation, the handle and why. */
-    private static void assertClosed(VfioException e, String operation, Fd handle) {
-        assertThat(e.errno()).isEqualTo(Errno.EBADF);
-        assertThat(e.getMessage()).isEqualTo(operation + " on " + handle + " failed: EBADF (Bad file descriptor): the handle was closed;"
-                + " its number may already belong to another file");
     }
 
     @Test

@@ -24,6 +24,7 @@ import org.vfio4j.VfioContainer;
 import org.vfio4j.VfioDevice;
 import org.vfio4j.VfioException;
 import org.vfio4j.VfioGroup;
+import org.vfio4j.testsupport.ProcessFootprint;
 
 /**
  * Resources over time on the simulator: thousands of open, use and close lifecycles of a whole
@@ -149,16 +150,8 @@ class ResourceLifecycleTest {
 
     /** The bounds of the class comment, with every figure in the failure message. */
     static void assertWithinBounds(ProcessFootprint before, ProcessFootprint after, int n) {
-        String figures = n + " lifecycles: " + after.against(before);
-        assertThat(after.descriptors()).as("descriptors, " + figures).isLessThanOrEqualTo(before.descriptors());
-        assertThat(after.mapsLines() - before.mapsLines()).as("maps lines, " + figures).isLessThanOrEqualTo(MAPS_SLACK);
-        assertThat(after.threads()).as("threads, " + figures).isLessThanOrEqualTo(before.threads());
-        if (after.nmtOffHeap() >= 0) {
-            assertThat((after.nmtOffHeap() - before.nmtOffHeap()) * 1024).as("NMT outside the heap, " + figures)
-                    .isLessThanOrEqualTo(NMT_SLACK_KIB * 1024L + (long) NMT_PER_LIFECYCLE * n);
-        }
-        assertThat(after.heapUsed() - before.heapUsed()).as("heap used, " + figures)
-                .isLessThanOrEqualTo(HEAP_SLACK_KIB * 1024L + (long) HEAP_PER_LIFECYCLE * n);
+        after.assertGrewWithin(before, n, new ProcessFootprint.Bounds(MAPS_SLACK, NMT_SLACK_KIB, NMT_PER_LIFECYCLE, HEAP_SLACK_KIB,
+                HEAP_PER_LIFECYCLE));
     }
 
     /**

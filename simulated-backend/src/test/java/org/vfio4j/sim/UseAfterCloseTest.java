@@ -3,6 +3,8 @@ package org.vfio4j.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.vfio4j.uapi.VfioUapi.VFIO_GFX_PLANE_TYPE_DMABUF;
+import static org.vfio4j.testsupport.ClosedHandles.assertClosed;
+import static org.vfio4j.testsupport.ClosedHandles.failure;
 import static org.vfio4j.uapi.VfioUapi.VFIO_PCI_MSI_IRQ_INDEX;
 
 import java.lang.foreign.Arena;
@@ -10,7 +12,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -21,20 +22,15 @@ import org.vfio4j.EventNotifier;
 import org.vfio4j.GfxPlane;
 import org.vfio4j.IoEventFd;
 import org.vfio4j.IommuType;
+import org.vfio4j.KernelProfile;
 import org.vfio4j.Region;
 import org.vfio4j.Vfio;
 import org.vfio4j.VfioContainer;
 import org.vfio4j.VfioDevice;
 import org.vfio4j.VfioException;
 import org.vfio4j.VfioGroup;
-import org.vfio4j.sim.device.Bar;
-import org.vfio4j.sim.device.BarKind;
-import org.vfio4j.sim.device.BarRange;
-import org.vfio4j.sim.device.ConfigSpace;
-import org.vfio4j.sim.device.Display;
-import org.vfio4j.sim.device.PciDeviceModel;
-import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.LinuxAbi;
+import org.vfio4j.testsupport.ClosedHandles.Call;
 
 /**
  * Use after close on the simulator: every handle, mapping, region and DMA mapping used after it
@@ -43,7 +39,6 @@ import org.vfio4j.spi.LinuxAbi;
  * it again does nothing.
  */
 class UseAfterCloseTest {
-    static final String CLOSED = "the handle was closed; its number may already belong to another file";
     static final long IOVA = 0x10_0000;
 
     private final Arena arena = Arena.ofShared();
@@ -51,28 +46,6 @@ class UseAfterCloseTest {
     @AfterEach
     void free() {
         arena.close();
-    }
-
-    private static VfioException failure(Call call) {
-        try {
-            call.run();
-        } catch (VfioException e) {
-            return e;
-        } catch (Exception e) {
-            throw new AssertionError("not a VfioException", e);
-        }
-        throw new AssertionError("the call succeeded");
-    }
-
-    @FunctionalInterface
-    interface Call {
-        void run() throws Exception;
-    }
-
-    /** EBADF naming {@code handle} ("fd 3 (container 1)") and saying why, whatever the operation. */
-    private static void assertClosed(VfioException e, Fd handle) {
-        assertThat(e.errno()).as(e.getMessage()).isEqualTo(Errno.EBADF);
-        assertThat(e.getMessage()).isEqualTo(e.operation() + " on " + handle + " failed: EBADF (Bad file descriptor): " + CLOSED);
     }
 
     @Test
@@ -231,52 +204,24 @@ class UseAfterCloseTest {
         assertThat(w.kernel().resources().dmaMappings()).as("the group keeps the container and its mapping").hasSize(1);
     }
 
-    /** A mediated display with one 16x4 XRGB plane, to get a dma-buf. */
-    record OnePlane(MemorySegment pixels) implements PciDeviceModel {
-        @Override
-        public ConfigSpace config() {
-            return ConfigSpace.builder(0x1af4, 0x10f1, 0x038000).build();
-        }
-
-        @Override
-        public List<Bar> bars() {
-            return List.of(new Bar(0, 0x1000, BarKind.MEMORY32, false, List.of(new BarRange.Memory(0, 0x1000))));
-        }
-
-        @Override
-        public Optional<Display> display() {
-            return Optional.of(new Display() {
-                @Override
-                public Export export() {
-                    return Export.DMABUF;
-                }
-
-                @Override
-                public Optional<Plane> plane(int drmPlaneType) {
-                    return drmPlaneType != 1 ? Optional.empty()
-                            : Optional.of(new Plane(0x34325258, 0, 16, 4, 64, 0, 0, 0, 0, 0, pixels));
-                }
-            });
-        }
-    }
-
     @Test
     void aDmaBuf_afterClose_failsEbadfNamingIt() throws Exception {
-        MemorySegment pixels = arena.allocate(256);
-        SimulatedHost host = SimulatedHost.x86Type1().toBuilder().clearGroups()
-                .group(9, HostDevice.ofInstance("0000:00:09.0", new OnePlane(pixels)).boundTo(HostDevice.VFIO_PCI)).build();
-        try (Vfio vfio = Vfio.open(host)) {
+        try (Vfio vfio = Vfio.open(FuzzHosts.rich(KernelProfile.LINUX_6_1))) {
             VfioContainer c = vfio.openContainer();
-            VfioGroup g = vfio.openGroup(9);
+            VfioGroup g = vfio.openGroup(21);
             g.setContainer(c);
             c.setIommu(IommuType.TYPE1V2);
-            VfioDevice d = g.openDevice("0000:00:09.0");
+            VfioDevice d = g.openDevice(FuzzHosts.DISPLAY_DEVICE);
+            try (Region regs = d.region(0)) {
+                regs.writeInt(0x30, 16); // the display's mode: 16x4
+                regs.writeInt(0x34, 4);
+            }
             GfxPlane plane = d.queryGfxPlane(VFIO_GFX_PLANE_TYPE_DMABUF, 1);
             DmaBuf buf = d.gfxDmabuf(plane.id());
-            vfio.seam().munmap(buf.map(256));
+            vfio.seam().munmap(buf.map(plane.size()));
             buf.close();
             buf.close();
-            assertClosed(failure(() -> buf.map(256)), buf.fd());
+            assertClosed(failure(() -> buf.map(plane.size())), buf.fd());
         }
     }
 

@@ -1,10 +1,13 @@
-package org.vfio4j.kernel;
+package org.vfio4j.testsupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -17,7 +20,9 @@ import java.util.stream.Stream;
  *
  * <p>NMT needs {@code -XX:NativeMemoryTracking=summary}; the build passes it with {@code
  * -Dvfio4j.nmt=required}, and then a JVM without it fails the measurement instead of skipping it.
- * The MBeans of {@code java.management} are reached reflectively: this test module does not read it.
+ * The MBeans of {@code java.management} are reached reflectively: the modules under test do not
+ * read it. Test support shared by the backends' tests (each adds {@code api/src/testSupport/java}
+ * to its test sources).
  *
  * @param descriptors  entries of {@code /proc/self/fd}
  * @param mapsLines    lines of {@code /proc/self/maps}
@@ -28,17 +33,31 @@ import java.util.stream.Stream;
  * @param heapUsed     bytes of heap in use: of live objects when measured after a collection
  * @param threads      live threads
  */
-record ProcessFootprint(long descriptors, long mapsLines, long nmtCommitted, long nmtOffHeap, long heapUsed, int threads) {
+public record ProcessFootprint(long descriptors, long mapsLines, long nmtCommitted, long nmtOffHeap, long heapUsed, int threads) {
 
     /** The NMT categories left out of {@link #nmtOffHeap}. */
-    static final java.util.List<String> NOT_THE_PROGRAM = java.util.List.of("Java Heap", "GC", "GCCardSet", "Compiler", "Arena Chunk", "Code");
+    static final List<String> NOT_THE_PROGRAM = List.of("Java Heap", "GC", "GCCardSet", "Compiler", "Arena Chunk", "Code");
+
+    /**
+     * How much a run of lifecycles may grow the process: no descriptor and no thread more, at most
+     * {@code mapsSlack} lines of maps, NMT outside the heap and JIT by {@code nmtSlackKib} KiB plus
+     * {@code nmtPerLifecycle} bytes a lifecycle, live heap by {@code heapSlackKib} KiB plus {@code
+     * heapPerLifecycle} bytes a lifecycle.
+     *
+     * @param mapsSlack        lines of {@code /proc/self/maps}
+     * @param nmtSlackKib      KiB of NMT outside the heap and JIT, whatever the count
+     * @param nmtPerLifecycle  bytes of it a lifecycle
+     * @param heapSlackKib     KiB of live heap, whatever the count
+     * @param heapPerLifecycle bytes of it a lifecycle
+     */
+    public record Bounds(int mapsSlack, int nmtSlackKib, int nmtPerLifecycle, int heapSlackKib, int heapPerLifecycle) {}
 
     private static final Pattern TOTAL = Pattern.compile("Total: reserved=\\d+KB, committed=(\\d+)KB");
     private static final Pattern HISTOGRAM_TOTAL = Pattern.compile("^Total\\s+\\d+\\s+(\\d+)", Pattern.MULTILINE);
     private static final Pattern CATEGORY = Pattern.compile("^-\\s+(.+?) \\(reserved=\\d+KB, committed=(\\d+)KB", Pattern.MULTILINE);
 
-    /** Measures now, after collecting garbage until the heap in use settles when {@code gc}. */
-    static ProcessFootprint measure(boolean gc) {
+    /** Measures now; after collecting garbage and counting live objects when {@code gc}. */
+    public static ProcessFootprint measure(boolean gc) {
         long heap = gc ? settledHeap() : usedHeap();
         Map<String, Long> nmt = nativeMemory();
         long total = nmt.getOrDefault("Total", -1L);
@@ -48,12 +67,29 @@ record ProcessFootprint(long descriptors, long mapsLines, long nmtCommitted, lon
     }
 
     /** Whether the build asked for NMT ({@code -Dvfio4j.nmt=required}): then it must be on. */
-    static boolean nmtRequired() {
+    public static boolean nmtRequired() {
         return "required".equals(System.getProperty("vfio4j.nmt"));
     }
 
+    /**
+     * Asserts that this measurement, taken after {@code lifecycles} lifecycles, grew from {@code
+     * before} within {@code bounds}; every figure is in the failure message.
+     */
+    public void assertGrewWithin(ProcessFootprint before, int lifecycles, Bounds bounds) {
+        String figures = lifecycles + " lifecycles: " + against(before);
+        assertThat(descriptors).as("descriptors, " + figures).isLessThanOrEqualTo(before.descriptors);
+        assertThat(mapsLines - before.mapsLines).as("maps lines, " + figures).isLessThanOrEqualTo(bounds.mapsSlack());
+        assertThat(threads).as("threads, " + figures).isLessThanOrEqualTo(before.threads);
+        if (nmtOffHeap >= 0) {
+            assertThat((nmtOffHeap - before.nmtOffHeap) * 1024).as("NMT outside the heap, " + figures)
+                    .isLessThanOrEqualTo(bounds.nmtSlackKib() * 1024L + (long) bounds.nmtPerLifecycle() * lifecycles);
+        }
+        assertThat(heapUsed - before.heapUsed).as("heap used, " + figures)
+                .isLessThanOrEqualTo(bounds.heapSlackKib() * 1024L + (long) bounds.heapPerLifecycle() * lifecycles);
+    }
+
     /** One line for a report: each figure, and its change from {@code before}. */
-    String against(ProcessFootprint before) {
+    public String against(ProcessFootprint before) {
         return String.format("descriptors %d -> %d, maps lines %d -> %d, NMT committed %d -> %d KiB (outside heap/GC/JIT %d -> %d KiB),"
                         + " heap used %d -> %d KiB, threads %d -> %d", before.descriptors, descriptors, before.mapsLines, mapsLines,
                 before.nmtCommitted, nmtCommitted, before.nmtOffHeap, nmtOffHeap, before.heapUsed >> 10, heapUsed >> 10,
@@ -87,7 +123,7 @@ record ProcessFootprint(long descriptors, long mapsLines, long nmtCommitted, lon
     }
 
     /** NMT's summary: "Total" and each category's committed KiB; empty when NMT is off. */
-    static Map<String, Long> nativeMemory() {
+    public static Map<String, Long> nativeMemory() {
         String summary = diagnosticCommand("vmNativeMemory", "summary");
         Map<String, Long> out = new LinkedHashMap<>();
         Matcher total = TOTAL.matcher(summary);
