@@ -39,9 +39,16 @@ public final class IoEventFd implements AutoCloseable {
         return a;
     }
 
-    /** Removes it; a second close does nothing. */
+    /**
+     * Removes it; a second close does nothing, and so does a close after the device fd was closed:
+     * there is no fd left to remove it through, and the device's last close removes every
+     * ioeventfd it has ({@code vfio_pci_core_disable}).
+     */
     @Override
     public void close() throws VfioException {
+        if (!removed && !device.fd().isOpen()) {
+            removed = true;
+        }
         if (!removed) {
             kernel.ioctl(device.fd(), VFIO_DEVICE_IOEVENTFD, arg(offset, data, size, -1));
             removed = true;

@@ -24,7 +24,8 @@ import org.vfio4j.spi.VfioKernel;
  * bytes than the access names (the end of a BAR), it throws {@link ShortTransferException} with the
  * count. Offsets must lie in {@code [0, 2^40)}, the part of the device file a region owns;
  * anything else is {@code EINVAL}, as no region of the kernel's can be reached there.
- * {@link #close()} unmaps. A region may be used from several threads.
+ * {@link #close()} unmaps; an access after it fails with {@code EBADF}. A region may be used from
+ * several threads.
  */
 public final class Region implements AutoCloseable {
     /** Offsets a region can express: the low 40 bits of the device file offset ({@code VFIO_PCI_OFFSET_SHIFT}). */
@@ -34,6 +35,7 @@ public final class Region implements AutoCloseable {
     private final VfioDevice device;
     private final RegionInfo info;
     private volatile List<Window> windows;
+    private volatile boolean closed;
 
     /** A mapped part of the region: {@code length} bytes from region offset {@code offset}. */
     private record Window(long offset, long length, MemorySegment mapping) {
@@ -71,7 +73,8 @@ public final class Region implements AutoCloseable {
 
     private Window window(long at, long length) {
         for (Window w : windows) {
-            if (w.covers(at, length)) {
+            // a mapping the backend unmapped as it closed is gone: pread then says what became of the device fd
+            if (w.covers(at, length) && w.mapping().scope().isAlive()) {
                 return w;
             }
         }
@@ -228,9 +231,14 @@ public final class Region implements AutoCloseable {
         }
     }
 
-    /** An access must stay inside the 40-bit window of the device file that belongs to one region. */
+    /** An access needs an open region and must stay inside the 40-bit window of the device file that belongs to one region. */
     private void checkRange(long offset, long length, String operation) throws VfioException {
-        checkRegionRange(offset, length, operation, device.name() + " " + RegionIndex.name(info.index()));
+        String target = device.name() + " " + RegionIndex.name(info.index());
+        if (closed) {
+            throw new VfioException(Errno.EBADF, operation, target, "the Region was closed and its mappings unmapped;"
+                    + " VfioDevice.region(" + info.index() + ") gives a new one");
+        }
+        checkRegionRange(offset, length, operation, target);
     }
 
     static void checkRegionRange(long offset, long length, String operation, String target) throws VfioException {
@@ -241,13 +249,19 @@ public final class Region implements AutoCloseable {
         }
     }
 
-    /** Unmaps what it mapped; accesses afterwards go through pread/pwrite. */
+    /**
+     * Unmaps what it mapped; an access afterwards fails with {@code EBADF}. A second close does
+     * nothing, and so does a close after the backend was closed, which unmapped everything.
+     */
     @Override
-    public void close() throws VfioException {
+    public synchronized void close() throws VfioException {
+        closed = true;
         List<Window> mapped = windows;
         windows = List.of();
         for (Window w : mapped) {
-            kernel.munmap(w.mapping());
+            if (w.mapping().scope().isAlive()) {
+                kernel.munmap(w.mapping());
+            }
         }
     }
 }

@@ -18,13 +18,15 @@ import org.vfio4j.spi.VfioKernel;
  * try (Vfio vfio = Vfio.open(SimulatedHost.x86Type1())) { ... }    // a VFIO kernel in the JVM
  * }</pre>
  * From here: discover groups ({@link #iommuGroups()}), open containers and groups, and through
- * them devices. Closing it closes every descriptor and mapping still open on the backend.
+ * them devices. Closing it closes every descriptor and mapping still open on the backend; what it
+ * made fails with {@code EBADF} from then on, and it makes nothing more ({@link IllegalStateException}).
  */
 public final class Vfio implements AutoCloseable {
     private final VfioKernel kernel;
     private final String backend;
     /** How long {@link EventNotifier#await()} waits on this Vfio's notifiers; null for as long as it takes. */
     private volatile Duration awaitTimeout;
+    private volatile boolean closed;
 
     private Vfio(VfioKernel kernel, String backend) {
         this.kernel = kernel;
@@ -73,21 +75,25 @@ public final class Vfio implements AutoCloseable {
 
     /** The IOMMU groups of the machine, read from its sysfs. */
     public List<IommuGroupInfo> iommuGroups() throws IOException {
+        checkOpen("iommuGroups");
         return SysfsDiscovery.groups(kernel.root());
     }
 
     /** One PCI function as sysfs describes it. */
     public PciDeviceInfo pciDevice(PciAddress address) throws IOException {
+        checkOpen("pciDevice");
         return SysfsDiscovery.device(kernel.root(), FdHandle.required(address, "the PCI address"));
     }
 
     /** Opens {@code /dev/vfio/vfio}: a new, empty container. */
     public VfioContainer openContainer() throws VfioException {
+        checkOpen("openContainer");
         return new VfioContainer(kernel, kernel.open("/dev/vfio/vfio", LinuxAbi.O_RDWR | LinuxAbi.O_CLOEXEC));
     }
 
     /** Opens group {@code id}'s node ({@code /dev/vfio/<id>}, or {@code noiommu-<id>} on a no-IOMMU host). */
     public VfioGroup openGroup(int id) throws VfioException {
+        checkOpen("openGroup");
         // The node is opened before devfs is looked at: reading the tree is the simulator's most
         // expensive start-up step (it builds it on first use), and most programs never need it.
         try {
@@ -103,6 +109,7 @@ public final class Vfio implements AutoCloseable {
 
     /** A new eventfd on the backend, counter 0, close-on-exec. */
     public EventNotifier eventNotifier() throws VfioException {
+        checkOpen("eventNotifier");
         return new EventNotifier(kernel, kernel.eventfd(0, LinuxAbi.EFD_CLOEXEC), () -> awaitTimeout);
     }
 
@@ -130,13 +137,23 @@ public final class Vfio implements AutoCloseable {
 
     /** The address to give the kernel for {@code memory} (see {@link VfioKernel#userAddress}). */
     public long userAddress(MemorySegment memory) {
+        checkOpen("userAddress");
         return kernel.userAddress(memory);
     }
 
-    /** Closes the backend and everything open on it. */
+    /** Closes the backend and everything open on it; a second close does nothing. */
     @Override
     public void close() {
+        closed = true;
         kernel.close();
+    }
+
+    /** A closed Vfio makes nothing more: not even a sysfs read, whose tree may have gone with the backend. */
+    private void checkOpen(String operation) {
+        if (closed) {
+            throw new IllegalStateException(operation + " on a closed Vfio (" + backend + " backend): closing it closed every"
+                    + " descriptor and mapping it made; open a new Vfio");
+        }
     }
 
 }

@@ -264,8 +264,7 @@ final class LinuxKernel implements VfioKernel {
     /** The live mapping an access of {@code size} bytes at {@code offset} goes through, or the documented refusal. */
     private MemorySegment mapped(MemorySegment mapping, long offset, int size) {
         MappedAccess.requireShape(mapping, offset, size);
-        Mapping m = mappings.get(mapping.address());
-        if (m == null || m.length() != mapping.byteSize()) {
+        if (live(mapping) == null) {
             throw new IllegalArgumentException("not a live mapping made by this backend's mmap (unmapped, or a slice): " + mapping);
         }
         MappedAccess.requireInside(mapping, offset, size);
@@ -277,9 +276,9 @@ final class LinuxKernel implements VfioKernel {
         if (mapping == null) {
             throw new IllegalArgumentException("munmap needs the segment mmap returned, not null");
         }
-        Mapping m = mappings.get(mapping.address());
-        if (m == null || m.length() != mapping.byteSize()) {
-            throw new IllegalArgumentException("not a whole mapping made by this backend's mmap: " + mapping);
+        Mapping m = live(mapping);
+        if (m == null) {
+            throw new IllegalArgumentException("not a whole live mapping made by this backend's mmap (unmapped, or a slice): " + mapping);
         }
         if (!mappings.remove(mapping.address(), m)) {
             throw new VfioException(Errno.EINVAL, "munmap", null, "the mapping was already unmapped");
@@ -294,6 +293,15 @@ final class LinuxKernel implements VfioKernel {
         if (Libc.munmap(s, m.address(), m.length()) < 0) {
             throw new VfioException(s.errno(), "munmap", null, null);
         }
+    }
+
+    /**
+     * The live mapping {@code segment} is, or null: found by address, and it must be that very
+     * mapping (its arena), not an unmapped one whose address a later mmap was given.
+     */
+    private Mapping live(MemorySegment segment) {
+        Mapping m = mappings.get(segment.address());
+        return m != null && m.length() == segment.byteSize() && m.arena().scope().equals(segment.scope()) ? m : null;
     }
 
     @Override
@@ -408,6 +416,16 @@ final class LinuxKernel implements VfioKernel {
                 // closing everything on the way out: a descriptor closed elsewhere is already gone
             }
         }
+    }
+
+    /** Handles this backend tracks as open (closed by its {@link #close()}), for leak checks. */
+    int openCount() {
+        return open.size();
+    }
+
+    /** Mappings this backend tracks as live (unmapped by its {@link #close()}), for leak checks. */
+    int mappingCount() {
+        return mappings.size();
     }
 
     private Fd track(int number, String description) {

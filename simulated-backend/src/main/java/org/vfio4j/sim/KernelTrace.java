@@ -69,6 +69,13 @@ final class KernelTrace {
         return sb.toString();
     }
 
+    /** How many entries the ring holds now (at most its capacity). */
+    int size() {
+        synchronized (lock) {
+            return ring.size();
+        }
+    }
+
     /** How many entries were dropped to make room, since boot. */
     long dropped() {
         synchronized (lock) {

@@ -191,6 +191,11 @@ final class MemoryMaps {
         return mappings.size();
     }
 
+    /** How many trace names of mappings are kept (one per live mapping), for leak checks. */
+    int nameCount() {
+        return mappingNames.size();
+    }
+
     /** Each live mapping as {@link SimulatedKernel#resources()} lists it, in the order they were made. */
     List<String> describeAll() {
         return mappings.entrySet().stream()

@@ -766,6 +766,7 @@ public final class SimulatedKernel implements VfioKernel {
             devices.close(); // pending device work (timers, engines) is cancelled: nothing runs after close
             fds.closeAll();
             maps.clear(); // the process's mappings go with it, and with them the device files they held
+            memory.unmappedAll();
             fds.releaseLingering();
             booted.forEach(d -> d.detachFrom(this)); // a model instance may serve another kernel now
         }
@@ -875,6 +876,62 @@ public final class SimulatedKernel implements VfioKernel {
         synchronized (lock) {
             return maps.count();
         }
+    }
+
+    /**
+     * The size of every table the kernel keeps per open file, mapping, eventfd, DMA mapping or
+     * interrupt, by name, for leak checks: after a program closed all it opened they are back to
+     * what a fresh kernel holds. The trace ring is not among them (it fills up to its capacity).
+     */
+    Map<String, Long> tableSizes() {
+        synchronized (lock) {
+            Map<String, Long> t = new LinkedHashMap<>();
+            t.put("fd table: files", (long) fds.size());
+            t.put("fd table: handles", (long) fds.handleCount());
+            t.put("fd table: device files kept by a mapping", (long) fds.lingeringCount());
+            t.put("mmaps", (long) maps.count());
+            t.put("mmap names for the trace", (long) maps.nameCount());
+            t.put("user memory segments", (long) memory.segmentCount());
+            t.put("device mappings", (long) memory.deviceMappingCount());
+            t.put("locked pages", memory.lockedPages());
+            t.put("IOMMU faults", (long) faults.size());
+            long opened = 0;
+            long attached = 0;
+            long users = 0;
+            long dma = 0;
+            for (Group g : groupsById.values()) {
+                opened += g.opened() != null ? 1 : 0;
+                attached += g.container() != null ? 1 : 0;
+                users += g.containerUsers();
+                dma += g.container() != null && g.container().iommu() instanceof Type1Iommu t1 ? t1.mappingCount() : 0;
+            }
+            t.put("open group files", opened);
+            t.put("groups in a container", attached);
+            t.put("container users", users);
+            t.put("type1 DMA mappings", dma);
+            long deviceOpens = 0;
+            long irqs = 0;
+            long ioeventfds = 0;
+            for (PciFunction f : functions.values()) {
+                deviceOpens += f.openCount();
+                irqs += f.irqs.armed().size();
+                ioeventfds += f.ioeventfdLines().size();
+            }
+            t.put("device opens", deviceOpens);
+            t.put("armed interrupts", irqs);
+            t.put("ioeventfds", ioeventfds);
+            long consumers = 0;
+            for (OpenFile f : fds.openFiles()) {
+                consumers += f instanceof EventFdFile e ? e.virqfds.size() : 0;
+            }
+            t.put("eventfd kernel consumers", consumers);
+            return t;
+        }
+    }
+
+    /** How many entries the trace ring holds now: at most the host's trace capacity. */
+    int traceSize() {
+        return trace.size();
     }
 
     /** The groups with a {@code /dev/vfio} node, for state checks (read under {@link #lock()}). */

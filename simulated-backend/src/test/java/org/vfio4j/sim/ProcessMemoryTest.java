@@ -58,6 +58,25 @@ class ProcessMemoryTest {
     }
 
     @Test
+    void registrations_ofFreedMemory_areSweptOut_soTheTableStaysWithinTwiceTheLiveOnes() {
+        try (Arena live = Arena.ofConfined(); Arena spacers = Arena.ofConfined()) {
+            for (int i = 0; i < 20; i++) {
+                memory.register(live.allocate(4096, 4096));
+            }
+            for (int i = 0; i < 1000; i++) {
+                spacers.allocate(4096); // keeps malloc from handing the next buffer the address of the last one
+                try (Arena freed = Arena.ofConfined()) {
+                    memory.register(freed.allocate(4096, 4096));
+                }
+                assertThat(memory.segmentCount()).as("after %d freed buffers", i + 1).isLessThanOrEqualTo(2 * 20 + 1);
+            }
+            MemorySegment more = live.allocate(4096, 4096);
+            memory.register(more);
+            assertThat(memory.resolve(more.address(), 4096)).as("live memory is never swept").isNotNull();
+        }
+    }
+
+    @Test
     void lockedPages_chargeAgainstTheLimit_unlessCapIpcLock() {
         ProcessMemory limited = new ProcessMemory(SimulatedKernel.factsOf(SimulatedHost.x86Type1().toBuilder().memlockLimit(16 * 4096).build()));
         limited.charge(10);

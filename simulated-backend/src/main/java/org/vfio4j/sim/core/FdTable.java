@@ -81,6 +81,16 @@ public final class FdTable {
         return files.size();
     }
 
+    /** How many handles the table keeps (one per open descriptor), for leak checks. */
+    public int handleCount() {
+        return handles.size();
+    }
+
+    /** How many device files whose fd was closed are kept open by a mapping, for leak checks. */
+    public int lingeringCount() {
+        return lingering.size();
+    }
+
     /** The open files, by descriptor number (a file behind two numbers appears twice). */
     public Collection<OpenFile> openFiles() {
         return files.values();

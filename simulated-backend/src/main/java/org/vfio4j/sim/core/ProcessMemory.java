@@ -12,8 +12,9 @@ import java.util.TreeMap;
  *
  * <p>Memory is live while its segment's scope is alive (a closed arena's memory is gone for the
  * kernel too); an entry also goes when a new registration overlaps it, as reused addresses mean
- * reused memory. Entries hold their segments strongly: a segment object may be collected while
- * its arena, and so the memory, lives on.
+ * reused memory, and entries of freed memory are swept out whenever the table has doubled, so
+ * that it stays within twice the live ones (or {@value #SWEEP_MIN}). Entries hold their segments
+ * strongly: a segment object may be collected while its arena, and so the memory, lives on.
  */
 public final class ProcessMemory {
     private final TreeMap<Long, MemorySegment> segments = new TreeMap<>(Long::compareUnsigned);
@@ -22,6 +23,9 @@ public final class ProcessMemory {
     private final long limitPages;
     private final boolean capIpcLock;
     private long lockedPages;
+    private static final int SWEEP_MIN = 16;
+    /** The table size at which entries of freed memory are swept out: twice what was left after the last sweep. */
+    private int sweepAt = SWEEP_MIN;
 
     public ProcessMemory(HostFacts host) {
         this.limitPages = host.memlockLimit() < 0 ? Long.MAX_VALUE : host.memlockLimit() / HostFacts.PAGE_SIZE;
@@ -60,6 +64,10 @@ public final class ProcessMemory {
         MemorySegment same = segments.get(address);
         if (same == null || same.byteSize() < memory.byteSize()) {
             segments.put(address, memory);
+        }
+        if (segments.size() >= sweepAt) { // a program that frees its buffers never leaves more than twice its live ones
+            segments.values().removeIf(s -> !s.scope().isAlive());
+            sweepAt = Math.max(SWEEP_MIN, 2 * segments.size());
         }
         return address;
     }
@@ -115,6 +123,11 @@ public final class ProcessMemory {
         }
     }
 
+    /** The process's mappings are gone (its exit): no device mapping is left. */
+    public void unmappedAll() {
+        deviceMappings.clear();
+    }
+
     /**
      * The device mapping holding all of [{@code vaddr}, {@code vaddr + size}), as a slice with its
      * permission, or null when that range is not inside one live device mapping.
@@ -130,6 +143,16 @@ public final class ProcessMemory {
             return null;
         }
         return new DeviceMapping(s.asSlice(offset, size), e.getValue().writable());
+    }
+
+    /** How many user segments are recorded ({@link #register}), for leak checks. */
+    public int segmentCount() {
+        return segments.size();
+    }
+
+    /** How many device mappings are recorded ({@link #mapped}), for leak checks. */
+    public int deviceMappingCount() {
+        return deviceMappings.size();
     }
 
     public boolean capIpcLock() {
