@@ -4,7 +4,6 @@ import static org.vfio4j.Structs.U32;
 import static org.vfio4j.Structs.U64;
 import static org.vfio4j.uapi.VfioStructs.vfio_eeh_pe_err;
 import static org.vfio4j.uapi.VfioStructs.vfio_eeh_pe_op;
-import static org.vfio4j.uapi.VfioUapi.VFIO_CHECK_EXTENSION;
 import static org.vfio4j.uapi.VfioUapi.VFIO_EEH;
 import static org.vfio4j.uapi.VfioUapi.VFIO_EEH_PE_OP;
 
@@ -35,7 +34,7 @@ public final class EehPe {
 
     /** VFIO_CHECK_EXTENSION(VFIO_EEH) on the container: whether the host has EEH enabled ({@code eeh_enabled()}). */
     public boolean supported() throws VfioException {
-        return container.kernel.ioctl(container.fd, VFIO_CHECK_EXTENSION, VFIO_EEH) > 0;
+        return container.checkExtension(VFIO_EEH) > 0;
     }
 
     /** ENABLE: takes ownership of the PE and thaws it if frozen; {@code EIO} when the host has EEH off. */
@@ -96,11 +95,13 @@ public final class EehPe {
 
     /**
      * VFIO_EEH_PE_OP with {@code op} and a zeroed {@code err}: the raw call. Returns the ioctl's
-     * non-negative result: the state number for {@link EehOp#GET_STATE}, otherwise 0.
+     * non-negative result: the state number for {@link EehOp#GET_STATE}, otherwise 0 (a negative
+     * one breaks the seam's contract: {@link Errno#EPROTO}).
      */
     public int op(EehOp op) throws VfioException {
         FdHandle.required(op, "the EEH operation");
-        return container.kernel.ioctl(container.fd, VFIO_EEH_PE_OP, argument(op));
+        int result = container.kernel.ioctl(container.fd, VFIO_EEH_PE_OP, argument(op));
+        return new Reply("VFIO_EEH_PE_OP", container.fd.toString()).result(result);
     }
 
     private static MemorySegment argument(EehOp op) {

@@ -50,11 +50,13 @@ public final class Region implements AutoCloseable {
         this.info = info;
         List<Window> mapped = new ArrayList<>();
         int prot = (info.readable() ? LinuxAbi.PROT_READ : 0) | (info.writable() ? LinuxAbi.PROT_WRITE : 0);
+        // sizes and offsets are the kernel's u64s, compared unsigned; nothing past 2^40 can be reached
+        long end = Long.compareUnsigned(info.size(), OFFSET_LIMIT) < 0 ? info.size() : OFFSET_LIMIT;
         for (RegionCapability.Area a : info.mmapAreas()) {
-            if (a.size() == 0 || (a.offset() & 4095) != 0 || a.offset() >= info.size()) {
+            if (a.size() == 0 || (a.offset() & 4095) != 0 || Long.compareUnsigned(a.offset(), end) >= 0) {
                 continue;
             }
-            long reach = Math.min(a.size(), info.size() - a.offset());
+            long reach = Long.compareUnsigned(a.size(), end - a.offset()) < 0 ? a.size() : end - a.offset();
             MemorySegment m = kernel.mmap(device.fd(), info.offset() + a.offset(), (reach + 4095) & -4096L, prot, LinuxAbi.MAP_SHARED);
             mapped.add(new Window(a.offset(), reach, m));
         }

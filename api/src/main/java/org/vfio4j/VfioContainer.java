@@ -24,12 +24,12 @@ public final class VfioContainer extends FdHandle {
 
     /** VFIO_GET_API_VERSION (always {@link org.vfio4j.uapi.VfioUapi#VFIO_API_VERSION}). */
     public int apiVersion() throws VfioException {
-        return kernel.ioctl(fd, VFIO_GET_API_VERSION, 0L);
+        return new Reply("VFIO_GET_API_VERSION", fd.toString()).result(kernel.ioctl(fd, VFIO_GET_API_VERSION, 0L));
     }
 
     /** VFIO_CHECK_EXTENSION: 0 when unsupported, positive when supported. */
     public int checkExtension(int extension) throws VfioException {
-        return kernel.ioctl(fd, VFIO_CHECK_EXTENSION, extension);
+        return new Reply("VFIO_CHECK_EXTENSION", fd.toString()).result(kernel.ioctl(fd, VFIO_CHECK_EXTENSION, extension));
     }
 
     /** Whether {@code type} can be set (VFIO_CHECK_EXTENSION > 0). */
@@ -49,47 +49,77 @@ public final class VfioContainer extends FdHandle {
      * asks for more room for capabilities, a second call with the size it named; then the chain is
      * decoded. Type1 only: on a sPAPR container the same request number is
      * VFIO_IOMMU_SPAPR_TCE_GET_INFO, with another struct ({@link #spaprInfo()}).
+     *
+     * <p>A reply that breaks the ABI is {@link Errno#EPROTO}: an argsz above 1 MiB, a second reply
+     * that asks for still more room, CAPS without a chain, a malformed chain, a capability shorter
+     * than its fields, {@code nr_iovas} larger than its bytes, or IOVA ranges that are not sorted
+     * and disjoint ({@code vfio_iommu_iova_build_caps} copies the sorted list of usable ranges).
      */
     public IommuInfo iommuInfo() throws VfioException {
+        Reply reply = new Reply("VFIO_IOMMU_GET_INFO", fd.toString());
         MemorySegment info = Structs.withArgsz(vfio_iommu_type1_info.SIZE);
         kernel.ioctl(fd, VFIO_IOMMU_GET_INFO, info);
         long needed = Integer.toUnsignedLong(info.get(U32, vfio_iommu_type1_info.argsz));
         if (needed > vfio_iommu_type1_info.SIZE) {
-            info = Structs.withArgsz(needed);
+            info = Structs.withArgsz(reply.roomFor("argsz", needed));
             kernel.ioctl(fd, VFIO_IOMMU_GET_INFO, info);
+            reply.fitsSecondCall(needed, Integer.toUnsignedLong(info.get(U32, vfio_iommu_type1_info.argsz)));
         }
         int flags = info.get(U32, vfio_iommu_type1_info.flags);
         long pageSizes = info.get(U64, vfio_iommu_type1_info.iova_pgsizes);
         List<IommuCapability> caps = new ArrayList<>();
         if ((flags & VFIO_IOMMU_INFO_CAPS) != 0) {
-            for (CapabilityChain.Entry e : CapabilityChain.walk(info, info.get(U32, vfio_iommu_type1_info.cap_offset))) {
-                caps.add(decode(e));
+            int capOffset = info.get(U32, vfio_iommu_type1_info.cap_offset);
+            if (capOffset == 0) {
+                throw reply.malformed("flags has VFIO_IOMMU_INFO_CAPS but cap_offset is 0, and argsz asks for no more than the "
+                        + info.byteSize() + " bytes sent; a chain that fits is written after the struct");
+            }
+            for (CapabilityChain.Entry e : CapabilityChain.walk(reply, info, capOffset, vfio_iommu_type1_info.SIZE)) {
+                caps.add(decode(reply, e));
             }
         }
         return new IommuInfo(flags, pageSizes, caps);
     }
 
-    private static IommuCapability decode(CapabilityChain.Entry e) {
+    private static IommuCapability decode(Reply reply, CapabilityChain.Entry e) throws VfioException {
         MemorySegment b = e.bytes();
         return switch (e.id()) {
-            case VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE -> {
-                int n = b.get(U32, vfio_iommu_type1_info_cap_iova_range.nr_iovas);
-                List<IovaRange> ranges = new ArrayList<>();
-                for (int i = 0; i < n; i++) {
-                    long at = vfio_iommu_type1_info_cap_iova_range.iova_ranges + (long) vfio_iova_range.SIZE * i;
-                    if (at + vfio_iova_range.SIZE > b.byteSize()) {
-                        break; // a count the bytes do not hold: keep the ranges that are there
-                    }
-                    ranges.add(new IovaRange(b.get(U64, at + vfio_iova_range.start), b.get(U64, at + vfio_iova_range.end)));
-                }
-                yield new IommuCapability.IovaRanges(ranges);
+            case VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE -> new IommuCapability.IovaRanges(iovaRanges(reply, e));
+            case VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL -> {
+                CapabilityChain.requireSize(reply, e, "DMA_AVAIL", vfio_iommu_type1_info_dma_avail.SIZE);
+                yield new IommuCapability.DmaAvailable(b.get(U32, vfio_iommu_type1_info_dma_avail.avail));
             }
-            case VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL -> new IommuCapability.DmaAvailable(b.get(U32, vfio_iommu_type1_info_dma_avail.avail));
-            case VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION -> new IommuCapability.Migration(b.get(U32, vfio_iommu_type1_info_cap_migration.flags),
-                    b.get(U64, vfio_iommu_type1_info_cap_migration.pgsize_bitmap),
-                    b.get(U64, vfio_iommu_type1_info_cap_migration.max_dirty_bitmap_size));
+            case VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION -> {
+                CapabilityChain.requireSize(reply, e, "MIGRATION", vfio_iommu_type1_info_cap_migration.SIZE);
+                yield new IommuCapability.Migration(b.get(U32, vfio_iommu_type1_info_cap_migration.flags),
+                        b.get(U64, vfio_iommu_type1_info_cap_migration.pgsize_bitmap),
+                        b.get(U64, vfio_iommu_type1_info_cap_migration.max_dirty_bitmap_size));
+            }
             default -> new IommuCapability.Unknown(e.id(), e.version(), b.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
         };
+    }
+
+    /** IOVA_RANGE's ranges: {@code nr_iovas} of them, each {@code start <= end}, ascending and disjoint. */
+    private static List<IovaRange> iovaRanges(Reply reply, CapabilityChain.Entry e) throws VfioException {
+        MemorySegment b = e.bytes();
+        int n = CapabilityChain.count(reply, e, "IOVA_RANGE", "nr_iovas", vfio_iommu_type1_info_cap_iova_range.nr_iovas,
+                vfio_iommu_type1_info_cap_iova_range.iova_ranges, vfio_iova_range.SIZE);
+        List<IovaRange> ranges = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            long at = vfio_iommu_type1_info_cap_iova_range.iova_ranges + (long) vfio_iova_range.SIZE * i;
+            long start = b.get(U64, at + vfio_iova_range.start);
+            long end = b.get(U64, at + vfio_iova_range.end);
+            String which = "IOVA_RANGE capability at offset " + e.offset() + ": range " + i;
+            if (Long.compareUnsigned(start, end) > 0) {
+                throw reply.malformed(String.format("%s starts at 0x%x, after its end 0x%x", which, start, end));
+            }
+            if (i > 0 && Long.compareUnsigned(start, ranges.get(i - 1).end()) <= 0) {
+                throw reply.malformed(String.format("%s starts at 0x%x, not after the end 0x%x of range %d; ranges are sorted and disjoint",
+                        which, start, ranges.get(i - 1).end(), i - 1));
+            }
+            ranges.add(new IovaRange(start, end));
+        }
+        return ranges;
     }
 
     /**
@@ -134,9 +164,11 @@ public final class VfioContainer extends FdHandle {
     /**
      * A positive result of MAP_DMA or UNMAP_DMA is sPAPR's way of failing a misaligned iova (the
      * parameter checks of {@code iommu_tce_put_param_check} and {@code iommu_tce_clear_param_check}
-     * return 1, not -EINVAL): nothing was changed, so the typed call fails.
+     * return 1, not -EINVAL): nothing was changed, so the typed call fails. A negative result breaks
+     * the seam's contract: EPROTO.
      */
     private void notMappedIfPositive(int result, String operation, long iova) throws VfioException {
+        new Reply(operation, fd.toString()).result(result);
         if (result > 0) {
             throw new VfioException(Errno.EINVAL, operation, fd.toString(), String.format("the kernel returned %d, not 0, and changed"
                     + " nothing: on sPAPR an iova (0x%x) not aligned to its window's IOMMU page fails this way"

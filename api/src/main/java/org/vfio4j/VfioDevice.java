@@ -32,48 +32,93 @@ public final class VfioDevice extends FdHandle {
         return name;
     }
 
-    /** VFIO_DEVICE_GET_INFO. */
+    /** VFIO_DEVICE_GET_INFO; a {@code num_regions} or {@code num_irqs} above 2^31-1 is {@link Errno#EPROTO}. */
     public DeviceInfo info() throws VfioException {
+        Reply reply = new Reply("VFIO_DEVICE_GET_INFO", name);
         MemorySegment info = Structs.withArgsz(vfio_device_info.SIZE);
         kernel.ioctl(fd, VFIO_DEVICE_GET_INFO, info);
-        return new DeviceInfo(info.get(U32, vfio_device_info.flags), info.get(U32, vfio_device_info.num_regions),
-                info.get(U32, vfio_device_info.num_irqs));
+        return new DeviceInfo(info.get(U32, vfio_device_info.flags), reply.count("num_regions", info.get(U32, vfio_device_info.num_regions)),
+                reply.count("num_irqs", info.get(U32, vfio_device_info.num_irqs)));
     }
 
     /**
      * VFIO_DEVICE_GET_REGION_INFO for {@code index}, with its capability chain: asked once with the
      * bare struct, again with the argsz the kernel asked for when the chain did not fit.
+     *
+     * <p>A reply that breaks the ABI is {@link Errno#EPROTO}: an argsz above 1 MiB, a second reply
+     * that asks for still more room, CAPS without a chain, a malformed chain, or a version-1
+     * capability shorter than its fields (a SPARSE_MMAP whose {@code nr_areas} its bytes do not
+     * hold). Such a capability is not kept as {@link RegionCapability.Unknown}: without its
+     * SPARSE_MMAP, a region would be mapped whole.
      */
     public RegionInfo regionInfo(int index) throws VfioException {
-        long argsz = vfio_region_info.SIZE;
-        for (int attempt = 0; ; attempt++) {
-            MemorySegment r = Structs.withArgsz(argsz);
-            r.set(U32, vfio_region_info.index, index);
-            kernel.ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, r);
-            int flags = r.get(U32, vfio_region_info.flags);
-            long needed = Integer.toUnsignedLong(r.get(U32, vfio_region_info.argsz));
-            if ((flags & VFIO_REGION_INFO_FLAG_CAPS) != 0 && needed > argsz && attempt == 0) {
-                argsz = needed;
-                continue;
+        Reply reply = new Reply("VFIO_DEVICE_GET_REGION_INFO", name + " " + RegionIndex.name(index));
+        MemorySegment r = askRegionInfo(index, vfio_region_info.SIZE);
+        long needed = Integer.toUnsignedLong(r.get(U32, vfio_region_info.argsz));
+        if (hasCaps(r) && needed > vfio_region_info.SIZE) {
+            r = askRegionInfo(index, reply.roomFor("argsz", needed));
+            if (hasCaps(r)) {
+                reply.fitsSecondCall(needed, Integer.toUnsignedLong(r.get(U32, vfio_region_info.argsz)));
             }
-            List<RegionCapability> caps = new ArrayList<>();
+        }
+        int flags = r.get(U32, vfio_region_info.flags);
+        List<RegionCapability> caps = new ArrayList<>();
+        if (hasCaps(r)) {
             int capOffset = r.get(U32, vfio_region_info.cap_offset);
-            if ((flags & VFIO_REGION_INFO_FLAG_CAPS) != 0 && capOffset != 0) {
-                for (CapabilityChain.Entry e : CapabilityChain.walk(r, capOffset)) {
-                    byte[] bytes = e.bytes().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-                    caps.add(RegionCapability.decode(e.id(), e.version(), java.util.Arrays.copyOfRange(bytes, vfio_info_cap_header.SIZE, bytes.length)));
-                }
+            if (capOffset == 0) {
+                throw reply.malformed("flags has VFIO_REGION_INFO_FLAG_CAPS but cap_offset is 0, and argsz asks for no more than the "
+                        + r.byteSize() + " bytes sent; a chain that fits is written after the struct");
             }
-            return new RegionInfo(index, flags, r.get(U64, vfio_region_info.size), r.get(U64, vfio_region_info.offset), caps);
+            for (CapabilityChain.Entry e : CapabilityChain.walk(reply, r, capOffset, vfio_region_info.SIZE)) {
+                checkRegionCapability(reply, e);
+                byte[] bytes = e.bytes().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                caps.add(RegionCapability.decode(e.id(), e.version(), java.util.Arrays.copyOfRange(bytes, vfio_info_cap_header.SIZE, bytes.length)));
+            }
+        }
+        return new RegionInfo(index, flags, r.get(U64, vfio_region_info.size), r.get(U64, vfio_region_info.offset), caps);
+    }
+
+    private MemorySegment askRegionInfo(int index, long argsz) throws VfioException {
+        MemorySegment r = Structs.withArgsz(argsz);
+        r.set(U32, vfio_region_info.index, index);
+        kernel.ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, r);
+        return r;
+    }
+
+    private static boolean hasCaps(MemorySegment regionInfo) {
+        return (regionInfo.get(U32, vfio_region_info.flags) & VFIO_REGION_INFO_FLAG_CAPS) != 0;
+    }
+
+    /**
+     * A version-1 capability of a known id must hold the fields {@link RegionCapability#decode}
+     * reads, and a SPARSE_MMAP the {@code nr_areas} it counts; other versions and ids are kept as
+     * they come.
+     */
+    private static void checkRegionCapability(Reply reply, CapabilityChain.Entry e) throws VfioException {
+        if (e.version() != 1) {
+            return;
+        }
+        switch (e.id()) {
+            case VFIO_REGION_INFO_CAP_SPARSE_MMAP -> CapabilityChain.count(reply, e, "SPARSE_MMAP", "nr_areas",
+                    vfio_region_info_cap_sparse_mmap.nr_areas, vfio_region_info_cap_sparse_mmap.areas,
+                    vfio_region_sparse_mmap_area.SIZE);
+            case VFIO_REGION_INFO_CAP_TYPE -> CapabilityChain.requireSize(reply, e, "TYPE", vfio_region_info_cap_type.SIZE);
+            case VFIO_REGION_INFO_CAP_NVLINK2_SSATGT -> CapabilityChain.requireSize(reply, e, "NVLINK2_SSATGT",
+                    vfio_region_info_cap_nvlink2_ssatgt.SIZE);
+            // link_speed is read, the u32 of padding after it is not
+            case VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD -> CapabilityChain.requireSize(reply, e, "NVLINK2_LNKSPD",
+                    vfio_region_info_cap_nvlink2_lnkspd.link_speed + Integer.BYTES);
+            default -> { }
         }
     }
 
-    /** VFIO_DEVICE_GET_IRQ_INFO for {@code index}. */
+    /** VFIO_DEVICE_GET_IRQ_INFO for {@code index}; a {@code count} above 2^31-1 is {@link Errno#EPROTO}. */
     public IrqInfo irqInfo(int index) throws VfioException {
         MemorySegment r = Structs.withArgsz(vfio_irq_info.SIZE);
         r.set(U32, vfio_irq_info.index, index);
         kernel.ioctl(fd, VFIO_DEVICE_GET_IRQ_INFO, r);
-        return new IrqInfo(index, r.get(U32, vfio_irq_info.flags), r.get(U32, vfio_irq_info.count));
+        return new IrqInfo(index, r.get(U32, vfio_irq_info.flags),
+                new Reply("VFIO_DEVICE_GET_IRQ_INFO", name + " " + IrqIndex.name(index)).count("count", r.get(U32, vfio_irq_info.count)));
     }
 
     /** Region {@code index} as a {@link Region}: mapped where it may be, pread/pwrite elsewhere. Close it to unmap. */
@@ -108,23 +153,32 @@ public final class VfioDevice extends FdHandle {
     /**
      * VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: asks with the bare header, learns the count from ENOSPC,
      * and asks again with room for every device. ENODEV: no slot or bus reset for this device.
+     * A count that needs an argsz above 1 MiB, or a second reply that counts more devices than its
+     * argsz holds (without ENOSPC, which the kernel returns then), is {@link Errno#EPROTO}.
      */
     public HotResetInfo hotResetInfo() throws VfioException {
+        Reply reply = new Reply("VFIO_DEVICE_GET_PCI_HOT_RESET_INFO", name);
         MemorySegment h = Structs.withArgsz(vfio_pci_hot_reset_info.SIZE);
-        int count;
+        long count;
         try {
             kernel.ioctl(fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, h);
-            count = h.get(U32, vfio_pci_hot_reset_info.count);
+            count = Integer.toUnsignedLong(h.get(U32, vfio_pci_hot_reset_info.count));
         } catch (VfioException e) {
             if (e.errno() != Errno.ENOSPC) {
                 throw e;
             }
-            count = h.get(U32, vfio_pci_hot_reset_info.count);
+            count = Integer.toUnsignedLong(h.get(U32, vfio_pci_hot_reset_info.count));
         }
-        MemorySegment full = Structs.withArgsz(vfio_pci_hot_reset_info.devices + (long) vfio_pci_dependent_device.SIZE * count);
+        long argsz = reply.roomFor("count " + count, vfio_pci_hot_reset_info.devices + (long) vfio_pci_dependent_device.SIZE * count);
+        MemorySegment full = Structs.withArgsz(argsz);
         kernel.ioctl(fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, full);
+        long written = Integer.toUnsignedLong(full.get(U32, vfio_pci_hot_reset_info.count));
+        if (written > count) {
+            throw reply.malformed("count " + written + " on the second call, but its argsz " + argsz + " has room for " + count
+                    + "; a reply that does not fit is ENOSPC");
+        }
         List<HotResetInfo.Device> devices = new ArrayList<>();
-        for (int i = 0; i < full.get(U32, vfio_pci_hot_reset_info.count); i++) {
+        for (int i = 0; i < written; i++) {
             long at = vfio_pci_hot_reset_info.devices + (long) vfio_pci_dependent_device.SIZE * i;
             int seg = Short.toUnsignedInt(full.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, at + vfio_pci_dependent_device.segment));
             int bus = Byte.toUnsignedInt(full.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at + vfio_pci_dependent_device.bus));
@@ -255,13 +309,13 @@ public final class VfioDevice extends FdHandle {
     public DmaBuf gfxDmabuf(int id) throws VfioException {
         MemorySegment a = Structs.buffer(4);
         a.set(U32, 0, id);
-        int n = (int) kernel.ioctl(fd, VFIO_DEVICE_GET_GFX_DMABUF, a);
+        int n = new Reply("VFIO_DEVICE_GET_GFX_DMABUF", name).descriptor(kernel.ioctl(fd, VFIO_DEVICE_GET_GFX_DMABUF, a));
         return new DmaBuf(kernel, kernel.adopt(n, "dma-buf " + id));
     }
 
     // ---- interrupts (VFIO_DEVICE_SET_IRQS) ----
 
-    private long setIrqs(int flags, int index, int start, int count, MemorySegment data) throws VfioException {
+    private int setIrqs(int flags, int index, int start, int count, MemorySegment data) throws VfioException {
         MemorySegment a = Structs.withArgsz(vfio_irq_set.data + (data == null ? 0 : data.byteSize()));
         a.set(U32, vfio_irq_set.flags, flags);
         a.set(U32, vfio_irq_set.index, index);
@@ -277,17 +331,28 @@ public final class VfioDevice extends FdHandle {
      * Binds eventfds to vectors {@code start ..} of IRQ index {@code index} (a null entry leaves
      * that vector without one), enabling the index if it is not yet (INTx, MSI and MSI-X exclude
      * each other). Returns 0, or, when the platform could not allocate that many MSI/MSI-X vectors,
-     * the positive number it could (nothing is enabled then).
+     * the positive number it could (nothing is enabled then): the kernel asks the platform for
+     * {@code start + notifiers.size()} vectors ({@code vfio_pci_set_msi_trigger}), so that number
+     * is below it. Any other result (negative, or not below it) is {@link Errno#EPROTO}.
      */
     public int setIrqEventfds(int index, int start, List<EventNotifier> notifiers) throws VfioException {
         required(notifiers, "the list of notifiers");
+        int granted;
         try (HeldArguments args = new HeldArguments(kernel, "VFIO_DEVICE_SET_IRQS")) {
             MemorySegment fds = Structs.buffer(4L * notifiers.size());
             for (int i = 0; i < notifiers.size(); i++) {
                 fds.set(U32, 4L * i, args.hold(notifiers.get(i), true, "the eventfd of vector " + (start + i)));
             }
-            return (int) setIrqs(VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, index, start, notifiers.size(), fds);
+            granted = setIrqs(VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, index, start, notifiers.size(), fds);
         }
+        // vfio_msi_enable: the platform granted 1 to nvec-1 of the nvec = start + count vectors asked, so nothing was enabled
+        long asked = Integer.toUnsignedLong(start) + notifiers.size();
+        if (granted < 0 || granted >= Math.max(1, asked)) {
+            throw new Reply("VFIO_DEVICE_SET_IRQS", name + " " + IrqIndex.name(index)).malformed("the result " + granted + " for start "
+                    + Integer.toUnsignedString(start) + " and " + notifiers.size() + " eventfds is neither 0 nor a number of vectors below the "
+                    + asked + " asked for");
+        }
+        return granted;
     }
 
     /** {@link #setIrqEventfds} from vector 0; throws if the platform granted fewer vectors. */

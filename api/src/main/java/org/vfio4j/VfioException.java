@@ -14,6 +14,10 @@ import java.util.Optional;
  * simulated backend explains every errno it returns; the kernel backend explains only what it
  * checks itself. Tests should assert on {@link #errno()}, never on message text.
  *
+ * <p>{@link Errno#EPROTO} is vfio4j's own: a reply of the backend that breaks the VFIO ABI (a
+ * capability chain that loops, a count its bytes do not hold, an argsz above 1 MiB, a negative
+ * descriptor), found before decoding it; the explanation names the field, the value and the rule.
+ *
  * <p>The message reads {@code "<operation> on <target> failed: <ERRNO> (<strerror>): <explanation>"}.
  */
 public class VfioException extends IOException {
