@@ -49,6 +49,7 @@ import org.vfio4j.sim.device.IommuFault;
 import org.vfio4j.sim.device.PciDeviceModel;
 import org.vfio4j.sim.eeh.Eeh;
 import org.vfio4j.sim.iommu.DeviceDma;
+import org.vfio4j.sim.iommu.FaultLog;
 import org.vfio4j.sim.iommu.NoIommuDriver;
 import org.vfio4j.sim.iommu.SpaprTceIommu;
 import org.vfio4j.sim.iommu.Type1Iommu;
@@ -103,7 +104,7 @@ public final class SimulatedKernel implements VfioKernel {
     /** The host's functions booted into vfio-pci functions, in boot order: they hold their models. */
     private final List<HostDevice> booted = new ArrayList<>();
     private final Map<PciAddress, Integer> groupOfDevice = new LinkedHashMap<>();
-    private final List<IommuFault> faults = new ArrayList<>();
+    private final FaultLog faults = new FaultLog();
     /** BAR, region and dma-buf memory: it dies with the kernel, as the mappings of a closed process do. */
     private final Arena deviceMemory = Arena.ofShared();
     private final KernelLock kernelLock = new KernelLock();
@@ -273,10 +274,20 @@ public final class SimulatedKernel implements VfioKernel {
         }
     }
 
-    /** Every DMA the simulated IOMMU refused a device model, oldest first. */
+    /**
+     * The DMAs the simulated IOMMU refused a device model, oldest first: the latest {@value
+     * FaultLog#CAPACITY} (older ones are counted by {@link #iommuFaultsDropped()}).
+     */
     public List<IommuFault> iommuFaults() {
         synchronized (lock) {
-            return List.copyOf(faults);
+            return faults.snapshot();
+        }
+    }
+
+    /** How many refused DMAs {@link #iommuFaults()} no longer lists, to stay bounded. */
+    public long iommuFaultsDropped() {
+        synchronized (lock) {
+            return faults.dropped();
         }
     }
 

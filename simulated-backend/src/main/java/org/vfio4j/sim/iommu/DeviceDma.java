@@ -27,8 +27,8 @@ public final class DeviceDma implements IommuDma {
     private final KernelServices kernel;
     /** The host's EEH (on an x86 host it has no PEs: nothing is ever frozen). */
     private final Eeh eeh;
-    /** Every refused access of every function, oldest first (guarded by the kernel lock). */
-    private final List<IommuFault> faults;
+    /** The refused accesses of every function (guarded by the kernel lock). */
+    private final FaultLog faults;
 
     /**
      * The DMA path of {@code function}, whose driver tells whether it was surprise-removed and
@@ -36,7 +36,7 @@ public final class DeviceDma implements IommuDma {
      * host's EEH.
      */
     public DeviceDma(VfioDevice function, BooleanSupplier removed, BooleanSupplier busMaster, KernelServices kernel,
-                     Eeh eeh, List<IommuFault> faults) {
+                     Eeh eeh, FaultLog faults) {
         this.function = function;
         this.removed = removed;
         this.busMaster = busMaster;
