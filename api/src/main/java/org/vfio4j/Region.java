@@ -97,7 +97,8 @@ public final class Region implements AutoCloseable {
         checkRange(offset, dst.byteSize(), "pread");
         Window w = window(offset, dst.byteSize());
         if (w == null) {
-            return kernel.pread(device.fd(), dst, info.offset() + offset);
+            return new Reply("pread", device.fd().toString()).transferred(kernel.pread(device.fd(), dst, info.offset() + offset),
+                    dst.byteSize());
         }
         if (dst.isReadOnly()) {
             throw new VfioException(Errno.EFAULT, "read", device.name(), "the destination segment is read-only");
@@ -118,7 +119,8 @@ public final class Region implements AutoCloseable {
         checkRange(offset, src.byteSize(), "pwrite");
         Window w = writeWindow(offset, src.byteSize());
         if (w == null) {
-            return kernel.pwrite(device.fd(), src, info.offset() + offset);
+            return new Reply("pwrite", device.fd().toString()).transferred(kernel.pwrite(device.fd(), src, info.offset() + offset),
+                    src.byteSize());
         }
         long done = 0;
         while (done < src.byteSize()) {
@@ -189,7 +191,7 @@ public final class Region implements AutoCloseable {
             return Scalar.get(buf, 0, size);
         }
         MemorySegment buf = Structs.buffer(size);
-        long n = kernel.pread(device.fd(), buf, info.offset() + offset);
+        long n = new Reply("pread", device.fd().toString()).transferred(kernel.pread(device.fd(), buf, info.offset() + offset), size);
         if (n != size) {
             throw new ShortTransferException("pread", device.name() + " " + RegionIndex.name(info.index()), offset, size, n);
         }
@@ -211,7 +213,7 @@ public final class Region implements AutoCloseable {
         }
         MemorySegment buf = Structs.buffer(size);
         Scalar.put(buf, 0, size, value);
-        long n = kernel.pwrite(device.fd(), buf, info.offset() + offset);
+        long n = new Reply("pwrite", device.fd().toString()).transferred(kernel.pwrite(device.fd(), buf, info.offset() + offset), size);
         if (n != size) {
             throw new ShortTransferException("pwrite", device.name() + " " + RegionIndex.name(info.index()), offset, size, n);
         }

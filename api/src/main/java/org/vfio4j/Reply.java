@@ -76,4 +76,15 @@ record Reply(String ioctl, String target) {
         }
         return result;
     }
+
+    /**
+     * A pread or pwrite count: between 0 and the {@code asked} bytes ({@code read(2)} never moves
+     * more than it was given room for).
+     */
+    long transferred(long moved, long asked) throws VfioException {
+        if (moved < 0 || moved > asked) {
+            throw malformed("the count " + moved + " is outside 0.." + asked + ", the bytes the call was given");
+        }
+        return moved;
+    }
 }

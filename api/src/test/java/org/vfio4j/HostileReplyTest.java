@@ -399,4 +399,31 @@ class HostileReplyTest {
             assertThat(region.isMapped(0x1000, 0x3000)).isTrue();
         }
     }
+
+    @Test
+    void aPreadThatClaimsMoreBytesThanItWasGiven_isRefused() {
+        RecordingSeam seam = new RecordingSeam();
+        seam.transferCount = 9L;
+        VfioDevice device = seam.device();
+        assertMalformed(() -> device.readConfigDword(0), "pread", "fd 5 (device 0000:01:00.0)",
+                "the count 9 is outside 0..4, the bytes the call was given");
+    }
+
+    @Test
+    void aNegativePwriteCount_isRefused() {
+        RecordingSeam seam = new RecordingSeam();
+        seam.transferCount = -3L;
+        VfioDevice device = seam.device();
+        assertMalformed(() -> device.config().write16(4, 6), "pwrite", "fd 5 (device 0000:01:00.0)",
+                "the count -3 is outside 0..2, the bytes the call was given");
+    }
+
+    @Test
+    void aPollThatAnswersForNoDescriptor_isRefused() {
+        RecordingSeam seam = new RecordingSeam();
+        seam.pollAnswer = new short[0];
+        EventNotifier n = new EventNotifier(seam.kernel, new org.vfio4j.spi.Fd(seam.kernel, 6, "eventfd", x -> 0), () -> null);
+        assertMalformed(() -> n.await(java.time.Duration.ofMillis(1)), "poll", "fd 6 (eventfd)",
+                "poll was asked about 1 descriptor and answered for 0; it returns one revents per descriptor");
+    }
 }

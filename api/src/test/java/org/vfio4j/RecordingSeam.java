@@ -75,12 +75,19 @@ final class RecordingSeam {
         return lie(List.of(answers));
     }
 
+    /** What pread and pwrite return; null: every byte asked for. */
+    Long transferCount;
+    /** What poll returns. */
+    short[] pollAnswer = new short[1];
+
     final VfioKernel kernel = (VfioKernel) Proxy.newProxyInstance(VfioKernel.class.getClassLoader(), new Class<?>[] {VfioKernel.class},
             (proxy, method, args) -> switch (method.getName()) {
                 case "name" -> "recording";
                 case "userAddress" -> ((MemorySegment) args[0]).address();
                 case "adopt" -> new Fd((VfioKernel) proxy, (int) args[0], (String) args[1], n -> 0);
                 case "munmap" -> null;
+                case "pread", "pwrite" -> transferCount != null ? transferCount : ((MemorySegment) args[1]).byteSize();
+                case "poll" -> pollAnswer;
                 case "mmap" -> {
                     mmaps.add(new long[] {(long) args[1], (long) args[2]});
                     yield MemorySegment.ofArray(new byte[0]);
