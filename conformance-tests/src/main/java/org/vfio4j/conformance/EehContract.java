@@ -46,9 +46,13 @@ public interface EehContract extends Contract {
         }
     }
 
-    /** E2: INJECT_ERR needs the whole 40-byte struct (EINVAL below), a 32- or 64-bit type and a function from 0 to 19. */
+    /**
+     * E2: INJECT_ERR needs the whole 40-byte struct (EINVAL below), a 32- or 64-bit type and a
+     * function from 0 to 19. Every call here should be refused, but a kernel that checked otherwise
+     * would inject: it needs {@link TargetFeature#EEH_INJECTION}.
+     */
     @Property(tries = 20)
-    @RequiresFeature(TargetFeature.SPAPR_IOMMU)
+    @RequiresFeature({TargetFeature.SPAPR_IOMMU, TargetFeature.EEH_INJECTION})
     default void injectErr_badArgument_isEinval(@ForAll @IntRange(min = 12, max = 39) int shortArgsz, @ForAll @IntRange(min = 2, max = 99) int type,
                                                  @ForAll @IntRange(min = 20, max = 999) int func) throws Exception {
         try (Session s = new Session(target())) {
@@ -78,10 +82,11 @@ public interface EehContract extends Contract {
     /**
      * E3: the recovery sequence. ENABLE, GET_STATE NORMAL; an error freezes the PE: BAR reads are all
      * ones and GET_STATE is STOPPED; UNFREEZE_IO gives MMIO back (STOPPED_DMA); RESET_HOT,
-     * RESET_DEACTIVATE and CONFIGURE bring the PE back to NORMAL, and the device answers again.
+     * RESET_DEACTIVATE and CONFIGURE bring the PE back to NORMAL, and the device answers again. It
+     * injects, resets the PE and turns bus mastering on: it needs all three permissions.
      */
     @Property(tries = 8)
-    @RequiresFeature(TargetFeature.EEH_FREEZES)
+    @RequiresFeature({TargetFeature.EEH_FREEZES, TargetFeature.EEH_INJECTION, TargetFeature.RESETS, TargetFeature.DEVICE_DMA})
     default void recoverySequence_afterAnyError_endsNormal(@ForAll("troubles") Trouble trouble) throws Exception {
         try (Session s = new Session(target())) {
             Session.Attached a = s.attach(IommuType.SPAPR_TCE_V2);
@@ -90,7 +95,7 @@ public interface EehContract extends Contract {
             EehPe pe = c.eeh();
             pe.enable();
             assertThat(pe.state()).isEqualTo(EehState.NORMAL);
-            edu.config().write16(0x04, edu.config().read16(0x04) | 0x6);
+            edu.config().write16(0x04, edu.config().read16(0x04) | 0x6); // the PE's reset turns bus mastering off again
             try (Region bar0 = edu.region(0)) {
                 assertThat(bar0.readInt(0)).as("edu's identification").isEqualTo(0x010000ed);
                 if (trouble.byDma()) {

@@ -16,7 +16,11 @@ public final class FeatureHook implements SkipExecutionHook {
             return SkipResult.doNotSkip();
         }
         ConformanceTarget target = ((Contract) context.newInstance(container.get())).target();
-        TargetFeature feature = required.get().value();
-        return feature.presentIn(target) ? SkipResult.doNotSkip() : SkipResult.skip(feature.whyMissing());
+        for (TargetFeature feature : required.get().value()) {
+            if (!feature.presentIn(target)) {
+                return SkipResult.skip(feature.whyMissing());
+            }
+        }
+        return SkipResult.doNotSkip();
     }
 }

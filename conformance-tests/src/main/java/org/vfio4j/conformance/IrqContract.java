@@ -258,59 +258,64 @@ public interface IrqContract extends Contract {
                 pool.add(s.vfio.eventNotifier());
             }
             IrqModel m = new IrqModel(n, target().profile().hasDynamicMsix());
-            for (Step st : steps) {
-                int idx = st.index();
-                int count = st.fds().length;
-                int[] fds = Arrays.stream(st.fds()).map(p -> p < 0 ? -1 : pool.get(p).fd().number()).toArray();
-                Errno expected;
-                VfioCallAssert<Integer> actual;
-                switch (st.kind()) {
-                    case "enable" -> {
-                        expected = m.enable(idx, st.start(), st.fds());
-                        actual = setIrqs(s, d, size(VFIO_IRQ_SET_DATA_EVENTFD, count), VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
-                                idx, st.start(), count, fds);
-                    }
-                    case "disable" -> {
-                        expected = m.disable(idx);
-                        actual = setIrqs(s, d, 20, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, idx, 0, 0);
-                    }
-                    case "trigger" -> {
-                        if (m.crashesLinux61(idx, st.start(), count, null)) {
-                            continue; // a loop-back on INTx without an eventfd oopses Linux before 6.9: never sent
+            int command = cfg.read16(0x04);
+            try {
+                for (Step st : steps) {
+                    int idx = st.index();
+                    int count = st.fds().length;
+                    int[] fds = Arrays.stream(st.fds()).map(p -> p < 0 ? -1 : pool.get(p).fd().number()).toArray();
+                    Errno expected;
+                    VfioCallAssert<Integer> actual;
+                    switch (st.kind()) {
+                        case "enable" -> {
+                            expected = m.enable(idx, st.start(), st.fds());
+                            actual = setIrqs(s, d, size(VFIO_IRQ_SET_DATA_EVENTFD, count), VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+                                    idx, st.start(), count, fds);
                         }
-                        expected = m.trigger(idx, st.start(), count, null);
-                        actual = setIrqs(s, d, 20, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, idx, st.start(), count);
-                    }
-                    case "triggerBool" -> {
-                        int[] bools = Arrays.stream(st.fds()).map(p -> p >= 0 ? 1 : 0).toArray();
-                        if (m.crashesLinux61(idx, st.start(), count, bools)) {
-                            continue;
+                        case "disable" -> {
+                            expected = m.disable(idx);
+                            actual = setIrqs(s, d, 20, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, idx, 0, 0);
                         }
-                        expected = m.trigger(idx, st.start(), count, bools);
-                        actual = setIrqs(s, d, size(VFIO_IRQ_SET_DATA_BOOL, count), VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER,
-                                idx, st.start(), count, bools);
+                        case "trigger" -> {
+                            if (m.crashesLinux61(idx, st.start(), count, null)) {
+                                continue; // a loop-back on INTx without an eventfd oopses Linux before 6.9: never sent
+                            }
+                            expected = m.trigger(idx, st.start(), count, null);
+                            actual = setIrqs(s, d, 20, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, idx, st.start(), count);
+                        }
+                        case "triggerBool" -> {
+                            int[] bools = Arrays.stream(st.fds()).map(p -> p >= 0 ? 1 : 0).toArray();
+                            if (m.crashesLinux61(idx, st.start(), count, bools)) {
+                                continue;
+                            }
+                            expected = m.trigger(idx, st.start(), count, bools);
+                            actual = setIrqs(s, d, size(VFIO_IRQ_SET_DATA_BOOL, count), VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER,
+                                    idx, st.start(), count, bools);
+                        }
+                        case "mask", "unmask" -> {
+                            int action = st.kind().equals("mask") ? VFIO_IRQ_SET_ACTION_MASK : VFIO_IRQ_SET_ACTION_UNMASK;
+                            expected = m.maskOrUnmask(idx, st.start(), count);
+                            actual = setIrqs(s, d, 20, VFIO_IRQ_SET_DATA_NONE | action, idx, st.start(), count);
+                        }
+                        default -> {
+                            boolean disable = st.kind().equals("disintx");
+                            cfg.write16(0x04, cfg.read16(0x04) & ~0x400 | (disable ? 0x400 : 0));
+                            m.virqDisabled = disable;
+                            expected = null;
+                            actual = null;
+                        }
                     }
-                    case "mask", "unmask" -> {
-                        int action = st.kind().equals("mask") ? VFIO_IRQ_SET_ACTION_MASK : VFIO_IRQ_SET_ACTION_UNMASK;
-                        expected = m.maskOrUnmask(idx, st.start(), count);
-                        actual = setIrqs(s, d, 20, VFIO_IRQ_SET_DATA_NONE | action, idx, st.start(), count);
+                    if (actual != null) {
+                        Calls.failsWithOrSucceeds(actual.as("%s with the model in %s", st, m), expected);
                     }
-                    default -> {
-                        boolean disable = st.kind().equals("disintx");
-                        cfg.write16(0x04, cfg.read16(0x04) & ~0x400 | (disable ? 0x400 : 0));
-                        m.virqDisabled = disable;
-                        expected = null;
-                        actual = null;
+                    for (int p = 0; p < pool.size(); p++) {
+                        long got = pool.get(p).poll().orElse(0);
+                        assertThat(got).as("eventfd %d after %s (%s)", p, st, m).isEqualTo(m.counters[p]);
+                        m.counters[p] = 0;
                     }
                 }
-                if (actual != null) {
-                    Calls.failsWithOrSucceeds(actual.as("%s with the model in %s", st, m), expected);
-                }
-                for (int p = 0; p < pool.size(); p++) {
-                    long got = pool.get(p).poll().orElse(0);
-                    assertThat(got).as("eventfd %d after %s (%s)", p, st, m).isEqualTo(m.counters[p]);
-                    m.counters[p] = 0;
-                }
+            } finally {
+                cfg.write16(0x04, command); // DisINTx as it was
             }
             for (EventNotifier e : pool) {
                 e.close();

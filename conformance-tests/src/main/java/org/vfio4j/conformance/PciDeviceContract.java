@@ -539,10 +539,13 @@ public interface PciDeviceContract extends Contract {
             }
             MemorySegment four = s.memory(1).asSlice(0, 4);
             int command = cfg.read16(0x04);
-            cfg.write16(0x04, command & ~0x2);
-            assertThat(cfg.read16(0x04) & 0x2).isZero();
-            assertThatVfioCall(() -> s.vfio.seam().pread(d.fd(), four, 0)).as("memory decode off").failsWith(Errno.EIO);
-            cfg.write16(0x04, command);
+            try {
+                cfg.write16(0x04, command & ~0x2);
+                assertThat(cfg.read16(0x04) & 0x2).isZero();
+                assertThatVfioCall(() -> s.vfio.seam().pread(d.fd(), four, 0)).as("memory decode off").failsWith(Errno.EIO);
+            } finally {
+                cfg.write16(0x04, command);
+            }
             assertThat(s.vfio.seam().pread(d.fd(), four, 0)).isEqualTo(4);
         });
     }

@@ -330,7 +330,8 @@ public interface SpaprContract extends Contract {
                 }
             }
             VfioDevice edu = a.group().openDevice(target().device());
-            edu.config().write16(0x04, edu.config().read16(0x04) | 0x6); // memory decoding and bus mastering
+            int command = edu.config().read16(0x04);
+            edu.config().write16(0x04, command | 0x6); // memory decoding and bus mastering, until the transfers are done
             try (Region bar0 = edu.region(0)) {
                 boolean faultFreezes = TargetFeature.EEH_FREEZES.presentIn(target());
                 for (int page = 0; page < 20; page++) {
@@ -345,6 +346,8 @@ public interface SpaprContract extends Contract {
                     assertThat(result.get(ValueLayout.JAVA_BYTE, 0)).as("IOVA page %d (%s)", page,
                             bufferPage == null ? "unmapped: a TCE fault, edu's buffer unchanged" : "buffer page " + bufferPage).isEqualTo(expected);
                 }
+            } finally {
+                edu.config().write16(0x04, command);
             }
             edu.close();
         }

@@ -5,13 +5,17 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.regex.Pattern;
 import org.vfio4j.KernelProfile;
 import org.vfio4j.conformance.ConformanceTarget;
+import org.vfio4j.conformance.DestructiveOperation;
 import org.vfio4j.conformance.power.PowerLane;
 import org.vfio4j.conformance.power.SpaprChains;
 import org.vfio4j.conformance.run.ContractRunner;
@@ -33,7 +37,7 @@ final class Conformance {
     static final String HELP = """
             usage: vfio4j conformance [--profile 5.7|5.10|6.1|6.12] [--tries N]
                    vfio4j conformance --backend kernel --group N --device BDF [--non-viable-group N]
-                                      [--allow-reset] [--allow-dma] [--tries N]
+                                      [--allow-reset] [--allow-dma] [--allow-eeh-injection] [--tries N]
                    vfio4j conformance --lane qemu [--kernel 5.10|6.1|6.12|all] [--chains N] [--tries N]
                    vfio4j conformance --lane powernv [--chains N] [--transcript FILE]
 
@@ -49,7 +53,9 @@ final class Conformance {
               --non-viable-group N  --backend kernel: a group that is not viable, used for its status and
                                     SET_CONTAINER only
               --allow-reset         --backend kernel: also reset the device (function and hot reset)
-              --allow-dma           --backend kernel: let an edu device DMA into this process's own memory
+              --allow-dma           --backend kernel: let the device turn on bus mastering, so that an edu DMAs into
+                                    this process's own memory and raises MSIs
+              --allow-eeh-injection --backend kernel on POWER: also inject EEH errors into the device's PE
               --lane qemu           boot Linux in a QEMU guest and run the contracts on its real VFIO and on a
                                     simulated mirror, then differential chains (about 3 minutes; see
                                     docs/real-kernel-lane.md)
@@ -67,10 +73,11 @@ final class Conformance {
                                     put it) on the simulator and compare, without booting a guest
               -h, --help            this text
 
-            Before touching a device, --backend kernel prints what it will touch and do.
+            Before touching a device, --backend kernel prints what it will touch and do; it never binds, unbinds or
+            writes sysfs, and checks after each property that the device is as it found it (docs/safety.md).
             """;
 
-    private static final List<String> FLAGS = List.of("--allow-reset", "--allow-dma");
+    private static final List<String> FLAGS = Arrays.stream(DestructiveOperation.values()).map(DestructiveOperation::flag).toList();
     private static final Map<String, String> VALUED = new LinkedHashMap<>();
 
     static {
@@ -99,7 +106,8 @@ final class Conformance {
         boolean power = lane && o.choice("--lane", null, "qemu", "powernv").equals("powernv");
         o.notTogether("--lane", "--backend", "the lane runs both the kernel backend and the simulator itself");
         boolean kernel = o.choice("--backend", "sim", "sim", "kernel").equals("kernel");
-        o.onlyWith(kernel, "--backend kernel", "--group", "--device", "--non-viable-group", "--allow-reset", "--allow-dma");
+        o.onlyWith(kernel, "--backend kernel", "--group", "--device", "--non-viable-group");
+        o.onlyWith(kernel, "--backend kernel", FLAGS.toArray(String[]::new));
         o.onlyWith(lane, "--lane qemu or --lane powernv", "--chains");
         o.onlyWith(lane && !power, "--lane qemu", "--kernel");
         o.onlyWith(power, "--lane powernv", "--transcript");
@@ -134,16 +142,25 @@ final class Conformance {
             }
             out.println("This run will touch only: /dev/vfio/vfio, /dev/vfio/" + group + " and device " + device
                     + nonViable.stream().mapToObj(g -> ", group " + g + " (status and SET_CONTAINER only)").findFirst().orElse("") + ".");
-            boolean resets = o.has("--allow-reset");
-            out.println("It opens the device (the kernel may reset it on first open), reads its config space and BARs, writes"
-                    + " config registers and restores them, sets up and removes ioeventfds (never signalled), maps and unmaps DMA of"
-                    + " its own memory, and makes the device DMA only with --allow-dma."
-                    + (resets ? " --allow-reset: it also resets the device (function and hot reset)." : " It resets nothing (--allow-reset would)."));
-            if (o.has("--allow-dma")) {
-                out.println("--allow-dma: an edu device among them is made to DMA into this process's own mapped memory.");
+            Set<DestructiveOperation> allowed = EnumSet.noneOf(DestructiveOperation.class);
+            for (DestructiveOperation op : DestructiveOperation.values()) {
+                if (o.has(op.flag())) {
+                    allowed.add(op);
+                }
             }
-            return contracts(Targets.kernel(group, device, nonViable, dmaEntryLimit(), OptionalInt.empty())
-                    .withDevices(java.util.List.of(), resets, o.has("--allow-dma")), tries, 15, out);
+            boolean resets = allowed.contains(DestructiveOperation.RESET);
+            out.println("It opens the device (vfio-pci may reset it when it opens and closes it), reads its config space and BARs, writes"
+                    + " config registers, sets up and removes interrupts and ioeventfds, maps and unmaps DMA of its own memory;"
+                    + " closing the device makes the kernel restore its command register and free its interrupts, and after each"
+                    + " property the run checks they are as it found them. It never binds, unbinds or writes sysfs."
+                    + (resets ? " --allow-reset: it also resets the device (function and hot reset)." : " It resets nothing (--allow-reset would)."));
+            out.println(allowed.contains(DestructiveOperation.DEVICE_DMA)
+                    ? "--allow-dma: it turns on bus mastering, so that an edu device DMAs into this process's own mapped memory and raises MSIs."
+                    : "It never turns on bus mastering, so the device cannot DMA unless it came with it on (--allow-dma would turn it on).");
+            if (allowed.contains(DestructiveOperation.EEH_INJECTION)) {
+                out.println("--allow-eeh-injection: on POWER, it injects EEH errors into the device's PE.");
+            }
+            return contracts(Targets.kernel(group, device, nonViable, dmaEntryLimit(), OptionalInt.empty()).allowing(allowed), tries, 15, out);
         }
         return contracts(Targets.simulated(profile), tries, 60, out);
     }

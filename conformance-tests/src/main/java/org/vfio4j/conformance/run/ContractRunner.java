@@ -16,13 +16,17 @@ import org.vfio4j.conformance.ConformanceTarget;
 import org.vfio4j.conformance.ContainerContract;
 import org.vfio4j.conformance.DeviceContract;
 import org.vfio4j.conformance.EduContract;
+import org.vfio4j.conformance.EehContract;
 import org.vfio4j.conformance.IrqContract;
 import org.vfio4j.conformance.PciDeviceContract;
 import org.vfio4j.conformance.GroupContract;
+import org.vfio4j.conformance.SpaprContract;
+import org.vfio4j.conformance.TargetFeature;
 import org.vfio4j.conformance.Type1Contract;
 
 /**
- * Runs every contract against one target through the JUnit Platform (jqwik engine) and collects
+ * Runs every contract against one target through the JUnit Platform (jqwik engine): the x86 ones
+ * ({@link AllContracts}), or on a POWER target the sPAPR TCE and EEH ones ({@link PowerContracts}); collects
  * a line per property: passed, failed (with the first line of the failure) or skipped (with the
  * reason). The target is handed over through a static slot, as a jqwik container is instantiated
  * by the engine.
@@ -60,6 +64,17 @@ public final class ContractRunner {
         }
     }
 
+    /** The container jqwik instantiates on a POWER target: the sPAPR TCE and EEH contracts, on {@link #current}. */
+    public static final class PowerContracts implements SpaprContract, EehContract {
+        /** Made by jqwik, once per property. */
+        public PowerContracts() {}
+
+        @Override
+        public ConformanceTarget target() {
+            return current;
+        }
+    }
+
     static volatile int chainLength = 60;
 
     private ContractRunner() {}
@@ -72,7 +87,7 @@ public final class ContractRunner {
         current = target;
         chainLength = chain;
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
-                .selectors(selectClass(AllContracts.class))
+                .selectors(selectClass(TargetFeature.SPAPR_IOMMU.presentIn(target) ? PowerContracts.class : AllContracts.class))
                 .configurationParameter("jqwik.tries.default", Integer.toString(tries))
                 .configurationParameter("jqwik.database", System.getProperty("java.io.tmpdir") + "/vfio4j-jqwik-database")
                 .configurationParameter("jqwik.reporting.onlyfailures", "true")

@@ -4,11 +4,15 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.OptionalInt;
 import org.vfio4j.KernelProfile;
 import org.vfio4j.conformance.ConformanceTarget;
+import org.vfio4j.conformance.DestructiveOperation;
+import org.vfio4j.conformance.SysfsHostView;
 import org.vfio4j.conformance.TargetDevice;
+import org.vfio4j.conformance.lane.LeftAsFound;
 import org.vfio4j.fixtures.Topologies;
 import org.vfio4j.kernel.KernelBackend;
 import org.vfio4j.sim.SimulatedHost;
@@ -16,9 +20,11 @@ import org.vfio4j.sim.SimulatedHost;
 /**
  * What runs inside the real-kernel lane's guest: the contracts on the kernel (target: QEMU's edu
  * device) and on a simulated host mirroring the guest, then the differential chains between the
- * two; a report to stdout and {@code $LANE_OUT/report.txt}. Exit status 1 on any failure or
- * divergence. Reads EDU_GROUP, EDU_BDF, NVME_GROUP, NVME_BDF DMA_ENTRY_LIMIT and, when the JVM runs
- * without CAP_IPC_LOCK under a memlock limit, MEMLOCK_PAGES, all set by the lane.
+ * two; a report to stdout and {@code $LANE_OUT/report.txt}. The kernel contracts must leave edu and
+ * NVMe as they found them, read from the guest's sysfs before and after ({@link LeftAsFound}). Exit
+ * status 1 on any failure or divergence. Reads EDU_GROUP, EDU_BDF, NVME_GROUP, NVME_BDF
+ * DMA_ENTRY_LIMIT and, when the JVM runs without CAP_IPC_LOCK under a memlock limit, MEMLOCK_PAGES,
+ * all set by the lane.
  */
 public final class LaneMain {
     private LaneMain() {}
@@ -91,10 +97,14 @@ public final class LaneMain {
             }
         }
         List<TargetDevice> nvme = List.of(new TargetDevice(nvmeGroup, nvmeBdf));
-        ConformanceTarget kernel = Targets.kernel(eduGroup, eduBdf, nonViableGroup, small, memlock).withDevices(nvme, true, true);
+        // the guest is thrown away after the run: every destructive operation is allowed there
+        ConformanceTarget kernel = Targets.kernel(eduGroup, eduBdf, nonViableGroup, small, memlock).withDevices(nvme)
+                .allowing(EnumSet.allOf(DestructiveOperation.class));
         ConformanceTarget mirror = Targets.mirrorTarget(host, eduGroup, eduBdf, nonViableGroup, memlock, nvme);
         out.println("== contracts on the kernel (" + kernel.device() + ", group " + eduGroup + ") ==");
+        LeftAsFound leftAsFound = LeftAsFound.before(SysfsHostView.system(), List.of(eduBdf, nvmeBdf));
         List<ContractRunner.Outcome> onKernel = ContractRunner.run(kernel, tries, 15, out);
+        LeftAsFound.Outcome restored = leftAsFound.after();
         out.println("== contracts on the simulated mirror ==");
         List<ContractRunner.Outcome> onSim = ContractRunner.run(mirror, tries, 15, out);
 
@@ -125,14 +135,14 @@ public final class LaneMain {
         String report = Report.render("real-kernel lane: Linux " + System.getProperty("os.version") + " (profile " + profile + ") in QEMU, edu "
                 + eduBdf + " (group " + eduGroup + "), nvme " + nvmeBdf + " (group " + nvmeGroup + ")",
                 "kernel", onKernel, "simulator", onSim, diff, seconds);
-        report = report + probeReport + driverReport;
+        report = report + probeReport + restored.report() + driverReport;
         out.print(report);
         String dir = System.getenv("LANE_OUT");
         if (dir != null) {
             Files.writeString(Path.of(dir, "report.txt"), report);
         }
         boolean failed = Report.failures(onKernel) + Report.failures(onSim) > 0 || !diff.divergences().isEmpty() || !probeDivergences.isEmpty()
-                || (driverTests != null && !driverTests.ok());
+                || !restored.problems().isEmpty() || (driverTests != null && !driverTests.ok());
         System.exit(failed ? 1 : 0);
     }
 }

@@ -1,9 +1,13 @@
 package org.vfio4j.conformance.run;
 
+import java.util.EnumSet;
 import java.util.List;
 import java.util.OptionalInt;
+import java.util.Set;
 import org.vfio4j.KernelProfile;
+import org.vfio4j.VfioBackend;
 import org.vfio4j.conformance.ConformanceTarget;
+import org.vfio4j.conformance.DestructiveOperation;
 import org.vfio4j.conformance.TargetDevice;
 import org.vfio4j.fixtures.QemuEdu;
 import org.vfio4j.fixtures.QemuNvme;
@@ -15,6 +19,9 @@ import org.vfio4j.sim.SimulatedHost;
 /** The targets the command line runs the contracts on. */
 public final class Targets {
     private Targets() {}
+
+    /** Every destructive operation: simulated hosts, and the lane's throwaway guest. */
+    private static final Set<DestructiveOperation> ALL = EnumSet.allOf(DestructiveOperation.class);
 
     /**
      * The x86 preset with limits small enough to exhaust, its group 7 device replaced by QEMU's edu on the root bus (as in the lane)
@@ -28,7 +35,7 @@ public final class Targets {
         preset.groups().stream().filter(g -> g.id() != 7).forEach(g -> b.group(g.id(), g.devices().toArray(HostDevice[]::new)));
         b.group(9, HostDevice.of("0000:03:00.0", QemuNvme::new).boundTo(HostDevice.VFIO_PCI));
         return new ConformanceTarget("simulated x86 host, " + profile, b.build(), profile, 7, "0000:00:03.0",
-                OptionalInt.of(8), OptionalInt.of(12), OptionalInt.of(64), List.of(new TargetDevice(9, "0000:03:00.0")), true, true);
+                OptionalInt.of(8), OptionalInt.of(12), OptionalInt.of(64), List.of(new TargetDevice(9, "0000:03:00.0")), ALL);
     }
 
     /**
@@ -41,7 +48,7 @@ public final class Targets {
         SimulatedHost host = Topologies.powernv().toBuilder().capIpcLock(true).build();
         return new ConformanceTarget("simulated POWER9 host, " + host.profile(), host, host.profile(), Topologies.POWER_EDU_GROUP,
                 Topologies.POWER_EDU, OptionalInt.empty(), OptionalInt.empty(), OptionalInt.empty(),
-                List.of(new TargetDevice(Topologies.POWER_NVME_GROUP, Topologies.POWER_NVME)), true, true);
+                List.of(new TargetDevice(Topologies.POWER_NVME_GROUP, Topologies.POWER_NVME)), ALL);
     }
 
     /**
@@ -64,13 +71,27 @@ public final class Targets {
     public static ConformanceTarget mirrorTarget(SimulatedHost mirror, int eduGroup, String eduBdf, OptionalInt nonViableGroup,
                                                  OptionalInt memlockPages, List<TargetDevice> more) {
         return new ConformanceTarget("simulated mirror of the lane's guest", mirror, mirror.profile(), eduGroup, eduBdf,
-                nonViableGroup, OptionalInt.of(mirror.dmaEntryLimit()), memlockPages, more, true, true);
+                nonViableGroup, OptionalInt.of(mirror.dmaEntryLimit()), memlockPages, more, ALL);
     }
 
-    /** This machine's kernel, on the named group and device, expected to follow the profile of its release ({@link KernelProfile#ofRelease}). */
+    /**
+     * This machine's kernel, on the named group and device only, expected to follow the profile of
+     * its release ({@link KernelProfile#ofRelease}), allowing nothing destructive: {@link #userNamed}.
+     */
     public static ConformanceTarget kernel(int group, String device, OptionalInt nonViableGroup, OptionalInt dmaEntryLimit,
                                            OptionalInt memlockPages) {
-        return new ConformanceTarget("kernel", new SystemBackend(), KernelProfile.ofRelease(System.getProperty("os.version")), group, device,
+        return userNamed("kernel", new SystemBackend(), KernelProfile.ofRelease(System.getProperty("os.version")), group, device,
                 nonViableGroup, dmaEntryLimit, memlockPages);
+    }
+
+    /**
+     * A machine whose user named one group and one device (and perhaps a non-viable group): no
+     * further devices, and no {@link DestructiveOperation} until {@link ConformanceTarget#allowing}
+     * adds the ones the user's flags allow. What the command line builds for {@code --backend
+     * kernel}, with {@code backend} this machine's kernel.
+     */
+    public static ConformanceTarget userNamed(String name, VfioBackend backend, KernelProfile profile, int group, String device,
+                                              OptionalInt nonViableGroup, OptionalInt dmaEntryLimit, OptionalInt memlockPages) {
+        return new ConformanceTarget(name, backend, profile, group, device, nonViableGroup, dmaEntryLimit, memlockPages, List.of(), Set.of());
     }
 }

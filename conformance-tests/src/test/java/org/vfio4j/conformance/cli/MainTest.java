@@ -91,6 +91,8 @@ class MainTest {
             conformance --non-viable-group 8 => --non-viable-group only makes sense with --backend kernel
             conformance --allow-reset => --allow-reset only makes sense with --backend kernel
             conformance --allow-dma => --allow-dma only makes sense with --backend kernel
+            conformance --allow-eeh-injection => --allow-eeh-injection only makes sense with --backend kernel
+            conformance --lane qemu --allow-reset => --allow-reset only makes sense with --backend kernel
             conformance --allow-dma=yes => --allow-dma takes no value (given 'yes')
             conformance --chains 5 => --chains only makes sense with --lane qemu or --lane powernv
             conformance --kernel 6.12 => --kernel only makes sense with --lane qemu
@@ -124,7 +126,7 @@ class MainTest {
             conformance --backend kernel --group 7 --device 0000:01:00.0 --tries 0 => --tries takes a whole number from 1 to 10000, not '0'
             conformance --backend kernel --group 7 --device 0000:01:00.0 --non-viable-group y => --non-viable-group takes a whole number from 0 to 2147483647, not 'y'
             conformance --backend kernel --group 7 --device 0000:01:00.0 --non-viable-group 7 => --non-viable-group must be another group than --group (both are 7)
-            conformance --bogus => vfio4j conformance: unknown option '--bogus'; the options are --backend, --profile, --tries, --group, --device, --non-viable-group, --lane, --chains, --kernel, --transcript, --allow-reset, --allow-dma (try: vfio4j conformance --help)
+            conformance --bogus => vfio4j conformance: unknown option '--bogus'; the options are --backend, --profile, --tries, --group, --device, --non-viable-group, --lane, --chains, --kernel, --transcript, --allow-reset, --allow-dma, --allow-eeh-injection (try: vfio4j conformance --help)
             conformance --bogus value => unknown option '--bogus'
             conformance extra => unexpected argument 'extra'
             tour --fast => vfio4j tour: unknown option '--fast'; the options are --list (try: vfio4j tour --help)
@@ -170,7 +172,7 @@ class MainTest {
     void conformanceHelp_describesEveryOptionTheCommandAccepts() throws Exception {
         run("conformance", "--help");
         assertThat(out()).contains("--backend sim|kernel", "--profile 5.7|5.10|6.1|6.12", "--tries N", "--group N", "--device BDF",
-                "--non-viable-group N", "--allow-reset", "--allow-dma", "--lane qemu", "--kernel 5.10|6.1|6.12|all", "--chains N", "-h, --help",
+                "--non-viable-group N", "--allow-reset", "--allow-dma", "--allow-eeh-injection", "--lane qemu", "--kernel 5.10|6.1|6.12|all", "--chains N", "-h, --help",
                 "--lane powernv", "--transcript FILE");
     }
 
@@ -200,7 +202,7 @@ class MainTest {
         // only where kernel VFIO is missing: elsewhere this would touch a real device
         assumeFalse(KernelBackend.availability().isAvailable(), "kernel VFIO is usable here");
         int status = run("conformance", "--backend", "kernel", "--group=7", "--device", "0000:01:00.0", "--tries", "1",
-                "--non-viable-group", "8", "--allow-reset", "--allow-dma");
+                "--non-viable-group", "8", "--allow-reset", "--allow-dma", "--allow-eeh-injection");
         assertThat(status).as("not a usage error: the machine lacks VFIO").isEqualTo(1);
         assertThat(err()).startsWith("vfio4j conformance: kernel VFIO is not usable here: ").hasLineCount(1);
         assertThat(out()).isEmpty();
