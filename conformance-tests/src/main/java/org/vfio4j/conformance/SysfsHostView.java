@@ -37,7 +37,11 @@ public final class SysfsHostView implements HostView {
         }
     }
 
-    /** The names in {@code /proc/interrupts} that vfio-pci gave the device's interrupts (none when it cannot be read). */
+    /**
+     * The names in {@code /proc/interrupts} that vfio-pci gave the device's interrupts. Linux lets
+     * every user read it; when it cannot be read the check cannot be made, and saying "no
+     * interrupts" would pass a run that left some armed: that is an error.
+     */
     private List<String> interrupts(String device) {
         List<String> names = new ArrayList<>();
         try {
@@ -49,7 +53,8 @@ public final class SysfsHostView implements HostView {
                 }
             }
         } catch (IOException e) {
-            return List.of();
+            throw new java.io.UncheckedIOException("cannot read " + root.resolve("proc/interrupts") + " to check that " + device
+                    + "'s interrupts were left as found (docs/safety.md)", e);
         }
         return names;
     }

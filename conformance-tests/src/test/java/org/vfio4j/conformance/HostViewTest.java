@@ -59,6 +59,15 @@ class HostViewTest {
     }
 
     @Test
+    void anUnreadableProcInterrupts_isAnError_notAnEmptyList(@TempDir Path root) throws Exception {
+        machine(root, config(), "");
+        Files.delete(root.resolve("proc/interrupts"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SysfsHostView(root).state(EDU))
+                .isInstanceOf(java.io.UncheckedIOException.class)
+                .hasMessageContaining("to check that " + EDU + "'s interrupts were left as found");
+    }
+
+    @Test
     void withoutCapSysAdmin_sysfsGivesTheHeaderOnly_andMsiIsUnreadable(@TempDir Path root) throws Exception {
         machine(root, java.util.Arrays.copyOf(config(), 64), "");
         DeviceState s = new SysfsHostView(root).state(EDU).orElseThrow();

@@ -201,6 +201,8 @@ class UseAfterCloseTest {
         DmaMapping again = w.container().mapDma(buffer, IOVA);
         w.container().close();
         assertClosed(failure(() -> w.container().unmapDma(again)), w.container().fd());
+        assertThat(failure(() -> w.container().unmapDma(again)).operation()).as("named by what the closed handle was")
+                .isEqualTo("VFIO_IOMMU_UNMAP_DMA");
         assertThat(w.kernel().resources().dmaMappings()).as("the group keeps the container and its mapping").hasSize(1);
     }
 
