@@ -164,6 +164,18 @@ class UseAfterCloseTest {
     }
 
     @Test
+    void aLiveMapping_afterTheKernelClosed_isRefusedNamingTheClosedKernel() throws Exception {
+        SmallDevice.World w = SmallDevice.World.boot();
+        SimulatedKernel k = w.kernel();
+        MemorySegment bar2 = k.mmap(w.device().fd(), 2L << 40, 0x2000, LinuxAbi.PROT_READ | LinuxAbi.PROT_WRITE, LinuxAbi.MAP_SHARED);
+        w.vfio().close();
+        assertThatThrownBy(() -> k.load(bar2, 0, 8)).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("this simulated kernel was closed, and every mapping it made went with it");
+        assertThatThrownBy(() -> k.store(bar2, 8, 4, 1)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("is no longer mapped");
+    }
+
+    @Test
     void anIoEventFd_closesOnce_andNotAfterItsDeviceOrVfioTookItAlong() throws Exception {
         SmallDevice.World w = SmallDevice.World.boot();
         EventNotifier doorbell = w.vfio().eventNotifier();
