@@ -35,7 +35,7 @@ public final class FunctionContext implements DeviceContext {
 
     @Override
     public MemorySegment barMemory(int index) {
-        MemorySegment m = function.hw.barMemory[index];
+        MemorySegment m = function.hw.barMemory(index);
         if (m == null) {
             throw new IllegalArgumentException(function + " has no BAR" + index);
         }

@@ -60,8 +60,8 @@ final class MsiHardware {
      * describe MSI-X it never uses (config-space tests do); the use is refused ({@link #msixBar}).
      */
     private String misplaced(String what, int bar, long offset, long size) {
-        var memory = bar < hw.barMemory.length ? hw.barMemory[bar] : null;
-        if (memory == null || offset + size > memory.byteSize()) {
+        long memory = hw.barMemorySize(bar);
+        if (memory == 0 || offset + size > memory) {
             return String.format("%s: the model's MSI-X %s (BIR %d, offset 0x%x, %d bytes) is not inside one of its memory"
                     + " BARs; fix the MSI-X capability of the model", hw.address(), what, bar, offset, size);
         }
@@ -73,7 +73,7 @@ final class MsiHardware {
         if (misplacedMsix != null) {
             throw new IllegalStateException(misplacedMsix);
         }
-        return hw.barMemory[bar];
+        return hw.barMemory(bar);
     }
 
     // ---- what the host programs ----
@@ -117,12 +117,12 @@ final class MsiHardware {
         if (tableBar < 0 || misplacedMsix != null) {
             return;
         }
-        MemorySegment table = hw.barMemory[tableBar];
+        MemorySegment table = hw.barMemory(tableBar);
         for (long at = tableOffset; at < tableOffset + tableSize; at += MSIX_ENTRY_SIZE) {
             table.asSlice(at, MSIX_ENTRY_SIZE).fill((byte) 0);
             table.set(ValueLayout.JAVA_INT_UNALIGNED, at + MSIX_ENTRY_VECTOR_CTRL, MSIX_ENTRY_CTRL_MASKBIT);
         }
-        hw.barMemory[pbaBar].asSlice(pbaOffset, (tableSize / MSIX_ENTRY_SIZE + 63) / 64 * Long.BYTES).fill((byte) 0);
+        hw.barMemory(pbaBar).asSlice(pbaOffset, (tableSize / MSIX_ENTRY_SIZE + 63) / 64 * Long.BYTES).fill((byte) 0);
     }
 
     /** The host writes MSI-X table entry {@code vector}: message address and data, and the vector masked. */

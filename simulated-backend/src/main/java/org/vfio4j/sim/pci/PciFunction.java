@@ -544,7 +544,7 @@ public final class PciFunction implements VfioDevice {
             throw KernelError.of(Errno.EINVAL, String.format("[0x%x, 0x%x) passes the end of BAR%d (0x%x bytes, page aligned)"
                     + " (vfio_pci_core_mmap)", pos, pos + length, bar, physLen));
         }
-        MemorySegment m = hw.barMemory[bar].asSlice(pos, length);
+        MemorySegment m = hw.barMemory(bar).asSlice(pos, length);
         boolean registers = b.ranges().stream().anyMatch(r -> r instanceof BarRange.Trapped && r.offset() < pos + length && r.end() > pos);
         return registers ? m.asReadOnly() : m; // a Java mapping cannot trap: writes to registers must take pwrite
     }

@@ -5,6 +5,7 @@ import static org.vfio4j.PciRegisters.*;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.vfio4j.Errno;
 import org.vfio4j.PciAddress;
 import org.vfio4j.sim.core.HostFacts;
@@ -48,7 +49,12 @@ public final class PciHardware {
     private final ConfigSpace powerOn;
     final Bar[] bars = new Bar[6];
     final long[] barAddress = new long[6];
-    final MemorySegment[] barMemory = new MemorySegment[6];
+    /**
+     * Each memory BAR's bytes, allocated from {@link #arena} when first touched: a test that never
+     * reads a BAR never pays for zero-filling it (guarded by this object's monitor).
+     */
+    private final AtomicReferenceArray<MemorySegment> barMemory = new AtomicReferenceArray<>(6);
+    private final Arena arena;
     final Optional<Rom> rom;
     final long romAddress;
     final boolean vga;
@@ -73,6 +79,7 @@ public final class PciHardware {
 
     /** The hardware of function {@code spec}: {@code model}'s BARs placed by {@code allocator}, their memory from {@code arena}. */
     public PciHardware(FunctionSpec spec, PciDeviceModel model, BarAllocator allocator, Arena arena) {
+        this.arena = arena;
         this.spec = spec;
         this.model = model;
         this.powerOn = model.config();
@@ -97,7 +104,6 @@ public final class PciHardware {
             if (bar.kind() == BarKind.MEMORY64) {
                 put32(at + 4, (int) (address >>> 32));
             }
-            barMemory[bar.index()] = arena.allocate(Math.max(PAGE, (bar.size() + PAGE - 1) & -PAGE), PAGE);
         }
         this.rom = model.rom();
         this.romAddress = rom.map(allocator::assignRom).orElse(0L);
@@ -115,6 +121,32 @@ public final class PciHardware {
     /** After the model is attached: the MSI-X table as power-on leaves it (every vector masked). */
     public void poweredOn() {
         msi.resetMsixTable();
+    }
+
+    /**
+     * The bytes behind BAR {@code index} (its size rounded up to whole pages, zeroed when first
+     * asked for), or null when the function has no such BAR.
+     */
+    MemorySegment barMemory(int index) {
+        if (index < 0 || index >= bars.length || bars[index] == null) {
+            return null;
+        }
+        MemorySegment m = barMemory.get(index); // a volatile read: the zeroed bytes are seen with the segment
+        return m != null ? m : allocateBar(index);
+    }
+
+    private synchronized MemorySegment allocateBar(int index) {
+        MemorySegment m = barMemory.get(index);
+        if (m == null) {
+            m = arena.allocate(barMemorySize(index), PAGE);
+            barMemory.set(index, m);
+        }
+        return m;
+    }
+
+    /** How many bytes {@link #barMemory} has for BAR {@code index}, without allocating them; 0 when there is no such BAR. */
+    long barMemorySize(int index) {
+        return index < 0 || index >= bars.length || bars[index] == null ? 0 : Math.max(PAGE, (bars[index].size() + PAGE - 1) & -PAGE);
     }
 
     PciAddress address() {
@@ -335,7 +367,7 @@ public final class PciHardware {
         if (r instanceof BarRange.Trapped t) {
             return t.handler().read(offset, size);
         }
-        return Scalar.get(barMemory[index], offset, size);
+        return Scalar.get(barMemory(index), offset, size);
     }
 
     void mmioWrite(int index, long offset, int size, long value) {
@@ -347,7 +379,7 @@ public final class PciHardware {
             t.handler().write(offset, size, value);
             return;
         }
-        Scalar.put(barMemory[index], offset, size, value);
+        Scalar.put(barMemory(index), offset, size, value);
     }
 
     /** Assigns bus addresses to BARs firmware left at 0, naturally aligned, one window per host. */
