@@ -101,7 +101,7 @@ public final class EehPe {
     public int op(EehOp op) throws VfioException {
         FdHandle.required(op, "the EEH operation");
         int result = container.kernel.ioctl(container.fd, VFIO_EEH_PE_OP, argument(op));
-        return new Reply("VFIO_EEH_PE_OP", container.fd.toString()).result(result);
+        return new Reply("VFIO_EEH_PE_OP", container.fd).result(result);
     }
 
     private static MemorySegment argument(EehOp op) {

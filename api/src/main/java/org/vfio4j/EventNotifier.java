@@ -66,7 +66,7 @@ public final class EventNotifier extends FdHandle {
             int millis = left <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
             short[] ready = kernel.poll(List.of(new PollFd(fd, LinuxAbi.POLLIN)), millis);
             if (ready == null || ready.length != 1) {
-                throw new Reply("poll", fd.toString()).malformed("poll was asked about 1 descriptor and answered for "
+                throw new Reply("poll", fd).malformed("poll was asked about 1 descriptor and answered for "
                         + (ready == null ? "none (null)" : ready.length) + "; it returns one revents per descriptor");
             }
             if ((ready[0] & LinuxAbi.POLLIN) != 0) {

@@ -86,14 +86,14 @@ public final class PciConfig {
 
     /** Reads {@code dst.byteSize()} bytes at {@code offset} with one pread; returns how many the kernel moved. */
     long read(long offset, MemorySegment dst) throws VfioException {
-        Region.checkRegionRange(offset, dst == null ? 0 : dst.byteSize(), "pread", target());
-        return new Reply("pread", device.fd.toString()).transferred(device.kernel.pread(device.fd, dst, fileOffset + offset), dst.byteSize());
+        Region.checkRegionRange(offset, dst == null ? 0 : dst.byteSize(), "pread", this::target);
+        return new Reply("pread", device.fd).transferred(device.kernel.pread(device.fd, dst, fileOffset + offset), dst.byteSize());
     }
 
     /** Writes {@code src} at {@code offset} with one pwrite; the kernel keeps only what userspace may change. */
     long write(long offset, MemorySegment src) throws VfioException {
-        Region.checkRegionRange(offset, src == null ? 0 : src.byteSize(), "pwrite", target());
-        return new Reply("pwrite", device.fd.toString()).transferred(device.kernel.pwrite(device.fd, src, fileOffset + offset), src.byteSize());
+        Region.checkRegionRange(offset, src == null ? 0 : src.byteSize(), "pwrite", this::target);
+        return new Reply("pwrite", device.fd).transferred(device.kernel.pwrite(device.fd, src, fileOffset + offset), src.byteSize());
     }
 
     /** A little-endian register of {@code size} bytes, zero-extended, in a buffer of its own; short transfers throw. */

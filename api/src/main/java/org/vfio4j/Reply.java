@@ -10,9 +10,11 @@ package org.vfio4j;
  * vfio4j's: the kernel did not return it, the library found a reply that breaks the ABI.
  *
  * @param ioctl  the request's name, e.g. {@code VFIO_DEVICE_GET_REGION_INFO}
- * @param target what it was applied to, as in other errors of the handle
+ * @param target what it was applied to, as in other errors of the handle: a name, or the {@link
+ *               org.vfio4j.spi.Fd} itself, whose text is made only when a reply is refused (the
+ *               checks sit on hot paths such as config reads)
  */
-record Reply(String ioctl, String target) {
+record Reply(String ioctl, Object target) {
 
     /**
      * The largest {@code argsz} a reply may ask for: 1 MiB. Linux's longest replies are a few
@@ -25,7 +27,7 @@ record Reply(String ioctl, String target) {
 
     /** An EPROTO failure of this ioctl, explained by {@code rule}. */
     VfioException malformed(String rule) {
-        return new VfioException(Errno.EPROTO, ioctl, target, rule);
+        return new VfioException(Errno.EPROTO, ioctl, String.valueOf(target), rule);
     }
 
     /**

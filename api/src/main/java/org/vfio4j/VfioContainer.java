@@ -24,12 +24,12 @@ public final class VfioContainer extends FdHandle {
 
     /** VFIO_GET_API_VERSION (always {@link org.vfio4j.uapi.VfioUapi#VFIO_API_VERSION}). */
     public int apiVersion() throws VfioException {
-        return new Reply("VFIO_GET_API_VERSION", fd.toString()).result(kernel.ioctl(fd, VFIO_GET_API_VERSION, 0L));
+        return new Reply("VFIO_GET_API_VERSION", fd).result(kernel.ioctl(fd, VFIO_GET_API_VERSION, 0L));
     }
 
     /** VFIO_CHECK_EXTENSION: 0 when unsupported, positive when supported. */
     public int checkExtension(int extension) throws VfioException {
-        return new Reply("VFIO_CHECK_EXTENSION", fd.toString()).result(kernel.ioctl(fd, VFIO_CHECK_EXTENSION, extension));
+        return new Reply("VFIO_CHECK_EXTENSION", fd).result(kernel.ioctl(fd, VFIO_CHECK_EXTENSION, extension));
     }
 
     /** Whether {@code type} can be set (VFIO_CHECK_EXTENSION > 0). */
@@ -56,7 +56,7 @@ public final class VfioContainer extends FdHandle {
      * and disjoint ({@code vfio_iommu_iova_build_caps} copies the sorted list of usable ranges).
      */
     public IommuInfo iommuInfo() throws VfioException {
-        Reply reply = new Reply("VFIO_IOMMU_GET_INFO", fd.toString());
+        Reply reply = new Reply("VFIO_IOMMU_GET_INFO", fd);
         MemorySegment info = Structs.withArgsz(vfio_iommu_type1_info.SIZE);
         kernel.ioctl(fd, VFIO_IOMMU_GET_INFO, info);
         long needed = Integer.toUnsignedLong(info.get(U32, vfio_iommu_type1_info.argsz));
@@ -168,7 +168,7 @@ public final class VfioContainer extends FdHandle {
      * the seam's contract: EPROTO.
      */
     private void notMappedIfPositive(int result, String operation, long iova) throws VfioException {
-        new Reply(operation, fd.toString()).result(result);
+        new Reply(operation, fd).result(result);
         if (result > 0) {
             throw new VfioException(Errno.EINVAL, operation, fd.toString(), String.format("the kernel returned %d, not 0, and changed"
                     + " nothing: on sPAPR an iova (0x%x) not aligned to its window's IOMMU page fails this way"

@@ -21,6 +21,8 @@ public final class VfioDevice extends FdHandle {
     private final String name;
     /** GET_REGION_INFO of the fixed regions, asked once each: where they lie in the fd does not change while it is open. */
     private final AtomicReferenceArray<RegionInfo> fixedRegions = new AtomicReferenceArray<>(RegionIndex.COUNT);
+    /** {@link #config()}, made on first use. */
+    private volatile PciConfig config;
 
     VfioDevice(VfioKernel kernel, String name, Fd fd) {
         super(kernel, fd);
@@ -132,7 +134,12 @@ public final class VfioDevice extends FdHandle {
      * (the trace shows it), as a driver that does not assume vfio-pci's layout does.
      */
     public PciConfig config() throws VfioException {
-        return new PciConfig(this, fixedRegionInfo(VFIO_PCI_CONFIG_REGION_INDEX));
+        PciConfig known = config;
+        if (known == null) { // immutable and built from the cached region info: one per device is enough
+            known = new PciConfig(this, fixedRegionInfo(VFIO_PCI_CONFIG_REGION_INDEX));
+            config = known;
+        }
+        return known;
     }
 
     /** {@link #regionInfo} of fixed region {@code index}, asked of the kernel the first time only. */
@@ -243,7 +250,7 @@ public final class VfioDevice extends FdHandle {
             throw new VfioException(Errno.EINVAL, "VFIO_DEVICE_IOEVENTFD", name, "region index " + bar + " is not a fixed region"
                     + " (0-8); the kernel takes the BAR from the offset's top bits");
         }
-        Region.checkRegionRange(offset, Math.max(0, size), "VFIO_DEVICE_IOEVENTFD", name);
+        Region.checkRegionRange(offset, Math.max(0, size), "VFIO_DEVICE_IOEVENTFD", () -> name);
         long at;
         try (HeldArguments args = new HeldArguments(kernel, "VFIO_DEVICE_IOEVENTFD")) {
             int eventfd = args.hold(notifier, false, "an eventfd");

@@ -55,7 +55,7 @@ public final class VfioGroup extends FdHandle {
         byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
         MemorySegment arg = Structs.buffer(bytes.length + 1);
         MemorySegment.copy(bytes, 0, arg, ValueLayout.JAVA_BYTE, 0, bytes.length);
-        int n = new Reply("VFIO_GROUP_GET_DEVICE_FD", fd.toString()).descriptor(kernel.ioctl(fd, VFIO_GROUP_GET_DEVICE_FD, arg));
+        int n = new Reply("VFIO_GROUP_GET_DEVICE_FD", fd).descriptor(kernel.ioctl(fd, VFIO_GROUP_GET_DEVICE_FD, arg));
         return new VfioDevice(kernel, name, kernel.adopt(n, "device " + name));
     }
 
