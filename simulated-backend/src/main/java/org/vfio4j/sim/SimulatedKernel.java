@@ -573,13 +573,7 @@ public final class SimulatedKernel implements VfioKernel {
 
     /** How the trace and errors name a request: by the kind of file it is sent to, where numbers alias. */
     private String requestName(Fd fd, long request) {
-        VfioIoctls.FileKind kind = fds.kindOf(fd);
-        if (kind == null) { // a closed handle: its file is gone, but its description still says what it was
-            String d = fd.description();
-            kind = d.startsWith("container") ? VfioIoctls.FileKind.CONTAINER : d.startsWith("group") ? VfioIoctls.FileKind.GROUP
-                    : d.startsWith("device") ? VfioIoctls.FileKind.DEVICE : null;
-        }
-        return VfioIoctls.name(kind, request);
+        return VfioIoctls.name(fds.kindOf(fd), request);
     }
 
     private int dispatch(OpenFile file, long request, UserArg arg, SyscallContext call) throws KernelError {

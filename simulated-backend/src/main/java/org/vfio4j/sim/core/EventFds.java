@@ -55,7 +55,6 @@ public final class EventFds {
                 Thread.currentThread().interrupt();
                 throw KernelError.of(Errno.EINTR, "interrupted while waiting for the eventfd");
             }
-            checkNotShutDown("read(2) on the eventfd");
         }
         long v = e.semaphore ? 1 : e.counter;
         e.counter -= v;
@@ -84,7 +83,6 @@ public final class EventFds {
                 Thread.currentThread().interrupt();
                 throw KernelError.of(Errno.EINTR, "interrupted while waiting for room in the eventfd");
             }
-            checkNotShutDown("write(2) on the eventfd");
         }
         add(e, v);
         return 8;
@@ -129,11 +127,16 @@ public final class EventFds {
         }
     }
 
+    /** Before each wait: EBADF once the kernel is closed (the loop around the wait comes back here when woken). */
     private void checkNotShutDown(String call) throws KernelError {
         if (shutDown) {
-            throw KernelError.of(Errno.EBADF, "the simulated kernel was closed while this thread waited in " + call
-                    + "; every descriptor it made is gone (on Linux the process would have exited)");
+            throw KernelError.of(Errno.EBADF, shutDownSentence(call));
         }
+    }
+
+    private static String shutDownSentence(String call) {
+        return "the simulated kernel was closed while this thread waited in " + call
+                + "; every descriptor it made is gone (on Linux the process would have exited)";
     }
 
     /** The eventfd's last fd closed (EPOLLHUP): attached ioeventfds stop firing, waiters wake. */
@@ -176,8 +179,7 @@ public final class EventFds {
                     return revents;
                 }
                 if (shutDown) {
-                    throw new VfioException(Errno.EBADF, "poll", null, "the simulated kernel was closed while this thread waited in"
-                            + " poll(2); every descriptor it made is gone (on Linux the process would have exited)");
+                    throw new VfioException(Errno.EBADF, "poll", null, shutDownSentence("poll(2)"));
                 }
                 try {
                     lock.await(Math.max(1, Math.min(left / 1_000_000L, Integer.MAX_VALUE)));

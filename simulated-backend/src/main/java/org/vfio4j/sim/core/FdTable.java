@@ -117,14 +117,21 @@ public final class FdTable {
         return "a closed eventfd";
     }
 
-    /** The kind of VFIO file behind a handle, for naming its ioctls; null for other or closed files. */
+    /**
+     * The kind of VFIO file behind a handle, for naming its ioctls; null for other files. A closed
+     * handle's file is gone, but the description {@link #describe} gave it at open still says what
+     * it was (a container's IOMMU is then unknown: the plain container's names).
+     */
     public VfioIoctls.FileKind kindOf(Fd fd) {
         return switch (fileOf(fd)) {
             // type1 and sPAPR give VFIO_BASE + 17 different meanings; the set IOMMU decides
             case ContainerFile c -> c.container().iommu() != null ? c.container().iommu().fileKind() : VfioIoctls.FileKind.CONTAINER;
             case GroupFile g -> VfioIoctls.FileKind.GROUP;
             case DeviceFile d -> VfioIoctls.FileKind.DEVICE;
-            case null, default -> null; // a closed fd: its type is gone
+            case null -> fd.description().startsWith("container ") ? VfioIoctls.FileKind.CONTAINER
+                    : fd.description().startsWith("group ") ? VfioIoctls.FileKind.GROUP
+                    : fd.description().startsWith("device ") ? VfioIoctls.FileKind.DEVICE : null;
+            default -> null;
         };
     }
 
