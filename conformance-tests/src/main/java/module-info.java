@@ -9,6 +9,8 @@ module org.vfio4j.conformance {
     requires transitive org.vfio4j.sim;
     requires transitive net.jqwik.api;
     requires org.vfio4j.kernel;
+    requires com.google.common.jimfs; // the fixture benchmark's baseline
+    requires java.management; // the heap the benchmarks measure
     requires transitive org.vfio4j.fixtures;
     requires org.assertj.core;
     requires org.junit.platform.launcher;

@@ -17,6 +17,7 @@ public final class Main {
 
               tour          VFIO on simulated hosts, explained call by call, in chapters ('tour --list')
               conformance   the conformance contracts: on the simulator (default), --backend kernel, or --lane qemu
+              bench         every performance goal, measured beside its baseline in one run: one table
               help          this text; 'vfio4j help <command>' or 'vfio4j <command> --help' describes a command
 
             Exit status: 0 done, 1 a failure (a contract failed, kernel VFIO is not usable), 2 a usage error.
@@ -34,13 +35,14 @@ public final class Main {
             return switch (command) {
                 case "tour" -> tour(rest, out);
                 case "conformance" -> Conformance.run(rest, out, err);
+                case "bench" -> Benchmarks.run(rest, out, err);
                 case "help", "-h", "--help" -> help(rest, out);
                 default -> throw new UsageException(command.startsWith("-")
                         ? "unknown option '" + command + "' before the command; options follow it: vfio4j <command> [options]"
-                        : "unknown command '" + command + "'; the commands are tour, conformance, help");
+                        : "unknown command '" + command + "'; the commands are tour, conformance, bench, help");
             };
         } catch (UsageException e) {
-            boolean known = command.equals("tour") || command.equals("conformance");
+            boolean known = command.equals("tour") || command.equals("conformance") || command.equals("bench");
             err.println((known ? "vfio4j " + command : "vfio4j") + ": " + e.getMessage()
                     + " (try: " + e.hint().orElse("vfio4j " + (known ? command + " --help" : "help")) + ")");
             return 2;
@@ -60,8 +62,9 @@ public final class Main {
             case "" -> HELP;
             case "tour" -> Tour.HELP;
             case "conformance" -> Conformance.HELP;
+            case "bench" -> Benchmarks.HELP;
             case "help" -> HELP;
-            default -> throw new UsageException("unknown command '" + about + "'; the commands are tour, conformance, help");
+            default -> throw new UsageException("unknown command '" + about + "'; the commands are tour, conformance, bench, help");
         });
         return 0;
     }

@@ -66,7 +66,7 @@ class MainTest {
 
     @Test
     void unknownCommand_exitsTwoWithAHint() throws Exception {
-        assertUsageError("frobnicate", "vfio4j: unknown command 'frobnicate'; the commands are tour, conformance, help (try: vfio4j help)");
+        assertUsageError("frobnicate", "vfio4j: unknown command 'frobnicate'; the commands are tour, conformance, bench, help (try: vfio4j help)");
         assertThat(run()).isZero();
         assertThat(out()).contains("tour").contains("conformance");
     }
@@ -137,8 +137,13 @@ class MainTest {
             tour devices dma => vfio4j tour: the tour runs one chapter or all, not 'devices dma' (try: vfio4j tour --list)
             tour --list devices => vfio4j tour: --list takes no chapter (given 'devices') (try: vfio4j tour --help)
             tour nope --fast => unknown option '--fast'
+            bench --only nope => vfio4j bench: --only takes names among ioctl, type1, config, interrupt, dma, parallel, fixture, not 'nope' (try: vfio4j bench --help)
+            bench --only type1,, => --only takes names among ioctl, type1, config, interrupt, dma, parallel, fixture, not ''
+            bench --only => --only needs a value: benchmark names, e.g. type1,config
+            bench --rounds 5 => vfio4j bench: unknown option '--rounds'; the options are --only, --out (try: vfio4j bench --help)
+            bench extra => unexpected argument 'extra'
             --tries 5 => vfio4j: unknown option '--tries' before the command; options follow it: vfio4j <command> [options] (try: vfio4j help)
-            help frobnicate => vfio4j: unknown command 'frobnicate'; the commands are tour, conformance, help (try: vfio4j help)
+            help frobnicate => vfio4j: unknown command 'frobnicate'; the commands are tour, conformance, bench, help (try: vfio4j help)
             help tour conformance => vfio4j: help takes at most one command, e.g. vfio4j help conformance (try: vfio4j help)
             """)
     void usageErrors_exitTwo_withOneLineNamingTheOption_andNoStackTrace(String commandLine, String message) {
@@ -161,6 +166,9 @@ class MainTest {
             conformance -h => usage: vfio4j conformance [--profile 5.7|5.10|6.1|6.12] [--tries N]
             conformance --tries abc --help => usage: vfio4j conformance [--profile 5.7|5.10|6.1|6.12] [--tries N]
             conformance --backend kernel -h => usage: vfio4j conformance [--profile 5.7|5.10|6.1|6.12] [--tries N]
+            help bench => usage: vfio4j bench [--only <names>] [--out <folder>]
+            bench --help => usage: vfio4j bench [--only <names>] [--out <folder>]
+            bench --only nope -h => usage: vfio4j bench [--only <names>] [--out <folder>]
             """)
     void help_perCommand_exitsZero_onStdout_withoutRunningAnything(String commandLine, String firstLine) throws Exception {
         assertThat(run(commandLine.split(" "))).as("exit status of '%s' (stderr: %s)", commandLine, err()).isZero();
