@@ -98,7 +98,7 @@ public final class PciConfig {
 
     /** A little-endian register of {@code size} bytes, zero-extended, in a buffer of its own; short transfers throw. */
     long readScalar(long offset, int size) throws VfioException {
-        MemorySegment buf = Structs.buffer(size);
+        MemorySegment buf = MemorySegment.ofArray(new byte[size]); // one object: scalars are read unaligned
         long n = read(offset, buf);
         if (n != size) {
             throw new ShortTransferException("pread", target(), offset, size, n);

@@ -542,8 +542,8 @@ public final class SimulatedKernel implements VfioKernel {
                 trace.record(fd, name.get(), new SyscallContext(), 0, KernelError.of(Errno.EBADF, e.explanation().orElse("")));
                 throw named;
             }
-            SyscallContext call = new SyscallContext();
             TraceRing.Slot slot = trace.reserve(); // its place: before what it causes
+            SyscallContext call = slot != null ? new SyscallContext() : SyscallContext.UNRECORDED;
             TraceRing.Slot outer = trace.enterCall(slot);
             try {
                 long r = op.apply(fds.file(n), call);
