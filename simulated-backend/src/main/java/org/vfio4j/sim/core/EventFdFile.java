@@ -13,6 +13,11 @@ public final class EventFdFile implements OpenFile {
     public final List<Runnable> virqfds = new ArrayList<>();
     /** What became of the interrupts that could have signalled this eventfd, for {@code SimulatedKernel.diagnose}. */
     public final IrqHistory history = new IrqHistory();
+    /**
+     * Its wait queue ({@code eventfd_ctx.wqh}): threads blocked in a read or write of it or in a poll
+     * that includes it; a change of the counter wakes them and empties it (guarded by the kernel lock).
+     */
+    final List<EventFds.Waiter> waiters = new ArrayList<>();
     final boolean semaphore;
     final boolean nonblocking;
 
