@@ -157,6 +157,7 @@ public final class EventFds {
 
     /** Under the lock: {@code w} joins {@code e}'s wait queue and the kernel's registry. */
     private Waiter queue(Waiter w, EventFdFile e) {
+        e.waitQueueOwner = this;
         e.waiters.add(w);
         w.queues.add(e);
         queued++;
@@ -196,6 +197,11 @@ public final class EventFds {
         }
         queued -= e.waiters.size();
         e.waiters.clear();
+    }
+
+    /** Under the lock: something inside the kernel read {@code e}'s counter (an irqfd going away); its waiters re-check. */
+    void consumed(EventFdFile e) {
+        wake(e);
     }
 
     /** Outside the lock: the wait of a read or write that threw {@link MustWait}; then {@link #leave} and try again. */
