@@ -529,7 +529,11 @@ public final class SimulatedKernel implements VfioKernel {
 
     /** The common path of every call on an fd; {@code name} is only evaluated for the trace and errors. */
     private long call(Fd fd, Supplier<String> name, FileCall op) throws VfioException {
-        return kernelLock.held(name, () -> callHeld(fd, name, op));
+        try {
+            return kernelLock.held(name, () -> callHeld(fd, name, op));
+        } catch (CallWaits waits) {
+            return waitThenGoOn(name, waits);
+        }
     }
 
     private long callHeld(Fd fd, Supplier<String> name, FileCall op) throws VfioException {
@@ -544,19 +548,66 @@ public final class SimulatedKernel implements VfioKernel {
             }
             TraceRing.Slot slot = trace.reserve(); // its place: before what it causes
             SyscallContext call = slot != null ? new SyscallContext() : SyscallContext.UNRECORDED;
-            TraceRing.Slot outer = trace.enterCall(slot);
-            try {
-                long r = op.apply(fds.file(n), call);
-                if (slot != null) {
-                    KernelTrace.fill(slot, fd, name.get(), call, r, null);
-                }
-                return r;
-            } catch (KernelError e) {
-                KernelTrace.fill(slot, fd, name.get(), call, 0, e);
-                throw new VfioException(e.errno, name.get(), fd.toString(), e.getMessage());
-            } finally {
-                trace.exitCall(outer);
+            return proceed(fd, name, op, fds.file(n), call, slot);
+        }
+    }
+
+    /**
+     * Runs a call's operation on its file and ends the call (its trace entry filled, the fd left);
+     * an operation that must wait (a blocking eventfd read or write) leaves the call in flight, the
+     * file held as the kernel holds it during a system call, and {@link CallWaits} carries it out
+     * of the lock.
+     */
+    private long proceed(Fd fd, Supplier<String> name, FileCall op, OpenFile file, SyscallContext call, TraceRing.Slot slot)
+            throws VfioException {
+        TraceRing.Slot outer = trace.enterCall(slot);
+        boolean waits = false;
+        try {
+            long r = op.apply(file, call);
+            if (slot != null) {
+                KernelTrace.fill(slot, fd, name.get(), call, r, null);
+            }
+            return r;
+        } catch (KernelError e) {
+            KernelTrace.fill(slot, fd, name.get(), call, 0, e);
+            throw new VfioException(e.errno, name.get(), fd.toString(), e.getMessage());
+        } catch (EventFds.MustWait w) {
+            waits = true;
+            throw new CallWaits(w, () -> proceed(fd, name, op, file, call, slot));
+        } finally {
+            trace.exitCall(outer);
+            if (!waits) {
                 fd.exit();
+            }
+        }
+    }
+
+    /** A call that must wait, on its way out of the kernel lock: its eventfd's waiter, and how it goes on under the lock. */
+    private static final class CallWaits extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final transient EventFds.MustWait wait;
+        final transient KernelLock.Held<Long, VfioException> goOn;
+
+        CallWaits(EventFds.MustWait wait, KernelLock.Held<Long, VfioException> goOn) {
+            super(null, null, false, false);
+            this.wait = wait;
+            this.goOn = goOn;
+        }
+    }
+
+    /** Without the lock: parks until the call's eventfd changes, then tries again under the lock (waiting again if it must). */
+    private long waitThenGoOn(Supplier<String> name, CallWaits waits) throws VfioException {
+        CallWaits w = waits;
+        while (true) {
+            eventFds.park(w.wait);
+            CallWaits current = w;
+            try {
+                return kernelLock.held(name, () -> {
+                    eventFds.leave(current.wait);
+                    return current.goOn.run();
+                });
+            } catch (CallWaits again) {
+                w = again;
             }
         }
     }
@@ -727,7 +778,7 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public short[] poll(List<PollFd> fds, int timeoutMillis) throws VfioException {
-        return kernelLock.held(() -> "poll", () -> eventFds.poll(this, this.fds, fds, timeoutMillis));
+        return eventFds.poll(this, this.fds, fds, timeoutMillis); // takes the lock for each look, waits without it
     }
 
     @Override
@@ -865,7 +916,7 @@ public final class SimulatedKernel implements VfioKernel {
         kernelLock.measure(clock);
     }
 
-    /** The longest time one seam call held the kernel lock since {@link #measureLockHolds}, waits in {@code lock.wait()} excluded. */
+    /** The longest time one seam call held the kernel lock since {@link #measureLockHolds}, waits for an eventfd excluded. */
     long longestLockHoldNanos() {
         return kernelLock.longestHoldNanos();
     }
@@ -936,8 +987,16 @@ public final class SimulatedKernel implements VfioKernel {
                 consumers += f instanceof EventFdFile e ? e.virqfds.size() : 0;
             }
             t.put("eventfd kernel consumers", consumers);
+            long[] waiters = eventFds.waiterCounts();
+            t.put("eventfd waiters", waiters[0]);
+            t.put("eventfd wait-queue entries", waiters[1]);
             return t;
         }
+    }
+
+    /** Threads the eventfds unparked since boot because an eventfd they waited on changed or the kernel closed. */
+    long eventfdWakeUps() {
+        return eventFds.wakeUps();
     }
 
     /** How many entries the trace ring holds now: at most the host's trace capacity. */

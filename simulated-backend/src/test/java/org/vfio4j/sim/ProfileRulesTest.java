@@ -126,6 +126,33 @@ class ProfileRulesTest {
         }
     }
 
+    /**
+     * On 5.10 an irqfd leaves signals on the eventfd, so a writer can block at the counter's
+     * maximum while an ioeventfd is attached; removing the ioeventfd reads the counter
+     * (virqfd_shutdown), which wakes that writer as any read does.
+     */
+    @Test
+    void removingAnIoeventfd_wakesAWriterBlockedAtTheMaximum_on510() throws Exception {
+        VfioDevice d = open(KernelProfile.LINUX_5_10);
+        try (EventNotifier n = vfio.eventNotifier()) {
+            IoEventFd io = d.ioeventfd(0, 0x40, 1, 4, n);
+            n.signal(-2L); // 2^64-2: the counter's maximum, left in place by 5.10's irqfd
+            java.util.concurrent.CompletableFuture<Void> writer = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    n.signal(1);
+                } catch (org.vfio4j.VfioException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(50); // let the writer block (a writer that did not block only makes this test weaker)
+            assertThat(writer).as("a write past the maximum waits").isNotDone();
+            io.close();
+            writer.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(n.poll()).as("the writer's 1, after the removal read the rest").isEqualTo(java.util.OptionalLong.of(1));
+        }
+        vfio.close();
+    }
+
     /** VFIO_TYPE1_NESTING_IOMMU on an IOMMU without nesting: 5.10's Intel driver says ENODEV, 6.1's core EINVAL. */
     @Test
     void nestingWithoutNestedTranslation_isEnodevOn510_einvalOn61() throws Exception {

@@ -13,6 +13,13 @@ public final class EventFdFile implements OpenFile {
     public final List<Runnable> virqfds = new ArrayList<>();
     /** What became of the interrupts that could have signalled this eventfd, for {@code SimulatedKernel.diagnose}. */
     public final IrqHistory history = new IrqHistory();
+    /**
+     * Its wait queue ({@code eventfd_ctx.wqh}): threads blocked in a read or write of it or in a poll
+     * that includes it; a change of the counter wakes them and empties it (guarded by the kernel lock).
+     */
+    final List<EventFds.Waiter> waiters = new ArrayList<>();
+    /** The eventfds of the kernel whose threads wait in {@link #waiters}: set when the first one queues. */
+    EventFds waitQueueOwner;
     final boolean semaphore;
     final boolean nonblocking;
 
@@ -36,6 +43,9 @@ public final class EventFdFile implements OpenFile {
     public void detachVirqfd(Runnable consumer) {
         if (virqfds.remove(consumer) && counter != 0) {
             counter = semaphore ? counter - 1 : 0;
+            if (waitQueueOwner != null) {
+                waitQueueOwner.consumed(this); // the read wakes writers blocked at the maximum, as eventfd_ctx_do_read does
+            }
         }
     }
 

@@ -1,13 +1,17 @@
 package org.vfio4j.sim.core;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
  * The simulated kernel's one lock, which serializes its calls as if the kernel took one big lock,
- * and the measurement of how long a call holds it (for the seam fuzzer). A call that waits ({@link
- * #await}: a blocking eventfd read or write, a poll) releases the lock; the wait does not count as
- * holding it. Measuring is off by default: it costs two clock reads a call.
+ * the wake-ups a call leaves for after it lets the lock go, and the measurement of how long a call
+ * holds it (for the seam fuzzer). A call that waits (a blocking eventfd read or write, a poll)
+ * parks outside the lock ({@link #park}); the wait does not count as holding it. Measuring is off
+ * by default: it costs two clock reads a call.
  */
 public final class KernelLock {
 
@@ -23,33 +27,118 @@ public final class KernelLock {
     private long holdSince;
     private long longestHold;
     private String longestHoldCall = "";
+    /** Threads to unpark once the thread holding the monitor lets it go (guarded by the monitor). */
+    private final List<Thread> wakeAfterRelease = new ArrayList<>();
 
     /** The monitor every part of the simulated kernel synchronizes on. */
     public Object monitor() {
         return monitor;
     }
 
-    /** Runs a seam call's body under the kernel lock, measuring how long it holds the lock when asked to. */
+    /**
+     * Runs a seam call's body under the kernel lock, measuring how long it holds the lock when asked
+     * to; the waiters it woke are unparked after it lets the lock go.
+     */
     public <T, E extends Exception> T held(Supplier<String> what, Held<T, E> body) throws E {
-        synchronized (monitor) {
-            if (holdDepth++ == 0 && holdClock != null) {
-                holdSince = holdClock.getAsLong();
-            }
-            try {
-                return body.run();
-            } finally {
-                if (--holdDepth == 0 && holdClock != null) {
-                    noteHold(what);
+        Thread[] wake = null;
+        try {
+            synchronized (monitor) {
+                if (holdDepth++ == 0 && holdClock != null) {
+                    holdSince = holdClock.getAsLong();
                 }
+                try {
+                    return body.run();
+                } finally {
+                    if (--holdDepth == 0) {
+                        if (holdClock != null) {
+                            noteHold(what);
+                        }
+                        wake = takeWakes();
+                    }
+                }
+            }
+        } finally {
+            unpark(wake);
+        }
+    }
+
+    /**
+     * Runs {@code body} under the monitor for a caller that may be outside any seam call (a device's
+     * own thread signalling an eventfd); the waiters it woke are unparked after the monitor is let
+     * go, or by the seam call it runs inside when there is one.
+     */
+    void waking(Runnable body) {
+        Thread[] wake = null;
+        try {
+            synchronized (monitor) {
+                body.run();
+                if (holdDepth == 0) {
+                    wake = takeWakes();
+                }
+            }
+        } finally {
+            unpark(wake);
+        }
+    }
+
+    /** Under the monitor: {@code waiter} is unparked once the lock is let go (it re-checks its condition then). */
+    void wakeAfterRelease(Thread waiter) {
+        wakeAfterRelease.add(waiter);
+    }
+
+    private Thread[] takeWakes() {
+        if (wakeAfterRelease.isEmpty()) {
+            return null;
+        }
+        Thread[] wake = wakeAfterRelease.toArray(Thread[]::new);
+        wakeAfterRelease.clear();
+        return wake;
+    }
+
+    private static void unpark(Thread[] wake) {
+        if (wake != null) {
+            for (Thread t : wake) {
+                LockSupport.unpark(t);
             }
         }
     }
 
     /**
-     * Waits on the monitor (held by the caller) for a wake-up or {@code timeoutMillis} (0: no
-     * limit), not counting the wait as holding the lock.
+     * Outside the lock: parks the calling thread, which registered itself as a waiter under the lock
+     * before letting it go, until it is unparked, interrupted or {@code deadline} ({@link
+     * System#nanoTime}; {@link Long#MAX_VALUE}: no limit) passes, or spuriously; the caller re-takes
+     * the lock and re-checks what it waits for. An unpark that came before the park is not lost (the
+     * thread's permit). A wait begun from inside a seam call that still holds the lock (a call made
+     * from within the kernel) cannot let go of a monitor held further out, so it waits on the
+     * monitor for at most a millisecond instead, and the caller re-checks.
      */
-    void await(long timeoutMillis) throws InterruptedException {
+    void park(long deadline) {
+        if (Thread.holdsLock(monitor)) {
+            synchronized (monitor) {
+                try {
+                    await(1);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt(); // seen by the caller's re-check
+                }
+            }
+            return;
+        }
+        if (deadline == Long.MAX_VALUE) {
+            LockSupport.park(this);
+        } else {
+            long left = deadline - System.nanoTime();
+            if (left > 0) {
+                LockSupport.parkNanos(this, left);
+            }
+        }
+    }
+
+    /**
+     * Waits on the monitor (held by the caller) for at most {@code timeoutMillis} (0: no limit), not
+     * counting the wait as holding the lock; the wake-ups the caller left are delivered first.
+     */
+    private void await(long timeoutMillis) throws InterruptedException {
+        unpark(takeWakes());
         int depth = holdDepth;
         if (depth > 0 && holdClock != null) {
             noteHold(() -> "a call before waiting");
