@@ -77,6 +77,21 @@ public final class ProcessMemory {
      * the registered segment containing {@code vaddr}, as far as it reaches; null if none.
      */
     public MemorySegment resolve(long vaddr, long size) {
+        MemorySegment s = registration(vaddr, size);
+        if (s == null) {
+            return null;
+        }
+        long offset = vaddr - s.address();
+        return s.asSlice(offset, Math.min(size, s.byteSize() - offset));
+    }
+
+    /**
+     * The registered segment {@link #resolve} slices for {@code vaddr} and {@code size}, whole:
+     * {@code vaddr} lies at {@code vaddr - address()} in it, and it reaches at least {@code size}
+     * bytes from there when any live segment does. Null if none contains {@code vaddr}. Callers
+     * that keep the memory of many ranges hold this shared segment instead of a slice each.
+     */
+    public MemorySegment registration(long vaddr, long size) {
         MemorySegment best = null;
         long bestReach = 0;
         int looked = 0;
@@ -91,7 +106,7 @@ public final class ProcessMemory {
             long offset = vaddr - e.getKey();
             long reach = s.byteSize() - offset;
             if (Long.compareUnsigned(offset, s.byteSize()) < 0 && reach > bestReach) {
-                best = s.asSlice(offset, Math.min(size, reach));
+                best = s;
                 bestReach = reach;
                 if (reach >= size) {
                     break;

@@ -38,16 +38,33 @@ import org.vfio4j.uapi.VfioIoctls;
  */
 public final class Type1Iommu implements IommuDriver, DmaTranslator {
 
-    /** One DMA mapping ({@code struct vfio_dma}). */
+    /**
+     * One DMA mapping ({@code struct vfio_dma}). Kept small, as a container holds up to 65 535 of
+     * them: the pinned memory is the registered segment the mapping's {@code vaddr} lies in (shared
+     * by every mapping of that memory, no slice of its own), and the pages charged to
+     * RLIMIT_MEMLOCK are all of the mapping's or none, a flag.
+     */
     public static final class Dma {
         final long iova;
         final long size;
         long vaddr;
+        /** The registered memory holding [vaddr, +size) at {@code vaddr - backing.address()}; null when it is gone. */
+        MemorySegment backing;
         final boolean read;
         final boolean write;
-        MemorySegment memory; // the pinned user memory; null in a container without IOMMU domains
-        final long chargedPages;
+        /** Whether pinning charged the mapping's pages to the locked-memory account. */
+        final boolean charged;
         boolean vaddrValid = true;
+
+        Dma(long iova, long size, long vaddr, boolean read, boolean write, MemorySegment backing, boolean charged) {
+            this.iova = iova;
+            this.size = size;
+            this.vaddr = vaddr;
+            this.read = read;
+            this.write = write;
+            this.backing = backing;
+            this.charged = charged;
+        }
 
         /** The first IOVA of the mapping. */
         public long iova() {
@@ -69,19 +86,19 @@ public final class Type1Iommu implements IommuDriver, DmaTranslator {
             return write;
         }
 
-        /** The pinned user memory behind the mapping; null in a container without IOMMU domains. */
+        /** The pinned user memory behind the mapping, {@code size} bytes; null when it is gone. */
         public MemorySegment memory() {
-            return memory;
+            return backing == null ? null : backing.asSlice(backingOffset(), size);
         }
 
-      public   Dma(long iova, long size, long vaddr, boolean read, boolean write, MemorySegment memory, long chargedPages) {
-            this.iova = iova;
-            this.size = size;
-            this.vaddr = vaddr;
-            this.read = read;
-            this.write = write;
-            this.memory = memory;
-            this.chargedPages = chargedPages;
+        /** Where the mapping's memory starts in {@link #backing}. */
+        long backingOffset() {
+            return vaddr - backing.address();
+        }
+
+        /** The pages charged to RLIMIT_MEMLOCK for the mapping ({@code vfio_lock_acct}). */
+        long chargedPages() {
+            return charged ? size / HostFacts.PAGE_SIZE : 0;
         }
     }
 
@@ -242,7 +259,8 @@ public final class Type1Iommu implements IommuDriver, DmaTranslator {
                     d.size, write ? "writable" : "readable", write ? "WRITE" : "READ"));
         }
         long offset = iova - d.iova;
-        return new Target(d.memory, offset, d.size - offset, String.format("the mapping [0x%x, +0x%x)", d.iova, d.size));
+        // the shared registered segment, not a slice: no allocation per access beyond the Target
+        return new Target(d.backing, d.backing == null ? offset : d.backingOffset() + offset, d.size - offset, String.format("the mapping [0x%x, +0x%x)", d.iova, d.size));
     }
 
     boolean isV2() {
@@ -389,10 +407,10 @@ public final class Type1Iommu implements IommuDriver, DmaTranslator {
         ProcessMemory.DeviceMapping device = memory.deviceMapping(vaddr, size);
         MemorySegment pinned = device != null ? pinDeviceMemory(device, vaddr, write) : pin(vaddr, size, write);
         // vfio_pin_pages_remote: pages of a VM_PFNMAP vma are no struct pages (is_invalid_reserved_pfn), never charged
-        long pages = memory.capIpcLock() || device != null ? 0 : size / HostFacts.PAGE_SIZE;
-        memory.charge(pages);
+        boolean charged = !memory.capIpcLock() && device == null;
+        memory.charge(charged ? size / HostFacts.PAGE_SIZE : 0);
         dmaAvail--;
-        mappings.insertLocated(iova, last, new Dma(iova, size, vaddr, read, write, pinned, pages));
+        mappings.insertLocated(iova, last, new Dma(iova, size, vaddr, read, write, pinned, charged));
         if (kernelTree != null) {
             kernelTree.insert(iova, size); // vfio_link_dma
         }
@@ -409,9 +427,9 @@ public final class Type1Iommu implements IommuDriver, DmaTranslator {
             throw KernelError.of(Errno.EINVAL, "a VADDR update must name exactly one mapping whose vaddr was invalidated"
                     + " with VFIO_DMA_UNMAP_FLAG_VADDR (vfio_dma_do_map)");
         }
-        MemorySegment m = memory.resolve(vaddr, size);
+        MemorySegment m = memory.registration(vaddr, size);
         d.vaddr = vaddr;
-        d.memory = m != null && m.byteSize() == size ? m : null;
+        d.backing = m != null && m.byteSize() - (vaddr - m.address()) >= size ? m : null;
         d.vaddrValid = true;
         return 0;
     }
@@ -428,13 +446,15 @@ public final class Type1Iommu implements IommuDriver, DmaTranslator {
     /**
      * {@code vfio_pin_pages_remote}: page by page, a page the process has not mapped faults
      * (EFAULT), so does WRITE to read-only memory, and the page that would pass RLIMIT_MEMLOCK
-     * fails with ENOMEM; whichever comes first wins, and nothing stays pinned.
+     * fails with ENOMEM; whichever comes first wins, and nothing stays pinned. Returns the whole
+     * registered segment the memory lies in.
      */
     private MemorySegment pin(long vaddr, long size, boolean write) throws KernelError {
-        MemorySegment m = memory.resolve(vaddr, size);
+        MemorySegment m = memory.registration(vaddr, size);
         long pages = size / HostFacts.PAGE_SIZE;
         boolean readOnly = m != null && write && m.isReadOnly();
-        long faultAt = readOnly ? 0 : m == null ? 0 : m.byteSize() / HostFacts.PAGE_SIZE; // first page that faults
+        long reach = m == null ? 0 : Math.min(size, m.byteSize() - (vaddr - m.address())); // bytes mapped from vaddr on
+        long faultAt = readOnly ? 0 : reach / HostFacts.PAGE_SIZE; // first page that faults
         long allowance = memory.allowance();
         long realFailure = faultAt < pages && faultAt <= allowance ? faultAt : Math.min(allowance, pages); // page index, or pages
         injectPinFailures(Math.min(pages, realFailure + 1), pages);
@@ -486,7 +506,7 @@ public final class Type1Iommu implements IommuDriver, DmaTranslator {
     }
 
     private void unpin(Dma d) {
-        memory.uncharge(d.chargedPages);
+        memory.uncharge(d.chargedPages());
         dmaAvail++;
     }
 
@@ -676,9 +696,8 @@ public final class Type1Iommu implements IommuDriver, DmaTranslator {
         long unmapped = 0;
         int n = mappings.firstOverlapping(iova, last);
         while (n != -1 && Long.compareUnsigned(mappings.start(n), last) <= 0) {
-            // the next mapping can only matter if this one ends before the range does
-            int next = Long.compareUnsigned(mappings.end(n), last) < 0 ? mappings.next(n) : -1;
             long start = mappings.start(n);
+            long end = mappings.end(n);
             if (!v2 && !all && Long.compareUnsigned(iova, start) > 0) {
                 break;
             }
@@ -688,8 +707,9 @@ public final class Type1Iommu implements IommuDriver, DmaTranslator {
             }
             unmapped += d.size;
             unpin(d);
-            mappings.remove(start);
-            n = next;
+            mappings.remove(start); // moves other intervals: the next one is found again by address
+            // the next mapping can only matter if this one ends before the range does
+            n = Long.compareUnsigned(end, last) < 0 ? mappings.ceiling(end + 1) : -1;
         }
         return unmapped;
     }
