@@ -53,12 +53,12 @@ final class FreshFixture implements Measure {
             }
             return Rounds.per(System.nanoTime() - start, FIXTURES);
         };
-        double[][] f = Rounds.interleave(5, 12, sim, jimfs);
+        double[][] f = Rounds.interleave(Rounds.WARMUP, Rounds.MEASURED, sim, jimfs);
         double vfio4j = Rounds.median(f[0]);
         double baseline = Rounds.median(f[1]);
         return List.of(new Row("simulator: fresh fixture (host, kernel, container, group, device, then closed), trace on",
                 us(vfio4j), us(baseline) + " (Jimfs.newFileSystem() and close)", vfio4j / baseline, new Goal.AtMost(1.0),
-                "vfio4j / Jimfs; medians of 12 interleaved rounds of 300"));
+                "vfio4j / Jimfs; medians of " + Rounds.MEASURED + " interleaved rounds of 300"));
     }
 
     static String us(double nanos) {

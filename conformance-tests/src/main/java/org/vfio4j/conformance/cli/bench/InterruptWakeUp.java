@@ -35,7 +35,7 @@ import org.vfio4j.spi.Fd;
  */
 final class InterruptWakeUp implements Measure {
     private static final int HANDOFFS = 2_000;
-    private static final int ROUNDS = 10;
+    private static final int ROUNDS = Rounds.MEASURED;
 
     @Override
     public String name() {
@@ -81,7 +81,7 @@ final class InterruptWakeUp implements Measure {
             Fd eventfd = vector.fd();
             long[] sim = new long[HANDOFFS * ROUNDS];
             long[] base = new long[HANDOFFS * ROUNDS];
-            for (int r = -2; r < ROUNDS; r++) { // two unmeasured rounds warm up
+            for (int r = -Rounds.WARMUP; r < ROUNDS; r++) { // unmeasured rounds first warm up
                 long[] s = simRound(kernel, deviceFd, trigger, eventfd, ack);
                 if (r >= 0) {
                     System.arraycopy(s, 0, sim, r * HANDOFFS, HANDOFFS);

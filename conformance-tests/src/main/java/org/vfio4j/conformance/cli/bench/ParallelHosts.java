@@ -85,13 +85,13 @@ final class ParallelHosts implements Measure {
             }
             return Rounds.per(took, 2 * UNITS);
         };
-        double[][] f = Rounds.interleave(3, 12, one, two);
+        double[][] f = Rounds.interleave(Rounds.WARMUP, Rounds.MEASURED, one, two);
         double oneThread = Rounds.median(f[0]);
         double twoThreads = Rounds.median(f[1]);
         return List.of(new Row("simulator: 2 independent fresh hosts on 2 threads (a parallel test suite)",
                 us(twoThreads) + " per host unit", us(oneThread) + " per unit on one thread", oneThread / twoThreads,
                 new Goal.AtLeast(1.9), String.format(Locale.ROOT, "speed-up: one thread's time / two threads' time for %d units;"
-                        + " medians of 12 interleaved rounds; %d cores, load average before: %s", 2 * UNITS,
+                        + " medians of " + Rounds.MEASURED + " interleaved rounds; %d cores, load average before: %s", 2 * UNITS,
                         Runtime.getRuntime().availableProcessors(), load)));
     }
 

@@ -14,6 +14,11 @@ final class Rounds {
         double nanosPerOp() throws Exception;
     }
 
+    /** Unmeasured rounds of each side before the measured ones: enough for the JIT to compile the paths. */
+    static final int WARMUP = 5;
+    /** Measured rounds of each side. */
+    static final int MEASURED = 30;
+
     private Rounds() {}
 
     /** Runs {@code warmup} then {@code rounds} interleaved rounds of each side; returns each side's round figures. */

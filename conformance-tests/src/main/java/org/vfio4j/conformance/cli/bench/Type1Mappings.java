@@ -34,7 +34,7 @@ final class Type1Mappings implements Measure {
     private static final int SMALL = 1_024;
     private static final long PAGE = 4096;
     private static final long BASE = 0x1_0000_0000L;
-    private static final int PAIRS = 20_000;
+    private static final int PAIRS = 50_000;
     /** The kernel's struct vfio_dma on Linux 6.1 x86-64 lives in the kmalloc-96 slab. */
     private static final int KERNEL_DMA_BYTES = 96;
 
@@ -62,7 +62,7 @@ final class Type1Mappings implements Measure {
         return List.of(
                 new Row("simulator: type1 MAP+UNMAP pair at 65,535 live mappings, random positions, raw seam, trace off",
                         ns(atLive), ns(treeMap) + " (TreeMap: overlap check, put, remove)", atLive / treeMap, new Goal.AtMost(0.8),
-                        "vfio4j / TreeMap; medians of 12 interleaved rounds of 20,000 pairs"),
+                        "vfio4j / TreeMap; medians of " + Rounds.MEASURED + " interleaved rounds of 50,000 pairs"),
                 new Row("simulator: type1 pair cost at 65,535 live mappings / at 1,024", ns(atLive), ns(atSmall) + " (itself at 1,024)",
                         atLive / atSmall, new Goal.AtMost(1.5), "same rounds, interleaved with the above"),
                 new Row("simulator: heap per live DMA mapping at 65,535", String.format(Locale.ROOT, "%.1f B", heap.perMapping),
