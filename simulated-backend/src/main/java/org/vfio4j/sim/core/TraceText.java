@@ -66,12 +66,23 @@ public final class TraceText {
             return count + " bytes";
         }
         return switch ((int) n) {
-            case 1 -> String.format("0x%02x", buf.get(ValueLayout.JAVA_BYTE, 0));
-            case 2 -> String.format("0x%04x", buf.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0));
-            case 4 -> String.format("0x%08x", buf.get(ValueLayout.JAVA_INT_UNALIGNED, 0));
-            case 8 -> String.format("0x%016x", buf.get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
+            case 1 -> hex(buf.get(ValueLayout.JAVA_BYTE, 0), 2);
+            case 2 -> hex(buf.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0), 4);
+            case 4 -> hex(buf.get(ValueLayout.JAVA_INT_UNALIGNED, 0), 8);
+            case 8 -> hex(buf.get(ValueLayout.JAVA_LONG_UNALIGNED, 0), 16);
             default -> n + " bytes";
         };
+    }
+
+    /** {@code 0x} and the low {@code digits} hex digits of {@code value}, zero-padded ({@code %0Nx} of a value that wide). */
+    static String hex(long value, int digits) {
+        byte[] c = new byte[2 + digits];
+        c[0] = '0';
+        c[1] = 'x';
+        for (int i = digits + 1; i >= 2; i--, value >>>= 4) {
+            c[i] = (byte) Character.forDigit((int) (value & 0xf), 16);
+        }
+        return new String(c, java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
     /** {@code VFIO_PCI_*_IRQ_INDEX}. */
@@ -141,7 +152,7 @@ public final class TraceText {
 
     /** Where a pread/pwrite/mmap offset points: region and offset on a device fd, else the raw offset. */
     public static String where(OpenFile f, long offset) {
-        return f instanceof DeviceFile ? TraceText.regionOffset(offset) : String.format("offset=0x%x", offset);
+        return f instanceof DeviceFile ? TraceText.regionOffset(offset) : "offset=0x" + Long.toHexString(offset);
     }
 
     /** An mmap's protection bits by name: {@code READ|WRITE}. */
