@@ -61,16 +61,35 @@ public final class TraceText {
 
     /** The bytes of a small transfer as one little-endian value ({@code 0x00000001}); longer ones by count only. */
     static String data(MemorySegment buf, long count) {
-        long n = Math.min(count, buf.byteSize());
-        if (n <= 0) {
+        long shown = Math.min(count, buf.byteSize());
+        return data(bits(buf, shown), shown, count);
+    }
+
+    /** The value {@link #data} shows of the first {@code shown} bytes of {@code buf}, read now (0 when it shows a count). */
+    static long bits(MemorySegment buf, long shown) {
+        if (shown <= 0) {
+            return 0;
+        }
+        return switch ((int) shown) {
+            case 1 -> buf.get(ValueLayout.JAVA_BYTE, 0);
+            case 2 -> buf.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0);
+            case 4 -> buf.get(ValueLayout.JAVA_INT_UNALIGNED, 0);
+            case 8 -> buf.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+            default -> 0;
+        };
+    }
+
+    /** {@link #data} from a copy: {@code bits} read by {@link #bits} from {@code shown} of {@code count} bytes. */
+    static String data(long bits, long shown, long count) {
+        if (shown <= 0) {
             return count + " bytes";
         }
-        return switch ((int) n) {
-            case 1 -> hex(buf.get(ValueLayout.JAVA_BYTE, 0), 2);
-            case 2 -> hex(buf.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0), 4);
-            case 4 -> hex(buf.get(ValueLayout.JAVA_INT_UNALIGNED, 0), 8);
-            case 8 -> hex(buf.get(ValueLayout.JAVA_LONG_UNALIGNED, 0), 16);
-            default -> n + " bytes";
+        return switch ((int) shown) {
+            case 1 -> hex(bits, 2);
+            case 2 -> hex(bits, 4);
+            case 4 -> hex(bits, 8);
+            case 8 -> hex(bits, 16);
+            default -> shown + " bytes";
         };
     }
 
@@ -152,7 +171,12 @@ public final class TraceText {
 
     /** Where a pread/pwrite/mmap offset points: region and offset on a device fd, else the raw offset. */
     public static String where(OpenFile f, long offset) {
-        return f instanceof DeviceFile ? TraceText.regionOffset(offset) : "offset=0x" + Long.toHexString(offset);
+        return where(f instanceof DeviceFile, offset);
+    }
+
+    /** {@link #where(OpenFile, long)} for a device fd or not. */
+    static String where(boolean deviceFile, long offset) {
+        return deviceFile ? TraceText.regionOffset(offset) : "offset=0x" + Long.toHexString(offset);
     }
 
     /** An mmap's protection bits by name: {@code READ|WRITE}. */
