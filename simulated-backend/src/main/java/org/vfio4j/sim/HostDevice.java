@@ -138,8 +138,7 @@ public record HostDevice(PciAddress address, int vendor, int device, int classCo
     public PciDeviceModel hardware() {
         return model.<PciDeviceModel>map(f -> Objects.requireNonNull(f.get(), () -> address + ": the model factory returned null"))
                 .orElseGet(() -> {
-            ConfigSpace c = ConfigSpace.builder(vendor, device, classCode).interruptPin(1).readOnlyGaps()
-                    .bytes(0x0e, new byte[] {(byte) (bridge ? 1 : 0)}).build();
+            ConfigSpace c = ConfigSpace.header(vendor, device, classCode, 1, bridge ? 1 : 0);
             return () -> c;
         });
     }

@@ -115,6 +115,26 @@ public final class ConfigSpace {
         return new ConfigSpace(bytes.clone(), writeMask.clone());
     }
 
+    /**
+     * The standard header alone, 256 bytes with read-only gaps: what {@code builder(vendor, device,
+     * classCode).interruptPin(pin).readOnlyGaps().bytes(HEADER_TYPE, headerType).build()} makes,
+     * without the builder's work (a bare function of every booted host has one).
+     */
+    public static ConfigSpace header(int vendor, int device, int classCode, int pin, int headerType) {
+        byte[] b = new byte[CFG_SPACE_SIZE];
+        byte[] w = new byte[CFG_SPACE_SIZE];
+        LittleEndian.put16(b, VENDOR_ID, vendor);
+        LittleEndian.put16(b, DEVICE_ID, device);
+        b[CLASS_PROG] = (byte) classCode;
+        LittleEndian.put16(b, CLASS_DEVICE, classCode >> 8);
+        b[HEADER_TYPE] = (byte) headerType;
+        b[INTERRUPT_PIN] = (byte) pin;
+        LittleEndian.put16(w, COMMAND, QEMU_COMMAND_WRITABLE);
+        w[CACHE_LINE_SIZE] = (byte) 0xff;
+        w[INTERRUPT_LINE] = (byte) 0xff;
+        return new ConfigSpace(b, w);
+    }
+
     /** Starts a type 0 header with these identities (class: base, subclass, programming interface). */
     public static Builder builder(int vendor, int device, int classCode) {
         return new Builder(vendor, device, classCode);
