@@ -37,6 +37,8 @@ public final class Fd {
     /** Bit 30: closed; bits 0-29: calls in flight. */
     private final AtomicInteger state = new AtomicInteger();
     private final AtomicBoolean released = new AtomicBoolean();
+    /** {@link #toString()}, made on first use: the trace names the fd in every entry. */
+    private String name;
 
     /**
      * For backends: a handle for {@code number}, described as {@code description} in messages
@@ -129,6 +131,11 @@ public final class Fd {
 
     @Override
     public String toString() {
-        return "fd " + number + " (" + description + ")";
+        String n = name;
+        if (n == null) {
+            n = "fd " + number + " (" + description + ")";
+            name = n; // racy but benign: every thread makes the same string from final fields
+        }
+        return n;
     }
 }

@@ -122,7 +122,10 @@ public record HostDevice(PciAddress address, int vendor, int device, int classCo
 
     /** Whether it is an SR-IOV physical function: its config space has the SR-IOV extended capability. */
     public boolean isPhysicalFunction() {
-        ConfigSpace c = model.isPresent() && model.get() instanceof Models m ? m.probe : hardware().config();
+        if (model.isEmpty()) {
+            return false; // the bare header is 256 bytes: no extended capability, so no SR-IOV
+        }
+        ConfigSpace c = model.get() instanceof Models m ? m.probe : hardware().config();
         return c.findExtendedCapability(0x10) >= 0;
     }
 
@@ -135,8 +138,7 @@ public record HostDevice(PciAddress address, int vendor, int device, int classCo
     public PciDeviceModel hardware() {
         return model.<PciDeviceModel>map(f -> Objects.requireNonNull(f.get(), () -> address + ": the model factory returned null"))
                 .orElseGet(() -> {
-            ConfigSpace c = ConfigSpace.builder(vendor, device, classCode).interruptPin(1).readOnlyGaps()
-                    .bytes(0x0e, new byte[] {(byte) (bridge ? 1 : 0)}).build();
+            ConfigSpace c = ConfigSpace.header(vendor, device, classCode, 1, bridge ? 1 : 0);
             return () -> c;
         });
     }

@@ -20,11 +20,21 @@ public record HostGroup(int id, List<HostDevice> devices) {
 
     /** Whether every function allows viability ({@link HostDevice#allowsViability()}). */
     public boolean viable() {
-        return devices.stream().allMatch(HostDevice::allowsViability);
+        for (HostDevice d : devices) {
+            if (!d.allowsViability()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Whether VFIO registers a group node for it: at least one function is bound to vfio-pci. */
     public boolean hasVfioDevices() {
-        return devices.stream().anyMatch(HostDevice::isVfioDevice);
+        for (HostDevice d : devices) {
+            if (d.isVfioDevice()) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -128,6 +128,10 @@ final class KernelTrace {
         if (slot == null) {
             return;
         }
+        if (error == null && call.copied()) {
+            slot.later(target.toString(), name, call, result); // formatted when the trace is read
+            return;
+        }
         slot.entry = new TraceEntry(slot.sequence, target.toString(), name, call.arguments(), result,
                 error == null ? Optional.empty() : Optional.of(error.errno),
                 error == null ? Optional.empty() : Optional.of(error.getMessage()));

@@ -205,12 +205,16 @@ final class MemoryMaps {
 
     /** The process's mappings go (its exit): the device files they held are released by the caller. */
     void clear() {
-        mappings.clear();
+        if (!mappings.isEmpty()) { // an empty IdentityHashMap's clear still wipes its table
+            mappings.clear();
+        }
     }
 
     /** Forgets the trace's names too, once nothing can unmap any more. */
     void clearAll() {
-        mappings.clear();
-        mappingNames.clear();
+        clear();
+        if (!mappingNames.isEmpty()) {
+            mappingNames.clear();
+        }
     }
 }

@@ -99,12 +99,7 @@ public final class SimulatedHost implements VfioBackend {
      * coherency enforced; no nesting; kernel profile {@link KernelProfile#LINUX_6_1}.
      */
     public static SimulatedHost x86Type1() {
-        return builder()
-                .name("x86 type1 host")
-                .group(7, HostDevice.pci("0000:01:00.0", 0x1234, 0x11e8, 0x00ff00).boundTo(HostDevice.VFIO_PCI))
-                .group(8, HostDevice.pci("0000:02:00.0", 0x8086, 0x10d3, 0x020000).boundTo(HostDevice.VFIO_PCI).withReset(),
-                        HostDevice.pci("0000:02:00.1", 0x8086, 0x10d3, 0x020000).boundTo("e1000e").withReset())
-                .build();
+        return Presets.X86_TYPE1; // immutable: one instance serves every caller
     }
 
     /**
@@ -114,12 +109,7 @@ public final class SimulatedHost implements VfioBackend {
      * is no DMA mapping API. Profile {@link KernelProfile#LINUX_6_1}.
      */
     public static SimulatedHost noIommu() {
-        return builder()
-                .name("no-IOMMU host")
-                .noIommu(true)
-                .capSysRawio(true)
-                .group(0, HostDevice.pci("0000:00:04.0", 0x1234, 0x11e8, 0x00ff00).boundTo(HostDevice.VFIO_PCI))
-                .build();
+        return Presets.NOIOMMU; // immutable: one instance serves every caller
     }
 
     /**
@@ -134,7 +124,24 @@ public final class SimulatedHost implements VfioBackend {
      * CAP_IPC_LOCK; profile {@link KernelProfile#LINUX_6_12} (6.1 cannot bind vfio-pci on POWER).
      */
     public static SimulatedHost powernv() {
-        return builder()
+        return Presets.POWERNV; // immutable: one instance serves every caller
+    }
+
+    /** The presets, built once when first asked for (a holder, so that they see the defaults initialized). */
+    private static final class Presets {
+        static final SimulatedHost X86_TYPE1 = builder()
+                .name("x86 type1 host")
+                .group(7, HostDevice.pci("0000:01:00.0", 0x1234, 0x11e8, 0x00ff00).boundTo(HostDevice.VFIO_PCI))
+                .group(8, HostDevice.pci("0000:02:00.0", 0x8086, 0x10d3, 0x020000).boundTo(HostDevice.VFIO_PCI).withReset(),
+                        HostDevice.pci("0000:02:00.1", 0x8086, 0x10d3, 0x020000).boundTo("e1000e").withReset())
+                .build();
+        static final SimulatedHost NOIOMMU = builder()
+                .name("no-IOMMU host")
+                .noIommu(true)
+                .capSysRawio(true)
+                .group(0, HostDevice.pci("0000:00:04.0", 0x1234, 0x11e8, 0x00ff00).boundTo(HostDevice.VFIO_PCI))
+                .build();
+        static final SimulatedHost POWERNV = builder()
                 .name("POWER9 powernv host")
                 .profile(KernelProfile.LINUX_6_12)
                 .power(PowerPlatform.phb4())

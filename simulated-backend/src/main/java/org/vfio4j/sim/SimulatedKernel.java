@@ -106,7 +106,7 @@ public final class SimulatedKernel implements VfioKernel {
     private final Map<PciAddress, Integer> groupOfDevice = new LinkedHashMap<>();
     private final FaultLog faults = new FaultLog();
     /** BAR, region and dma-buf memory: it dies with the kernel, as the mappings of a closed process do. */
-    private final Arena deviceMemory = Arena.ofShared();
+    private final LazySharedArena deviceMemory = new LazySharedArena();
     private final KernelLock kernelLock = new KernelLock();
     private final Object lock = kernelLock.monitor();
     private final KernelTrace trace;
@@ -143,7 +143,7 @@ public final class SimulatedKernel implements VfioKernel {
             if (!g.hasVfioDevices()) {
                 continue; // no vfio driver in the group: no /dev/vfio node
             }
-            Group group = new Group(g.id(), g.viable(), nonViableReason(g), host.isNoIommu(), services);
+            Group group = new Group(g.id(), g.viable(), () -> nonViableReason(g), host.isNoIommu(), services);
             for (HostDevice d : g.devices()) {
                 if (d.isVfioDevice()) {
                     PciFunction f;
@@ -835,7 +835,7 @@ public final class SimulatedKernel implements VfioKernel {
         devices.awaitStopped();
         synchronized (lock) {
             maps.clearAll();
-            if (deviceMemory.scope().isAlive()) { // a second close() finds nothing left to do
+            if (!deviceMemory.closed()) { // a second close() finds nothing left to do
                 deviceMemory.close(); // every mapping of a device dies with the kernel, as with the kernel backend
             }
         }

@@ -204,6 +204,9 @@ public final class FdTable {
 
     /** The process's mappings are gone: the device files they held are released. */
     public void releaseLingering() {
+        if (lingering.isEmpty()) {
+            return;
+        }
         List.copyOf(lingering).forEach(this::releaseDevice);
         lingering.clear();
     }

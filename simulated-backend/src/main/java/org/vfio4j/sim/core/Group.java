@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.vfio4j.Errno;
 import org.vfio4j.KernelProfile;
@@ -21,7 +22,8 @@ import org.vfio4j.uapi.VfioStructs.vfio_group_status;
 public final class Group {
     private final int id;
     private final boolean viable;
-    private final String nonViableReason;
+    /** Made when a message first needs it: a test rarely meets a non-viable group's error. */
+    private Supplier<String> nonViableReason;
     final boolean noiommu;
     public final List<VfioDevice> devices = new ArrayList<>();
     /** The open group file, or null. */
@@ -35,10 +37,10 @@ public final class Group {
      * The group with IOMMU group id {@code id}.
      *
      * @param viable          whether every function of the IOMMU group allows viability
-     * @param nonViableReason which functions do not, and why (for messages)
+     * @param nonViableReason which functions do not, and why (for messages); asked at most once, when first needed
      * @param noiommu         whether it is a no-IOMMU group ({@code /dev/vfio/noiommu-<id>})
      */
-    public Group(int id, boolean viable, String nonViableReason, boolean noiommu, KernelServices kernel) {
+    public Group(int id, boolean viable, Supplier<String> nonViableReason, boolean noiommu, KernelServices kernel) {
         this.id = id;
         this.viable = viable;
         this.nonViableReason = nonViableReason;
@@ -188,7 +190,20 @@ public final class Group {
     }
 
     String nonViableReason() {
-        return nonViableReason;
+        Supplier<String> reason = nonViableReason;
+        if (!(reason instanceof Made)) {
+            reason = new Made(reason.get());
+            nonViableReason = reason;
+        }
+        return reason.get();
+    }
+
+    /** The reason once made. */
+    private record Made(String text) implements Supplier<String> {
+        @Override
+        public String get() {
+            return text;
+        }
     }
 
     private int unsetContainer() throws KernelError {

@@ -35,14 +35,21 @@ public final class ReadWrite {
             case DmaBufFile b -> throw KernelError.of(Errno.EINVAL, "a dma-buf is read through mmap, not pread (dma_buf_fops)");
             default -> throw KernelError.of(Errno.EINVAL, "a " + f.kind() + " fd cannot be read (vfs_read)");
         };
-        c.describe(() -> "{" + TraceText.where(f, offset) + ", " + dst.byteSize() + " bytes} -> " + TraceText.data(dst, n));
+        boolean device = f instanceof DeviceFile;
+        long size = dst.byteSize();
+        long shown = Math.min(n, size);
+        long bits = c.recorded() ? TraceText.bits(dst, shown) : 0; // copied now: the trace may format it after the caller freed dst
+        c.describeCopied(() -> "{" + TraceText.where(device, offset) + ", " + size + " bytes} -> " + TraceText.data(bits, shown, n));
         return n;
     }
 
     /** {@code pwrite64} of {@code f} at {@code offset}. */
     public long pwrite(OpenFile f, SyscallContext c, MemorySegment src, long offset) throws KernelError {
         checkUserBuffer(src, false);
-        c.describe(() -> "{" + TraceText.where(f, offset) + ", " + src.byteSize() + " bytes: " + TraceText.data(src, src.byteSize()) + "}");
+        boolean device = f instanceof DeviceFile;
+        long size = src.byteSize();
+        long bits = c.recorded() ? TraceText.bits(src, size) : 0; // copied now: the trace may format it after the caller freed src
+        c.describeCopied(() -> "{" + TraceText.where(device, offset) + ", " + size + " bytes: " + TraceText.data(bits, size, size) + "}");
         if (offset < 0) {
             throw KernelError.of(Errno.EINVAL, "negative offset (ksys_pwrite64)");
         }

@@ -4,7 +4,10 @@ import java.util.function.Supplier;
 
 /**
  * What a handler reports about the call it serves, for the trace: its decoded arguments, as a
- * supplier so that nothing is formatted when the trace is off.
+ * supplier so that nothing is formatted when the trace is off. A supplier given through {@link
+ * #describeCopied} holds only values copied out of the call's arguments, so the trace may run it
+ * after the call returned, when the caller may have freed or reused its memory; one given through
+ * {@link #describe} may read that memory and is run when the call returns.
  */
 public final class SyscallContext {
     /**
@@ -15,6 +18,7 @@ public final class SyscallContext {
 
     private final boolean recorded;
     private Supplier<String> arguments;
+    private boolean copied;
 
     /** The context of a call the trace records. */
     public SyscallContext() {
@@ -28,13 +32,33 @@ public final class SyscallContext {
     public void arguments(String decoded) {
         if (recorded) {
             this.arguments = () -> decoded;
+            this.copied = true; // a string is a copy
         }
     }
 
     public void describe(Supplier<String> decoded) {
         if (recorded) {
             this.arguments = decoded;
+            this.copied = false;
         }
+    }
+
+    /** Like {@link #describe}, for a supplier that reads no caller memory: only values copied when the call ran. */
+    public void describeCopied(Supplier<String> decoded) {
+        if (recorded) {
+            this.arguments = decoded;
+            this.copied = true;
+        }
+    }
+
+    /** Whether {@link #arguments()} may be asked after the call returned: it reads nothing the caller owns. */
+    public boolean copied() {
+        return arguments == null || copied;
+    }
+
+    /** Whether the trace records this call: a handler may skip copying what only a description would show. */
+    public boolean recorded() {
+        return recorded;
     }
 
     public String arguments() {

@@ -61,17 +61,47 @@ public final class TraceText {
 
     /** The bytes of a small transfer as one little-endian value ({@code 0x00000001}); longer ones by count only. */
     static String data(MemorySegment buf, long count) {
-        long n = Math.min(count, buf.byteSize());
-        if (n <= 0) {
+        long shown = Math.min(count, buf.byteSize());
+        return data(bits(buf, shown), shown, count);
+    }
+
+    /** The value {@link #data} shows of the first {@code shown} bytes of {@code buf}, read now (0 when it shows a count). */
+    static long bits(MemorySegment buf, long shown) {
+        if (shown <= 0) {
+            return 0;
+        }
+        return switch ((int) shown) {
+            case 1 -> buf.get(ValueLayout.JAVA_BYTE, 0);
+            case 2 -> buf.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0);
+            case 4 -> buf.get(ValueLayout.JAVA_INT_UNALIGNED, 0);
+            case 8 -> buf.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+            default -> 0;
+        };
+    }
+
+    /** {@link #data} from a copy: {@code bits} read by {@link #bits} from {@code shown} of {@code count} bytes. */
+    static String data(long bits, long shown, long count) {
+        if (shown <= 0) {
             return count + " bytes";
         }
-        return switch ((int) n) {
-            case 1 -> String.format("0x%02x", buf.get(ValueLayout.JAVA_BYTE, 0));
-            case 2 -> String.format("0x%04x", buf.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0));
-            case 4 -> String.format("0x%08x", buf.get(ValueLayout.JAVA_INT_UNALIGNED, 0));
-            case 8 -> String.format("0x%016x", buf.get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
-            default -> n + " bytes";
+        return switch ((int) shown) {
+            case 1 -> hex(bits, 2);
+            case 2 -> hex(bits, 4);
+            case 4 -> hex(bits, 8);
+            case 8 -> hex(bits, 16);
+            default -> shown + " bytes";
         };
+    }
+
+    /** {@code 0x} and the low {@code digits} hex digits of {@code value}, zero-padded ({@code %0Nx} of a value that wide). */
+    static String hex(long value, int digits) {
+        byte[] c = new byte[2 + digits];
+        c[0] = '0';
+        c[1] = 'x';
+        for (int i = digits + 1; i >= 2; i--, value >>>= 4) {
+            c[i] = (byte) Character.forDigit((int) (value & 0xf), 16);
+        }
+        return new String(c, java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
     /** {@code VFIO_PCI_*_IRQ_INDEX}. */
@@ -141,7 +171,12 @@ public final class TraceText {
 
     /** Where a pread/pwrite/mmap offset points: region and offset on a device fd, else the raw offset. */
     public static String where(OpenFile f, long offset) {
-        return f instanceof DeviceFile ? TraceText.regionOffset(offset) : String.format("offset=0x%x", offset);
+        return where(f instanceof DeviceFile, offset);
+    }
+
+    /** {@link #where(OpenFile, long)} for a device fd or not. */
+    static String where(boolean deviceFile, long offset) {
+        return deviceFile ? TraceText.regionOffset(offset) : "offset=0x" + Long.toHexString(offset);
     }
 
     /** An mmap's protection bits by name: {@code READ|WRITE}. */

@@ -115,6 +115,26 @@ public final class ConfigSpace {
         return new ConfigSpace(bytes.clone(), writeMask.clone());
     }
 
+    /**
+     * The standard header alone, 256 bytes with read-only gaps: what {@code builder(vendor, device,
+     * classCode).interruptPin(pin).readOnlyGaps().bytes(HEADER_TYPE, headerType).build()} makes,
+     * without the builder's work (a bare function of every booted host has one).
+     */
+    public static ConfigSpace header(int vendor, int device, int classCode, int pin, int headerType) {
+        byte[] b = new byte[CFG_SPACE_SIZE];
+        byte[] w = new byte[CFG_SPACE_SIZE];
+        LittleEndian.put16(b, VENDOR_ID, vendor);
+        LittleEndian.put16(b, DEVICE_ID, device);
+        b[CLASS_PROG] = (byte) classCode;
+        LittleEndian.put16(b, CLASS_DEVICE, classCode >> 8);
+        b[HEADER_TYPE] = (byte) headerType;
+        b[INTERRUPT_PIN] = (byte) pin;
+        LittleEndian.put16(w, COMMAND, QEMU_COMMAND_WRITABLE);
+        w[CACHE_LINE_SIZE] = (byte) 0xff;
+        w[INTERRUPT_LINE] = (byte) 0xff;
+        return new ConfigSpace(b, w);
+    }
+
     /** Starts a type 0 header with these identities (class: base, subclass, programming interface). */
     public static Builder builder(int vendor, int device, int classCode) {
         return new Builder(vendor, device, classCode);
@@ -122,9 +142,10 @@ public final class ConfigSpace {
 
     /** Builds a {@link ConfigSpace}. */
     public static final class Builder {
-        private final byte[] b = new byte[CFG_SPACE_EXP_SIZE];
-        private final byte[] w = new byte[CFG_SPACE_EXP_SIZE];
-        private final boolean[] claimed = new boolean[CFG_SPACE_EXP_SIZE];
+        // 256 bytes until something beyond them is written: most functions have no extended space
+        private byte[] b = new byte[CFG_SPACE_SIZE];
+        private byte[] w = new byte[CFG_SPACE_SIZE];
+        private boolean[] claimed = new boolean[CFG_SPACE_SIZE];
         private final List<Integer> caps = new ArrayList<>();
         private final List<Integer> ecaps = new ArrayList<>();
         private boolean extended;
@@ -310,6 +331,7 @@ public final class ConfigSpace {
             if (at + CAP_SIZEOF + body.length > CFG_SPACE_EXP_SIZE) {
                 throw new IllegalArgumentException("extended capability does not fit");
             }
+            reach(CFG_SPACE_EXP_SIZE);
             put32(at, id & 0xffff | (version & 0xf) << EXT_CAP_VER_SHIFT);
             System.arraycopy(body, 0, b, at + CAP_SIZEOF, body.length);
             ecapLengths.add(body.length);
@@ -332,12 +354,14 @@ public final class ConfigSpace {
 
         /** Any bytes, e.g. to mirror a real device exactly. */
         public Builder bytes(int offset, byte[] data) {
+            reach(offset + data.length);
             System.arraycopy(data, 0, b, offset, data.length);
             return this;
         }
 
         /** Hardware write mask for {@code length} bytes at {@code offset}, one mask byte repeated. */
         public Builder mask(int offset, int length, int maskByte) {
+            reach(offset + length);
             for (int i = 0; i < length; i++) {
                 w[offset + i] = (byte) maskByte;
             }
@@ -346,6 +370,7 @@ public final class ConfigSpace {
 
         /** Hardware write mask of the 16-bit register at {@code offset} (1 bits are writable). */
         public Builder mask16(int offset, int mask) {
+            reach(offset + 2);
             w[offset] = (byte) mask;
             w[offset + 1] = (byte) (mask >> 8);
             return this;
@@ -362,6 +387,18 @@ public final class ConfigSpace {
                 }
             }
             return new ConfigSpace(Arrays.copyOf(b, size), Arrays.copyOf(w, size));
+        }
+
+        /**
+         * Makes the arrays hold {@code end} bytes: beyond 256 they become 4096, as if they had been
+         * from the start (an offset past 4096 still fails as it did, on the array bound).
+         */
+        private void reach(int end) {
+            if (end > b.length && b.length < CFG_SPACE_EXP_SIZE) {
+                b = Arrays.copyOf(b, CFG_SPACE_EXP_SIZE);
+                w = Arrays.copyOf(w, CFG_SPACE_EXP_SIZE);
+                claimed = Arrays.copyOf(claimed, CFG_SPACE_EXP_SIZE);
+            }
         }
 
         private Builder put8(int at, int v) {

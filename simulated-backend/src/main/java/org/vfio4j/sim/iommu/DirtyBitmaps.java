@@ -28,7 +28,7 @@ final class DirtyBitmaps {
      * report, dropped when tracking stops ({@code vfio_dma_bitmap_alloc}, {@code
      * vfio_dma_bitmap_free_all}); weak, so an unmapped mapping's goes with it.
      */
-    private final java.util.Map<Type1Iommu.Dma, long[]> bitmaps = new java.util.WeakHashMap<>();
+    private java.util.Map<Type1Iommu.Dma, long[]> bitmaps; // made by the first START: most containers never track
 
     DirtyBitmaps(ProcessMemory memory) {
         this.memory = memory;
@@ -42,7 +42,7 @@ final class DirtyBitmaps {
     /** START: a second START changes nothing and succeeds ({@code vfio_iommu_type1_dirty_pages}). */
     void start() {
         if (!tracking) {
-            bitmaps.clear(); // vfio_dma_bitmap_alloc_all: fresh, zeroed bitmaps
+            bitmaps = new java.util.WeakHashMap<>(); // vfio_dma_bitmap_alloc_all: fresh, zeroed bitmaps
         }
         tracking = true;
     }
@@ -50,7 +50,7 @@ final class DirtyBitmaps {
     /** STOP: also when tracking is off, it succeeds and changes nothing ({@code vfio_iommu_type1_dirty_pages}). */
     void stop() {
         if (tracking) {
-            bitmaps.clear(); // vfio_dma_bitmap_free_all
+            bitmaps = null; // vfio_dma_bitmap_free_all
         }
         tracking = false;
     }
@@ -114,6 +114,9 @@ final class DirtyBitmaps {
         long at = b.data() + bitOffset / 64 * Long.BYTES;
         long bytes = bitmapBytes(nbits + shift);
         int words = (int) (bytes / Long.BYTES);
+        if (bitmaps == null) {
+            bitmaps = new java.util.WeakHashMap<>();
+        }
         long[] bits = bitmaps.computeIfAbsent(dma, d -> new long[(int) (bitmapBytes(nbits + 64) / Long.BYTES)]);
         setFirst(bits, nbits);
         if (shift != 0) {
