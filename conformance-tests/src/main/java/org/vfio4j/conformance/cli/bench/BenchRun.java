@@ -29,6 +29,11 @@ public final class BenchRun {
      * {@code folder}. Returns 0, or 1 when a benchmark failed (its error is printed).
      */
     public static int run(Set<String> only, Path folder, PrintStream out, PrintStream err) throws Exception {
+        return run(only, folder, Rounds.FULL, out, err);
+    }
+
+    /** {@link #run(Set, Path, PrintStream, PrintStream)} with other {@code rounds} (tests run fewer). */
+    static int run(Set<String> only, Path folder, Rounds rounds, PrintStream out, PrintStream err) throws Exception {
         Files.createDirectories(folder);
         long start = System.nanoTime();
         NativeBaselines c = null;
@@ -42,7 +47,7 @@ public final class BenchRun {
         List<Row> rows = new ArrayList<>();
         int status = 0;
         try {
-            Measure.Context context = new Measure.Context(c, whyNoC, folder);
+            Measure.Context context = new Measure.Context(c, whyNoC, folder, rounds);
             for (Measure m : ALL) {
                 if (!only.isEmpty() && !only.contains(m.name())) {
                     continue;

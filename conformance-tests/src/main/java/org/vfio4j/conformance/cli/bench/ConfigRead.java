@@ -48,7 +48,7 @@ final class ConfigRead implements Measure {
                 return Rounds.per(System.nanoTime() - start, READS);
             };
             if (context.c() == null) {
-                double[][] f = Rounds.interleave(Rounds.WARMUP, 5, sim);
+                double[][] f = context.rounds().interleave(5, sim);
                 return List.of(Row.unmeasured(measure, Type1Mappings.ns(Rounds.median(f[0])), goal, context.whyNoC()));
             }
             Path file = context.work().resolve("pread-baseline.bin");
@@ -56,12 +56,12 @@ final class ConfigRead implements Measure {
             int fd = context.c().openReadOnly(file);
             try {
                 Rounds.Round pread = () -> Rounds.per(context.c().preadLoop(fd, 4, 0, READS), READS);
-                double[][] f = Rounds.interleave(Rounds.WARMUP, Rounds.MEASURED, sim, pread);
+                double[][] f = context.rounds().interleave(sim, pread);
                 double vfio4j = Rounds.median(f[0]);
                 double baseline = Rounds.median(f[1]);
                 return List.of(new Row(measure, Type1Mappings.ns(vfio4j), Type1Mappings.ns(baseline) + " (C pread(2) of 4 bytes from a file)",
                         baseline / vfio4j, goal, String.format(Locale.ROOT,
-                                "how many times faster than pread (pread / vfio4j); medians of " + Rounds.MEASURED + " interleaved rounds of %,d reads", READS)));
+                                "how many times faster than pread (pread / vfio4j); medians of " + context.rounds().measured() + " interleaved rounds of %,d reads", READS)));
             } finally {
                 context.c().close(fd);
             }

@@ -86,12 +86,12 @@ final class DeviceDmaCopy implements Measure {
                 }
                 return Rounds.per(System.nanoTime() - start, TRANSFERS);
             };
-            double[][] f = Rounds.interleave(Rounds.WARMUP, Rounds.MEASURED, sim, copy);
+            double[][] f = context.rounds().interleave(sim, copy);
             double vfio4j = Rounds.median(f[0]);
             double baseline = Rounds.median(f[1]);
             return List.of(new Row("simulator: device DMA through the IOMMU, 64 KiB read + 64 KiB write", gibs(vfio4j),
                     gibs(baseline) + " (MemorySegment.copy both ways)", baseline / vfio4j, new Goal.AtLeast(0.5),
-                    "throughput of vfio4j / of the copy; medians of " + Rounds.MEASURED + " interleaved rounds of 5,000 transfer pairs"));
+                    "throughput of vfio4j / of the copy; medians of " + context.rounds().measured() + " interleaved rounds of 5,000 transfer pairs"));
         }
     }
 

@@ -18,7 +18,7 @@ import org.vfio4j.sim.SimulatedHost;
  * already use without a second thought.
  */
 final class FreshFixture implements Measure {
-    private static final int FIXTURES = 300;
+    private static final int FIXTURES = 5_000;
 
     @Override
     public String name() {
@@ -53,12 +53,12 @@ final class FreshFixture implements Measure {
             }
             return Rounds.per(System.nanoTime() - start, FIXTURES);
         };
-        double[][] f = Rounds.interleave(Rounds.WARMUP, Rounds.MEASURED, sim, jimfs);
+        double[][] f = context.rounds().interleave(sim, jimfs);
         double vfio4j = Rounds.median(f[0]);
         double baseline = Rounds.median(f[1]);
         return List.of(new Row("simulator: fresh fixture (host, kernel, container, group, device, then closed), trace on",
                 us(vfio4j), us(baseline) + " (Jimfs.newFileSystem() and close)", vfio4j / baseline, new Goal.AtMost(1.0),
-                "vfio4j / Jimfs; medians of " + Rounds.MEASURED + " interleaved rounds of 300"));
+                "vfio4j / Jimfs; medians of " + context.rounds().measured() + " interleaved rounds of 5,000"));
     }
 
     static String us(double nanos) {

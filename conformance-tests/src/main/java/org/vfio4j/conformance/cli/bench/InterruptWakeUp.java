@@ -35,7 +35,6 @@ import org.vfio4j.spi.Fd;
  */
 final class InterruptWakeUp implements Measure {
     private static final int HANDOFFS = 2_000;
-    private static final int ROUNDS = Rounds.MEASURED;
 
     @Override
     public String name() {
@@ -79,9 +78,10 @@ final class InterruptWakeUp implements Measure {
             Fd ack = kernel.eventfd(0, 0);
             Fd deviceFd = device.fd();
             Fd eventfd = vector.fd();
-            long[] sim = new long[HANDOFFS * ROUNDS];
-            long[] base = new long[HANDOFFS * ROUNDS];
-            for (int r = -Rounds.WARMUP; r < ROUNDS; r++) { // unmeasured rounds first warm up
+            int rounds = context.rounds().measured();
+            long[] sim = new long[HANDOFFS * rounds];
+            long[] base = new long[HANDOFFS * rounds];
+            for (int r = -context.rounds().warmup(); r < rounds; r++) { // unmeasured rounds first warm up
                 long[] s = simRound(kernel, deviceFd, trigger, eventfd, ack);
                 if (r >= 0) {
                     System.arraycopy(s, 0, sim, r * HANDOFFS, HANDOFFS);
@@ -97,7 +97,7 @@ final class InterruptWakeUp implements Measure {
                 return List.of(Row.unmeasured(median, us(Rounds.quantile(sim, 0.5)), new Goal.AtMost(1.2), context.whyNoC()),
                         Row.unmeasured(p99, us(Rounds.quantile(sim, 0.99)), new Goal.AtMost(2), context.whyNoC()));
             }
-            String note = String.format(Locale.ROOT, "vfio4j / C; %,d handoffs each, in %d alternating rounds", HANDOFFS * ROUNDS, ROUNDS);
+            String note = String.format(Locale.ROOT, "vfio4j / C; %,d handoffs each, in %d alternating rounds", HANDOFFS * rounds, rounds);
             long sm = Rounds.quantile(sim, 0.5);
             long bm = Rounds.quantile(base, 0.5);
             long s99 = Rounds.quantile(sim, 0.99);

@@ -38,16 +38,16 @@ final class IoctlRoundTrip implements Measure {
                 return Rounds.per(System.nanoTime() - start, CALLS);
             };
             if (context.c() == null) {
-                double[][] f = Rounds.interleave(Rounds.WARMUP, 5, java);
+                double[][] f = context.rounds().interleave(5, java);
                 return List.of(Row.unmeasured(measure, ns(Rounds.median(f[0])), goal, context.whyNoC()));
             }
             int fd = eventfd.number();
             Rounds.Round c = () -> Rounds.per(context.c().ioctlLoop(fd, LinuxAbi.FIONBIO, CALLS), CALLS);
-            double[][] f = Rounds.interleave(Rounds.WARMUP, Rounds.MEASURED, java, c);
+            double[][] f = context.rounds().interleave(java, c);
             double vfio4j = Rounds.median(f[0]);
             double baseline = Rounds.median(f[1]);
             return List.of(new Row(measure, ns(vfio4j), ns(baseline) + " (C loop, same process)", vfio4j / baseline, goal,
-                    "vfio4j / C; medians of " + Rounds.MEASURED + " interleaved rounds of 200,000 calls"));
+                    "vfio4j / C; medians of " + context.rounds().measured() + " interleaved rounds of 200,000 calls"));
         }
     }
 

@@ -17,6 +17,7 @@ interface Measure {
      * @param c     the C baselines, or null when they could not be built ({@link #whyNoC} says why)
      * @param whyNoC why there are no C baselines; empty when there are
      * @param work  a folder for files the benchmarks need
+     * @param rounds how many rounds to run and how long to warm up
      */
-    record Context(NativeBaselines c, String whyNoC, Path work) {}
+    record Context(NativeBaselines c, String whyNoC, Path work, Rounds rounds) {}
 }

@@ -50,7 +50,7 @@ final class Type1Mappings implements Measure {
             TreeIntervals tree = new TreeIntervals(LIVE);
             long[] bigIovas = big.randomFreePages(7);
             long[] smallIovas = small.randomFreePages(7);
-            f = Rounds.interleave(3, 12,
+            f = context.rounds().interleave(
                     () -> big.pairs(bigIovas),
                     () -> tree.pairs(bigIovas),
                     () -> small.pairs(smallIovas));
@@ -62,7 +62,7 @@ final class Type1Mappings implements Measure {
         return List.of(
                 new Row("simulator: type1 MAP+UNMAP pair at 65,535 live mappings, random positions, raw seam, trace off",
                         ns(atLive), ns(treeMap) + " (TreeMap: overlap check, put, remove)", atLive / treeMap, new Goal.AtMost(0.8),
-                        "vfio4j / TreeMap; medians of " + Rounds.MEASURED + " interleaved rounds of 50,000 pairs"),
+                        "vfio4j / TreeMap; medians of " + context.rounds().measured() + " interleaved rounds of 50,000 pairs"),
                 new Row("simulator: type1 pair cost at 65,535 live mappings / at 1,024", ns(atLive), ns(atSmall) + " (itself at 1,024)",
                         atLive / atSmall, new Goal.AtMost(1.5), "same rounds, interleaved with the above"),
                 new Row("simulator: heap per live DMA mapping at 65,535", String.format(Locale.ROOT, "%.1f B", heap.perMapping),

@@ -32,7 +32,7 @@ class BenchReportTest {
     void rounds_alternateTheSides_andDropTheWarmUp() throws Exception {
         List<String> calls = new ArrayList<>();
         double[] next = {0};
-        double[][] f = Rounds.interleave(1, 2, () -> {
+        double[][] f = new Rounds(1, 2, 0, 0).interleave(() -> {
             calls.add("a");
             return next[0]++;
         }, () -> {
@@ -42,6 +42,19 @@ class BenchReportTest {
         assertThat(calls).containsExactly("a", "b", "a", "b", "a", "b");
         assertThat(f[0]).containsExactly(2, 4);
         assertThat(f[1]).containsExactly(103, 105);
+    }
+
+    @Test
+    void theWarmUp_lastsUntilTheJitIsQuiet_butNoLongerThanItsLimit() throws Exception {
+        int[] calls = {0};
+        long start = System.nanoTime();
+        new Rounds(2, 1, Long.MAX_VALUE, 300_000_000L).interleave(() -> {
+            calls[0]++;
+            return 0;
+        });
+        long took = System.nanoTime() - start;
+        assertThat(took).as("a JIT never quiet for Long.MAX_VALUE ns: the warm-up stops at its limit").isBetween(300_000_000L, 5_000_000_000L);
+        assertThat(calls[0]).as("warm-up rounds until the limit, then one measured").isGreaterThan(3);
     }
 
     @Test
@@ -81,7 +94,7 @@ class BenchReportTest {
     void aBenchmarkRun_measuresDmaAgainstItsBaseline_andWritesTheFiles(@TempDir Path dir) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = BenchRun.run(Set.of("dma"), dir, new PrintStream(out, true, StandardCharsets.UTF_8),
+        int status = BenchRun.run(Set.of("dma"), dir, new Rounds(1, 3, 0, 0), new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         assertThat(status).as(err.toString(StandardCharsets.UTF_8)).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).containsPattern(
