@@ -86,8 +86,12 @@ public final class PciConfig {
 
     /** Reads {@code dst.byteSize()} bytes at {@code offset} with one pread; returns how many the kernel moved. */
     long read(long offset, MemorySegment dst) throws VfioException {
-        Region.checkRegionRange(offset, dst == null ? 0 : dst.byteSize(), "pread", this::target);
-        return new Reply("pread", device.fd).transferred(device.kernel.pread(device.fd, dst, fileOffset + offset), dst.byteSize());
+        long length = dst == null ? 0 : dst.byteSize();
+        if (!Region.inRegionRange(offset, length)) {
+            Region.checkRegionRange(offset, length, "pread", this::target);
+        }
+        long moved = device.kernel.pread(device.fd, dst, fileOffset + offset);
+        return moved >= 0 && moved <= dst.byteSize() ? moved : new Reply("pread", device.fd).transferred(moved, dst.byteSize());
     }
 
     /** Writes {@code src} at {@code offset} with one pwrite; the kernel keeps only what userspace may change. */
@@ -97,8 +101,23 @@ public final class PciConfig {
     }
 
     /** A little-endian register of {@code size} bytes, zero-extended, in a buffer of its own; short transfers throw. */
+    /**
+     * The calling thread's buffer for a scalar of {@code size} bytes (1, 2, 4 or 8): register reads
+     * are the hot path of a driver, and a buffer per thread keeps them free of allocation while
+     * several threads read at once. A scalar read never calls back into this API on its thread, so
+     * one buffer per thread is never in use twice.
+     */
+    private static MemorySegment scalarBuffer(int size) {
+        return SCALAR_BUFFERS.get()[Integer.numberOfTrailingZeros(size)];
+    }
+
+    private static final ThreadLocal<MemorySegment[]> SCALAR_BUFFERS = ThreadLocal.withInitial(() -> {
+        MemorySegment eight = MemorySegment.ofArray(new long[1]);
+        return new MemorySegment[] {eight.asSlice(0, 1), eight.asSlice(0, 2), eight.asSlice(0, 4), eight};
+    });
+
     long readScalar(long offset, int size) throws VfioException {
-        MemorySegment buf = MemorySegment.ofArray(new byte[size]); // one object: scalars are read unaligned
+        MemorySegment buf = scalarBuffer(size);
         long n = read(offset, buf);
         if (n != size) {
             throw new ShortTransferException("pread", target(), offset, size, n);

@@ -252,11 +252,16 @@ public final class Region implements AutoCloseable {
     /** The 40-bit window check; {@code target} is only asked for its name when the check fails (it sits on every access). */
     static void checkRegionRange(long offset, long length, String operation, java.util.function.Supplier<String> target)
             throws VfioException {
-        if (offset < 0 || offset >= OFFSET_LIMIT || length > OFFSET_LIMIT - offset) {
+        if (!inRegionRange(offset, length)) {
             throw new VfioException(Errno.EINVAL, operation, target.get(), String.format("offset 0x%x (+%d bytes) is outside [0, 2^40):"
                     + " the device file puts each region in its own 2^40-byte window (VFIO_PCI_OFFSET_SHIFT), so no region can be"
                     + " reached there", offset, length));
         }
+    }
+
+    /** Whether {@link #checkRegionRange} lets {@code [offset, +length)} pass: a hot path asks this first, allocating nothing. */
+    static boolean inRegionRange(long offset, long length) {
+        return offset >= 0 && offset < OFFSET_LIMIT && length <= OFFSET_LIMIT - offset;
     }
 
     /**

@@ -524,19 +524,52 @@ public final class SimulatedKernel implements VfioKernel {
 
     @FunctionalInterface
     private interface FileCall {
-        long apply(OpenFile file, SyscallContext call) throws KernelError;
+        /**
+         * Serves the call on {@code file}; {@code buf}, {@code a} and {@code b} are the call's
+         * arguments, passed rather than captured so that one operation object serves every call.
+         */
+        long apply(OpenFile file, SyscallContext call, MemorySegment buf, long a, long b) throws KernelError;
+    }
+
+    private static final Supplier<String> PREAD = () -> "pread";
+    private static final Supplier<String> PWRITE = () -> "pwrite";
+    private static final Supplier<String> READ = () -> "read";
+    private static final Supplier<String> WRITE = () -> "write";
+    // one object per operation for the kernel's life: a call passes its arguments instead of capturing them
+    private final FileCall preadOp = (f, c, buf, offset, unused) -> io().pread(f, c, buf, offset);
+    private final FileCall pwriteOp = (f, c, buf, offset, unused) -> io().pwrite(f, c, buf, offset);
+    private final FileCall readOp = (f, c, buf, unused, unused2) -> io().read(f, buf);
+    private final FileCall writeOp = (f, c, buf, unused, unused2) -> io().write(f, buf);
+    private final FileCall ioctlPointerOp = (f, c, arg, request, unused) -> dispatch(f, request, UserArg.pointer(arg), c);
+    private final FileCall ioctlValueOp = (f, c, unused, request, value) -> dispatch(f, request, UserArg.value(value), c);
+
+    private ReadWrite io() {
+        return io;
     }
 
     /** The common path of every call on an fd; {@code name} is only evaluated for the trace and errors. */
-    private long call(Fd fd, Supplier<String> name, FileCall op) throws VfioException {
+    private long call(Fd fd, Supplier<String> name, FileCall op, MemorySegment buf, long a, long b) throws VfioException {
         try {
-            return kernelLock.held(name, () -> callHeld(fd, name, op));
+            // KernelLock.held written out: the hot path of every call allocates no lambda for its body
+            Thread[] wake = null;
+            try {
+                synchronized (lock) {
+                    kernelLock.enter();
+                    try {
+                        return callHeld(fd, name, op, buf, a, b);
+                    } finally {
+                        wake = kernelLock.exit(name);
+                    }
+                }
+            } finally {
+                KernelLock.wake(wake); // before any wait of this call: what it woke must not wait with it
+            }
         } catch (CallWaits waits) {
             return waitThenGoOn(name, waits);
         }
     }
 
-    private long callHeld(Fd fd, Supplier<String> name, FileCall op) throws VfioException {
+    private long callHeld(Fd fd, Supplier<String> name, FileCall op, MemorySegment buf, long a, long b) throws VfioException {
         synchronized (lock) {
             int n;
             try {
@@ -548,7 +581,7 @@ public final class SimulatedKernel implements VfioKernel {
             }
             TraceRing.Slot slot = trace.reserve(); // its place: before what it causes
             SyscallContext call = slot != null ? new SyscallContext() : SyscallContext.UNRECORDED;
-            return proceed(fd, name, op, fds.file(n), call, slot);
+            return proceed(fd, name, op, buf, a, b, fds.file(n), call, slot);
         }
     }
 
@@ -558,12 +591,13 @@ public final class SimulatedKernel implements VfioKernel {
      * file held as the kernel holds it during a system call, and {@link CallWaits} carries it out
      * of the lock.
      */
-    private long proceed(Fd fd, Supplier<String> name, FileCall op, OpenFile file, SyscallContext call, TraceRing.Slot slot)
+    private long proceed(Fd fd, Supplier<String> name, FileCall op, MemorySegment buf, long a, long b, OpenFile file,
+                         SyscallContext call, TraceRing.Slot slot)
             throws VfioException {
         TraceRing.Slot outer = trace.enterCall(slot);
         boolean waits = false;
         try {
-            long r = op.apply(file, call);
+            long r = op.apply(file, call, buf, a, b);
             if (slot != null) {
                 KernelTrace.fill(slot, fd, name.get(), call, r, null);
             }
@@ -573,7 +607,7 @@ public final class SimulatedKernel implements VfioKernel {
             throw new VfioException(e.errno, name.get(), fd.toString(), e.getMessage());
         } catch (EventFds.MustWait w) {
             waits = true;
-            throw new CallWaits(w, () -> proceed(fd, name, op, file, call, slot));
+            throw new CallWaits(w, () -> proceed(fd, name, op, buf, a, b, file, call, slot));
         } finally {
             trace.exitCall(outer);
             if (!waits) {
@@ -614,12 +648,12 @@ public final class SimulatedKernel implements VfioKernel {
 
     @Override
     public int ioctl(Fd fd, long request, MemorySegment arg) throws VfioException {
-        return (int) call(fd, () -> requestName(fd, request), (f, c) -> dispatch(f, request, UserArg.pointer(arg), c));
+        return (int) call(fd, () -> requestName(fd, request), ioctlPointerOp, arg, request, 0);
     }
 
     @Override
     public int ioctl(Fd fd, long request, long value) throws VfioException {
-        return (int) call(fd, () -> requestName(fd, request), (f, c) -> dispatch(f, request, UserArg.value(value), c));
+        return (int) call(fd, () -> requestName(fd, request), ioctlValueOp, null, request, value);
     }
 
     /** How the trace and errors name a request: by the kind of file it is sent to, where numbers alias. */
@@ -640,25 +674,25 @@ public final class SimulatedKernel implements VfioKernel {
     @Override
     public long pread(Fd fd, MemorySegment dst, long offset) throws VfioException {
         ReadWrite.requireSegment(dst, "pread");
-        return call(fd, () -> "pread", (f, c) -> io.pread(f, c, dst, offset));
+        return call(fd, PREAD, preadOp, dst, offset, 0);
     }
 
     @Override
     public long pwrite(Fd fd, MemorySegment src, long offset) throws VfioException {
         ReadWrite.requireSegment(src, "pwrite");
-        return call(fd, () -> "pwrite", (f, c) -> io.pwrite(f, c, src, offset));
+        return call(fd, PWRITE, pwriteOp, src, offset, 0);
     }
 
     @Override
     public long read(Fd fd, MemorySegment dst) throws VfioException {
         ReadWrite.requireSegment(dst, "read");
-        return call(fd, () -> "read", (f, c) -> io.read(f, dst));
+        return call(fd, READ, readOp, dst, 0, 0);
     }
 
     @Override
     public long write(Fd fd, MemorySegment src) throws VfioException {
         ReadWrite.requireSegment(src, "write");
-        return call(fd, () -> "write", (f, c) -> io.write(f, src));
+        return call(fd, WRITE, writeOp, src, 0, 0);
     }
 
     /**
@@ -685,10 +719,10 @@ public final class SimulatedKernel implements VfioKernel {
     @Override
     public MemorySegment mmap(Fd fd, long offset, long length, int prot, int flags) throws VfioException {
         MemorySegment[] result = new MemorySegment[1];
-        call(fd, () -> "mmap", (f, c) -> {
+        call(fd, () -> "mmap", (f, c, unused, unused2, unused3) -> {
             result[0] = maps.map(fd, f, c, offset, length, prot, flags);
             return 0;
-        });
+        }, null, 0, 0);
         maps.mapped(fd, result[0], offset, length);
         if (maps.isDeviceMapping(result[0])) {
             synchronized (lock) {

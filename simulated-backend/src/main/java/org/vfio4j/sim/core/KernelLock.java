@@ -43,23 +43,45 @@ public final class KernelLock {
         Thread[] wake = null;
         try {
             synchronized (monitor) {
-                if (holdDepth++ == 0 && holdClock != null) {
-                    holdSince = holdClock.getAsLong();
-                }
+                enter();
                 try {
                     return body.run();
                 } finally {
-                    if (--holdDepth == 0) {
-                        if (holdClock != null) {
-                            noteHold(what);
-                        }
-                        wake = takeWakes();
-                    }
+                    wake = exit(what);
                 }
             }
         } finally {
-            unpark(wake);
+            wake(wake);
         }
+    }
+
+    /**
+     * What {@link #held} does before its body, for a hot path that inlines it (holding the
+     * monitor): counts the call in and starts measuring the hold.
+     */
+    public void enter() {
+        if (holdDepth++ == 0 && holdClock != null) {
+            holdSince = holdClock.getAsLong();
+        }
+    }
+
+    /**
+     * What {@link #held} does after its body (still holding the monitor): counts the call out and
+     * returns the waiters to {@link #wake} once the monitor is let go, or null.
+     */
+    public Thread[] exit(Supplier<String> what) {
+        if (--holdDepth == 0) {
+            if (holdClock != null) {
+                noteHold(what);
+            }
+            return takeWakes();
+        }
+        return null;
+    }
+
+    /** Unparks the waiters {@link #exit} returned (null: none); called after letting the monitor go. */
+    public static void wake(Thread[] waiters) {
+        unpark(waiters);
     }
 
     /**

@@ -22,7 +22,9 @@ public final class ReadWrite {
     /** {@code pread64} of {@code f} at {@code offset}, its arguments and bytes told to the trace through {@code c}. */
     public long pread(OpenFile f, SyscallContext c, MemorySegment dst, long offset) throws KernelError {
         checkUserBuffer(dst, true);
-        c.describe(() -> "{" + TraceText.where(f, offset) + ", " + dst.byteSize() + " bytes}");
+        if (c.recorded()) { // a description made only to be dropped would still cost its lambda
+            c.describe(() -> "{" + TraceText.where(f, offset) + ", " + dst.byteSize() + " bytes}");
+        }
         if (offset < 0) {
             throw KernelError.of(Errno.EINVAL, "negative offset (ksys_pread64)");
         }
@@ -35,21 +37,25 @@ public final class ReadWrite {
             case DmaBufFile b -> throw KernelError.of(Errno.EINVAL, "a dma-buf is read through mmap, not pread (dma_buf_fops)");
             default -> throw KernelError.of(Errno.EINVAL, "a " + f.kind() + " fd cannot be read (vfs_read)");
         };
-        boolean device = f instanceof DeviceFile;
-        long size = dst.byteSize();
-        long shown = Math.min(n, size);
-        long bits = c.recorded() ? TraceText.bits(dst, shown) : 0; // copied now: the trace may format it after the caller freed dst
-        c.describeCopied(() -> "{" + TraceText.where(device, offset) + ", " + size + " bytes} -> " + TraceText.data(bits, shown, n));
+        if (c.recorded()) {
+            boolean device = f instanceof DeviceFile;
+            long size = dst.byteSize();
+            long shown = Math.min(n, size);
+            long bits = TraceText.bits(dst, shown); // copied now: the trace may format it after the caller freed dst
+            c.describeCopied(() -> "{" + TraceText.where(device, offset) + ", " + size + " bytes} -> " + TraceText.data(bits, shown, n));
+        }
         return n;
     }
 
     /** {@code pwrite64} of {@code f} at {@code offset}. */
     public long pwrite(OpenFile f, SyscallContext c, MemorySegment src, long offset) throws KernelError {
         checkUserBuffer(src, false);
-        boolean device = f instanceof DeviceFile;
-        long size = src.byteSize();
-        long bits = c.recorded() ? TraceText.bits(src, size) : 0; // copied now: the trace may format it after the caller freed src
-        c.describeCopied(() -> "{" + TraceText.where(device, offset) + ", " + size + " bytes: " + TraceText.data(bits, size, size) + "}");
+        if (c.recorded()) {
+            boolean device = f instanceof DeviceFile;
+            long size = src.byteSize();
+            long bits = TraceText.bits(src, size); // copied now: the trace may format it after the caller freed src
+            c.describeCopied(() -> "{" + TraceText.where(device, offset) + ", " + size + " bytes: " + TraceText.data(bits, size, size) + "}");
+        }
         if (offset < 0) {
             throw KernelError.of(Errno.EINVAL, "negative offset (ksys_pwrite64)");
         }
