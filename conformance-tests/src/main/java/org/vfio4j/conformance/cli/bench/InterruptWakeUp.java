@@ -11,6 +11,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.vfio4j.EventNotifier;
 import org.vfio4j.IommuType;
 import org.vfio4j.Vfio;
@@ -81,10 +82,15 @@ final class InterruptWakeUp implements Measure {
             int rounds = context.rounds().measured();
             long[] sim = new long[HANDOFFS * rounds];
             long[] base = new long[HANDOFFS * rounds];
+            long[] bare = new long[HANDOFFS * rounds];
             for (int r = -context.rounds().warmup(); r < rounds; r++) { // unmeasured rounds first warm up
                 long[] s = simRound(kernel, deviceFd, trigger, eventfd, ack);
                 if (r >= 0) {
                     System.arraycopy(s, 0, sim, r * HANDOFFS, HANDOFFS);
+                }
+                long[] j = javaRound();
+                if (r >= 0) {
+                    System.arraycopy(j, 0, bare, r * HANDOFFS, HANDOFFS);
                 }
                 if (context.c() != null) {
                     long[] b = context.c().eventfdHandoff(HANDOFFS);
@@ -97,7 +103,9 @@ final class InterruptWakeUp implements Measure {
                 return List.of(Row.unmeasured(median, us(Rounds.quantile(sim, 0.5)), new Goal.AtMost(1.2), context.whyNoC()),
                         Row.unmeasured(p99, us(Rounds.quantile(sim, 0.99)), new Goal.AtMost(2), context.whyNoC()));
             }
-            String note = String.format(Locale.ROOT, "vfio4j / C; %,d handoffs each, in %d alternating rounds", HANDOFFS * rounds, rounds);
+            String note = String.format(Locale.ROOT, "vfio4j / C; %,d handoffs each, in %d alternating rounds; in the same rounds a"
+                    + " bare Java handoff (LockSupport.unpark of a parked thread, no vfio4j) took %s median, %s p99", HANDOFFS * rounds, rounds,
+                    us(Rounds.quantile(bare, 0.5)), us(Rounds.quantile(bare, 0.99)));
             long sm = Rounds.quantile(sim, 0.5);
             long bm = Rounds.quantile(base, 0.5);
             long s99 = Rounds.quantile(sim, 0.99);
@@ -106,6 +114,42 @@ final class InterruptWakeUp implements Measure {
                     new Row(median, us(sm), us(bm) + " (C: eventfd write seen by a blocked read)", (double) sm / bm, new Goal.AtMost(1.2), note),
                     new Row(p99, us(s99), us(b99) + " (the same C handoff)", (double) s99 / b99, new Goal.AtMost(2), note));
         }
+    }
+
+    /**
+     * The JVM's own floor: {@link #HANDOFFS} handoffs between two Java threads with nothing but
+     * {@code LockSupport}: the time from just before an unpark to the parked thread running.
+     */
+    private static long[] javaRound() throws InterruptedException {
+        long[] samples = new long[HANDOFFS];
+        Handoff h = new Handoff();
+        Thread self = Thread.currentThread();
+        Thread observer = Thread.ofPlatform().name("vfio4j-bench-java-observer").start(() -> {
+            for (int i = 0; i < HANDOFFS; i++) {
+                while (h.turn != 1) {
+                    LockSupport.park(h);
+                }
+                samples[i] = System.nanoTime() - h.started;
+                h.turn = 0;
+                LockSupport.unpark(self);
+            }
+        });
+        for (int i = 0; i < HANDOFFS; i++) {
+            h.started = System.nanoTime();
+            h.turn = 1;
+            LockSupport.unpark(observer);
+            while (h.turn != 0) {
+                LockSupport.park(h);
+            }
+        }
+        observer.join();
+        return samples;
+    }
+
+    /** Whose turn it is in {@link #javaRound}, and when the last handoff started. */
+    private static final class Handoff {
+        volatile int turn;
+        volatile long started;
     }
 
     /** One round: {@link #HANDOFFS} triggers, each seen by the observer thread blocked on the eventfd. */
