@@ -34,10 +34,18 @@ interface DmaTranslator {
      * The access lands at {@code offset} of {@code memory} and may run {@code length} bytes in one
      * piece; {@code memory} is null when the memory behind the entry is gone.
      *
-     * @param memory the pinned memory of the entry, or null
-     * @param offset where the access starts in it
-     * @param length how many bytes from there the same entry covers
-     * @param what   how messages name the entry, e.g. {@code "the mapping [0x10000, +0x1000)"}
+     * @param memory     the pinned memory of the entry, or null
+     * @param offset     where the access starts in it
+     * @param length     how many bytes from there the same entry covers
+     * @param entry      what the entry is, e.g. {@code "mapping"} or {@code "TCE of IOVA"}
+     * @param entryStart the entry's first IOVA
+     * @param entrySize  the entry's size in bytes
      */
-    record Target(MemorySegment memory, long offset, long length, String what) implements Translation {}
+    record Target(MemorySegment memory, long offset, long length, String entry, long entryStart, long entrySize)
+            implements Translation {
+        /** How messages name the entry, e.g. {@code "the mapping [0x10000, +0x1000)"}: made only for a message. */
+        String what() {
+            return String.format("the %s [0x%x, +0x%x)", entry, entryStart, entrySize);
+        }
+    }
 }

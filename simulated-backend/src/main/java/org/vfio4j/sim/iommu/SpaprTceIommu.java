@@ -795,7 +795,7 @@ public final class SpaprTceIommu implements IommuDriver, DmaTranslator {
                     + " without VFIO_DMA_MAP_FLAG_WRITE)", page, t.pageSize()));
         }
         long offset = iova - page;
-        return new Target(tce.memory(), offset, t.pageSize() - offset, String.format("the TCE of IOVA [0x%x, +0x%x)", page, t.pageSize()));
+        return new Target(tce.memory(), offset, t.pageSize() - offset, "TCE of IOVA", page, t.pageSize());
     }
 
     @Override

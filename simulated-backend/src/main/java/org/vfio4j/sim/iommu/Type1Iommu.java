@@ -260,7 +260,7 @@ public final class Type1Iommu implements IommuDriver, DmaTranslator {
         }
         long offset = iova - d.iova;
         // the shared registered segment, not a slice: no allocation per access beyond the Target
-        return new Target(d.backing, d.backing == null ? offset : d.backingOffset() + offset, d.size - offset, String.format("the mapping [0x%x, +0x%x)", d.iova, d.size));
+        return new Target(d.backing, d.backing == null ? offset : d.backingOffset() + offset, d.size - offset, "mapping", d.iova, d.size);
     }
 
     boolean isV2() {
