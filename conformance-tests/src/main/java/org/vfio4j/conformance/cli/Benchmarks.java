@@ -20,7 +20,7 @@ final class Benchmarks {
             backend's ioctl against C, the simulated type1 container against a TreeMap, config reads
             against pread(2), interrupt wake-ups against a C eventfd, device DMA against
             MemorySegment.copy, two hosts on two threads against one, and a fresh fixture against
-            Jimfs. Prints one table (Markdown) and writes bench.csv and bench.json. About 3 minutes;
+            Jimfs. Prints one table (Markdown) and writes bench.csv and bench.json. About a minute;
             the C baselines need gcc. docs/benchmarks.md explains each line.
 
               --only <names>  a comma-separated subset of: %s

@@ -4,11 +4,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import org.vfio4j.IommuType;
 import org.vfio4j.Vfio;
-import org.vfio4j.VfioContainer;
 import org.vfio4j.VfioDevice;
-import org.vfio4j.VfioGroup;
 import org.vfio4j.sim.SimulatedHost;
 import org.vfio4j.sim.SimulatedKernel;
 
@@ -32,11 +29,7 @@ final class ConfigRead implements Measure {
         SimulatedKernel kernel = SimulatedHost.x86Type1().boot();
         kernel.recordTrace(false);
         try (Vfio vfio = Vfio.over(kernel)) {
-            VfioContainer c = vfio.openContainer();
-            VfioGroup g = vfio.openGroup(7);
-            g.setContainer(c);
-            c.setIommu(IommuType.TYPE1V2);
-            VfioDevice device = g.openDevice("0000:01:00.0");
+            VfioDevice device = Attached.open(vfio, 7).group().openDevice("0000:01:00.0");
             int expected = device.readConfigDword(0);
             Rounds.Round sim = () -> {
                 long start = System.nanoTime();

@@ -5,10 +5,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Locale;
-import org.vfio4j.IommuType;
 import org.vfio4j.Vfio;
-import org.vfio4j.VfioContainer;
-import org.vfio4j.VfioGroup;
 import org.vfio4j.sim.HostDevice;
 import org.vfio4j.sim.SimulatedHost;
 import org.vfio4j.sim.SimulatedKernel;
@@ -53,13 +50,10 @@ final class DeviceDmaCopy implements Measure {
                 .group(9, HostDevice.ofInstance("0000:03:00.0", engine).boundTo(HostDevice.VFIO_PCI)).build().boot();
         kernel.recordTrace(false);
         try (Vfio vfio = Vfio.over(kernel); Arena arena = Arena.ofShared()) {
-            VfioContainer c = vfio.openContainer();
-            VfioGroup g = vfio.openGroup(9);
-            g.setContainer(c);
-            c.setIommu(IommuType.TYPE1V2);
+            Attached a = Attached.open(vfio, 9);
             MemorySegment user = arena.allocate(LENGTH, 4096);
-            c.mapDma(user, IOVA);
-            g.openDevice("0000:03:00.0").config().enableMemoryAndBusMaster(); // a function without bus mastering does no DMA
+            a.container().mapDma(user, IOVA);
+            a.group().openDevice("0000:03:00.0").config().enableMemoryAndBusMaster(); // a function without bus mastering does no DMA
             MemorySegment device = arena.allocate(LENGTH, 64);
             DeviceContext dma = engine.context;
             for (int i = 0; i < LENGTH; i++) {

@@ -4,11 +4,8 @@ import com.google.common.jimfs.Jimfs;
 import java.nio.file.FileSystem;
 import java.util.List;
 import java.util.Locale;
-import org.vfio4j.IommuType;
 import org.vfio4j.Vfio;
-import org.vfio4j.VfioContainer;
 import org.vfio4j.VfioException;
-import org.vfio4j.VfioGroup;
 import org.vfio4j.sim.SimulatedHost;
 
 /**
@@ -28,11 +25,7 @@ final class FreshFixture implements Measure {
     /** One fixture, opened and closed. */
     static void fixture() throws VfioException {
         try (Vfio vfio = Vfio.open(SimulatedHost.x86Type1())) {
-            VfioContainer c = vfio.openContainer();
-            VfioGroup g = vfio.openGroup(7);
-            g.setContainer(c);
-            c.setIommu(IommuType.TYPE1V2);
-            g.openDevice("0000:01:00.0");
+            Attached.open(vfio, 7).group().openDevice("0000:01:00.0");
         }
     }
 

@@ -13,11 +13,8 @@ import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.vfio4j.EventNotifier;
-import org.vfio4j.IommuType;
 import org.vfio4j.Vfio;
-import org.vfio4j.VfioContainer;
 import org.vfio4j.VfioDevice;
-import org.vfio4j.VfioGroup;
 import org.vfio4j.sim.HostDevice;
 import org.vfio4j.sim.SimulatedHost;
 import org.vfio4j.sim.SimulatedKernel;
@@ -63,11 +60,7 @@ final class InterruptWakeUp implements Measure {
                 .group(9, HostDevice.of("0000:03:00.0", MsixFunction::new).boundTo(HostDevice.VFIO_PCI)).build().boot();
         kernel.recordTrace(false);
         try (Vfio vfio = Vfio.over(kernel); Arena arena = Arena.ofShared()) {
-            VfioContainer c = vfio.openContainer();
-            VfioGroup g = vfio.openGroup(9);
-            g.setContainer(c);
-            c.setIommu(IommuType.TYPE1V2);
-            VfioDevice device = g.openDevice("0000:03:00.0");
+            VfioDevice device = Attached.open(vfio, 9).group().openDevice("0000:03:00.0");
             EventNotifier vector = vfio.eventNotifier();
             device.enableIrq(VFIO_PCI_MSIX_IRQ_INDEX, List.of(vector));
             MemorySegment trigger = arena.allocate(20, 8);

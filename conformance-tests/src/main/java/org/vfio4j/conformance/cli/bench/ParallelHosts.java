@@ -8,12 +8,10 @@ import java.util.Locale;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicReference;
 import org.vfio4j.DmaMapping;
-import org.vfio4j.IommuType;
 import org.vfio4j.Vfio;
 import org.vfio4j.VfioContainer;
 import org.vfio4j.VfioDevice;
 import org.vfio4j.VfioException;
-import org.vfio4j.VfioGroup;
 import org.vfio4j.sim.SimulatedHost;
 
 /**
@@ -36,11 +34,9 @@ final class ParallelHosts implements Measure {
         // a confined arena: closing a shared one pauses every thread of the JVM (a handshake), which
         // would serialize the two threads on the JDK's account, not the simulator's
         try (Vfio vfio = Vfio.open(SimulatedHost.x86Type1()); Arena arena = Arena.ofConfined()) {
-            VfioContainer c = vfio.openContainer();
-            VfioGroup g = vfio.openGroup(7);
-            g.setContainer(c);
-            c.setIommu(IommuType.TYPE1V2);
-            VfioDevice device = g.openDevice("0000:01:00.0");
+            Attached a = Attached.open(vfio, 7);
+            VfioContainer c = a.container();
+            VfioDevice device = a.group().openDevice("0000:01:00.0");
             int ids = device.readConfigDword(0);
             for (int i = 1; i < CONFIG_READS; i++) {
                 if (device.readConfigDword(0) != ids) {
