@@ -12,9 +12,9 @@ import java.util.Map;
  * round descends from the root and takes the first overlapping node on the path, and a v1
  * container stops at a mapping that starts before the range. Which mappings an unmap removes, and
  * in which order their dirty bits go out, therefore depends on the tree's shape, not only on its
- * contents. {@link IovaTree} (an AVL tree walked in address order, as 5.12+ does) cannot answer
- * that; this tree can. It favours being a literal model over speed: node objects with parent
- * links, as {@code struct rb_node} has.
+ * contents. {@link IovaTree} (a chunked sorted array walked in address order, as 5.12+ does)
+ * cannot answer that; this tree can. It favours being a literal model over speed: node objects
+ * with parent links, as {@code struct rb_node} has.
  *
  * <p>Ends are computed as the kernel computes them, modulo 2^64, and compared unsigned; a stored
  * mapping never reaches 2^64 (see {@link #insert}), so only a {@link #findFirst} range can wrap.
