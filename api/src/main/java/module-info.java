@@ -9,5 +9,6 @@ module org.vfio4j {
     // The system-call seam is a supported API (ported C code and tests call it through Vfio.seam()),
     // and the simulator's SimulatedKernel implements it: a user's module calling the simulator must see it.
     exports org.vfio4j.spi;
+    exports org.vfio4j.user;
     exports org.vfio4j.uapi to org.vfio4j.sim, org.vfio4j.kernel, org.vfio4j.fixtures, org.vfio4j.conformance;
 }
