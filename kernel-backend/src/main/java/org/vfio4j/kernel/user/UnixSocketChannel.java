@@ -380,7 +380,8 @@ public final class UnixSocketChannel implements VfioUserChannel {
      *
      * <p>{@code mmap(MAP_SHARED)} with {@code PROT_READ} (and {@code PROT_WRITE} when {@code writable}).
      * A range past the end of a regular file (a memfd shorter than the client claims) is refused
-     * before mapping: touching such pages would raise SIGBUS. The segment has an arena of its own,
+     * before mapping: touching such pages would raise SIGBUS. A mapping that is not {@code writable}
+     * is a read-only segment (a write throws instead of faulting). The segment has an arena of its own,
      * so after {@link #unmap} or {@link #close()} using it throws instead of touching unmapped memory.
      */
     @Override
@@ -411,7 +412,8 @@ public final class UnixSocketChannel implements VfioUserChannel {
             mappings.put(address, new Mapping(address, length, arena));
         }
         // SAFETY: the kernel mapped [address, address + length); the arena ends the segment's life before munmap.
-        return MemorySegment.ofAddress(address).reinterpret(length, arena, null);
+        MemorySegment segment = MemorySegment.ofAddress(address).reinterpret(length, arena, null);
+        return writable ? segment : segment.asReadOnly(); // a write to a PROT_READ page would crash the JVM
     }
 
     /** Refuses a range past the end of a regular file: its pages would fault (SIGBUS) when touched. */
