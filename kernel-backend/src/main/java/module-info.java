@@ -5,5 +5,6 @@
 module org.vfio4j.kernel {
     requires transitive org.vfio4j;
     exports org.vfio4j.kernel;
+    exports org.vfio4j.kernel.user;
     provides org.vfio4j.VfioBackend with org.vfio4j.kernel.SystemBackend;
 }
