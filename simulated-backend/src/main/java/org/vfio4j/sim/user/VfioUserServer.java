@@ -184,16 +184,28 @@ public final class VfioUserServer implements AutoCloseable {
      */
     public void serve() throws IOException {
         try {
-            while (!isClosed()) {
-                VfioUserMessage m = channel.receive();
-                if (m == null) {
-                    return; // EOF: the client went away
-                }
-                handle(m);
+            while (serveOne()) {
+                // until EOF or close
             }
         } finally {
             close();
         }
+    }
+
+    /**
+     * Receives and handles one message; false at EOF or once closed (then nothing was received).
+     * The session goes on: tests step through a conversation with it.
+     */
+    boolean serveOne() throws IOException {
+        if (isClosed()) {
+            return false;
+        }
+        VfioUserMessage m = channel.receive();
+        if (m == null) {
+            return false; // EOF: the client went away
+        }
+        handle(m);
+        return true;
     }
 
     /** Handles one message: answers it unless it is NO_REPLY. */
