@@ -11,4 +11,5 @@ module org.vfio4j.sim {
     requires com.google.common;
     exports org.vfio4j.sim;
     exports org.vfio4j.sim.device;
+    exports org.vfio4j.sim.user;
 }

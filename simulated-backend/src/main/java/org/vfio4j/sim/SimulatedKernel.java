@@ -810,6 +810,30 @@ public final class SimulatedKernel implements VfioKernel {
         }
     }
 
+    /**
+     * {@code eventfd(2)} with a kernel consumer attached: every signal of the new eventfd (an
+     * interrupt, a loop-back trigger, a write) also runs {@code onSignal}, as KVM's irqfd consumes an
+     * eventfd that VFIO signals. As with {@code vfio_virqfd_enable}, the consumer reads the counter
+     * on each signal (Linux 6.0+ profiles; see {@code KernelProfile.virqfdConsumesSignals}), runs at
+     * once if the counter starts above 0, and is detached when the eventfd's last descriptor closes.
+     *
+     * <p>{@code onSignal} runs on the signalling thread while it holds the kernel lock: it must be
+     * short, must not call back into this kernel, and should not throw (what it throws reaches the
+     * signaller). A vfio-user server uses it to forward a device's interrupt to its client.
+     */
+    public Fd eventfd(int initialValue, int flags, Runnable onSignal) throws VfioException {
+        if (onSignal == null) {
+            throw new IllegalArgumentException("an eventfd with a consumer needs the consumer, not null");
+        }
+        return kernelLock.held(() -> "eventfd", () -> {
+            Fd fd = eventfdHeld(initialValue, flags);
+            synchronized (lock) {
+                ((EventFdFile) fds.file(fd.number())).attachVirqfd(onSignal);
+            }
+            return fd;
+        });
+    }
+
     @Override
     public short[] poll(List<PollFd> fds, int timeoutMillis) throws VfioException {
         return eventFds.poll(this, this.fds, fds, timeoutMillis); // takes the lock for each look, waits without it

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * The simulator's packages form a tree, as drivers/vfio does: the public surface ({@code
  * org.vfio4j.sim}) wires vfio-pci ({@code pci}) and the IOMMU drivers ({@code iommu}) to the VFIO
  * core ({@code core}), which sees neither; the device SPI ({@code device}) and {@code internal}
- * sit below everything. Read from the compiled classes: every class a class file names is in its
+ * sit below everything; the vfio-user server ({@code user}) is a client of the public surface. Read from the compiled classes: every class a class file names is in its
  * constant pool, so no reference (a field type, a lambda, a cast) escapes the check.
  */
 class PackageGraphTest {
@@ -34,7 +34,8 @@ class PackageGraphTest {
             "eeh", 3,
             "iommu", 4,
             "pci", 4,
-            "", 5);
+            "", 5,
+            "user", 6); // the vfio-user server: a program of the simulated kernel, through its public surface
 
     private static final Path CLASSES = Path.of("target", "classes", "org", "vfio4j", "sim");
     private static final Pattern NAME = Pattern.compile("org/vfio4j/sim/(?:([a-z]+)/)?[A-Z]");

@@ -1,0 +1,740 @@
+package org.vfio4j.sim.user;
+
+import static org.vfio4j.uapi.VfioUapi.VFIO_DEVICE_GET_INFO;
+import static org.vfio4j.uapi.VfioUapi.VFIO_DEVICE_GET_IRQ_INFO;
+import static org.vfio4j.uapi.VfioUapi.VFIO_DEVICE_GET_REGION_INFO;
+import static org.vfio4j.uapi.VfioUapi.VFIO_DEVICE_RESET;
+import static org.vfio4j.uapi.VfioUapi.VFIO_DEVICE_SET_IRQS;
+import static org.vfio4j.uapi.VfioUapi.VFIO_DMA_MAP_FLAG_READ;
+import static org.vfio4j.uapi.VfioUapi.VFIO_DMA_MAP_FLAG_WRITE;
+import static org.vfio4j.uapi.VfioUapi.VFIO_DMA_UNMAP_FLAG_ALL;
+import static org.vfio4j.uapi.VfioUapi.VFIO_IOMMU_MAP_DMA;
+import static org.vfio4j.uapi.VfioUapi.VFIO_IOMMU_UNMAP_DMA;
+import static org.vfio4j.uapi.VfioUapi.VFIO_IRQ_SET_ACTION_TRIGGER;
+import static org.vfio4j.uapi.VfioUapi.VFIO_IRQ_SET_ACTION_TYPE_MASK;
+import static org.vfio4j.uapi.VfioUapi.VFIO_IRQ_SET_DATA_BOOL;
+import static org.vfio4j.uapi.VfioUapi.VFIO_IRQ_SET_DATA_EVENTFD;
+import static org.vfio4j.uapi.VfioUapi.VFIO_IRQ_SET_DATA_NONE;
+import static org.vfio4j.uapi.VfioUapi.VFIO_IRQ_SET_DATA_TYPE_MASK;
+import static org.vfio4j.uapi.VfioUapi.VFIO_REGION_INFO_CAP_SPARSE_MMAP;
+import static org.vfio4j.uapi.VfioUapi.VFIO_REGION_INFO_FLAG_CAPS;
+import static org.vfio4j.uapi.VfioUapi.VFIO_REGION_INFO_FLAG_MMAP;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import org.vfio4j.Errno;
+import org.vfio4j.IommuGroupInfo;
+import org.vfio4j.IommuInfo;
+import org.vfio4j.IommuType;
+import org.vfio4j.PciAddress;
+import org.vfio4j.PciDeviceInfo;
+import org.vfio4j.Vfio;
+import org.vfio4j.VfioContainer;
+import org.vfio4j.VfioDevice;
+import org.vfio4j.VfioException;
+import org.vfio4j.VfioGroup;
+import org.vfio4j.sim.SimulatedKernel;
+import org.vfio4j.spi.Fd;
+import org.vfio4j.user.PassedFd;
+import org.vfio4j.user.VfioUserChannel;
+import org.vfio4j.user.VfioUserCommand;
+import org.vfio4j.user.VfioUserHeader;
+import org.vfio4j.user.VfioUserMessage;
+
+/**
+ * Serves one PCI function of a {@link SimulatedKernel} to a vfio-user client (QEMU's {@code
+ * vfio-user-pci}) over one {@link VfioUserChannel} (QEMU's {@code docs/interop/vfio-user.rst}).
+ *
+ * <p>The server is a userspace VFIO driver of the simulated kernel: {@link #open} opens the
+ * container, the function's group and the device exactly as a program would (set the container,
+ * type1v2 IOMMU, GET_DEVICE_FD), and every request becomes the same VFIO call on those
+ * descriptors. So every rule the simulator models (config space virtualization, region clipping,
+ * memory-decode gating, the MSI-X table shield, SET_IRQS validation, IOMMU translation) applies to
+ * what the client sees, and the kernel's trace shows each call. A failed call's errno is the error
+ * reply's errno.
+ *
+ * <p>What this first version does not do:
+ * <ul>
+ *   <li>No region is offered for mmap: a region info reply has {@code VFIO_REGION_INFO_FLAG_MMAP}
+ *       cleared and its sparse-mmap capability unlinked from the chain, and carries no fd, so the
+ *       client reaches every BAR through REGION_READ and REGION_WRITE.</li>
+ *   <li>Guest memory that comes without an fd (DMA_MAP without one, as QEMU sends for ROM ranges) is
+ *       accepted and recorded ({@link #inBandRanges()}) but the device cannot reach it: the kernel's
+ *       IOMMU has no mapping there, so such DMA faults. DMA_READ/DMA_WRITE to the client is later work.</li>
+ *   <li>Eventfds are taken for the TRIGGER action only; MASK and UNMASK with eventfds are refused
+ *       ({@code EOPNOTSUPP}). DEVICE_FEATURE, GET_REGION_IO_FDS, REGION_WRITE_MULTI and migration
+ *       are answered {@code ENOSYS}.</li>
+ * </ul>
+ *
+ * <p>A command with NO_REPLY is never answered, not even when it fails; its failure goes to
+ * {@link #log()}. A malformed message is an error reply ({@code EINVAL}) and the server goes on.
+ * One thread runs {@link #serve()}; the device's interrupts reach {@link VfioUserChannel#signal}
+ * on whatever thread raised them.
+ */
+public final class VfioUserServer implements AutoCloseable {
+    /** The largest struct an info request may ask the kernel to fill (argsz beyond it is capped). */
+    static final int MAX_INFO_ARGSZ = 64 * 1024;
+    /** Region index i's offset on the device fd is i << 40 (VFIO_PCI_OFFSET_SHIFT). */
+    static final int REGION_OFFSET_SHIFT = 40;
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+
+    private final SimulatedKernel kernel;
+    private final VfioUserChannel channel;
+    private final VfioContainer container;
+    private final VfioGroup group;
+    private final VfioDevice device;
+    private final int numRegions;
+    private final IommuInfo iommu;
+    private final IrqForwards irqs;
+    private final List<DmaEntry> dma = new ArrayList<>();
+    private final List<String> log = new ArrayList<>();
+    private VersionCaps.Answer caps;
+    private boolean closed;
+
+    /**
+     * A DMA range the client gave: with its mapping of the client's fd and the address the kernel
+     * knows it by, or in-band (no fd: {@code mapping} null).
+     */
+    private record DmaEntry(long iova, long size, MemorySegment mapping, PassedFd fd) {
+        boolean overlaps(long otherIova, long otherSize) {
+            return Long.compareUnsigned(iova, otherIova + otherSize) < 0 && Long.compareUnsigned(otherIova, iova + size) < 0;
+        }
+    }
+
+    /**
+     * A DMA range the client gave without an fd: recorded, but the device's DMA cannot reach it yet.
+     *
+     * @param iova the client's DMA address
+     * @param size its length in bytes
+     */
+    public record InBandRange(long iova, long size) {}
+
+    private VfioUserServer(SimulatedKernel kernel, VfioUserChannel channel, VfioContainer container, VfioGroup group,
+            VfioDevice device) throws VfioException {
+        this.kernel = kernel;
+        this.channel = channel;
+        this.container = container;
+        this.group = group;
+        this.device = device;
+        this.numRegions = device.info().numRegions();
+        this.iommu = container.iommuInfo();
+        this.irqs = new IrqForwards(kernel, channel, this::note);
+    }
+
+    /**
+     * Opens the container, the group of {@code address} (found in the kernel's sysfs) and the
+     * device, as a VFIO program does, and returns a server for them on {@code channel}. On a failure
+     * whatever was opened is closed again.
+     *
+     * @throws VfioException the kernel's error (no such function, group not viable, busy, ...)
+     */
+    public static VfioUserServer open(SimulatedKernel kernel, PciAddress address, VfioUserChannel channel) throws VfioException {
+        if (kernel == null || address == null || channel == null) {
+            throw new IllegalArgumentException("a vfio-user server needs a kernel, an address and a channel");
+        }
+        Vfio vfio = Vfio.over(kernel);
+        int groupId = groupOf(vfio, address);
+        VfioContainer container = null;
+        VfioGroup group = null;
+        VfioDevice device = null;
+        try {
+            container = vfio.openContainer();
+            group = vfio.openGroup(groupId);
+            group.setContainer(container);
+            container.setIommu(IommuType.TYPE1V2);
+            device = group.openDevice(address);
+            return new VfioUserServer(kernel, channel, container, group, device);
+        } catch (VfioException | RuntimeException e) {
+            closeQuietly(device);
+            closeQuietly(group);
+            closeQuietly(container);
+            throw e;
+        }
+    }
+
+    private static int groupOf(Vfio vfio, PciAddress address) throws VfioException {
+        try {
+            for (IommuGroupInfo g : vfio.iommuGroups()) {
+                for (PciDeviceInfo d : g.devices()) {
+                    if (d.address().equals(address)) {
+                        return g.id();
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new VfioException(Errno.EIO, "open", address.toString(), "reading the kernel's sysfs failed: " + e.getMessage());
+        }
+        throw new VfioException(Errno.ENODEV, "open", address.toString(), "no IOMMU group holds this PCI function");
+    }
+
+    /**
+     * Receives, handles and answers messages until the client closes the connection (returns
+     * normally) or {@link #close()} was called; then closes the device, group, container and the
+     * descriptors the client passed. The channel stays open: the caller owns it.
+     *
+     * @throws IOException when the channel fails (a broken connection, a malformed header)
+     */
+    public void serve() throws IOException {
+        try {
+            while (serveOne()) {
+                // until EOF or close
+            }
+        } finally {
+            close();
+        }
+    }
+
+    /**
+     * Receives and handles one message; false at EOF or once closed (then nothing was received).
+     * The session goes on: tests step through a conversation with it.
+     */
+    boolean serveOne() throws IOException {
+        if (isClosed()) {
+            return false;
+        }
+        VfioUserMessage m = channel.receive();
+        if (m == null) {
+            return false; // EOF: the client went away
+        }
+        handle(m);
+        return true;
+    }
+
+    /** Handles one message: answers it unless it is NO_REPLY. */
+    private void handle(VfioUserMessage m) throws IOException {
+        VfioUserHeader h = m.header();
+        Reply r;
+        try {
+            r = dispatch(m);
+        } catch (VfioException e) {
+            r = Reply.error(e.errnoNumber(), e.getMessage());
+        } catch (Malformed e) {
+            r = Reply.error(Errno.EINVAL.number(), e.getMessage());
+        } catch (RuntimeException e) { // a defect here must not take the server down: the client gets EINVAL
+            r = Reply.error(Errno.EINVAL.number(), "the server could not handle the message: " + e);
+        }
+        if (r.errno != 0) {
+            note("message " + h.id() + " command " + h.command() + (h.noReply() ? " (no reply)" : "") + " failed with errno "
+                    + r.errno + ": " + r.why);
+        }
+        if (h.noReply()) {
+            return; // vfio-user.rst, "Header": a NO_REPLY command is never answered, even when it fails
+        }
+        VfioUserMessage out = r.errno != 0 ? new VfioUserMessage(h.errorReply(r.errno), new byte[0], List.of())
+                : new VfioUserMessage(h.reply(r.payload.length), r.payload, List.of());
+        channel.send(out);
+    }
+
+    private Reply dispatch(VfioUserMessage m) throws VfioException, IOException {
+        VfioUserHeader h = m.header();
+        if (h.type() != VfioUserHeader.TYPE_COMMAND) {
+            closeAll(m.fds());
+            throw new Malformed("a message of type " + h.type() + " where the server expects commands (only the server sends replies)");
+        }
+        Optional<VfioUserCommand> command = VfioUserCommand.of(h.command());
+        if (command.isEmpty()) {
+            closeAll(m.fds());
+            return Reply.error(Errno.ENOSYS.number(), "command " + h.command() + " is not a vfio-user command");
+        }
+        VfioUserCommand c = command.get();
+        if (c != VfioUserCommand.DMA_MAP && c != VfioUserCommand.DEVICE_SET_IRQS && !m.fds().isEmpty()) {
+            closeAll(m.fds());
+            throw new Malformed(c + " carries no file descriptors, but " + m.fds().size() + " came with it");
+        }
+        if (caps == null && c != VfioUserCommand.VERSION) {
+            closeAll(m.fds());
+            throw new Malformed(c + " before the VERSION handshake (vfio-user.rst: VERSION is the first message)");
+        }
+        byte[] p = m.payload();
+        return switch (c) {
+            case VERSION -> version(p);
+            case DMA_MAP -> dmaMap(p, m.fds());
+            case DMA_UNMAP -> dmaUnmap(p);
+            case DEVICE_GET_INFO -> info(p, VFIO_DEVICE_GET_INFO, 16);
+            case DEVICE_GET_REGION_INFO -> regionInfo(p);
+            case DEVICE_GET_IRQ_INFO -> info(p, VFIO_DEVICE_GET_IRQ_INFO, 16);
+            case DEVICE_SET_IRQS -> setIrqs(p, m.fds());
+            case REGION_READ -> regionRead(p);
+            case REGION_WRITE -> regionWrite(p);
+            case DEVICE_RESET -> reset(p);
+            default -> Reply.error(Errno.ENOSYS.number(), c + " is not served by this server");
+        };
+    }
+
+    /** vfio-user.rst, "VFIO_USER_VERSION": major 0 only; the answer is minor 0 and a subset of the client's capabilities. */
+    private Reply version(byte[] p) {
+        if (caps != null) {
+            throw new Malformed("a second VERSION: the version is negotiated once per connection");
+        }
+        need(p, 4, "VERSION");
+        int major = Short.toUnsignedInt(seg(p).get(U16, 0));
+        if (major != 0) {
+            return Reply.error(Errno.EINVAL.number(), "protocol major " + major + " is not supported; this server speaks 0.0");
+        }
+        String json = p.length > 4 ? VersionCaps.text(p, 4) : null;
+        VersionCaps.Answer a;
+        try {
+            a = VersionCaps.negotiate(json, iommu.pageSizes(), iommu.dmaAvailable().map(Integer::longValue).orElse(VersionCaps.DEFAULT_MAX_DMA_MAPS));
+        } catch (IllegalArgumentException e) {
+            throw new Malformed(e.getMessage());
+        }
+        caps = a;
+        byte[] text = a.json().getBytes(StandardCharsets.UTF_8);
+        byte[] out = new byte[4 + text.length + 1]; // major 0, minor 0, the JSON and its NUL
+        System.arraycopy(text, 0, out, 4, text.length);
+        return Reply.ok(out);
+    }
+
+    /**
+     * GET_INFO and GET_IRQ_INFO: the client's struct, in a buffer of its argsz (capped), through the
+     * same ioctl; the reply is what the kernel wrote back, as far as the buffer reaches.
+     */
+    private Reply info(byte[] p, long request, int minsz) throws VfioException {
+        MemorySegment buf = infoBuffer(p, minsz);
+        kernel.ioctl(device.fd(), request, buf);
+        return Reply.ok(infoReply(buf, minsz));
+    }
+
+    /** GET_REGION_INFO: as {@link #info}, then without mmap: the MMAP flag cleared and the sparse-mmap capability unlinked. */
+    private Reply regionInfo(byte[] p) throws VfioException {
+        MemorySegment buf = infoBuffer(p, 32);
+        kernel.ioctl(device.fd(), VFIO_DEVICE_GET_REGION_INFO, buf);
+        withoutMmap(buf);
+        return Reply.ok(infoReply(buf, 32));
+    }
+
+    private static MemorySegment infoBuffer(byte[] p, int minsz) {
+        need(p, minsz, "the request's VFIO struct");
+        long argsz = Integer.toUnsignedLong(seg(p).get(U32, 0));
+        int size = (int) Math.max(minsz, Math.min(argsz, MAX_INFO_ARGSZ));
+        MemorySegment buf = buffer(size);
+        MemorySegment.copy(seg(p), 0, buf, 0, Math.min(p.length, size));
+        if (argsz > size) {
+            buf.set(U32, 0, size); // the kernel fills no more than the buffer the server has
+        }
+        return buf;
+    }
+
+    /** The bytes of {@code buf} the kernel's answer covers: its new argsz, within the buffer, at least minsz. */
+    private static byte[] infoReply(MemorySegment buf, int minsz) {
+        long argsz = Integer.toUnsignedLong(buf.get(U32, 0));
+        int n = (int) Math.min(buf.byteSize(), Math.max(minsz, argsz));
+        return buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    /** Clears VFIO_REGION_INFO_FLAG_MMAP and unlinks every sparse-mmap capability from the chain inside {@code buf}. */
+    private static void withoutMmap(MemorySegment buf) {
+        int flags = buf.get(U32, 4) & ~VFIO_REGION_INFO_FLAG_MMAP;
+        buf.set(U32, 4, flags);
+        if ((flags & VFIO_REGION_INFO_FLAG_CAPS) == 0) {
+            return;
+        }
+        long link = 12; // where the offset of the next capability is kept: cap_offset, then each header's next
+        long at = Integer.toUnsignedLong(buf.get(U32, 12));
+        for (int steps = 0; at != 0 && at + 8 <= buf.byteSize() && steps < 64; steps++) {
+            int id = Short.toUnsignedInt(buf.get(U16, at));
+            long next = Integer.toUnsignedLong(buf.get(U32, at + 4));
+            if (id == VFIO_REGION_INFO_CAP_SPARSE_MMAP) {
+                buf.set(U32, link, (int) next);
+            } else {
+                link = at + 4;
+            }
+            at = next;
+        }
+        if (buf.get(U32, 12) == 0) {
+            buf.set(U32, 4, flags & ~VFIO_REGION_INFO_FLAG_CAPS);
+        }
+    }
+
+    /**
+     * vfio-user.rst, "VFIO_USER_DEVICE_SET_IRQS": the VFIO struct; with DATA_EVENTFD the client's
+     * eventfds come beside it, one per vector (none: the vectors lose theirs). The kernel sees
+     * simulated eventfds that forward to the client's.
+     */
+    private Reply setIrqs(byte[] p, List<PassedFd> fds) throws VfioException {
+        boolean keepFds = false;
+        try {
+            need(p, 20, "SET_IRQS");
+            MemorySegment s = seg(p);
+            int flags = s.get(U32, 4);
+            int index = s.get(U32, 8);
+            int start = s.get(U32, 12);
+            int count = s.get(U32, 16);
+            int data = flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+            int action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+            if (data != VFIO_IRQ_SET_DATA_EVENTFD && !fds.isEmpty()) {
+                throw new Malformed("SET_IRQS without DATA_EVENTFD carries no eventfds, but " + fds.size() + " came with it");
+            }
+            if (data == VFIO_IRQ_SET_DATA_EVENTFD) {
+                if (action != VFIO_IRQ_SET_ACTION_TRIGGER) {
+                    return Reply.error(Errno.EOPNOTSUPP.number(), "this server takes eventfds for the TRIGGER action only");
+                }
+                if (!fds.isEmpty() && fds.size() != Integer.toUnsignedLong(count)) {
+                    throw new Malformed("SET_IRQS count " + Integer.toUnsignedString(count) + " with " + fds.size() + " eventfds");
+                }
+                if (Integer.toUnsignedLong(count) > MAX_INFO_ARGSZ / 4) { // far above any index's vectors (MSI-X has 2048)
+                    throw new Malformed("SET_IRQS for " + Integer.toUnsignedString(count) + " vectors");
+                }
+                keepFds = setIrqEventfds(flags, index, start, count, fds);
+                return Reply.ok(new byte[0]);
+            }
+            int dataBytes = data == VFIO_IRQ_SET_DATA_BOOL ? count : 0;
+            if (data == VFIO_IRQ_SET_DATA_BOOL && (count < 0 || p.length < 20L + count)) {
+                throw new Malformed("SET_IRQS DATA_BOOL for " + Integer.toUnsignedString(count) + " vectors with " + (p.length - 20) + " bytes of data");
+            }
+            MemorySegment arg = buffer(20 + dataBytes);
+            MemorySegment.copy(s, 0, arg, 0, 20 + dataBytes);
+            arg.set(U32, 0, 20 + dataBytes);
+            kernel.ioctl(device.fd(), VFIO_DEVICE_SET_IRQS, arg);
+            if (data == VFIO_IRQ_SET_DATA_NONE && action == VFIO_IRQ_SET_ACTION_TRIGGER && count == 0) {
+                irqs.releaseIndex(index); // count 0, DATA_NONE: the index is disabled and its eventfds released (vfio_pci_set_irqs_ioctl)
+            }
+            return Reply.ok(new byte[0]);
+        } finally {
+            if (!keepFds) {
+                closeAll(fds);
+            }
+        }
+    }
+
+    /** Returns whether the client's fds are now held by forwards. */
+    private boolean setIrqEventfds(int flags, int index, int start, int count, List<PassedFd> fds) throws VfioException {
+        List<Fd> made = irqs.create(fds);
+        MemorySegment arg = buffer(20 + 4L * count);
+        arg.set(U32, 0, (int) arg.byteSize());
+        arg.set(U32, 4, flags);
+        arg.set(U32, 8, index);
+        arg.set(U32, 12, start);
+        arg.set(U32, 16, count);
+        for (int i = 0; i < count; i++) {
+            arg.set(U32, 20 + 4L * i, made.isEmpty() ? -1 : made.get(i).number()); // -1: the vector loses its eventfd
+        }
+        try {
+            kernel.ioctl(device.fd(), VFIO_DEVICE_SET_IRQS, arg);
+        } catch (VfioException | RuntimeException e) {
+            irqs.discard(made);
+            throw e;
+        }
+        if (count == 0) {
+            irqs.releaseIndex(index); // DATA_EVENTFD, count 0: the index is disabled, as with DATA_NONE (vfio_pci_set_msi_trigger)
+            return false;
+        }
+        List<Fd> slots = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            slots.add(made.isEmpty() ? null : made.get(i));
+        }
+        irqs.replace(index, start, slots, made.isEmpty() ? List.of() : fds);
+        return !made.isEmpty();
+    }
+
+    /** vfio-user.rst, "VFIO_USER_REGION_READ": pread of the region at its offset on the device fd. */
+    private Reply regionRead(byte[] p) throws VfioException {
+        if (p.length != 16) {
+            throw new Malformed("REGION_READ has 16 bytes (offset, region, count), not " + p.length);
+        }
+        MemorySegment s = seg(p);
+        long offset = s.get(U64, 0);
+        int region = s.get(U32, 8);
+        int count = s.get(U32, 12);
+        long at = regionOffset(offset, region, count);
+        MemorySegment data = buffer(count);
+        long got = kernel.pread(device.fd(), data, at);
+        byte[] out = new byte[16 + (int) got];
+        MemorySegment o = seg(out);
+        o.set(U64, 0, offset);
+        o.set(U32, 8, region);
+        o.set(U32, 12, (int) got);
+        MemorySegment.copy(data, 0, o, 16, got);
+        return Reply.ok(out);
+    }
+
+    /** vfio-user.rst, "VFIO_USER_REGION_WRITE": pwrite of the data; the reply repeats offset and region with the count written. */
+    private Reply regionWrite(byte[] p) throws VfioException {
+        need(p, 16, "REGION_WRITE");
+        MemorySegment s = seg(p);
+        long offset = s.get(U64, 0);
+        int region = s.get(U32, 8);
+        int count = s.get(U32, 12);
+        if (Integer.toUnsignedLong(count) != p.length - 16L) {
+            throw new Malformed("REGION_WRITE says " + Integer.toUnsignedString(count) + " bytes but carries " + (p.length - 16));
+        }
+        long at = regionOffset(offset, region, count);
+        long put = kernel.pwrite(device.fd(), s.asSlice(16, count), at);
+        byte[] out = new byte[16];
+        MemorySegment o = seg(out);
+        o.set(U64, 0, offset);
+        o.set(U32, 8, region);
+        o.set(U32, 12, (int) put);
+        return Reply.ok(out);
+    }
+
+    /** The device fd offset of {@code offset} in {@code region}; the access must stay inside the region's 2^40-byte window. */
+    private long regionOffset(long offset, int region, int count) {
+        if (region < 0 || region >= numRegions) {
+            throw new Malformed("region " + Integer.toUnsignedString(region) + " does not exist; the device has " + numRegions);
+        }
+        if (Integer.toUnsignedLong(count) > caps.maxDataXferSize()) {
+            throw new Malformed("count " + Integer.toUnsignedString(count) + " is above max_data_xfer_size " + caps.maxDataXferSize());
+        }
+        long window = 1L << REGION_OFFSET_SHIFT;
+        if (Long.compareUnsigned(offset, window) >= 0 || offset + count > window) {
+            throw new Malformed("offset 0x" + Long.toHexString(offset) + " + " + count + " leaves region " + region);
+        }
+        return ((long) region << REGION_OFFSET_SHIFT) + offset;
+    }
+
+    /** vfio-user.rst, "VFIO_USER_DEVICE_RESET": VFIO_DEVICE_RESET; no payload either way. */
+    private Reply reset(byte[] p) throws VfioException {
+        if (p.length != 0) {
+            throw new Malformed("DEVICE_RESET has no payload, but " + p.length + " bytes came");
+        }
+        kernel.ioctl(device.fd(), VFIO_DEVICE_RESET, 0L);
+        return Reply.ok(new byte[0]);
+    }
+
+    /**
+     * vfio-user.rst, "VFIO_USER_DMA_MAP": with an fd, the client's memory is mapped through the
+     * channel and given to the kernel's IOMMU at the iova (VFIO_IOMMU_MAP_DMA); without one the
+     * range is only recorded. Overlapping a range already given is EEXIST, as the spec says and
+     * {@code vfio_dma_do_map} answers.
+     */
+    private Reply dmaMap(byte[] p, List<PassedFd> fds) throws VfioException {
+        boolean keep = false;
+        try {
+            need(p, 32, "DMA_MAP");
+            MemorySegment s = seg(p);
+            int argsz = s.get(U32, 0);
+            int flags = s.get(U32, 4);
+            long offset = s.get(U64, 8);
+            long iova = s.get(U64, 16);
+            long size = s.get(U64, 24);
+            if (Integer.toUnsignedLong(argsz) < 32) {
+                throw new Malformed("DMA_MAP argsz " + Integer.toUnsignedString(argsz) + " is below its 32-byte struct");
+            }
+            if (fds.size() > 1) {
+                throw new Malformed("DMA_MAP carries at most one fd, not " + fds.size());
+            }
+            if ((flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)) != 0) {
+                throw new Malformed("DMA_MAP flags 0x" + Integer.toHexString(flags) + " have bits other than READ and WRITE");
+            }
+            if (size == 0 || Long.compareUnsigned(iova + size, iova) < 0) {
+                throw new Malformed("DMA_MAP of " + Long.toUnsignedString(size) + " bytes at 0x" + Long.toHexString(iova));
+            }
+            for (DmaEntry e : dma) {
+                if (e.overlaps(iova, size)) {
+                    return Reply.error(Errno.EEXIST.number(), "0x" + Long.toHexString(iova) + "+0x" + Long.toHexString(size)
+                            + " overlaps the range at 0x" + Long.toHexString(e.iova()));
+                }
+            }
+            if (fds.isEmpty()) {
+                dma.add(new DmaEntry(iova, size, null, null));
+                return Reply.ok(new byte[0]);
+            }
+            PassedFd fd = fds.get(0);
+            MemorySegment mapping;
+            try {
+                mapping = channel.map(fd, offset, size, (flags & VFIO_DMA_MAP_FLAG_WRITE) != 0);
+            } catch (IOException e) {
+                return Reply.error(Errno.EFAULT.number(), "the client's fd " + fd.number() + " could not be mapped: " + e.getMessage());
+            }
+            MemorySegment arg = buffer(32);
+            arg.set(U32, 0, 32);
+            arg.set(U32, 4, flags);
+            arg.set(U64, 8, kernel.userAddress(mapping));
+            arg.set(U64, 16, iova);
+            arg.set(U64, 24, size);
+            try {
+                kernel.ioctl(container.fd(), VFIO_IOMMU_MAP_DMA, arg);
+            } catch (VfioException | RuntimeException e) {
+                unmapQuietly(mapping);
+                throw e;
+            }
+            dma.add(new DmaEntry(iova, size, mapping, fd));
+            keep = true;
+            return Reply.ok(new byte[0]);
+        } finally {
+            if (!keep) {
+                closeAll(fds);
+            }
+        }
+    }
+
+    /**
+     * vfio-user.rst, "VFIO_USER_DMA_UNMAP": a range given before, exactly, or all of them (flag
+     * ALL); the reply echoes the request's struct. The kernel's mapping goes before the channel's,
+     * so no DMA can reach the memory once it is unmapped.
+     */
+    private Reply dmaUnmap(byte[] p) throws VfioException {
+        need(p, 24, "DMA_UNMAP");
+        MemorySegment s = seg(p);
+        int flags = s.get(U32, 4);
+        long iova = s.get(U64, 8);
+        long size = s.get(U64, 16);
+        if ((flags & ~VFIO_DMA_UNMAP_FLAG_ALL) != 0) {
+            throw new Malformed("DMA_UNMAP flags 0x" + Integer.toHexString(flags) + ": only ALL (2) is served (no dirty bitmap)");
+        }
+        byte[] echo = java.util.Arrays.copyOf(p, 24);
+        if (flags == VFIO_DMA_UNMAP_FLAG_ALL) {
+            if (iova != 0 || size != 0) { // vfio_dma_do_unmap: ALL with an iova or size is EINVAL
+                throw new Malformed("DMA_UNMAP ALL with iova 0x" + Long.toHexString(iova) + " and size " + Long.toUnsignedString(size));
+            }
+            if (dma.stream().anyMatch(e -> e.mapping() != null)) {
+                MemorySegment arg = unmapArg(VFIO_DMA_UNMAP_FLAG_ALL, 0, 0);
+                kernel.ioctl(container.fd(), VFIO_IOMMU_UNMAP_DMA, arg);
+            }
+            for (Iterator<DmaEntry> it = dma.iterator(); it.hasNext();) {
+                release(it.next());
+                it.remove();
+            }
+            return Reply.ok(echo);
+        }
+        DmaEntry found = null;
+        for (DmaEntry e : dma) {
+            if (e.iova() == iova && e.size() == size) {
+                found = e;
+            }
+        }
+        if (found == null) {
+            // the spec requires an exact earlier range; the kernel would unmap nothing and succeed,
+            // libvfio-user answers ENOENT: so does this server
+            return Reply.error(Errno.ENOENT.number(), "no DMA range 0x" + Long.toHexString(iova) + "+0x" + Long.toHexString(size) + " was mapped");
+        }
+        if (found.mapping() != null) {
+            kernel.ioctl(container.fd(), VFIO_IOMMU_UNMAP_DMA, unmapArg(0, iova, size));
+        }
+        dma.remove(found);
+        release(found);
+        return Reply.ok(echo);
+    }
+
+    private static MemorySegment unmapArg(int flags, long iova, long size) {
+        MemorySegment arg = buffer(32);
+        arg.set(U32, 0, 32);
+        arg.set(U32, 4, flags);
+        arg.set(U64, 8, iova);
+        arg.set(U64, 16, size);
+        return arg;
+    }
+
+    private void release(DmaEntry e) {
+        if (e.mapping() != null) {
+            unmapQuietly(e.mapping());
+            e.fd().close();
+        }
+    }
+
+    private void unmapQuietly(MemorySegment mapping) {
+        try {
+            channel.unmap(mapping);
+        } catch (IOException | RuntimeException e) {
+            note("unmapping client memory failed: " + e);
+        }
+    }
+
+    /** The DMA ranges the client gave without an fd, which the device cannot reach in this version. */
+    public synchronized List<InBandRange> inBandRanges() {
+        return dma.stream().filter(e -> e.mapping() == null).map(e -> new InBandRange(e.iova(), e.size())).toList();
+    }
+
+    /**
+     * What went wrong that the client may not have been told: every failed command (with NO_REPLY
+     * it is the only record) and interrupts that could not be forwarded; oldest first.
+     */
+    public synchronized List<String> log() {
+        return List.copyOf(log);
+    }
+
+    /** The device this server serves (its descriptor in the simulated kernel). */
+    public VfioDevice device() {
+        return device;
+    }
+
+    private synchronized void note(String line) {
+        if (log.size() < 10_000) {
+            log.add(line);
+        }
+    }
+
+    private synchronized boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Closes the device, the simulated eventfds, the client's memory mappings and descriptors, the
+     * group and the container (in the order a process's exit would release them); the channel stays
+     * open. A second close does nothing. Called from another thread while {@link #serve()} waits in
+     * {@code receive}, it takes effect once that returns: close the channel to end the wait.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        closeQuietly(device); // vfio_pci_core_close_device: interrupts off, so nothing signals the eventfds below
+        irqs.closeAll();
+        dma.forEach(this::release);
+        dma.clear();
+        closeQuietly(group);
+        closeQuietly(container);
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            // already closed (the kernel was closed under us): nothing left to release
+        }
+    }
+
+    private static void closeAll(List<PassedFd> fds) {
+        fds.forEach(PassedFd::close);
+    }
+
+    private static void need(byte[] p, int size, String what) {
+        if (p.length < size) {
+            throw new Malformed(what + " needs " + size + " bytes of payload, not " + p.length);
+        }
+    }
+
+    private static MemorySegment seg(byte[] p) {
+        return MemorySegment.ofArray(p);
+    }
+
+    private static MemorySegment buffer(long size) {
+        return MemorySegment.ofArray(new long[(int) ((size + 7) / 8)]).asSlice(0, size);
+    }
+
+    /** A message the protocol does not allow: answered EINVAL. */
+    private static final class Malformed extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Malformed(String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    /** What the server answers: a payload, or an errno with the reason for the log. */
+    private record Reply(int errno, byte[] payload, String why) {
+        static Reply ok(byte[] payload) {
+            return new Reply(0, payload, null);
+        }
+
+        static Reply error(int errno, String why) {
+            return new Reply(errno, null, why);
+        }
+    }
+}

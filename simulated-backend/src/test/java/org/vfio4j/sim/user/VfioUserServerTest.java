@@ -1,0 +1,498 @@
+package org.vfio4j.sim.user;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.vfio4j.uapi.VfioUapi.VFIO_DEVICE_GET_INFO;
+import static org.vfio4j.uapi.VfioUapi.VFIO_DEVICE_GET_IRQ_INFO;
+import static org.vfio4j.uapi.VfioUapi.VFIO_DEVICE_GET_REGION_INFO;
+import static org.vfio4j.uapi.VfioUapi.VFIO_REGION_INFO_FLAG_MMAP;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.vfio4j.Errno;
+import org.vfio4j.PciAddress;
+import org.vfio4j.sim.SimulatedKernel;
+import org.vfio4j.user.VfioUserCommand;
+import org.vfio4j.user.VfioUserHeader;
+import org.vfio4j.user.VfioUserMessage;
+
+class VfioUserServerTest {
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
+    private static final String QEMU_CAPS = "{\"capabilities\":{\"max_msg_fds\":16,\"max_data_xfer_size\":1048576,"
+            + "\"pgsizes\":4096,\"max_dma_maps\":65535,\"migration\":{\"pgsize\":4096,\"max_bitmap_size\":1048576},"
+            + "\"write_multiple\":true}}";
+    private static final int CONFIG = 7;
+    private static final int NO_REPLY = VfioUserHeader.NO_REPLY;
+
+    UserDevice model;
+    SimulatedKernel kernel;
+    FakeChannel ch;
+    VfioUserServer server;
+
+    @BeforeEach
+    void boot() throws Exception {
+        model = new UserDevice();
+        kernel = UserDevice.host(model).boot();
+        ch = new FakeChannel();
+        server = VfioUserServer.open(kernel, PciAddress.parse(UserDevice.BDF), ch);
+    }
+
+    @AfterEach
+    void shut() {
+        server.close();
+        kernel.close();
+        ch.close();
+    }
+
+    // ---- helpers: the client's side of the wire
+
+    /** Handles every queued message without ending the session (serve() would close at the empty queue's EOF). */
+    void drain() throws Exception {
+        while (server.serveOne()) {
+            // next
+        }
+    }
+
+    int version() {
+        return ch.queue(VfioUserCommand.VERSION.code(), 0, versionPayload(0, 0, QEMU_CAPS));
+    }
+
+    static byte[] versionPayload(int major, int minor, String json) {
+        byte[] text = json.getBytes(StandardCharsets.UTF_8);
+        byte[] p = new byte[4 + text.length + 1];
+        MemorySegment.ofArray(p).set(ValueLayout.JAVA_SHORT_UNALIGNED, 0, (short) major);
+        MemorySegment.ofArray(p).set(ValueLayout.JAVA_SHORT_UNALIGNED, 2, (short) minor);
+        System.arraycopy(text, 0, p, 4, text.length);
+        return p;
+    }
+
+    static byte[] ints(int... v) {
+        byte[] p = new byte[4 * v.length];
+        for (int i = 0; i < v.length; i++) {
+            MemorySegment.ofArray(p).set(U32, 4L * i, v[i]);
+        }
+        return p;
+    }
+
+    static byte[] access(long offset, int region, int count, byte[] data) {
+        byte[] p = new byte[16 + data.length];
+        MemorySegment s = MemorySegment.ofArray(p);
+        s.set(U64, 0, offset);
+        s.set(U32, 8, region);
+        s.set(U32, 12, count);
+        System.arraycopy(data, 0, p, 16, data.length);
+        return p;
+    }
+
+    int read(long offset, int region, int count) {
+        return ch.queue(VfioUserCommand.REGION_READ.code(), 0, access(offset, region, count, new byte[0]));
+    }
+
+    int write(int flags, long offset, int region, long value, int size) {
+        byte[] data = new byte[size];
+        MemorySegment.ofArray(data).copyFrom(MemorySegment.ofArray(new long[] {value}).asSlice(0, size));
+        return ch.queue(VfioUserCommand.REGION_WRITE.code(), flags, access(offset, region, size, data));
+    }
+
+    static byte[] dmaMap(int flags, long offset, long iova, long size) {
+        byte[] p = new byte[32];
+        MemorySegment s = MemorySegment.ofArray(p);
+        s.set(U32, 0, 32);
+        s.set(U32, 4, flags);
+        s.set(U64, 8, offset);
+        s.set(U64, 16, iova);
+        s.set(U64, 24, size);
+        return p;
+    }
+
+    static byte[] dmaUnmap(int flags, long iova, long size) {
+        byte[] p = new byte[24];
+        MemorySegment s = MemorySegment.ofArray(p);
+        s.set(U32, 0, 24);
+        s.set(U32, 4, flags);
+        s.set(U64, 8, iova);
+        s.set(U64, 16, size);
+        return p;
+    }
+
+    static byte[] setIrqs(int flags, int index, int start, int count) {
+        return ints(20, flags, index, start, count);
+    }
+
+    /** Memory decode and bus mastering on, through the config region as the guest would. */
+    void enableDevice() {
+        write(0, 4, CONFIG, 0x6, 2);
+    }
+
+    VfioUserMessage reply(int id) {
+        List<VfioUserMessage> r = ch.sent.stream().filter(m -> m.header().id() == id).toList();
+        assertThat(r).as("replies to message %d", id).hasSize(1);
+        assertThat(r.get(0).header().type()).isEqualTo(VfioUserHeader.TYPE_REPLY);
+        return r.get(0);
+    }
+
+    int errno(int id) {
+        VfioUserMessage m = reply(id);
+        assertThat(m.header().isError()).as("message %d failed", id).isTrue();
+        assertThat(m.payload()).isEmpty();
+        return m.header().error();
+    }
+
+    byte[] ok(int id) {
+        VfioUserMessage m = reply(id);
+        assertThat(m.header().isError()).as("message %d succeeded (errno %d; log %s)", id, m.header().error(), server.log()).isFalse();
+        return m.payload();
+    }
+
+    long readValue(int id, int size) {
+        byte[] p = ok(id);
+        assertThat(p).hasSize(16 + size);
+        assertThat(MemorySegment.ofArray(p).get(U32, 12)).isEqualTo(size);
+        long v = 0;
+        for (int i = size - 1; i >= 0; i--) {
+            v = v << 8 | (p[16 + i] & 0xff);
+        }
+        return v;
+    }
+
+    // ---- the handshake
+
+    @Test
+    void versionAnswersMajorZeroWithASubsetOfTheClientsCapabilities() throws Exception {
+        int id = version();
+        server.serve();
+        byte[] p = ok(id);
+        MemorySegment s = MemorySegment.ofArray(p);
+        assertThat(s.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0)).isZero();
+        assertThat(s.get(ValueLayout.JAVA_SHORT_UNALIGNED, 2)).isZero();
+        assertThat(p[p.length - 1]).as("NUL-terminated").isZero();
+        Object json = new VersionCaps.Reader(new String(p, 4, p.length - 5, StandardCharsets.UTF_8)).document();
+        assertThat(json).isEqualTo(Map.of("capabilities", Map.of("max_msg_fds", 16L, "max_data_xfer_size", 1048576L,
+                "pgsizes", 4096L, "max_dma_maps", 65535L)));
+    }
+
+    @Test
+    void versionWithSmallerClientLimitsIsAnsweredWithThem() throws Exception {
+        int id = ch.queue(1, 0, versionPayload(0, 3, "{\"capabilities\":{\"max_data_xfer_size\":4096,\"max_msg_fds\":2}}"));
+        server.serve();
+        byte[] p = ok(id);
+        assertThat(new String(p, 4, p.length - 5, StandardCharsets.UTF_8))
+                .isEqualTo("{\"capabilities\":{\"max_msg_fds\":2,\"max_data_xfer_size\":4096}}");
+    }
+
+    @Test
+    void anotherMajorIsRefusedAndTheHandshakeCanBeRetried() throws Exception {
+        int bad = ch.queue(1, 0, versionPayload(1, 0, QEMU_CAPS));
+        int garbage = ch.queue(1, 0, versionPayload(0, 0, "{\"capabilities\": [1,"));
+        int good = version();
+        int read = read(0, CONFIG, 4);
+        server.serve();
+        assertThat(errno(bad)).isEqualTo(Errno.EINVAL.number());
+        assertThat(errno(garbage)).isEqualTo(Errno.EINVAL.number());
+        ok(good);
+        assertThat(readValue(read, 4)).isEqualTo(0x10f11af4L);
+    }
+
+    @Test
+    void requestsBeforeTheHandshakeAreRefused() throws Exception {
+        int early = read(0, CONFIG, 4);
+        server.serve();
+        assertThat(errno(early)).isEqualTo(Errno.EINVAL.number());
+    }
+
+    // ---- info requests pass through the device's own ioctls
+
+    @Test
+    void infoRepliesAreTheKernelsStructs() throws Exception {
+        version();
+        int info = ch.queue(VfioUserCommand.DEVICE_GET_INFO.code(), 0, ints(16, 0, 0, 0));
+        int irq = ch.queue(VfioUserCommand.DEVICE_GET_IRQ_INFO.code(), 0, ints(16, 0, 1, 0));
+        int config = ch.queue(VfioUserCommand.DEVICE_GET_REGION_INFO.code(), 0, ints(32, 0, CONFIG, 0, 0, 0, 0, 0));
+        int bar2 = ch.queue(VfioUserCommand.DEVICE_GET_REGION_INFO.code(), 0, ints(256, 0, 2, 0, 0, 0, 0, 0));
+        byte[] directInfo = direct(VFIO_DEVICE_GET_INFO, ints(16, 0, 0, 0));
+        byte[] directIrq = direct(VFIO_DEVICE_GET_IRQ_INFO, ints(16, 0, 1, 0));
+        byte[] directConfig = direct(VFIO_DEVICE_GET_REGION_INFO, ints(32, 0, CONFIG, 0, 0, 0, 0, 0));
+        byte[] directBar2 = direct(VFIO_DEVICE_GET_REGION_INFO, ints(256, 0, 2, 0, 0, 0, 0, 0));
+        server.serve();
+
+        assertThat(ok(info)).isEqualTo(directInfo);
+        assertThat(MemorySegment.ofArray(directInfo).get(U32, 8)).as("num_regions").isEqualTo(9);
+        assertThat(ok(irq)).isEqualTo(directIrq);
+        assertThat(MemorySegment.ofArray(directIrq).get(U32, 12)).as("MSI vectors").isEqualTo(2);
+        assertThat(ok(config)).isEqualTo(directConfig);
+
+        byte[] served = ok(bar2);
+        int directFlags = MemorySegment.ofArray(directBar2).get(U32, 4);
+        assertThat(directFlags & VFIO_REGION_INFO_FLAG_MMAP).as("the kernel offers mmap").isNotZero();
+        int argsz = MemorySegment.ofArray(directBar2).get(U32, 0);
+        assertThat(served).hasSize(Math.min(256, argsz));
+        assertThat(MemorySegment.ofArray(served).get(U32, 4)).isEqualTo(directFlags & ~VFIO_REGION_INFO_FLAG_MMAP & ~0x8 | (directFlags & 0x8 & capsLeft(served)));
+        assertThat(Arrays.copyOfRange(served, 8, 32)).as("index, cap_offset... size, offset").isEqualTo(withoutSparse(directBar2));
+    }
+
+    /** 8 (FLAG_CAPS) if the served reply still has a capability chain. */
+    private static int capsLeft(byte[] served) {
+        return MemorySegment.ofArray(served).get(U32, 12) != 0 ? 0x8 : 0;
+    }
+
+    /** Bytes 8..32 of the kernel's region info with a sparse-mmap capability at cap_offset unlinked. */
+    private static byte[] withoutSparse(byte[] direct) {
+        MemorySegment s = MemorySegment.ofArray(direct.clone());
+        int at = s.get(U32, 12);
+        if (at != 0 && s.get(ValueLayout.JAVA_SHORT_UNALIGNED, at) == 1) {
+            s.set(U32, 12, s.get(U32, at + 4));
+        }
+        return Arrays.copyOfRange(s.toArray(ValueLayout.JAVA_BYTE), 8, 32);
+    }
+
+    private byte[] direct(long request, byte[] struct) throws Exception {
+        int argsz = MemorySegment.ofArray(struct).get(U32, 0);
+        MemorySegment buf = MemorySegment.ofArray(new long[(argsz + 7) / 8]).asSlice(0, argsz);
+        buf.copyFrom(MemorySegment.ofArray(struct));
+        kernel.ioctl(server.device().fd(), request, buf);
+        int written = Math.min(argsz, Math.max(struct.length, buf.get(U32, 0)));
+        return buf.asSlice(0, written).toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    // ---- region access
+
+    @Test
+    void configSpaceReadsAsTheDevicesConfigDwords() throws Exception {
+        version();
+        int[] ids = new int[16];
+        for (int i = 0; i < 16; i++) {
+            ids[i] = read(4L * i, CONFIG, 4);
+        }
+        int[] expected = new int[16];
+        for (int i = 0; i < 16; i++) {
+            expected[i] = server.device().readConfigDword(4L * i);
+        }
+        server.serve();
+        for (int i = 0; i < 16; i++) {
+            assertThat((int) readValue(ids[i], 4)).as("dword %d", i).isEqualTo(expected[i]);
+        }
+    }
+
+    @Test
+    void aPostedBarWriteIsNotAnsweredAndTakesEffect() throws Exception {
+        version();
+        enableDevice();
+        int posted = write(NO_REPLY, 0x30, 0, 0x1234_5678L, 4);
+        int read = read(0x30, 0, 4);
+        drain();
+        assertThat(ch.sent).noneMatch(m -> m.header().id() == posted);
+        assertThat(model.scratch).isEqualTo(0x1234_5678L);
+        assertThat(readValue(read, 4)).isEqualTo(0x1234_5678L);
+    }
+
+    @Test
+    void aConfigWriteIsAnsweredWithTheCountWritten() throws Exception {
+        version();
+        int w = write(0, 4, CONFIG, 0x6, 2);
+        int r = read(4, CONFIG, 2);
+        server.serve();
+        byte[] p = ok(w);
+        assertThat(p).hasSize(16);
+        assertThat(MemorySegment.ofArray(p).get(U64, 0)).isEqualTo(4);
+        assertThat(MemorySegment.ofArray(p).get(U32, 8)).isEqualTo(CONFIG);
+        assertThat(MemorySegment.ofArray(p).get(U32, 12)).isEqualTo(2);
+        assertThat(readValue(r, 2) & 0x6).isEqualTo(0x6);
+    }
+
+    @Test
+    void aBarWriteWithMemoryDecodeOffFailsAsTheKernelSaysAndAPostedOneIsOnlyLogged() throws Exception {
+        version();
+        write(0, 4, CONFIG, 0x0, 2); // memory decode off (vfio-pci turned it on when it enabled the device)
+        int w = write(0, 0x30, 0, 7, 4);
+        write(NO_REPLY, 0x30, 0, 9, 4);
+        server.serve();
+        assertThat(errno(w)).isEqualTo(Errno.EIO.number()); // vfio_pci_bar_rw: memory decode off
+        assertThat(model.scratch).isZero();
+        assertThat(ch.sent).hasSize(3); // VERSION, the config write and w
+        assertThat(server.log()).anyMatch(l -> l.contains("(no reply)") && l.contains("errno " + Errno.EIO.number()));
+    }
+
+    // ---- interrupts
+
+    @Test
+    void msiVectorsReachTheClientsEventfds() throws Exception {
+        version();
+        enableDevice();
+        FakeChannel.Passed v0 = ch.fd();
+        FakeChannel.Passed v1 = ch.fd();
+        int attach = ch.queue(VfioUserCommand.DEVICE_SET_IRQS.code(), 0, setIrqs(0x24, 1, 0, 2), v0, v1);
+        write(NO_REPLY, 0x28, 0, 1, 4); // the device raises vector 1
+        write(NO_REPLY, 0x28, 0, 1, 4);
+        int loop = ch.queue(VfioUserCommand.DEVICE_SET_IRQS.code(), 0, setIrqs(0x21, 1, 0, 1)); // loop-back trigger of vector 0
+        server.serve();
+        ok(attach);
+        ok(loop);
+        assertThat(ch.signalsOf(v1)).isEqualTo(2);
+        assertThat(ch.signalsOf(v0)).isEqualTo(1);
+        assertThat(v0.closed).as("closed with the server").isTrue();
+    }
+
+    @Test
+    void intxReachesTheClientAndDetachReleasesEverything() throws Exception {
+        version();
+        enableDevice();
+        FakeChannel.Passed intx = ch.fd();
+        int attach = ch.queue(VfioUserCommand.DEVICE_SET_IRQS.code(), 0, setIrqs(0x24, 0, 0, 1), intx);
+        write(NO_REPLY, 0x28, 0, 0xff, 4);
+        drain();
+        ok(attach);
+        assertThat(ch.signalsOf(intx)).isEqualTo(1);
+        assertThat(kernel.resources().armedInterrupts()).isNotEmpty();
+        int detach = ch.queue(VfioUserCommand.DEVICE_SET_IRQS.code(), 0, setIrqs(0x21, 0, 0, 0));
+        drain();
+        ok(detach);
+        assertThat(intx.closed).isTrue();
+        assertThat(kernel.resources().armedInterrupts()).isEmpty();
+        assertThat(kernel.resources().openFiles()).noneMatch(f -> f.contains("eventfd"));
+    }
+
+    @Test
+    void eventfdsWithTheWrongCountAreRefusedAndClosed() throws Exception {
+        version();
+        FakeChannel.Passed a = ch.fd();
+        int bad = ch.queue(VfioUserCommand.DEVICE_SET_IRQS.code(), 0, setIrqs(0x24, 1, 0, 2), a);
+        FakeChannel.Passed b = ch.fd();
+        int kernelRefuses = ch.queue(VfioUserCommand.DEVICE_SET_IRQS.code(), 0, setIrqs(0x24, 1, 0, 3), b, ch.fd(), ch.fd());
+        server.serve();
+        assertThat(errno(bad)).isEqualTo(Errno.EINVAL.number());
+        assertThat(a.closed).isTrue();
+        assertThat(errno(kernelRefuses)).isEqualTo(Errno.EINVAL.number()); // 3 vectors of an index with 2 (vfio_set_irqs_validate_and_prepare)
+        assertThat(b.closed).isTrue();
+    }
+
+    // ---- DMA
+
+    @Test
+    void deviceDmaLandsInTheClientsMappedMemoryAndStopsAfterUnmap() throws Exception {
+        version();
+        FakeChannel.Passed ram = ch.fd();
+        int map = ch.queue(VfioUserCommand.DMA_MAP.code(), 0, dmaMap(3, 0, 0x10_0000, 0x4000), ram);
+        enableDevice();
+        drain();
+        ok(map);
+        MemorySegment guest = ch.memory.get(ram.number());
+        for (int i = 0; i < 64; i++) {
+            guest.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 7 + 1));
+        }
+        write(NO_REPLY, 0x0, 0, 0x10_0000, 8);
+        write(NO_REPLY, 0x8, 0, 0x10_2000, 8);
+        write(NO_REPLY, 0x10, 0, 64, 8);
+        write(NO_REPLY, 0x18, 0, 1, 4);
+        int fault1 = read(0x20, 0, 4);
+        byte[] unmapReq = dmaUnmap(0, 0x10_0000, 0x4000);
+        int unmap = ch.queue(VfioUserCommand.DMA_UNMAP.code(), 0, unmapReq);
+        write(NO_REPLY, 0x18, 0, 1, 4);
+        int fault2 = read(0x20, 0, 4);
+        drain();
+
+        assertThat(readValue(fault1, 4)).isZero();
+        assertThat(guest.asSlice(0x2000, 64).toArray(ValueLayout.JAVA_BYTE)).isEqualTo(guest.asSlice(0, 64).toArray(ValueLayout.JAVA_BYTE));
+        assertThat(ok(unmap)).isEqualTo(unmapReq);
+        assertThat(readValue(fault2, 4)).as("the IOMMU has no mapping any more").isEqualTo(1);
+        assertThat(ram.closed).isTrue();
+        assertThat(ch.unmapped).hasSize(1);
+        assertThat(kernel.resources().dmaMappings()).isEmpty();
+    }
+
+    @Test
+    void inBandRangesAreRecordedAndOverlapsRefused() throws Exception {
+        version();
+        int rom = ch.queue(VfioUserCommand.DMA_MAP.code(), 0, dmaMap(1, 0, 0xfffc_0000L, 0x4_0000));
+        int overlap = ch.queue(VfioUserCommand.DMA_MAP.code(), 0, dmaMap(1, 0, 0xfffd_0000L, 0x1000), ch.fd());
+        int all = ch.queue(VfioUserCommand.DMA_UNMAP.code(), 0, dmaUnmap(2, 0, 0));
+        drain();
+        ok(rom);
+        assertThat(errno(overlap)).isEqualTo(Errno.EEXIST.number());
+        assertThat(ok(all)).isEqualTo(dmaUnmap(2, 0, 0));
+        assertThat(server.inBandRanges()).isEmpty();
+        int again = ch.queue(VfioUserCommand.DMA_MAP.code(), 0, dmaMap(1, 0, 0xfffc_0000L, 0x4_0000));
+        int missing = ch.queue(VfioUserCommand.DMA_UNMAP.code(), 0, dmaUnmap(0, 0x1000, 0x1000));
+        drain();
+        ok(again);
+        assertThat(server.inBandRanges()).containsExactly(new VfioUserServer.InBandRange(0xfffc_0000L, 0x4_0000));
+        assertThat(errno(missing)).isEqualTo(Errno.ENOENT.number());
+    }
+
+    // ---- errors
+
+    @Test
+    void unknownAndUnservedCommandsAreEnosys() throws Exception {
+        version();
+        int unknown = ch.queue(99, 0, new byte[8]);
+        int feature = ch.queue(VfioUserCommand.DEVICE_FEATURE.code(), 0, ints(16, 0));
+        server.serve();
+        assertThat(errno(unknown)).isEqualTo(Errno.ENOSYS.number());
+        assertThat(errno(feature)).isEqualTo(Errno.ENOSYS.number());
+    }
+
+    @Test
+    void malformedMessagesAreEinvalAndTheServerGoesOn() throws Exception {
+        version();
+        List<Integer> bad = List.of(
+                ch.queue(VfioUserCommand.DEVICE_GET_REGION_INFO.code(), 0, ints(32, 0)),
+                ch.queue(VfioUserCommand.DEVICE_GET_INFO.code(), 0, new byte[3]),
+                ch.queue(VfioUserCommand.REGION_READ.code(), 0, new byte[12]),
+                ch.queue(VfioUserCommand.REGION_WRITE.code(), 0, access(0, CONFIG, 8, new byte[4])),
+                ch.queue(VfioUserCommand.REGION_READ.code(), 0, access(0, 42, 4, new byte[0])),
+                ch.queue(VfioUserCommand.REGION_READ.code(), 0, access(0, CONFIG, 2 << 20, new byte[0])),
+                ch.queue(VfioUserCommand.REGION_READ.code(), 0, access(-8, CONFIG, 16, new byte[0])),
+                ch.queue(VfioUserCommand.DMA_MAP.code(), 0, new byte[31]),
+                ch.queue(VfioUserCommand.DMA_UNMAP.code(), 0, dmaUnmap(1, 0, 0x1000)),
+                ch.queue(VfioUserCommand.DEVICE_SET_IRQS.code(), 0, new byte[19]),
+                ch.queue(VfioUserCommand.DEVICE_RESET.code(), 0, new byte[1]),
+                ch.queue(VfioUserCommand.DEVICE_GET_INFO.code(), 0, ints(16, 0, 0, 0), ch.fd()));
+        int replyType = ch.queue(VfioUserCommand.DEVICE_GET_INFO.code(), VfioUserHeader.TYPE_REPLY, ints(16, 0, 0, 0));
+        int good = read(0, CONFIG, 4);
+        int argszTooSmall = ch.queue(VfioUserCommand.DEVICE_GET_INFO.code(), 0, ints(8, 0, 0, 0));
+        server.serve();
+        for (int id : bad) {
+            assertThat(errno(id)).as("message %d", id).isEqualTo(Errno.EINVAL.number());
+        }
+        assertThat(errno(replyType)).isEqualTo(Errno.EINVAL.number());
+        assertThat(readValue(good, 4)).isEqualTo(0x10f11af4L);
+        assertThat(errno(argszTooSmall)).as("the kernel's own minsz check").isEqualTo(Errno.EINVAL.number());
+    }
+
+    @Test
+    void resetReachesTheDevice() throws Exception {
+        version();
+        enableDevice();
+        write(NO_REPLY, 0x30, 0, 0x55, 4);
+        int reset = ch.queue(VfioUserCommand.DEVICE_RESET.code(), 0, new byte[0]);
+        int scratch = read(0x30, 0, 4);
+        int cmd = read(4, CONFIG, 2);
+        server.serve();
+        assertThat(ok(reset)).isEmpty();
+        assertThat(readValue(scratch, 4)).as("the function reset cleared the register").isZero();
+        assertThat(readValue(cmd, 2) & 0x6).as("the kernel restores the command register after the reset").isEqualTo(0x6);
+    }
+
+    // ---- the end
+
+    @Test
+    void eofEndsServingAndLeavesTheKernelAsFresh() throws Exception {
+        version();
+        enableDevice();
+        ch.queue(VfioUserCommand.DMA_MAP.code(), 0, dmaMap(3, 0, 0x10_0000, 0x4000), ch.fd());
+        ch.queue(VfioUserCommand.DMA_MAP.code(), 0, dmaMap(1, 0, 0xfffc_0000L, 0x4_0000));
+        ch.queue(VfioUserCommand.DEVICE_SET_IRQS.code(), 0, setIrqs(0x24, 1, 0, 2), ch.fd(), ch.fd());
+        drain();
+        assertThat(kernel.resources().isEmpty()).isFalse();
+        server.serve(); // EOF at once
+        assertThat(kernel.resources().isEmpty()).as("%s", kernel.resources()).isTrue();
+        assertThat(kernel.resources()).isEqualTo(UserDevice.host(new UserDevice()).boot().resources());
+        assertThat(server.log()).isEmpty();
+    }
+}
