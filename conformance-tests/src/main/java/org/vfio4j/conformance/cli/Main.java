@@ -18,6 +18,7 @@ public final class Main {
               tour          VFIO on simulated hosts, explained call by call, in chapters ('tour --list')
               conformance   the conformance contracts: on the simulator (default), --backend kernel, or --lane qemu
               bench         every performance goal, measured beside its baseline in one run: one table
+              serve         a simulated PCI function served over vfio-user, for QEMU's vfio-user-pci
               help          this text; 'vfio4j help <command>' or 'vfio4j <command> --help' describes a command
 
             Exit status: 0 done, 1 a failure (a contract failed, kernel VFIO is not usable), 2 a usage error.
@@ -36,13 +37,15 @@ public final class Main {
                 case "tour" -> tour(rest, out);
                 case "conformance" -> Conformance.run(rest, out, err);
                 case "bench" -> Benchmarks.run(rest, out, err);
+                case "serve" -> Serve.run(rest, out, err);
                 case "help", "-h", "--help" -> help(rest, out);
                 default -> throw new UsageException(command.startsWith("-")
                         ? "unknown option '" + command + "' before the command; options follow it: vfio4j <command> [options]"
-                        : "unknown command '" + command + "'; the commands are tour, conformance, bench, help");
+                        : "unknown command '" + command + "'; the commands are tour, conformance, bench, serve, help");
             };
         } catch (UsageException e) {
-            boolean known = command.equals("tour") || command.equals("conformance") || command.equals("bench");
+            boolean known = command.equals("tour") || command.equals("conformance") || command.equals("bench")
+                    || command.equals("serve");
             err.println((known ? "vfio4j " + command : "vfio4j") + ": " + e.getMessage()
                     + " (try: " + e.hint().orElse("vfio4j " + (known ? command + " --help" : "help")) + ")");
             return 2;
@@ -63,8 +66,9 @@ public final class Main {
             case "tour" -> Tour.HELP;
             case "conformance" -> Conformance.HELP;
             case "bench" -> Benchmarks.HELP;
+            case "serve" -> Serve.HELP;
             case "help" -> HELP;
-            default -> throw new UsageException("unknown command '" + about + "'; the commands are tour, conformance, bench, help");
+            default -> throw new UsageException("unknown command '" + about + "'; the commands are tour, conformance, bench, serve, help");
         });
         return 0;
     }

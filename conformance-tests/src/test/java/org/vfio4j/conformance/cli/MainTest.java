@@ -66,7 +66,7 @@ class MainTest {
 
     @Test
     void unknownCommand_exitsTwoWithAHint() throws Exception {
-        assertUsageError("frobnicate", "vfio4j: unknown command 'frobnicate'; the commands are tour, conformance, bench, help (try: vfio4j help)");
+        assertUsageError("frobnicate", "vfio4j: unknown command 'frobnicate'; the commands are tour, conformance, bench, serve, help (try: vfio4j help)");
         assertThat(run()).isZero();
         assertThat(out()).contains("tour").contains("conformance");
     }
@@ -142,8 +142,12 @@ class MainTest {
             bench --only => --only needs a value: benchmark names, e.g. type1,config
             bench --rounds 5 => vfio4j bench: unknown option '--rounds'; the options are --only, --out (try: vfio4j bench --help)
             bench extra => unexpected argument 'extra'
+            serve => vfio4j serve: vfio4j serve needs --device and --socket (--device is missing) (try: vfio4j serve --help)
+            serve --device edu => vfio4j serve needs --device and --socket (--socket is missing)
+            serve --device gpu --socket /tmp/x.sock => --device takes edu or nvme, not 'gpu'
+            serve --device edu --socket /tmp/x.sock --connections 0 => --connections takes a whole number from 1 to 1000, not '0'
             --tries 5 => vfio4j: unknown option '--tries' before the command; options follow it: vfio4j <command> [options] (try: vfio4j help)
-            help frobnicate => vfio4j: unknown command 'frobnicate'; the commands are tour, conformance, bench, help (try: vfio4j help)
+            help frobnicate => vfio4j: unknown command 'frobnicate'; the commands are tour, conformance, bench, serve, help (try: vfio4j help)
             help tour conformance => vfio4j: help takes at most one command, e.g. vfio4j help conformance (try: vfio4j help)
             """)
     void usageErrors_exitTwo_withOneLineNamingTheOption_andNoStackTrace(String commandLine, String message) {
@@ -167,6 +171,8 @@ class MainTest {
             conformance --tries abc --help => usage: vfio4j conformance [--profile 5.7|5.10|6.1|6.12] [--tries N]
             conformance --backend kernel -h => usage: vfio4j conformance [--profile 5.7|5.10|6.1|6.12] [--tries N]
             help bench => usage: vfio4j bench [--only <names>] [--out <folder>]
+            help serve => usage: vfio4j serve --device edu|nvme --socket PATH [--connections N] [--trace]
+            serve --help => usage: vfio4j serve --device edu|nvme --socket PATH [--connections N] [--trace]
             bench --help => usage: vfio4j bench [--only <names>] [--out <folder>]
             bench --only nope -h => usage: vfio4j bench [--only <names>] [--out <folder>]
             """)
