@@ -18,6 +18,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.vfio4j.VfioException;
+import org.vfio4j.kernel.internal.ErrnoCalls.CallState;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.LinuxAbi;
 import org.vfio4j.spi.VfioKernel;
@@ -39,7 +40,7 @@ public class IoctlRoundTripBenchmark {
     private VfioKernel kernel;
     private Fd eventfd;
     private int fd;
-    private Libc.CallState state;
+    private CallState state;
     private MemorySegment arg;
 
     @Setup(Level.Trial)

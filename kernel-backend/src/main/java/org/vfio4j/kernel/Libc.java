@@ -5,16 +5,14 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
+import org.vfio4j.kernel.internal.ErrnoCalls;
+import org.vfio4j.kernel.internal.ErrnoCalls.CallState;
 
 /**
  * The raw libc calls of the kernel backend, C-shaped: each takes the calling thread's {@link
@@ -30,12 +28,6 @@ import java.lang.invoke.VarHandle;
 final class Libc {
     private Libc() {}
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final StructLayout CAPTURE$layout = Linker.Option.captureStateLayout();
-    private static final VarHandle errno$vh = MethodHandles.insertCoordinates(
-            CAPTURE$layout.varHandle(MemoryLayout.PathElement.groupElement("errno")), 1, 0L);
-    private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
 
     private static final MethodHandle open$mh = downcall("open",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
@@ -71,30 +63,10 @@ final class Libc {
             JAVA_SHORT.withName("events"),
             JAVA_SHORT.withName("revents"));
 
-    /**
-     * Per-thread memory for one call at a time: the errno capture segment and a small scratch
-     * buffer, allocated once per thread so that no call allocates (an {@code Arena} per call costs
-     * about a third more per ioctl).
-     */
-    static final class CallState {
-        /** Bytes of scratch: an eventfd counter, a path of common length, a small ioctl argument. */
-        static final int SCRATCH = 4096;
-        final MemorySegment capture;
-        final MemorySegment scratch;
+    /** Bytes of per-thread scratch: an eventfd counter, a path of common length, a small ioctl argument. */
+    static final int SCRATCH = 4096;
 
-        private CallState() {
-            Arena arena = Arena.ofAuto();
-            capture = arena.allocate(CAPTURE$layout);
-            scratch = arena.allocate(SCRATCH, 8);
-        }
-
-        /** The errno the last failing call of this thread captured. */
-        int errno() {
-            return (int) errno$vh.get(capture);
-        }
-    }
-
-    private static final ThreadLocal<CallState> STATE = ThreadLocal.withInitial(CallState::new);
+    private static final ThreadLocal<CallState> STATE = ThreadLocal.withInitial(() -> new CallState(SCRATCH));
 
     /** The calling thread's call state. */
     static CallState state() {
@@ -132,7 +104,7 @@ final class Libc {
     static int ioctlWithCapture(MemorySegment capture, int fd, long request, MemorySegment arg) {
         try {
             int r = (int) ioctlPtr$mh.invokeExact(capture, fd, request, arg);
-            return r < 0 ? (int) errno$vh.get(capture) : r;
+            return r < 0 ? ErrnoCalls.errno(capture) : r;
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
@@ -213,11 +185,6 @@ final class Libc {
     }
 
     private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... extra) {
-        Linker.Option[] options = new Linker.Option[extra.length + 1];
-        options[0] = ERRNO;
-        System.arraycopy(extra, 0, options, 1, extra.length);
-        MemorySegment symbol = LIBC.find(name)
-                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol " + name));
-        return LINKER.downcallHandle(symbol, descriptor, options);
+        return ErrnoCalls.downcall(name, descriptor, extra);
     }
 }

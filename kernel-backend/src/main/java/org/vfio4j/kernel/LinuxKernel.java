@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.vfio4j.Errno;
 import org.vfio4j.VfioException;
+import org.vfio4j.kernel.internal.ErrnoCalls.CallState;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.MappedAccess;
 import org.vfio4j.spi.PollFd;
@@ -49,9 +50,9 @@ final class LinuxKernel implements VfioKernel {
         }
         checkOpen();
         byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
-        Libc.CallState s = Libc.state();
+        CallState s = Libc.state();
         int n;
-        if (bytes.length < Libc.CallState.SCRATCH) {
+        if (bytes.length < Libc.SCRATCH) {
             MemorySegment.copy(bytes, 0, s.scratch, ValueLayout.JAVA_BYTE, 0, bytes.length);
             s.scratch.set(ValueLayout.JAVA_BYTE, bytes.length, (byte) 0);
             n = Libc.open(s, s.scratch, flags, 0);
@@ -68,7 +69,7 @@ final class LinuxKernel implements VfioKernel {
 
     @Override
     public Fd adopt(int number, String description) throws VfioException {
-        Libc.CallState s = Libc.state();
+        CallState s = Libc.state();
         // F_GETFD through ioctl is not possible; poll with a zero timeout tells whether the number is open
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = arena.allocate(Libc.POLLFD$layout);
@@ -101,7 +102,7 @@ final class LinuxKernel implements VfioKernel {
     public int ioctl(Fd fd, long request, MemorySegment arg) throws VfioException {
         int n = fd.enter(this, "ioctl");
         try {
-            Libc.CallState s = Libc.state();
+            CallState s = Libc.state();
             int r;
             if (arg == null) {
                 r = Libc.ioctl(s, n, request, MemorySegment.NULL); // a NULL pointer: the kernel answers (EFAULT, mostly)
@@ -129,7 +130,7 @@ final class LinuxKernel implements VfioKernel {
      * results back (which a truly read-only page would refuse with EFAULT in copy_to_user) the call
      * fails with EFAULT instead of changing the caller's read-only bytes.
      */
-    private static int readOnlyIoctl(Libc.CallState s, int n, long request, MemorySegment arg, Fd fd) throws VfioException {
+    private static int readOnlyIoctl(CallState s, int n, long request, MemorySegment arg, Fd fd) throws VfioException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment copy = arena.allocate(Math.max(1, arg.byteSize()), 8).asSlice(0, arg.byteSize());
             copy.copyFrom(arg);
@@ -146,7 +147,7 @@ final class LinuxKernel implements VfioKernel {
     public int ioctl(Fd fd, long request, long value) throws VfioException {
         int n = fd.enter(this, "ioctl");
         try {
-            Libc.CallState s = Libc.state();
+            CallState s = Libc.state();
             int r = Libc.ioctl(s, n, request, value);
             if (r < 0) {
                 throw failure(s, requestName(fd, request), fd);
@@ -212,14 +213,14 @@ final class LinuxKernel implements VfioKernel {
     /** A libc call moving the bytes of a native buffer: pread, pwrite, read or write. */
     @FunctionalInterface
     private interface Transfer {
-        long call(Libc.CallState state, int fd, MemorySegment nativeBuffer);
+        long call(CallState state, int fd, MemorySegment nativeBuffer);
     }
 
     /** Runs one transfer on {@code fd}, through a native copy when {@code buffer} is on the heap. */
     private long transfer(Fd fd, String operation, MemorySegment buffer, Transfer transfer) throws VfioException {
         int n = fd.enter(this, operation);
         try {
-            Libc.CallState s = Libc.state();
+            CallState s = Libc.state();
             long r = buffer.isNative()
                     ? transfer.call(s, n, buffer)
                     : withNativeCopy(s, buffer, b -> transfer.call(s, n, b));
@@ -237,7 +238,7 @@ final class LinuxKernel implements VfioKernel {
         // a length of 0 or one past the address space is the kernel's to refuse (EINVAL, ENOMEM in do_mmap)
         int n = fd.enter(this, "mmap");
         try {
-            Libc.CallState s = Libc.state();
+            CallState s = Libc.state();
             long address = Libc.mmap(s, length, prot, flags, n, offset);
             if (address == Libc.MAP_FAILED) {
                 throw failure(s, "mmap", fd);
@@ -289,7 +290,7 @@ final class LinuxKernel implements VfioKernel {
             mappings.put(m.address(), m); // still in use by a call in flight: keep it mapped
             throw inUse;
         }
-        Libc.CallState s = Libc.state();
+        CallState s = Libc.state();
         if (Libc.munmap(s, m.address(), m.length()) < 0) {
             throw new VfioException(s.errno(), "munmap", null, null);
         }
@@ -318,7 +319,7 @@ final class LinuxKernel implements VfioKernel {
     @Override
     public Fd eventfd(int initialValue, int flags) throws VfioException {
         checkOpen();
-        Libc.CallState s = Libc.state();
+        CallState s = Libc.state();
         int n = Libc.eventfd(s, initialValue, flags);
         if (n < 0) {
             throw new VfioException(s.errno(), "eventfd", null, null);
@@ -330,7 +331,7 @@ final class LinuxKernel implements VfioKernel {
     public long readEventCounter(Fd eventfd) throws VfioException {
         int n = eventfd.enter(this, "read");
         try {
-            Libc.CallState s = Libc.state();
+            CallState s = Libc.state();
             long r = Libc.read(s, n, s.scratch, Long.BYTES);
             if (r < 0) {
                 throw failure(s, "read", eventfd);
@@ -348,7 +349,7 @@ final class LinuxKernel implements VfioKernel {
     public void writeEventCounter(Fd eventfd, long value) throws VfioException {
         int n = eventfd.enter(this, "write");
         try {
-            Libc.CallState s = Libc.state();
+            CallState s = Libc.state();
             s.scratch.set(ValueLayout.JAVA_LONG, 0, value);
             if (Libc.write(s, n, s.scratch, Long.BYTES) < 0) {
                 throw failure(s, "write", eventfd);
@@ -371,7 +372,7 @@ final class LinuxKernel implements VfioKernel {
                 array.set(ValueLayout.JAVA_SHORT, entered * stride + 4, p.events());
                 entered++;
             }
-            Libc.CallState s = Libc.state();
+            CallState s = Libc.state();
             if (Libc.poll(s, array, count, timeoutMillis) < 0) {
                 throw new VfioException(s.errno(), "poll", count + " descriptors", null);
             }
@@ -435,7 +436,7 @@ final class LinuxKernel implements VfioKernel {
     }
 
     private int release(int number) {
-        Libc.CallState s = Libc.state();
+        CallState s = Libc.state();
         return Libc.close(s, number) < 0 ? s.errno() : 0;
     }
 
@@ -461,7 +462,7 @@ final class LinuxKernel implements VfioKernel {
         return description.startsWith("/dev/vfio/") ? VfioIoctls.FileKind.GROUP : null;
     }
 
-    private static VfioException failure(Libc.CallState s, String operation, Fd fd) {
+    private static VfioException failure(CallState s, String operation, Fd fd) {
         return new VfioException(s.errno(), operation, fd.toString(), null);
     }
 
@@ -474,9 +475,9 @@ final class LinuxKernel implements VfioKernel {
      * Runs {@code call} on a native copy of a heap segment and copies the result back: the whole
      * buffer both ways, so bytes the call did not write keep their values.
      */
-    private static long withNativeCopy(Libc.CallState s, MemorySegment heap, NativeCall call) {
+    private static long withNativeCopy(CallState s, MemorySegment heap, NativeCall call) {
         long size = heap.byteSize();
-        if (size <= Libc.CallState.SCRATCH) {
+        if (size <= Libc.SCRATCH) {
             return copyAround(heap, s.scratch.asSlice(0, size), call);
         }
         try (Arena arena = Arena.ofConfined()) {

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vfio4j.Errno;
 import org.vfio4j.VfioException;
+import org.vfio4j.kernel.internal.ErrnoCalls.CallState;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.spi.LinuxAbi;
 import org.vfio4j.spi.PollFd;
@@ -155,7 +156,7 @@ class LinuxKernelTest {
 
     @Test
     void close_ofAClosedDescriptor_isEbadf_inLibcAndThroughTheHandle() throws Exception {
-        Libc.CallState s = Libc.state();
+        CallState s = Libc.state();
         int raw = Libc.eventfd(s, 0, 0);
         assertThat(Libc.close(s, raw)).isZero();
         assertThat(Libc.close(s, raw)).isEqualTo(-1);

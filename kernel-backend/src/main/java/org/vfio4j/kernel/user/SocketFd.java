@@ -1,6 +1,7 @@
 package org.vfio4j.kernel.user;
 
 import java.io.IOException;
+import org.vfio4j.kernel.internal.ErrnoCalls.CallState;
 
 /**
  * A socket descriptor shared by the threads that call on it and the one that closes it. Closing
@@ -63,7 +64,7 @@ final class SocketFd {
             release = users == 0;
             released = release;
         }
-        SocketLibc.CallState s = SocketLibc.state();
+        CallState s = SocketLibc.state();
         SocketLibc.shutdown(s, number, SocketLibc.SHUT_RDWR); // wakes blocked callers; ENOTCONN on an unconnected one is harmless
         if (release) {
             SocketLibc.close(s, number);

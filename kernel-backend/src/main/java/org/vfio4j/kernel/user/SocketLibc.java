@@ -5,37 +5,24 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import org.vfio4j.Errno;
+import org.vfio4j.kernel.internal.ErrnoCalls;
+import org.vfio4j.kernel.internal.ErrnoCalls.CallState;
 
 /**
  * The raw libc calls of the vfio-user transport, C-shaped like {@code org.vfio4j.kernel.Libc}: each
  * takes the calling thread's {@link CallState} and returns what libc returns ({@code -1} on failure,
- * with the errno captured per thread through {@code captureCallState("errno")}). {@code Libc} is
- * package-private to the exported package {@code org.vfio4j.kernel}, so this package keeps its own
- * handles in the same style rather than making raw libc public.
+ * with the errno captured per thread by {@link ErrnoCalls}, the mechanism {@code Libc} uses too).
  *
  * <p>The struct layouts are those of LP64 Linux (x86-64 and arm64 agree): {@code struct msghdr} is
  * 56 bytes, {@code struct iovec} 16, {@code struct cmsghdr} 16 before its data.
  */
 final class SocketLibc {
     private SocketLibc() {}
-
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final StructLayout CAPTURE$layout = Linker.Option.captureStateLayout();
-    private static final VarHandle errno$vh = MethodHandles.insertCoordinates(
-            CAPTURE$layout.varHandle(MemoryLayout.PathElement.groupElement("errno")), 1, 0L);
-    private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
 
     // sys/socket.h, bits/socket.h, bits/socket_type.h (glibc, Linux generic ABI)
     /** {@code AF_UNIX}. */
@@ -125,26 +112,10 @@ final class SocketLibc {
     private static final MethodHandle munmap$mh = downcall("munmap",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
 
-    /** Per-thread memory for one call at a time: the errno capture segment and a small scratch buffer. */
-    static final class CallState {
-        /** Bytes of scratch: a socket address, an eventfd counter, two descriptors. */
-        static final int SCRATCH = 256;
-        final MemorySegment capture;
-        final MemorySegment scratch;
+    /** Bytes of per-thread scratch: a socket address, an eventfd counter, two descriptors. */
+    static final int SCRATCH = 256;
 
-        private CallState() {
-            Arena arena = Arena.ofAuto();
-            capture = arena.allocate(CAPTURE$layout);
-            scratch = arena.allocate(SCRATCH, 8);
-        }
-
-        /** The errno the last failing call of this thread captured. */
-        int errno() {
-            return (int) errno$vh.get(capture);
-        }
-    }
-
-    private static final ThreadLocal<CallState> STATE = ThreadLocal.withInitial(CallState::new);
+    private static final ThreadLocal<CallState> STATE = ThreadLocal.withInitial(() -> new CallState(SCRATCH));
 
     /** The calling thread's call state. */
     static CallState state() {
@@ -281,11 +252,6 @@ final class SocketLibc {
     }
 
     private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... extra) {
-        Linker.Option[] options = new Linker.Option[extra.length + 1];
-        options[0] = ERRNO;
-        System.arraycopy(extra, 0, options, 1, extra.length);
-        MemorySegment symbol = LIBC.find(name)
-                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol " + name));
-        return LINKER.downcallHandle(symbol, descriptor, options);
+        return ErrnoCalls.downcall(name, descriptor, extra);
     }
 }

@@ -16,6 +16,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import org.vfio4j.Errno;
+import org.vfio4j.kernel.internal.ErrnoCalls.CallState;
 import org.vfio4j.user.PassedFd;
 import org.vfio4j.user.VfioUserChannel;
 import org.vfio4j.user.VfioUserHeader;
@@ -66,7 +67,7 @@ public final class UnixSocketChannel implements VfioUserChannel {
 
     /** A connected pair of channels ({@code socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC)}), for tests. */
     public static UnixSocketChannel[] pair() throws IOException {
-        SocketLibc.CallState s = SocketLibc.state();
+        CallState s = SocketLibc.state();
         MemorySegment fds = s.scratch.asSlice(0, 8);
         if (SocketLibc.socketpair(s, SocketLibc.AF_UNIX, SocketLibc.SOCK_STREAM | SocketLibc.SOCK_CLOEXEC, 0, fds) < 0) {
             throw SocketLibc.failure("socketpair", "AF_UNIX SOCK_STREAM", s.errno(), null);
@@ -89,7 +90,7 @@ public final class UnixSocketChannel implements VfioUserChannel {
     /** Connects to a server listening at {@code path} (a client's side, for tests and tools). */
     public static UnixSocketChannel connect(Path path) throws IOException {
         int fd = newSocket();
-        SocketLibc.CallState s = SocketLibc.state();
+        CallState s = SocketLibc.state();
         try (Arena arena = Arena.ofConfined()) {
             UnixAddress a = UnixAddress.of(arena, path);
             if (SocketLibc.connect(s, fd, a.address(), a.length()) < 0) {
@@ -111,7 +112,7 @@ public final class UnixSocketChannel implements VfioUserChannel {
 
     /** A new AF_UNIX stream socket, close-on-exec. */
     static int newSocket() throws IOException {
-        SocketLibc.CallState s = SocketLibc.state();
+        CallState s = SocketLibc.state();
         int fd = SocketLibc.socket(s, SocketLibc.AF_UNIX, SocketLibc.SOCK_STREAM | SocketLibc.SOCK_CLOEXEC, 0);
         if (fd < 0) {
             throw SocketLibc.failure("socket", "AF_UNIX SOCK_STREAM", s.errno(), null);
@@ -125,7 +126,7 @@ public final class UnixSocketChannel implements VfioUserChannel {
      * {@code close()} closes the number. Fails (EBADF) when no such descriptor is open.
      */
     public static PassedFd adopt(int number) throws IOException {
-        SocketLibc.CallState s = SocketLibc.state();
+        CallState s = SocketLibc.state();
         if (SocketLibc.fcntl(s, number, SocketLibc.F_GETFD) < 0) {
             throw SocketLibc.failure("fcntl(F_GETFD)", "fd " + number, s.errno(), "adopt needs an open descriptor");
         }
@@ -214,7 +215,7 @@ public final class UnixSocketChannel implements VfioUserChannel {
      * (null while reading its header).
      */
     private long receiveInto(int fd, MemorySegment buffer, List<HeldFd> fds, String message) throws IOException {
-        SocketLibc.CallState s = SocketLibc.state();
+        CallState s = SocketLibc.state();
         MemorySegment msghdr = receiveScratch.asSlice(0, SocketLibc.MSGHDR_SIZE);
         MemorySegment iovec = receiveScratch.asSlice(SocketLibc.MSGHDR_SIZE, SocketLibc.IOVEC_SIZE);
         MemorySegment control = receiveScratch.asSlice(SocketLibc.MSGHDR_SIZE + SocketLibc.IOVEC_SIZE + VfioUserHeader.SIZE, CONTROL_SPACE);
@@ -326,7 +327,7 @@ public final class UnixSocketChannel implements VfioUserChannel {
                 }
                 MemorySegment msghdr = arena.allocate(SocketLibc.MSGHDR_SIZE, 8);
                 MemorySegment iovec = arena.allocate(SocketLibc.IOVEC_SIZE, 8);
-                SocketLibc.CallState s = SocketLibc.state();
+                CallState s = SocketLibc.state();
                 long done = 0;
                 while (done < total) {
                     iovec.set(ValueLayout.ADDRESS, 0, bytes.asSlice(done));
@@ -394,7 +395,7 @@ public final class UnixSocketChannel implements VfioUserChannel {
                     + " must be a non-negative offset and a positive length");
         }
         checkWithinFile(fd, offset, length);
-        SocketLibc.CallState s = SocketLibc.state();
+        CallState s = SocketLibc.state();
         int prot = SocketLibc.PROT_READ | (writable ? SocketLibc.PROT_WRITE : 0);
         long address = SocketLibc.mmap(s, length, prot, SocketLibc.MAP_SHARED, fd.number(), offset);
         if (address == SocketLibc.MAP_FAILED) {
@@ -457,7 +458,7 @@ public final class UnixSocketChannel implements VfioUserChannel {
     /** Ends a mapping's segments, then unmaps it. */
     private static void release(Mapping m) throws IOException {
         m.arena().close();
-        SocketLibc.CallState s = SocketLibc.state();
+        CallState s = SocketLibc.state();
         if (SocketLibc.munmap(s, m.address(), m.length()) < 0) {
             throw SocketLibc.failure("munmap", "0x" + Long.toHexString(m.address()), s.errno(), null);
         }
@@ -475,7 +476,7 @@ public final class UnixSocketChannel implements VfioUserChannel {
     public void signal(PassedFd eventfd) throws IOException {
         Objects.requireNonNull(eventfd, "eventfd");
         checkUsable(eventfd, "write");
-        SocketLibc.CallState s = SocketLibc.state();
+        CallState s = SocketLibc.state();
         MemorySegment one = s.scratch.asSlice(0, 8);
         one.set(ValueLayout.JAVA_LONG, 0, 1L);
         while (true) {

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
 import org.vfio4j.Errno;
+import org.vfio4j.kernel.internal.ErrnoCalls.CallState;
 
 /**
  * A listening AF_UNIX stream socket bound to a path: where a vfio-user server waits for its client
@@ -35,7 +36,7 @@ public final class UnixSocketListener implements AutoCloseable {
         Objects.requireNonNull(path, "path");
         removeStaleSocket(path);
         int fd = UnixSocketChannel.newSocket();
-        SocketLibc.CallState s = SocketLibc.state();
+        CallState s = SocketLibc.state();
         try (Arena arena = Arena.ofConfined()) {
             UnixAddress a = UnixAddress.of(arena, path);
             if (SocketLibc.bind(s, fd, a.address(), a.length()) < 0) {
@@ -96,7 +97,7 @@ public final class UnixSocketListener implements AutoCloseable {
     public UnixSocketChannel accept() throws IOException {
         int fd = socket.enter();
         try {
-            SocketLibc.CallState s = SocketLibc.state();
+            CallState s = SocketLibc.state();
             while (true) {
                 int client = SocketLibc.accept4(s, fd, SocketLibc.SOCK_CLOEXEC);
                 if (client >= 0) {
