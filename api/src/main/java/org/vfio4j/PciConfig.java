@@ -86,21 +86,18 @@ public final class PciConfig {
 
     /** Reads {@code dst.byteSize()} bytes at {@code offset} with one pread; returns how many the kernel moved. */
     long read(long offset, MemorySegment dst) throws VfioException {
-        long length = dst == null ? 0 : dst.byteSize();
-        if (!Region.inRegionRange(offset, length)) {
-            Region.checkRegionRange(offset, length, "pread", this::target);
-        }
+        Region.checkRegionRange(offset, dst == null ? 0 : dst.byteSize(), "pread", this);
         long moved = device.kernel.pread(device.fd, dst, fileOffset + offset);
-        return moved >= 0 && moved <= dst.byteSize() ? moved : new Reply("pread", device.fd).transferred(moved, dst.byteSize());
+        return Reply.transferred("pread", device.fd, moved, dst.byteSize());
     }
 
     /** Writes {@code src} at {@code offset} with one pwrite; the kernel keeps only what userspace may change. */
     long write(long offset, MemorySegment src) throws VfioException {
-        Region.checkRegionRange(offset, src == null ? 0 : src.byteSize(), "pwrite", this::target);
-        return new Reply("pwrite", device.fd).transferred(device.kernel.pwrite(device.fd, src, fileOffset + offset), src.byteSize());
+        Region.checkRegionRange(offset, src == null ? 0 : src.byteSize(), "pwrite", this);
+        return Reply.transferred("pwrite", device.fd, device.kernel.pwrite(device.fd, src, fileOffset + offset), src.byteSize());
     }
 
-    /** A little-endian register of {@code size} bytes, zero-extended, in a buffer of its own; short transfers throw. */
+    /** A little-endian register of {@code size} bytes, zero-extended, in the calling thread's buffer; short transfers throw. */
     /**
      * The calling thread's buffer for a scalar of {@code size} bytes (1, 2, 4 or 8): register reads
      * are the hot path of a driver, and a buffer per thread keeps them free of allocation while
@@ -136,6 +133,12 @@ public final class PciConfig {
 
     private String target() {
         return device.name() + " CONFIG";
+    }
+
+    /** Config space as errors name it, e.g. {@code 0000:01:00.0 CONFIG}. */
+    @Override
+    public String toString() {
+        return target();
     }
 
     /** The standard capability list from the pointer at 0x34 (empty when STATUS has no CAP_LIST). */

@@ -97,7 +97,7 @@ public final class Region implements AutoCloseable {
         checkRange(offset, dst.byteSize(), "pread");
         Window w = window(offset, dst.byteSize());
         if (w == null) {
-            return new Reply("pread", device.fd()).transferred(kernel.pread(device.fd(), dst, info.offset() + offset),
+            return Reply.transferred("pread", device.fd(), kernel.pread(device.fd(), dst, info.offset() + offset),
                     dst.byteSize());
         }
         if (dst.isReadOnly()) {
@@ -119,7 +119,7 @@ public final class Region implements AutoCloseable {
         checkRange(offset, src.byteSize(), "pwrite");
         Window w = writeWindow(offset, src.byteSize());
         if (w == null) {
-            return new Reply("pwrite", device.fd()).transferred(kernel.pwrite(device.fd(), src, info.offset() + offset),
+            return Reply.transferred("pwrite", device.fd(), kernel.pwrite(device.fd(), src, info.offset() + offset),
                     src.byteSize());
         }
         long done = 0;
@@ -191,7 +191,7 @@ public final class Region implements AutoCloseable {
             return Scalar.get(buf, 0, size);
         }
         MemorySegment buf = Structs.buffer(size);
-        long n = new Reply("pread", device.fd()).transferred(kernel.pread(device.fd(), buf, info.offset() + offset), size);
+        long n = Reply.transferred("pread", device.fd(), kernel.pread(device.fd(), buf, info.offset() + offset), size);
         if (n != size) {
             throw new ShortTransferException("pread", device.name() + " " + RegionIndex.name(info.index()), offset, size, n);
         }
@@ -213,7 +213,7 @@ public final class Region implements AutoCloseable {
         }
         MemorySegment buf = Structs.buffer(size);
         Scalar.put(buf, 0, size, value);
-        long n = new Reply("pwrite", device.fd()).transferred(kernel.pwrite(device.fd(), buf, info.offset() + offset), size);
+        long n = Reply.transferred("pwrite", device.fd(), kernel.pwrite(device.fd(), buf, info.offset() + offset), size);
         if (n != size) {
             throw new ShortTransferException("pwrite", device.name() + " " + RegionIndex.name(info.index()), offset, size, n);
         }
@@ -241,7 +241,7 @@ public final class Region implements AutoCloseable {
             throw new VfioException(Errno.EBADF, operation, target(), "the Region was closed and its mappings unmapped;"
                     + " VfioDevice.region(" + info.index() + ") gives a new one");
         }
-        checkRegionRange(offset, length, operation, this::target);
+        checkRegionRange(offset, length, operation, this);
     }
 
     /** How errors name this region: {@code 0000:01:00.0 BAR2}. */
@@ -249,19 +249,23 @@ public final class Region implements AutoCloseable {
         return device.name() + " " + RegionIndex.name(info.index());
     }
 
-    /** The 40-bit window check; {@code target} is only asked for its name when the check fails (it sits on every access). */
-    static void checkRegionRange(long offset, long length, String operation, java.util.function.Supplier<String> target)
-            throws VfioException {
-        if (!inRegionRange(offset, length)) {
-            throw new VfioException(Errno.EINVAL, operation, target.get(), String.format("offset 0x%x (+%d bytes) is outside [0, 2^40):"
+    /** The region as errors name it, e.g. {@code 0000:01:00.0 BAR2}. */
+    @Override
+    public String toString() {
+        return target();
+    }
+
+    /**
+     * The 40-bit window check. It sits on every access, so {@code target} (whose {@code toString}
+     * names what is accessed) is only turned into text when the check fails, and passing an object
+     * that already exists costs nothing.
+     */
+    static void checkRegionRange(long offset, long length, String operation, Object target) throws VfioException {
+        if (offset < 0 || offset >= OFFSET_LIMIT || length > OFFSET_LIMIT - offset) {
+            throw new VfioException(Errno.EINVAL, operation, String.valueOf(target), String.format("offset 0x%x (+%d bytes) is outside [0, 2^40):"
                     + " the device file puts each region in its own 2^40-byte window (VFIO_PCI_OFFSET_SHIFT), so no region can be"
                     + " reached there", offset, length));
         }
-    }
-
-    /** Whether {@link #checkRegionRange} lets {@code [offset, +length)} pass: a hot path asks this first, allocating nothing. */
-    static boolean inRegionRange(long offset, long length) {
-        return offset >= 0 && offset < OFFSET_LIMIT && length <= OFFSET_LIMIT - offset;
     }
 
     /**

@@ -80,12 +80,14 @@ record Reply(String ioctl, Object target) {
     }
 
     /**
-     * A pread or pwrite count: between 0 and the {@code asked} bytes ({@code read(2)} never moves
-     * more than it was given room for).
+     * A pread or pwrite count of {@code call} on {@code target}: between 0 and the {@code asked}
+     * bytes ({@code read(2)} never moves more than it was given room for). Static, so that the hot
+     * path of register access builds no {@code Reply} unless the count breaks the rule.
      */
-    long transferred(long moved, long asked) throws VfioException {
+    static long transferred(String call, Object target, long moved, long asked) throws VfioException {
         if (moved < 0 || moved > asked) {
-            throw malformed("the count " + moved + " is outside 0.." + asked + ", the bytes the call was given");
+            throw new Reply(call, target).malformed("the count " + moved + " is outside 0.." + asked
+                    + ", the bytes the call was given");
         }
         return moved;
     }

@@ -250,7 +250,7 @@ public final class VfioDevice extends FdHandle {
             throw new VfioException(Errno.EINVAL, "VFIO_DEVICE_IOEVENTFD", name, "region index " + bar + " is not a fixed region"
                     + " (0-8); the kernel takes the BAR from the offset's top bits");
         }
-        Region.checkRegionRange(offset, Math.max(0, size), "VFIO_DEVICE_IOEVENTFD", () -> name);
+        Region.checkRegionRange(offset, Math.max(0, size), "VFIO_DEVICE_IOEVENTFD", name);
         long at;
         try (HeldArguments args = new HeldArguments(kernel, "VFIO_DEVICE_IOEVENTFD")) {
             int eventfd = args.hold(notifier, false, "an eventfd");
@@ -272,8 +272,8 @@ public final class VfioDevice extends FdHandle {
 
     /**
      * One little-endian dword of config space ({@link PciConfig#read32} with a {@code long}
-     * offset); {@link ShortTransferException} if the kernel moved fewer than 4 bytes. Each call
-     * has a buffer of its own, so several threads may call it at once.
+     * offset); {@link ShortTransferException} if the kernel moved fewer than 4 bytes. Each thread
+     * reads into a buffer of its own, so several threads may call it at once, and no call allocates.
      */
     public int readConfigDword(long offset) throws VfioException {
         return (int) config().readScalar(offset, 4);
