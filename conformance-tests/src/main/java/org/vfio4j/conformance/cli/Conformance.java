@@ -40,6 +40,7 @@ final class Conformance {
                                       [--allow-reset] [--allow-dma] [--allow-eeh-injection] [--tries N]
                    vfio4j conformance --lane qemu [--kernel 5.10|6.1|6.12|all] [--chains N] [--tries N]
                    vfio4j conformance --lane powernv [--chains N] [--transcript FILE]
+                   vfio4j conformance --lane vfio-user [--kernel 5.10|6.1|6.12|all]
 
             Runs every conformance contract and prints one row per property; exits 1 if any fails.
 
@@ -63,9 +64,12 @@ final class Conformance {
                                     calls (the smoke script and random chains) with a C probe there and on a
                                     simulated POWER mirror; diff the two transcripts and check the script's
                                     expectations (a few minutes)
+              --lane vfio-user      boot the qemu lane's guest under QEMU 11.1 with vfio4j's edu served over
+                                    vfio-user beside QEMU's own edu, and compare the device probe on both through
+                                    the guest's vfio-pci (under a minute; docs/vfio-user-lane.md)
               --kernel 5.10|6.1|6.12|all
-                                    --lane qemu only: which of Debian's kernels the guest boots (default 6.1; all:
-                                    each in turn); the simulated mirror follows that kernel's profile
+                                    --lane qemu or vfio-user: which of Debian's kernels the guest boots (default
+                                    6.1; all: each in turn); the simulated mirror follows that kernel's profile
                                     (docs/real-kernel-lane.md)
               --chains N            --lane only: differential chains, 1 to 10000 (default 200 with qemu, 50 with
                                     powernv; the POWER chains' seed is fixed and printed)
@@ -87,7 +91,7 @@ final class Conformance {
         VALUED.put("--group", "an IOMMU group number");
         VALUED.put("--device", "a PCI address such as 0000:01:00.0");
         VALUED.put("--non-viable-group", "an IOMMU group number");
-        VALUED.put("--lane", "qemu or powernv");
+        VALUED.put("--lane", "qemu, powernv or vfio-user");
         VALUED.put("--chains", "a whole number from 1 to " + MAX_EFFORT);
         VALUED.put("--kernel", "5.10, 6.1, 6.12 or all");
         VALUED.put("--transcript", "a transcript file of the POWER lane");
@@ -103,15 +107,17 @@ final class Conformance {
             return 0;
         }
         boolean lane = o.has("--lane");
-        boolean power = lane && o.choice("--lane", null, "qemu", "powernv").equals("powernv");
+        String laneName = lane ? o.choice("--lane", null, "qemu", "powernv", "vfio-user") : "";
+        boolean power = laneName.equals("powernv");
+        boolean user = laneName.equals("vfio-user");
         o.notTogether("--lane", "--backend", "the lane runs both the kernel backend and the simulator itself");
         boolean kernel = o.choice("--backend", "sim", "sim", "kernel").equals("kernel");
         o.onlyWith(kernel, "--backend kernel", "--group", "--device", "--non-viable-group");
         o.onlyWith(kernel, "--backend kernel", FLAGS.toArray(String[]::new));
-        o.onlyWith(lane, "--lane qemu or --lane powernv", "--chains");
-        o.onlyWith(lane && !power, "--lane qemu", "--kernel");
+        o.onlyWith(lane && !user, "--lane qemu or --lane powernv", "--chains");
+        o.onlyWith(lane && !power, "--lane qemu or --lane vfio-user", "--kernel");
         o.onlyWith(power, "--lane powernv", "--transcript");
-        o.onlyWith(!power, "the contracts (not with --lane powernv, which runs a probe script instead)", "--tries");
+        o.onlyWith(!power && !user, "the contracts (not with --lane powernv or vfio-user, which run probes instead)", "--tries");
         o.onlyWith(!kernel && !lane, "the simulator (--backend sim, the default)", "--profile");
         o.required(kernel, "--backend kernel", "--group", "--device");
         int tries = o.integer("--tries", lane ? 5 : 30, 1, MAX_EFFORT);
@@ -130,6 +136,9 @@ final class Conformance {
 
         if (power) {
             return powerLane(chains, transcript, out, err);
+        }
+        if (user) {
+            return VfioUserEduLane.run(laneKernel.equals("all") ? List.of("5.10", "6.1", "6.12") : List.of(laneKernel), out, err);
         }
         if (lane) {
             return laneKernel.equals("all") ? everyKernel(chains, tries, out, err) : lane(laneKernel, chains, tries, out, err);

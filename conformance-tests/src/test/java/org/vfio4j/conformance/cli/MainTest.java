@@ -104,10 +104,12 @@ class MainTest {
             conformance --lane qemu --backend kernel => --lane and --backend cannot be used together: the lane runs both the kernel backend and the simulator itself
             conformance --lane qemu --backend sim => --lane and --backend cannot be used together
             conformance --lane qemu --group 7 => --group only makes sense with --backend kernel
-            conformance --lane kvm => --lane takes qemu or powernv, not 'kvm'
-            conformance --lane => --lane needs a value: qemu or powernv
+            conformance --lane kvm => --lane takes qemu, powernv or vfio-user, not 'kvm'
+            conformance --lane => --lane needs a value: qemu, powernv or vfio-user
             conformance --lane powernv --kernel 6.12 => --kernel only makes sense with --lane qemu
-            conformance --lane powernv --tries 3 => --tries only makes sense with the contracts (not with --lane powernv, which runs a probe script instead)
+            conformance --lane powernv --tries 3 => --tries only makes sense with the contracts (not with --lane powernv or vfio-user, which run probes instead)
+            conformance --lane vfio-user --chains 3 => --chains only makes sense with --lane qemu or --lane powernv
+            serve --device edu --socket /tmp/x.sock --profile 6.9 => --profile takes 5.7, 5.10, 6.1 or 6.12, not '6.9'
             conformance --lane powernv --chains 0 => --chains takes a whole number from 1 to 10000, not '0'
             conformance --lane powernv --backend sim => --lane and --backend cannot be used together
             conformance --lane powernv --group 0 => --group only makes sense with --backend kernel
@@ -171,8 +173,8 @@ class MainTest {
             conformance --tries abc --help => usage: vfio4j conformance [--profile 5.7|5.10|6.1|6.12] [--tries N]
             conformance --backend kernel -h => usage: vfio4j conformance [--profile 5.7|5.10|6.1|6.12] [--tries N]
             help bench => usage: vfio4j bench [--only <names>] [--out <folder>]
-            help serve => usage: vfio4j serve --device edu|nvme --socket PATH [--connections N] [--trace]
-            serve --help => usage: vfio4j serve --device edu|nvme --socket PATH [--connections N] [--trace]
+            help serve => usage: vfio4j serve --device edu|nvme --socket PATH [--profile 5.7|5.10|6.1|6.12] [--connections N] [--trace]
+            serve --help => usage: vfio4j serve --device edu|nvme --socket PATH [--profile 5.7|5.10|6.1|6.12] [--connections N] [--trace]
             bench --help => usage: vfio4j bench [--only <names>] [--out <folder>]
             bench --only nope -h => usage: vfio4j bench [--only <names>] [--out <folder>]
             """)

@@ -82,7 +82,7 @@ class ServeTest {
         }
         assertThat(serving.get(10, TimeUnit.SECONDS)).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8))
-                .contains("vfio4j serve: edu (0000:00:03.0) on " + socket)
+                .contains("vfio4j serve: edu (0000:00:03.0, simulated Linux 6.1) on " + socket)
                 .contains("connection 1 accepted")
                 .contains("connection 1 ended; 2 request(s) failed");
     }
