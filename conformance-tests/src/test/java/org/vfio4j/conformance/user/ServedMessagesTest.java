@@ -117,7 +117,7 @@ class ServedMessagesTest {
     @Test
     void deviceGetInfoIsVfioPcisAnswerForEduAndNvme() throws Exception {
         client.handshake();
-        // vfio_pci_core_ioctl: VFIO_DEVICE_FLAGS_PCI, no RESET (edu has neither FLR nor PM), 9 regions, 5 IRQ indexes
+        // vfio_pci_ioctl_get_info: VFIO_DEVICE_FLAGS_PCI, no RESET (edu has neither FLR nor PM), 9 regions, 5 IRQ indexes
         assertThat(ok(client.call(VfioUserCommand.DEVICE_GET_INFO, Requests.ints(16, 0, 0, 0)))).isEqualTo(Requests.ints(16, 0x2, 9, 5));
         assertThat(errno(client.call(VfioUserCommand.DEVICE_GET_INFO, Requests.ints(8, 0, 0, 0))))
                 .as("argsz below the struct: the kernel's minsz check").isEqualTo(Errno.EINVAL.number());
