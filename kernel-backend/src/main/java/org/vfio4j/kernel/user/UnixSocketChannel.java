@@ -30,9 +30,11 @@ import org.vfio4j.user.VfioUserMessage;
  *
  * <p>One thread may receive while another sends; concurrent receives (or sends) take turns. A
  * {@link #close()} from another thread wakes a blocked {@link #receive()}, which then fails with
- * "closed". After a framing error (a size below the header, above {@link #MAX_MESSAGE_SIZE}, an
- * end of file inside a message, truncated descriptors) the byte stream can no longer be trusted:
- * every later receive fails naming the first error.
+ * "closed". A peer that closed the connection is an end of file even when it left bytes of ours
+ * unread (recvmsg's ECONNRESET, as when a VMM is killed before it reads a reply). After a framing
+ * error (a size below the header, above {@link #MAX_MESSAGE_SIZE}, an end of file inside a message,
+ * truncated descriptors) the byte stream can no longer be trusted: every later receive fails naming
+ * the first error.
  */
 public final class UnixSocketChannel implements VfioUserChannel {
     /**
@@ -237,6 +239,11 @@ public final class UnixSocketChannel implements VfioUserChannel {
                 }
                 if (errno == Errno.EINTR.number()) {
                     continue;
+                }
+                if (errno == Errno.ECONNRESET.number()) {
+                    // the peer closed with our bytes unread in its queue (unix_release_sock); everything it
+                    // sent was read before this error (unix_stream_read_generic), so it is an end of file
+                    return done;
                 }
                 throw SocketLibc.failure("recvmsg", socket.toString(), errno, null);
             }

@@ -187,6 +187,26 @@ class UnixSocketChannelTest {
     }
 
     @Test
+    void aPeerThatClosesWithBytesUnreadIsAnEndOfFileNotAnError() throws IOException {
+        server.send(message(1, 9, new byte[20], List.of())); // a reply the client never reads
+        client.send(message(2, 10, new byte[4], List.of()));
+        client.close(); // Linux resets the connection: the server's next recvmsg after the data is ECONNRESET
+
+        assertThat(server.receive().header().id()).as("what the peer sent still arrives").isEqualTo(2);
+        assertThat(server.receive()).isNull();
+    }
+
+    @Test
+    void aResetInsideAMessageIsAnEndOfFileInsideIt() throws Throwable {
+        server.send(message(1, 9, new byte[20], List.of()));
+        TestFds.writeAll(client.socketNumber(), rawHeader(5, 10, 116, 0, 0));
+        client.close();
+
+        assertThatThrownBy(server::receive).isInstanceOf(IOException.class)
+                .hasMessage("vfio-user message 5 (command 10) says 116 bytes, but the peer closed the connection after 16");
+    }
+
+    @Test
     void endOfFileInsideAMessageNamesTheRule() throws Throwable {
         TestFds.writeAll(client.socketNumber(), concat(rawHeader(5, 10, 116, 0, 0), new byte[40]));
         client.close();
