@@ -103,6 +103,8 @@ class ServedMessagesTest {
                 .as("capabilities that are not JSON").isEqualTo(Errno.EINVAL.number());
         assertThat(errno(client.call(VfioUserCommand.VERSION, Requests.version(0, 0, "{\"capabilities\":{\"pgsizes\":8192}}"))))
                 .as("page sizes the IOMMU (4 KiB) has none of").isEqualTo(Errno.EINVAL.number());
+        assertThat(errno(client.call(VfioUserCommand.VERSION, Requests.version(0, 0, "{\"capabilities\":{\"max_data_xfer_size\":0}}"))))
+                .as("no data in any message").isEqualTo(Errno.EINVAL.number());
 
         client.handshake(); // a refused VERSION leaves the handshake to be done
 

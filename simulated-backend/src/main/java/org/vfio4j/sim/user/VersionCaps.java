@@ -58,6 +58,9 @@ final class VersionCaps {
             fields.add("\"max_msg_fds\":" + fds);
         }
         long xfer = Math.min(number(caps, "max_data_xfer_size", DEFAULT_MAX_DATA_XFER), SERVER_MAX_DATA_XFER);
+        if (xfer == 0) { // no REGION_READ/WRITE or DMA_READ/WRITE could carry a byte
+            throw new IllegalArgumentException("max_data_xfer_size 0 would let no message carry data (vfio-user.rst: count must not exceed it)");
+        }
         if (caps.containsKey("max_data_xfer_size")) {
             fields.add("\"max_data_xfer_size\":" + xfer);
         }
