@@ -31,6 +31,29 @@ public interface VfioUserChannel extends AutoCloseable {
     /** Adds 1 to a passed eventfd (an interrupt to the guest). */
     void signal(PassedFd eventfd) throws IOException;
 
+    /**
+     * Runs {@code onSignal} each time the peer signals a passed eventfd, as the kernel's virqfd does
+     * for an eventfd given to VFIO_DEVICE_SET_IRQS ({@code vfio_virqfd_enable}): an INTx unmask
+     * eventfd, which KVM signals at the guest's end of interrupt. The channel waits until the counter
+     * is not 0, reads it (which resets it) and runs {@code onSignal} once, on a thread of its own;
+     * signals that come before a read add up in the counter and make one run. {@code onSignal} should
+     * be short and not throw. The descriptor stays the caller's: close the watch before closing it.
+     * {@link #close()} stops every watch.
+     *
+     * @throws IOException when the descriptor is closed or not an eventfd, or the channel is closed
+     */
+    Watch watch(PassedFd eventfd, Runnable onSignal) throws IOException;
+
+    /** A {@link #watch} in progress. */
+    interface Watch extends AutoCloseable {
+        /**
+         * Stops the watch. When it returns, {@code onSignal} is not running and will not run again
+         * (unless it is called from {@code onSignal} itself). A second close does nothing.
+         */
+        @Override
+        void close();
+    }
+
     /** Closes the connection, every mapping and every descriptor it still holds. */
     @Override
     void close();

@@ -56,6 +56,21 @@ final class SocketLibc {
     static final int F_GETFD = 1;
     /** {@code MAP_FAILED}, {@code (void *) -1}. */
     static final long MAP_FAILED = -1L;
+    // sys/eventfd.h, poll.h
+    /** {@code EFD_CLOEXEC} (= {@code O_CLOEXEC}). */
+    static final int EFD_CLOEXEC = 0x80000;
+    /** {@code EFD_NONBLOCK} (= {@code O_NONBLOCK}, 04000). */
+    static final int EFD_NONBLOCK = 0x800;
+    /** {@code POLLIN}: there is data to read (an eventfd's counter is not 0). */
+    static final short POLLIN = 0x1;
+    /** {@code POLLERR}. */
+    static final short POLLERR = 0x8;
+    /** {@code POLLHUP}. */
+    static final short POLLHUP = 0x10;
+    /** {@code POLLNVAL}: the descriptor is not open. */
+    static final short POLLNVAL = 0x20;
+    /** {@code sizeof(struct pollfd)}: fd (int) at 0, events (short) at 4, revents (short) at 6. */
+    static final long POLLFD_SIZE = 8;
 
     /** {@code sizeof(struct msghdr)} and its members' offsets. */
     static final long MSGHDR_SIZE = 56;
@@ -103,6 +118,12 @@ final class SocketLibc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle write$mh = downcall("write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle read$mh = downcall("read",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle eventfd$mh = downcall("eventfd",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle poll$mh = downcall("poll",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle close$mh = downcall("close",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle fcntl$mh = downcall("fcntl",
@@ -211,6 +232,31 @@ final class SocketLibc {
     static long write(CallState s, int fd, MemorySegment buf, long count) {
         try {
             return (long) write$mh.invokeExact(s.capture, fd, buf, count);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    static long read(CallState s, int fd, MemorySegment buf, long count) {
+        try {
+            return (long) read$mh.invokeExact(s.capture, fd, buf, count);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    static int eventfd(CallState s, int initval, int flags) {
+        try {
+            return (int) eventfd$mh.invokeExact(s.capture, initval, flags);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** {@code poll} over {@code nfds} consecutive {@code struct pollfd}; a negative timeout waits without limit. */
+    static int poll(CallState s, MemorySegment fds, long nfds, int timeoutMillis) {
+        try {
+            return (int) poll$mh.invokeExact(s.capture, fds, nfds, timeoutMillis);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

@@ -58,6 +58,7 @@ public final class UnixSocketChannel implements VfioUserChannel {
     private final MemorySegment receiveScratch;
     private final Set<HeldFd> received = new LinkedHashSet<>(); // guarded by itself
     private final Map<Long, Mapping> mappings = new HashMap<>(); // guarded by itself
+    private final Set<EventfdWatch> watches = new LinkedHashSet<>(); // guarded by itself
     private volatile String broken;
 
     private UnixSocketChannel(int number, String description) {
@@ -504,6 +505,36 @@ public final class UnixSocketChannel implements VfioUserChannel {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Each watch has a thread of its own, blocked in {@code poll(2)} on the eventfd and on a
+     * wake-up eventfd of the watch's (one more descriptor while it lives); the watch's {@code close()}
+     * writes that one, and waits for a callback in flight and for the thread to leave. A descriptor
+     * that is not an eventfd is refused (EINVAL).
+     */
+    @Override
+    public Watch watch(PassedFd eventfd, Runnable onSignal) throws IOException {
+        Objects.requireNonNull(eventfd, "eventfd");
+        Objects.requireNonNull(onSignal, "onSignal");
+        checkUsable(eventfd, "poll");
+        EventfdWatch w = EventfdWatch.start(eventfd, onSignal, this::forget, socket.toString());
+        synchronized (watches) {
+            if (!socket.isClosed()) {
+                watches.add(w);
+                return w;
+            }
+        }
+        w.close(); // closed while starting: nobody would stop it later
+        throw socket.closedException();
+    }
+
+    private void forget(EventfdWatch w) {
+        synchronized (watches) {
+            watches.remove(w);
+        }
+    }
+
     private void checkUsable(PassedFd fd, String call) throws IOException {
         if (socket.isClosed()) {
             throw socket.closedException();
@@ -516,14 +547,19 @@ public final class UnixSocketChannel implements VfioUserChannel {
     // ---- close ------------------------------------------------------------------------------------
 
     /**
-     * Closes the socket (waking a blocked receive), unmaps every mapping still mapped and closes
-     * every received descriptor not closed yet. A second close does nothing.
+     * Closes the socket (waking a blocked receive), stops every watch, unmaps every mapping still
+     * mapped and closes every received descriptor not closed yet. A second close does nothing.
      */
     @Override
     public void close() {
         if (!socket.close()) {
             return;
         }
+        List<EventfdWatch> watching;
+        synchronized (watches) {
+            watching = List.copyOf(watches);
+        }
+        watching.forEach(EventfdWatch::close); // before the descriptors they poll are closed below
         List<Mapping> live;
         synchronized (mappings) {
             live = List.copyOf(mappings.values());

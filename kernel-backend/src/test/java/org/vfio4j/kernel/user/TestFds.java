@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -13,6 +14,9 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 
 /**
  * The tests' own libc calls, independent of the transport under test: memfds, eventfds, raw reads
@@ -159,6 +163,13 @@ final class TestFds {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment c = a.allocate(CAPTURE);
             return ((int) check("fcntl", (int) FCNTL.invokeExact(c, fd, 1), c) & 1) != 0;
+        }
+    }
+
+    /** The numbers open in this process, as /proc/self/fd lists them, sorted. */
+    static List<String> openDescriptors() throws IOException {
+        try (var list = Files.list(Path.of("/proc/self/fd"))) {
+            return list.map(p -> p.getFileName().toString()).sorted().toList();
         }
     }
 

@@ -250,17 +250,11 @@ class UnixSocketChannelTest {
             TestFds.writeAll(client.socketNumber(), rawHeader(6, 8, 116, 0, 0));
             client.send(message(1, 8, new byte[4], List.of(irq)));
             client.close();
-            List<String> before = openDescriptors();
+            List<String> before = TestFds.openDescriptors();
 
             assertThatThrownBy(server::receive).isInstanceOf(IOException.class).hasMessageContaining("says 116 bytes");
 
-            assertThat(openDescriptors()).isEqualTo(before);
-        }
-    }
-
-    private static List<String> openDescriptors() throws IOException {
-        try (var list = Files.list(Path.of("/proc/self/fd"))) {
-            return list.map(p -> p.getFileName().toString()).sorted().toList();
+            assertThat(TestFds.openDescriptors()).isEqualTo(before);
         }
     }
 

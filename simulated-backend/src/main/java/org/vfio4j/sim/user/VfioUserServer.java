@@ -67,9 +67,8 @@ import org.vfio4j.user.VfioUserMessage;
  *   <li>Guest memory that comes without an fd (DMA_MAP without one, as QEMU sends for ROM ranges) is
  *       accepted and recorded ({@link #inBandRanges()}) but the device cannot reach it: the kernel's
  *       IOMMU has no mapping there, so such DMA faults. DMA_READ/DMA_WRITE to the client is later work.</li>
- *   <li>Eventfds are taken for the TRIGGER action only; MASK and UNMASK with eventfds are refused
- *       ({@code EOPNOTSUPP}). DEVICE_FEATURE, GET_REGION_IO_FDS, REGION_WRITE_MULTI and migration
- *       are answered {@code ENOSYS}.</li>
+ *   <li>DEVICE_FEATURE, GET_REGION_IO_FDS, REGION_WRITE_MULTI and migration are answered
+ *       {@code ENOSYS}.</li>
  * </ul>
  *
  * <p>A command with NO_REPLY is never answered, not even when it fails; its failure goes to
@@ -357,7 +356,8 @@ public final class VfioUserServer implements AutoCloseable {
     /**
      * vfio-user.rst, "VFIO_USER_DEVICE_SET_IRQS": the VFIO struct; with DATA_EVENTFD the client's
      * eventfds come beside it, one per vector (none: the vectors lose theirs). The kernel sees
-     * simulated eventfds that forward to the client's.
+     * simulated eventfds: for TRIGGER they forward to the client's; for MASK and UNMASK the client's
+     * are watched and their signals written to them.
      */
     private Reply setIrqs(byte[] p, List<PassedFd> fds) throws VfioException {
         boolean keepFds = false;
@@ -374,9 +374,6 @@ public final class VfioUserServer implements AutoCloseable {
                 throw new Malformed("SET_IRQS without DATA_EVENTFD carries no eventfds, but " + fds.size() + " came with it");
             }
             if (data == VFIO_IRQ_SET_DATA_EVENTFD) {
-                if (action != VFIO_IRQ_SET_ACTION_TRIGGER) {
-                    return Reply.error(Errno.EOPNOTSUPP.number(), "this server takes eventfds for the TRIGGER action only");
-                }
                 if (!fds.isEmpty() && fds.size() != Integer.toUnsignedLong(count)) {
                     throw new Malformed("SET_IRQS count " + Integer.toUnsignedString(count) + " with " + fds.size() + " eventfds");
                 }
@@ -405,9 +402,10 @@ public final class VfioUserServer implements AutoCloseable {
         }
     }
 
-    /** Returns whether the client's fds are now held by forwards. */
+    /** Returns whether the client's fds are now held by forwards or watches. */
     private boolean setIrqEventfds(int flags, int index, int start, int count, List<PassedFd> fds) throws VfioException {
-        List<Fd> made = irqs.create(fds);
+        int action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+        List<Fd> made = irqs.create(action, fds);
         MemorySegment arg = buffer(20 + 4L * count);
         arg.set(U32, 0, (int) arg.byteSize());
         arg.set(U32, 4, flags);
@@ -431,7 +429,7 @@ public final class VfioUserServer implements AutoCloseable {
         for (int i = 0; i < count; i++) {
             slots.add(made.isEmpty() ? null : made.get(i));
         }
-        irqs.replace(index, start, slots, made.isEmpty() ? List.of() : fds);
+        irqs.replace(action, index, start, slots, made.isEmpty() ? List.of() : fds);
         return !made.isEmpty();
     }
 

@@ -26,6 +26,10 @@ final class FakeChannel implements VfioUserChannel {
     final Map<Integer, MemorySegment> memory = new HashMap<>();
     final Map<Integer, AtomicInteger> signals = new ConcurrentHashMap<>();
     final List<MemorySegment> unmapped = new ArrayList<>();
+    /** The server's live watches, by fd number: {@link #clientSignals} runs one. */
+    final Map<Integer, Runnable> watches = new HashMap<>();
+    /** Descriptors the server closed while it still watched them (a defect). */
+    final List<Integer> closedWhileWatched = new ArrayList<>();
     final Arena arena = Arena.ofShared();
     private int nextFd = 100;
     private int nextId = 1;
@@ -42,6 +46,9 @@ final class FakeChannel implements VfioUserChannel {
 
         @Override
         public void close() {
+            if (watches.containsKey(number)) {
+                closedWhileWatched.add(number); // the receiver must stop watching before it closes
+            }
             closed = true;
         }
     }
@@ -87,6 +94,28 @@ final class FakeChannel implements VfioUserChannel {
     @Override
     public void signal(PassedFd eventfd) {
         signals.computeIfAbsent(eventfd.number(), n -> new AtomicInteger()).incrementAndGet();
+    }
+
+    /** Scripted: the watch is live until closed; the test plays the client's signals with {@link #clientSignals}. */
+    @Override
+    public Watch watch(PassedFd eventfd, Runnable onSignal) {
+        if (watches.putIfAbsent(eventfd.number(), onSignal) != null) {
+            throw new IllegalStateException("fd " + eventfd.number() + " is watched twice");
+        }
+        return () -> watches.remove(eventfd.number(), onSignal);
+    }
+
+    /**
+     * The client signals an eventfd it passed (KVM writes the resample eventfd at the guest's EOI):
+     * the server's watch of it runs, on this thread; false when nothing watches it.
+     */
+    boolean clientSignals(PassedFd eventfd) {
+        Runnable watch = watches.get(eventfd.number());
+        if (watch == null) {
+            return false;
+        }
+        watch.run();
+        return true;
     }
 
     @Override

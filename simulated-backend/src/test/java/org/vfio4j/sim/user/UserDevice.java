@@ -17,8 +17,8 @@ import org.vfio4j.sim.device.PciDeviceModel;
 /**
  * A small function to serve: INTx, two MSI vectors, a register BAR0 (0x0 source IOVA, 0x8
  * destination IOVA, 0x10 length, a write to 0x18 copies through the IOMMU; a write of v to 0x28
- * raises MSI vector v, or asserts INTx when v is 0xff; 0x30 is a scratch register) and an 8 KiB
- * memory BAR2.
+ * raises MSI vector v, asserts INTx when v is 0xff and deasserts it when v is 0xfe; 0x30 is a scratch
+ * register) and an 8 KiB memory BAR2.
  */
 final class UserDevice implements PciDeviceModel {
     static final String BDF = "0000:05:00.0";
@@ -64,6 +64,8 @@ final class UserDevice implements PciDeviceModel {
                     case 0x28 -> {
                         if (value == 0xff) {
                             context.setIntx(true);
+                        } else if (value == 0xfe) {
+                            context.setIntx(false);
                         } else {
                             context.signalMsi((int) value);
                         }

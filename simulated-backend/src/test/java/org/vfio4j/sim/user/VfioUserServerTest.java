@@ -372,6 +372,170 @@ class VfioUserServerTest {
         assertThat(b.closed).isTrue();
     }
 
+    // ---- INTx unmask by eventfd (QEMU under KVM: the resample eventfd of KVM's irqfd)
+
+    private static final int TRIGGER_EVENTFD = 0x24; // DATA_EVENTFD | ACTION_TRIGGER
+    private static final int UNMASK_EVENTFD = 0x14; // DATA_EVENTFD | ACTION_UNMASK
+    private static final int MASK_EVENTFD = 0x0c; // DATA_EVENTFD | ACTION_MASK
+
+    int setIrqsWith(int flags, int index, int count, FakeChannel.Passed... fds) {
+        return ch.queue(VfioUserCommand.DEVICE_SET_IRQS.code(), 0, setIrqs(flags, index, 0, count), fds);
+    }
+
+    /** The device drives its INTx line (a posted BAR write, as the guest's driver would make it). */
+    void intx(boolean asserted) throws Exception {
+        write(NO_REPLY, 0x28, 0, asserted ? 0xff : 0xfe, 4);
+        drain();
+    }
+
+    /** INTx wired to {@code trigger} with {@code unmask} as its unmask eventfd, both accepted. */
+    void intxWithUnmaskEventfd(FakeChannel.Passed trigger, FakeChannel.Passed unmask) throws Exception {
+        version();
+        enableDevice();
+        int t = setIrqsWith(TRIGGER_EVENTFD, 0, 1, trigger);
+        int u = setIrqsWith(UNMASK_EVENTFD, 0, 1, unmask);
+        drain();
+        ok(t);
+        ok(u);
+    }
+
+    long simulatedEventfds() {
+        return kernel.resources().openFiles().stream().filter(f -> f.contains("eventfd")).count();
+    }
+
+    @Test
+    void theClientsUnmaskEventfdUnmasksIntxEachTimeItIsSignalled() throws Exception {
+        FakeChannel.Passed trigger = ch.fd();
+        FakeChannel.Passed unmask = ch.fd();
+        intxWithUnmaskEventfd(trigger, unmask);
+
+        intx(true);
+        assertThat(ch.signalsOf(trigger)).as("delivered; the kernel masks INTx as it delivers").isEqualTo(1);
+        intx(false);
+        intx(true);
+        assertThat(ch.signalsOf(trigger)).as("a new assertion while masked is held back").isEqualTo(1);
+
+        assertThat(ch.clientSignals(unmask)).as("the server watches the client's eventfd").isTrue();
+        assertThat(ch.signalsOf(trigger)).as("unmasked with the line still high: vfio_pci_intx_unmask signals again, stays masked")
+                .isEqualTo(2);
+        intx(false);
+        ch.clientSignals(unmask);
+        assertThat(ch.signalsOf(trigger)).as("unmasked with the line low: nothing to signal").isEqualTo(2);
+        intx(true);
+        assertThat(ch.signalsOf(trigger)).as("unmasked, so the next assertion is delivered").isEqualTo(3);
+        assertThat(kernel.resources().armedInterrupts()).anyMatch(l -> l.contains("INTx unmask <- "));
+        assertThat(server.log()).isEmpty();
+    }
+
+    @Test
+    void fdMinusOneRemovesTheUnmaskEventfdAndItsWatch() throws Exception {
+        FakeChannel.Passed trigger = ch.fd();
+        FakeChannel.Passed unmask = ch.fd();
+        intxWithUnmaskEventfd(trigger, unmask);
+        assertThat(simulatedEventfds()).isEqualTo(2);
+
+        int remove = setIrqsWith(UNMASK_EVENTFD, 0, 1); // no fd: -1 for the vector, as QEMU sends it
+        drain();
+
+        ok(remove);
+        assertThat(unmask.closed).isTrue();
+        assertThat(ch.watches).isEmpty();
+        assertThat(ch.closedWhileWatched).as("the watch stopped before its fd was closed").isEmpty();
+        assertThat(kernel.resources().armedInterrupts()).noneMatch(l -> l.contains("unmask"));
+        assertThat(simulatedEventfds()).as("only the trigger's").isEqualTo(1);
+        intx(true);
+        intx(false);
+        intx(true);
+        assertThat(ch.clientSignals(unmask)).isFalse();
+        assertThat(ch.signalsOf(trigger)).as("INTx stays masked: nothing unmasks it any more").isEqualTo(1);
+    }
+
+    @Test
+    void disablingIntxDropsItsUnmaskEventfd() throws Exception {
+        FakeChannel.Passed trigger = ch.fd();
+        FakeChannel.Passed unmask = ch.fd();
+        intxWithUnmaskEventfd(trigger, unmask);
+
+        int disable = ch.queue(VfioUserCommand.DEVICE_SET_IRQS.code(), 0, setIrqs(0x21, 0, 0, 0)); // DATA_NONE, count 0
+        drain();
+
+        ok(disable);
+        assertThat(unmask.closed).isTrue();
+        assertThat(trigger.closed).isTrue();
+        assertThat(ch.watches).isEmpty();
+        assertThat(ch.closedWhileWatched).isEmpty();
+        assertThat(kernel.resources().armedInterrupts()).isEmpty();
+        assertThat(simulatedEventfds()).isZero();
+    }
+
+    @Test
+    void closingTheServerStopsTheWatchAndLeavesTheKernelAsFresh() throws Exception {
+        FakeChannel.Passed trigger = ch.fd();
+        FakeChannel.Passed unmask = ch.fd();
+        intxWithUnmaskEventfd(trigger, unmask);
+
+        server.close();
+
+        assertThat(ch.watches).isEmpty();
+        assertThat(ch.closedWhileWatched).isEmpty();
+        assertThat(unmask.closed).isTrue();
+        assertThat(kernel.resources()).isEqualTo(UserDevice.host(new UserDevice()).boot().resources());
+    }
+
+    @Test
+    void aSecondUnmaskEventfdLeavesExactlyTheOneTheKernelKept() throws Exception {
+        FakeChannel.Passed trigger = ch.fd();
+        FakeChannel.Passed first = ch.fd();
+        intxWithUnmaskEventfd(trigger, first);
+        FakeChannel.Passed second = ch.fd();
+        int again = setIrqsWith(UNMASK_EVENTFD, 0, 1, second);
+        drain();
+        boolean replaced = !reply(again).header().isError(); // Linux 6.1 answers EBUSY (vfio_virqfd_enable); the simulator replaces
+        FakeChannel.Passed kept = replaced ? second : first;
+        FakeChannel.Passed dropped = replaced ? first : second;
+
+        assertThat(dropped.closed).isTrue();
+        assertThat(kept.closed).isFalse();
+        assertThat(ch.watches).containsOnlyKeys(kept.number());
+        assertThat(ch.closedWhileWatched).isEmpty();
+        assertThat(simulatedEventfds()).isEqualTo(2);
+        intx(true);
+        intx(false);
+        ch.clientSignals(kept);
+        intx(true);
+        assertThat(ch.signalsOf(trigger)).isEqualTo(2);
+    }
+
+    @Test
+    void maskAndUnmaskEventfdsTheKernelRefusesGetItsErrnoAndLeaveNothingBehind() throws Exception {
+        version();
+        enableDevice();
+        FakeChannel.Passed early = ch.fd();
+        int beforeIntx = setIrqsWith(UNMASK_EVENTFD, 0, 1, early);
+        FakeChannel.Passed msi = ch.fd();
+        int onMsi = setIrqsWith(UNMASK_EVENTFD, 1, 1, msi);
+        drain();
+        FakeChannel.Passed trigger = ch.fd();
+        int enable = setIrqsWith(TRIGGER_EVENTFD, 0, 1, trigger);
+        FakeChannel.Passed mask = ch.fd();
+        int maskEventfd = setIrqsWith(MASK_EVENTFD, 0, 1, mask);
+        FakeChannel.Passed a = ch.fd();
+        FakeChannel.Passed b = ch.fd();
+        int twoVectors = setIrqsWith(UNMASK_EVENTFD, 0, 2, a, b);
+        drain();
+
+        ok(enable);
+        assertThat(errno(beforeIntx)).as("vfio_pci_set_intx_unmask: INTx is not enabled").isEqualTo(Errno.EINVAL.number());
+        assertThat(errno(onMsi)).as("vfio_pci_set_irqs_ioctl: MSI has no unmask action").isEqualTo(Errno.ENOTTY.number());
+        assertThat(errno(maskEventfd)).as("vfio_pci_set_intx_mask: no eventfd masking").isEqualTo(Errno.ENOTTY.number());
+        assertThat(errno(twoVectors)).as("vfio_set_irqs_validate_and_prepare: INTx has 1 vector").isEqualTo(Errno.EINVAL.number());
+        assertThat(List.of(early, msi, mask, a, b)).allMatch(f -> f.closed);
+        assertThat(ch.watches).isEmpty();
+        assertThat(ch.closedWhileWatched).isEmpty();
+        assertThat(simulatedEventfds()).as("only the trigger's").isEqualTo(1);
+        assertThat(kernel.resources().armedInterrupts()).noneMatch(l -> l.contains("unmask"));
+    }
+
     // ---- DMA
 
     @Test
