@@ -18,8 +18,8 @@ import org.vfio4j.user.VfioUserChannel;
  * The interrupts a vfio-user server forwards: for each IRQ index and vector the client gave an
  * eventfd for, a simulated eventfd that the simulated device's VFIO signals and whose every signal
  * becomes {@link VfioUserChannel#signal} of the client's eventfd (vfio-user.rst, "The server may
- * trigger the IRQ by writing 1 to the eventfd"). Used by one thread, the server's; the forwarding
- * itself runs on whatever thread signals, under the kernel lock.
+ * trigger the IRQ by writing 1 to the eventfd"). Used by the server's handlers, under the kernel
+ * lock; the forwarding itself runs on whatever thread signals, under the kernel lock too.
  */
 final class IrqForwards {
     /** One vector's forward: the simulated eventfd the kernel signals and the client's eventfd. */
