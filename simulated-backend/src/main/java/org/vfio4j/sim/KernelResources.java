@@ -25,7 +25,8 @@ import java.util.Objects;
  * @param ioeventfds      one line per VFIO_DEVICE_IOEVENTFD registration: device, BAR, offset, size,
  *                        data and eventfd
  * @param memoryMappings  one line per live mmap of a device region or dma-buf, in mmap order: the
- *                        fd it was mapped through, the region, offset and length
+ *                        fd it was mapped through, the region, offset and length; then one per range of
+ *                        remote memory ({@code SimulatedKernel.mapRemote}) by address
  */
 public record KernelResources(List<String> openFiles, List<DmaRange> dmaMappings, long lockedPages, List<String> armedInterrupts,
                               List<String> ioeventfds, List<String> memoryMappings) {

@@ -47,6 +47,7 @@ import org.vfio4j.sim.core.UserArg;
 import org.vfio4j.sim.core.VfioDevice;
 import org.vfio4j.sim.device.IommuFault;
 import org.vfio4j.sim.device.PciDeviceModel;
+import org.vfio4j.sim.device.RemoteMemory;
 import org.vfio4j.sim.eeh.Eeh;
 import org.vfio4j.sim.iommu.DeviceDma;
 import org.vfio4j.sim.iommu.FaultLog;
@@ -420,7 +421,9 @@ public final class SimulatedKernel implements VfioKernel {
                 irqs.addAll(f.irqs.armed());
                 ioeventfds.addAll(f.ioeventfdLines());
             }
-            return new KernelResources(open, dma, memory.lockedPages(), irqs, ioeventfds, maps.describeAll());
+            List<String> mappings = new ArrayList<>(maps.describeAll());
+            mappings.addAll(memory.describeRemote());
+            return new KernelResources(open, dma, memory.lockedPages(), irqs, ioeventfds, mappings);
         }
     }
 
@@ -783,6 +786,75 @@ public final class SimulatedKernel implements VfioKernel {
             checkOpen();
             return memory.register(segment);
         }
+    }
+
+    /**
+     * Gives memory of the process that is reached by messages ({@link RemoteMemory}: a vfio-user
+     * client's guest RAM shared without an fd) {@code size} bytes of user addresses, page-aligned and
+     * never used for anything else, and returns the first. VFIO_IOMMU_MAP_DMA (type1) of addresses in
+     * the range maps that memory for devices: their DMA there calls {@code memory} on the thread doing
+     * the DMA, under the kernel lock, and a failed access is an IOMMU fault. Nothing is pinned or
+     * charged to RLIMIT_MEMLOCK. The range stays until {@link #unmapRemote} or the kernel's close and
+     * is listed in {@link #resources()}. Not a Linux call: a seam for a userspace driver that proxies
+     * another process's memory.
+     *
+     * @throws IllegalArgumentException for a null memory or a size that is not positive
+     */
+    public long mapRemote(RemoteMemory memory, long size) {
+        if (memory == null || size <= 0) {
+            throw new IllegalArgumentException("mapRemote needs remote memory and a positive size, not " + memory + " and " + size);
+        }
+        synchronized (lock) {
+            checkOpen();
+            return this.memory.mapRemote(memory, size);
+        }
+    }
+
+    /**
+     * Ends the range {@link #mapRemote} returned {@code address} for; a DMA mapping still pointing
+     * there faults from now on ("the memory behind the mapping is gone"), as the server is expected
+     * to VFIO_IOMMU_UNMAP_DMA first. False when no range starts at {@code address}.
+     */
+    public boolean unmapRemote(long address) {
+        synchronized (lock) {
+            return memory.unmapRemote(address);
+        }
+    }
+
+    /**
+     * Runs {@code step} holding the kernel lock: no other thread's seam call, device callback or
+     * scheduled device work runs until it returns, and the seam calls it makes take the (reentrant)
+     * lock again. For a userspace driver in the JVM whose own bookkeeping must not interleave with
+     * device work: a vfio-user server takes its client's next command off its queue and handles it in
+     * one step, so that a device's DMA waiting for the client (under this lock) finds every command
+     * either handled or still queued for it to handle. Not a Linux call; the step should be short.
+     *
+     * @param <E> what the step may throw
+     * @throws E what the step threw
+     */
+    public <E extends Exception> void locked(Step<E> step) throws E {
+        if (step == null) {
+            throw new IllegalArgumentException("locked needs a step, not null");
+        }
+        kernelLock.held(() -> "a step under the kernel lock", () -> {
+            step.run();
+            return null;
+        });
+    }
+
+    /**
+     * A piece of work for {@link #locked}.
+     *
+     * @param <E> what it may throw
+     */
+    @FunctionalInterface
+    public interface Step<E extends Exception> {
+        /**
+         * Does the work.
+         *
+         * @throws E when it fails
+         */
+        void run() throws E;
     }
 
     @Override

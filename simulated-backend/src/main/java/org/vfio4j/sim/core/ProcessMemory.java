@@ -1,8 +1,10 @@
 package org.vfio4j.sim.core;
 
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.vfio4j.sim.device.RemoteMemory;
 
 /**
  * The simulated process's memory as the kernel sees it: the user segments whose addresses were
@@ -15,11 +17,23 @@ import java.util.TreeMap;
  * reused memory, and entries of freed memory are swept out whenever the table has doubled, so
  * that it stays within twice the live ones (or {@value #SWEEP_MIN}). Entries hold their segments
  * strongly: a segment object may be collected while its arena, and so the memory, lives on.
+ *
+ * <p>Besides segments, the process may hold ranges of {@link RemoteMemory} (memory reached by
+ * messages, {@link #mapRemote}): addresses above 2^60 that no segment can have, unmapped explicitly.
  */
 public final class ProcessMemory {
     private final TreeMap<Long, MemorySegment> segments = new TreeMap<>(Long::compareUnsigned);
     /** Live mmaps of device regions by address: VM_PFNMAP vmas, whose pages are no struct pages. */
     private final TreeMap<Long, DeviceMapping> deviceMappings = new TreeMap<>(Long::compareUnsigned);
+    /** Live ranges of {@link RemoteMemory} by address (never reused: {@link #nextRemote} only grows). */
+    private final TreeMap<Long, RemoteRange> remote = new TreeMap<>(Long::compareUnsigned);
+    /**
+     * Where the next remote range goes: far above any address a JVM's native memory can have (user
+     * space ends at 2^47, or 2^56 with five-level paging), so no registered segment overlaps it.
+     */
+    private long nextRemote = REMOTE_BASE;
+    static final long REMOTE_BASE = 1L << 60;
+    static final long REMOTE_ALIGN = 1L << 30;
     private final long limitPages;
     private final boolean capIpcLock;
     private long lockedPages;
@@ -138,9 +152,11 @@ public final class ProcessMemory {
         }
     }
 
-    /** The process's mappings are gone (its exit): no device mapping is left. */
+    /** The process's mappings are gone (its exit): no device mapping or remote range is left. */
     public void unmappedAll() {
         deviceMappings.clear();
+        remote.values().forEach(r -> r.live = false);
+        remote.clear();
     }
 
     /**
@@ -158,6 +174,82 @@ public final class ProcessMemory {
             return null;
         }
         return new DeviceMapping(s.asSlice(offset, size), e.getValue().writable());
+    }
+
+    /**
+     * A range of user addresses whose memory is {@link RemoteMemory}: what VFIO_IOMMU_MAP_DMA of an
+     * address inside it maps. {@code live} is cleared when the range is unmapped: a mapping that still
+     * points there finds its memory gone.
+     */
+    public static final class RemoteRange {
+        private final long address;
+        private final long size;
+        private final RemoteMemory memory;
+        private boolean live = true;
+
+        RemoteRange(long address, long size, RemoteMemory memory) {
+            this.address = address;
+            this.size = size;
+            this.memory = memory;
+        }
+
+        /** The range's first user address. */
+        public long address() {
+            return address;
+        }
+
+        /** The memory behind the range. */
+        public RemoteMemory memory() {
+            return memory;
+        }
+
+        /** Whether the range is still mapped. */
+        public boolean live() {
+            return live;
+        }
+
+        String describe() {
+            return String.format("remote memory [0x%x, +0x%x) reached by messages", address, size);
+        }
+    }
+
+    /**
+     * Gives {@code memory} a range of {@code size} bytes of user addresses never used before, and
+     * returns its first address: aligned to {@value #REMOTE_ALIGN} bytes, so that MAP_DMA's alignment
+     * rule holds for any IOMMU page size up to 1 GiB, with a gap before the next range.
+     */
+    public long mapRemote(RemoteMemory memory, long size) {
+        long address = nextRemote;
+        long end = address + size;
+        nextRemote = (end + REMOTE_ALIGN - 1 & -REMOTE_ALIGN) + REMOTE_ALIGN; // 2^60 + 15 * 2^60 bytes: never runs out
+        remote.put(address, new RemoteRange(address, size, memory));
+        return address;
+    }
+
+    /** Unmaps the remote range at {@code address}; false if none starts there. */
+    public boolean unmapRemote(long address) {
+        RemoteRange r = remote.remove(address);
+        if (r == null) {
+            return false;
+        }
+        r.live = false;
+        return true;
+    }
+
+    /** The live remote range holding all of [{@code vaddr}, {@code vaddr + size}), or null. */
+    public RemoteRange remote(long vaddr, long size) {
+        Map.Entry<Long, RemoteRange> e = remote.floorEntry(vaddr);
+        if (e == null) {
+            return null;
+        }
+        RemoteRange r = e.getValue();
+        long offset = vaddr - r.address;
+        return Long.compareUnsigned(offset, r.size) < 0 && Long.compareUnsigned(size, r.size - offset) <= 0 ? r : null;
+    }
+
+    /** One line per live remote range, in address order (for the resource report). */
+    public List<String> describeRemote() {
+        return remote.values().stream().map(RemoteRange::describe).toList();
     }
 
     /** How many user segments are recorded ({@link #register}), for leak checks. */

@@ -9,6 +9,7 @@ import org.vfio4j.sim.core.KernelServices;
 import org.vfio4j.sim.core.VfioDevice;
 import org.vfio4j.sim.device.DmaFaultException;
 import org.vfio4j.sim.device.IommuFault;
+import org.vfio4j.sim.device.RemoteMemory;
 import org.vfio4j.sim.eeh.Eeh;
 
 /**
@@ -17,8 +18,9 @@ import org.vfio4j.sim.eeh.Eeh;
  * sPAPR TCE windows), and refused with an {@link IommuFault} when the function may not reach the
  * memory (bus mastering off, its PE frozen by EEH, no container or no IOMMU set, no mapping or
  * TCE, one without the needed permission, pinned memory gone or out of this thread's reach, an
- * injected fault, a surprise-removed device). An access that spans mappings is split at their
- * ends. On a POWER host a refusal of the TCE tables is an error the PHB reports to EEH.
+ * injected fault, a surprise-removed device, remote memory whose holder did not answer). An access
+ * that spans mappings is split at their ends. On a POWER host a refusal of the TCE tables is an
+ * error the PHB reports to EEH.
  */
 public final class DeviceDma implements IommuDma {
     private final VfioDevice function;
@@ -56,6 +58,7 @@ public final class DeviceDma implements IommuDma {
             String forced = removed.getAsBoolean() ? "the device was surprise-removed: nothing of it reaches memory"
                     : kernel.faults().dmaFault(function.address());
             long done = 0;
+            RemoteMemory remote = null; // the last remote memory a piece went through, for the trace
             while (done < buf.byteSize()) {
                 long at = iova + done;
                 Container c = function.group().container();
@@ -76,6 +79,11 @@ public final class DeviceDma implements IommuDma {
                                 reason = copy(buf, done, target, n, write);
                             }
                         }
+                        case DmaTranslator.Remote r -> {
+                            n = Math.min(buf.byteSize() - done, r.length());
+                            reason = copy(buf, done, r, n, write);
+                            remote = r.memory();
+                        }
                     }
                 }
                 if (reason != null) {
@@ -93,8 +101,10 @@ public final class DeviceDma implements IommuDma {
                 }
                 done += n;
             }
-            kernel.event(function, "DMA", () -> String.format("%s of 0x%x bytes at IOVA 0x%x (%s host memory)",
-                    write ? "write" : "read", buf.byteSize(), iova, write ? "into" : "out of"));
+            RemoteMemory through = remote;
+            kernel.event(function, "DMA", () -> String.format("%s of 0x%x bytes at IOVA 0x%x (%s)",
+                    write ? "write" : "read", buf.byteSize(), iova, through != null ? through.describe(write)
+                            : write ? "into host memory" : "out of host memory"));
         }
     }
 
@@ -114,6 +124,23 @@ public final class DeviceDma implements IommuDma {
         } catch (IllegalStateException | WrongThreadException e) {
             // the arena closed under the transfer (or changed hands): the device sees a fault, no caller an exception
             return "the pinned memory behind the mapping could not be reached during the transfer: " + e.getMessage();
+        }
+    }
+
+    /**
+     * Moves {@code n} bytes between {@code buf} at {@code done} and remote memory (a request to whoever
+     * holds it, on this thread, under the kernel lock); why it could not, or null.
+     */
+    private static String copy(MemorySegment buf, long done, DmaTranslator.Remote target, long n, boolean write) {
+        try {
+            if (write) {
+                target.memory().write(target.offset(), buf.asSlice(done, n));
+            } else {
+                target.memory().read(target.offset(), buf.asSlice(done, n));
+            }
+            return null;
+        } catch (RemoteMemory.Unreachable e) {
+            return e.getMessage();
         }
     }
 

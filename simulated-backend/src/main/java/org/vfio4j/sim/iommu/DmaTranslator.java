@@ -1,6 +1,7 @@
 package org.vfio4j.sim.iommu;
 
 import java.lang.foreign.MemorySegment;
+import org.vfio4j.sim.device.RemoteMemory;
 
 /**
  * An IOMMU driver's tables as the IOMMU hardware reads them for a device's DMA: what one access at
@@ -10,8 +11,8 @@ import java.lang.foreign.MemorySegment;
 interface DmaTranslator {
 
     /**
-     * Where an access at {@code iova} lands, or why the tables refuse it ({@code write}: the device
-     * writes memory).
+     * Where an access at {@code iova} lands (memory here, or memory reached by messages), or why the
+     * tables refuse it ({@code write}: the device writes memory).
      */
     Translation translate(long iova, boolean write);
 
@@ -21,7 +22,7 @@ interface DmaTranslator {
     }
 
     /** What the tables say about one access. */
-    sealed interface Translation permits Refused, Target {}
+    sealed interface Translation permits Refused, Target, Remote {}
 
     /**
      * The tables refuse the access.
@@ -48,4 +49,14 @@ interface DmaTranslator {
             return String.format("the %s [0x%x, +0x%x)", entry, entryStart, entrySize);
         }
     }
+
+    /**
+     * The access lands at {@code offset} of memory reached by messages ({@link RemoteMemory}) and may
+     * run {@code length} bytes in one piece.
+     *
+     * @param memory the remote memory behind the entry
+     * @param offset where the access starts in it
+     * @param length how many bytes from there the same entry covers
+     */
+    record Remote(RemoteMemory memory, long offset, long length) implements Translation {}
 }

@@ -50,6 +50,8 @@ public final class Type1Iommu implements IommuDriver, DmaTranslator {
         long vaddr;
         /** The registered memory holding [vaddr, +size) at {@code vaddr - backing.address()}; null when it is gone. */
         MemorySegment backing;
+        /** The remote range holding [vaddr, +size) when the memory is reached by messages (then {@code backing} is null). */
+        ProcessMemory.RemoteRange remote;
         final boolean read;
         final boolean write;
         /** Whether pinning charged the mapping's pages to the locked-memory account. */
@@ -259,6 +261,10 @@ public final class Type1Iommu implements IommuDriver, DmaTranslator {
                     d.size, write ? "writable" : "readable", write ? "WRITE" : "READ"));
         }
         long offset = iova - d.iova;
+        if (d.remote != null) {
+            return d.remote.live() ? new Remote(d.remote.memory(), d.vaddr - d.remote.address() + offset, d.size - offset)
+                    : new Target(null, offset, d.size - offset, "mapping", d.iova, d.size);
+        }
         // the shared registered segment, not a slice: no allocation per access beyond the Target
         return new Target(d.backing, d.backing == null ? offset : d.backingOffset() + offset, d.size - offset, "mapping", d.iova, d.size);
     }
@@ -405,12 +411,16 @@ public final class Type1Iommu implements IommuDriver, DmaTranslator {
                     + " space on kernels before 5.12: their vfio_link_dma and vfio_find_dma compute its end as 0");
         }
         ProcessMemory.DeviceMapping device = memory.deviceMapping(vaddr, size);
-        MemorySegment pinned = device != null ? pinDeviceMemory(device, vaddr, write) : pin(vaddr, size, write);
+        // memory reached by messages (simulator only: a vfio-user server's in-band guest RAM) has no pages to pin
+        ProcessMemory.RemoteRange remote = device == null ? memory.remote(vaddr, size) : null;
+        MemorySegment pinned = device != null ? pinDeviceMemory(device, vaddr, write) : remote != null ? null : pin(vaddr, size, write);
         // vfio_pin_pages_remote: pages of a VM_PFNMAP vma are no struct pages (is_invalid_reserved_pfn), never charged
-        boolean charged = !memory.capIpcLock() && device == null;
+        boolean charged = !memory.capIpcLock() && device == null && remote == null;
         memory.charge(charged ? size / HostFacts.PAGE_SIZE : 0);
         dmaAvail--;
-        mappings.insertLocated(iova, last, new Dma(iova, size, vaddr, read, write, pinned, charged));
+        Dma dma = new Dma(iova, size, vaddr, read, write, pinned, charged);
+        dma.remote = remote;
+        mappings.insertLocated(iova, last, dma);
         if (kernelTree != null) {
             kernelTree.insert(iova, size); // vfio_link_dma
         }
@@ -430,6 +440,7 @@ public final class Type1Iommu implements IommuDriver, DmaTranslator {
         MemorySegment m = memory.registration(vaddr, size);
         d.vaddr = vaddr;
         d.backing = m != null && m.byteSize() - (vaddr - m.address()) >= size ? m : null;
+        d.remote = d.backing == null ? memory.remote(vaddr, size) : null;
         d.vaddrValid = true;
         return 0;
     }

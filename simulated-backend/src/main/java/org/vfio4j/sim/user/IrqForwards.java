@@ -29,8 +29,8 @@ import org.vfio4j.user.VfioUserChannel;
  * kernel's virqfd on that one masks or unmasks ({@code vfio_pci_set_intx_unmask}). The kernel is given
  * the simulated eventfds through the same SET_IRQS, so its own rules decide what is accepted.
  *
- * <p>Used by one thread, the server's; a forward runs on whatever thread signals, under the kernel
- * lock, and a watch's write runs on the channel's watch thread.
+ * <p>Used by the server's handlers, under the kernel lock; a forward runs on whatever thread
+ * signals, under the kernel lock too, and a watch's write runs on the channel's watch thread.
  */
 final class IrqForwards {
     /** One vector's TRIGGER forward: the simulated eventfd the kernel signals and the client's eventfd. */

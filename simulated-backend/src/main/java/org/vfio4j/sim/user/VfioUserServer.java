@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -40,6 +41,7 @@ import org.vfio4j.VfioDevice;
 import org.vfio4j.VfioException;
 import org.vfio4j.VfioGroup;
 import org.vfio4j.sim.SimulatedKernel;
+import org.vfio4j.sim.device.RemoteMemory;
 import org.vfio4j.spi.Fd;
 import org.vfio4j.user.PassedFd;
 import org.vfio4j.user.VfioUserChannel;
@@ -59,14 +61,52 @@ import org.vfio4j.user.VfioUserMessage;
  * what the client sees, and the kernel's trace shows each call. A failed call's errno is the error
  * reply's errno.
  *
- * <p>What this first version does not do:
+ * <p><b>Guest memory.</b> DMA_MAP with an fd maps the client's memory ({@link
+ * VfioUserChannel#map}) and gives it to the kernel's IOMMU (VFIO_IOMMU_MAP_DMA), so the device's DMA
+ * lands in the guest's pages. DMA_MAP without an fd (QEMU sends it for ROM, and for all RAM that
+ * is not fd-backed) gives the kernel a range of remote memory ({@link SimulatedKernel#mapRemote})
+ * and maps that: the device's DMA there, still translated and checked by the simulated IOMMU
+ * (bus mastering, permissions, unmapped holes), becomes DMA_READ and DMA_WRITE messages to the
+ * client, one per piece of at most the negotiated {@code max_data_xfer_size}, each waiting for its
+ * reply. An error reply, a reply of the wrong size or for another address or count, the end of the
+ * connection, {@link #close()}, or no reply within {@link #dmaReplyTimeout} (5 s by default, QEMU's
+ * own {@code x-msg-timeout}) is an IOMMU fault for the device ({@code DmaFaultException}, recorded in
+ * {@link SimulatedKernel#iommuFaults()} and the trace), with the errno and a sentence.
+ *
+ * <p><b>Threads, and why a DMA waiting for the client cannot deadlock with it.</b> Every device
+ * callback, and so every DMA, runs under the simulated kernel's lock (a reentrant monitor), on the
+ * thread that handles a client command or on the kernel's device thread (scheduled work: the
+ * fixtures' NVMe controller fetches commands there). Three rules:
+ * <ol>
+ *   <li>One thread of the server's own receives ({@link #serve()} starts it). It only sorts what
+ *       arrives: a reply to a request of the server goes to its waiter, anything else joins a queue
+ *       of commands. It never takes the kernel lock, so a reply always reaches its waiter.</li>
+ *   <li>A command is taken off the queue only by a thread that holds the kernel lock, and handled
+ *       there and then: the serve thread takes the lock first, one command per step ({@link
+ *       SimulatedKernel#locked}); a serve thread blocked on the lock has taken nothing yet.</li>
+ *   <li>A DMA waiting for its reply holds the kernel lock, so it is the only thread that can take
+ *       commands: it handles and answers each command that arrives before its reply, in order,
+ *       nested on its own thread (the lock is reentrant), on whichever thread the DMA runs.</li>
+ * </ol>
+ * QEMU answers DMA_READ and DMA_WRITE in its main loop, which needs its big lock, while a vCPU
+ * holds that lock as it waits for the server's answer to a non-posted access (a config read, a BAR
+ * read). By rule 3 such an access is answered while the DMA waits; the vCPU lets the lock go, and
+ * QEMU's reply comes. The one cycle left is a device that does DMA synchronously while handling the
+ * very non-posted access the vCPU waits for (a config write, or a BAR read or non-posted BAR write
+ * whose handler does DMA): the answer comes after the DMA, and QEMU answers the DMA after the
+ * answer. Only a timeout ends that: QEMU's {@code x-msg-timeout} fails the vCPU's access, or this
+ * server's {@link #dmaReplyTimeout} faults the DMA. Devices therefore start DMA from posted BAR
+ * writes (QEMU posts BAR writes unless a region is mmap-ed, and this server offers none for mmap)
+ * or, better, from scheduled work, as the fixtures do. A command handled during a wait reaches the
+ * device model while its DMA is in flight, as MMIO reaches real hardware; waits nest at most
+ * {@value #MAX_NESTED_WAITS} deep.
+ *
+ * <p>What this version does not do:
  * <ul>
  *   <li>No region is offered for mmap: a region info reply has {@code VFIO_REGION_INFO_FLAG_MMAP}
  *       cleared and its sparse-mmap capability unlinked from the chain, and carries no fd, so the
  *       client reaches every BAR through REGION_READ and REGION_WRITE.</li>
- *   <li>Guest memory that comes without an fd (DMA_MAP without one, as QEMU sends for ROM ranges) is
- *       accepted and recorded ({@link #inBandRanges()}) but the device cannot reach it: the kernel's
- *       IOMMU has no mapping there, so such DMA faults. DMA_READ/DMA_WRITE to the client is later work.</li>
+ *   <li>No twin socket: DMA_READ, DMA_WRITE and their replies share the client's socket.</li>
  *   <li>DEVICE_FEATURE, GET_REGION_IO_FDS, REGION_WRITE_MULTI and migration are answered
  *       {@code ENOSYS}.</li>
  * </ul>
@@ -77,6 +117,10 @@ import org.vfio4j.user.VfioUserMessage;
  * on whatever thread raised them.
  */
 public final class VfioUserServer implements AutoCloseable {
+    /** How long a device's DMA waits for the client's reply to DMA_READ or DMA_WRITE by default (QEMU's x-msg-timeout). */
+    public static final Duration DEFAULT_DMA_REPLY_TIMEOUT = Duration.ofSeconds(5);
+    /** How deep DMA waits may nest (a command handled while waiting whose device DMA waits again). */
+    static final int MAX_NESTED_WAITS = 16;
     /** The largest struct an info request may ask the kernel to fill (argsz beyond it is capped). */
     static final int MAX_INFO_ARGSZ = 64 * 1024;
     /** Region index i's offset on the device fd is i << 40 (VFIO_PCI_OFFSET_SHIFT). */
@@ -86,6 +130,7 @@ public final class VfioUserServer implements AutoCloseable {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     private final SimulatedKernel kernel;
+    private final PciAddress address;
     private final VfioUserChannel channel;
     private final VfioContainer container;
     private final VfioGroup group;
@@ -93,32 +138,40 @@ public final class VfioUserServer implements AutoCloseable {
     private final int numRegions;
     private final IommuInfo iommu;
     private final IrqForwards irqs;
+    private final Mailbox mailbox;
+    /** The client's DMA ranges; guarded by the kernel lock (every handler runs under it). */
     private final List<DmaEntry> dma = new ArrayList<>();
     private final List<String> log = new ArrayList<>();
-    private VersionCaps.Answer caps;
+    private volatile VersionCaps.Answer caps;
+    private volatile Duration dmaReplyTimeout = DEFAULT_DMA_REPLY_TIMEOUT;
+    /** How many DMA waits are nested on the thread holding the kernel lock; guarded by it. */
+    private int waiting;
     private boolean closed;
 
     /**
-     * A DMA range the client gave: with its mapping of the client's fd and the address the kernel
-     * knows it by, or in-band (no fd: {@code mapping} null).
+     * A DMA range the client gave: with its mapping of the client's fd, or in-band (no fd: {@code
+     * mapping} and {@code fd} null, and {@code remote} the user address of its {@link InBandMemory}
+     * in the kernel).
      */
-    private record DmaEntry(long iova, long size, MemorySegment mapping, PassedFd fd) {
+    private record DmaEntry(long iova, long size, MemorySegment mapping, PassedFd fd, long remote) {
         boolean overlaps(long otherIova, long otherSize) {
             return Long.compareUnsigned(iova, otherIova + otherSize) < 0 && Long.compareUnsigned(otherIova, iova + size) < 0;
         }
     }
 
     /**
-     * A DMA range the client gave without an fd: recorded, but the device's DMA cannot reach it yet.
+     * A DMA range the client gave without an fd: the device's DMA there becomes DMA_READ and
+     * DMA_WRITE messages to the client.
      *
      * @param iova the client's DMA address
      * @param size its length in bytes
      */
     public record InBandRange(long iova, long size) {}
 
-    private VfioUserServer(SimulatedKernel kernel, VfioUserChannel channel, VfioContainer container, VfioGroup group,
-            VfioDevice device) throws VfioException {
+    private VfioUserServer(SimulatedKernel kernel, PciAddress address, VfioUserChannel channel, VfioContainer container,
+            VfioGroup group, VfioDevice device) throws VfioException {
         this.kernel = kernel;
+        this.address = address;
         this.channel = channel;
         this.container = container;
         this.group = group;
@@ -126,6 +179,7 @@ public final class VfioUserServer implements AutoCloseable {
         this.numRegions = device.info().numRegions();
         this.iommu = container.iommuInfo();
         this.irqs = new IrqForwards(kernel, channel, this::note);
+        this.mailbox = new Mailbox(channel, this::note);
     }
 
     /**
@@ -150,7 +204,7 @@ public final class VfioUserServer implements AutoCloseable {
             group.setContainer(container);
             container.setIommu(IommuType.TYPE1V2);
             device = group.openDevice(address);
-            return new VfioUserServer(kernel, channel, container, group, device);
+            return new VfioUserServer(kernel, address, channel, container, group, device);
         } catch (VfioException | RuntimeException e) {
             closeQuietly(device);
             closeQuietly(group);
@@ -175,16 +229,39 @@ public final class VfioUserServer implements AutoCloseable {
     }
 
     /**
+     * How long a device's DMA waits for the client's reply to one DMA_READ or DMA_WRITE before it
+     * gives up and faults (default {@link #DEFAULT_DMA_REPLY_TIMEOUT}, as QEMU's own {@code
+     * x-msg-timeout}); a late reply is dropped.
+     *
+     * @return this server
+     * @throws IllegalArgumentException for a timeout that is not positive
+     */
+    public VfioUserServer dmaReplyTimeout(Duration timeout) {
+        if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("the DMA reply timeout must be positive, not " + timeout);
+        }
+        this.dmaReplyTimeout = timeout;
+        return this;
+    }
+
+    /**
      * Receives, handles and answers messages until the client closes the connection (returns
      * normally) or {@link #close()} was called; then closes the device, group, container and the
-     * descriptors the client passed. The channel stays open: the caller owns it.
+     * descriptors the client passed. The channel stays open: the caller owns it. A thread of the
+     * server's own receives meanwhile (see the class comment); it ends with the connection, or when
+     * the caller closes the channel.
      *
      * @throws IOException when the channel fails (a broken connection, a malformed header)
      */
     public void serve() throws IOException {
         try {
-            while (serveOne()) {
-                // until EOF or close
+            mailbox.startReader("vfio4j vfio-user reader (" + address + ")");
+            while (mailbox.awaitCommand()) {
+                kernel.locked(this::handleNext);
+            }
+            IOException failed = mailbox.failure();
+            if (failed != null && !isClosed()) {
+                throw new IOException(failed.getMessage(), failed);
             }
         } finally {
             close();
@@ -193,21 +270,30 @@ public final class VfioUserServer implements AutoCloseable {
 
     /**
      * Receives and handles one message; false at EOF or once closed (then nothing was received).
-     * The session goes on: tests step through a conversation with it.
+     * The session goes on: tests step through a conversation with it. No reader thread runs: a
+     * device's DMA waiting for the client reads the channel itself, on this thread (a stepping test
+     * is single-threaded).
      */
     boolean serveOne() throws IOException {
         if (isClosed()) {
             return false;
         }
-        VfioUserMessage m = channel.receive();
-        if (m == null) {
+        if (!mailbox.hasCommand() && !mailbox.readInline()) {
             return false; // EOF: the client went away
         }
-        handle(m);
+        kernel.locked(this::handleNext);
         return true;
     }
 
-    /** Handles one message: answers it unless it is NO_REPLY. */
+    /** Under the kernel lock: handles the oldest queued command, if a DMA wait did not take it already. */
+    private void handleNext() throws IOException {
+        VfioUserMessage m = mailbox.pollCommand();
+        if (m != null && !isClosed()) {
+            handle(m);
+        }
+    }
+
+    /** Handles one message under the kernel lock: answers it unless it is NO_REPLY. */
     private void handle(VfioUserMessage m) throws IOException {
         VfioUserHeader h = m.header();
         Reply r;
@@ -533,7 +619,14 @@ public final class VfioUserServer implements AutoCloseable {
                 }
             }
             if (fds.isEmpty()) {
-                dma.add(new DmaEntry(iova, size, null, null));
+                long remote = kernel.mapRemote(new InBandMemory(iova, this::exchange, this::maxTransfer), size);
+                try {
+                    mapDma(flags, remote, iova, size);
+                } catch (VfioException | RuntimeException e) {
+                    kernel.unmapRemote(remote);
+                    throw e;
+                }
+                dma.add(new DmaEntry(iova, size, null, null, remote));
                 return Reply.ok(new byte[0]);
             }
             PassedFd fd = fds.get(0);
@@ -543,19 +636,13 @@ public final class VfioUserServer implements AutoCloseable {
             } catch (IOException e) {
                 return Reply.error(Errno.EFAULT.number(), "the client's fd " + fd.number() + " could not be mapped: " + e.getMessage());
             }
-            MemorySegment arg = buffer(32);
-            arg.set(U32, 0, 32);
-            arg.set(U32, 4, flags);
-            arg.set(U64, 8, kernel.userAddress(mapping));
-            arg.set(U64, 16, iova);
-            arg.set(U64, 24, size);
             try {
-                kernel.ioctl(container.fd(), VFIO_IOMMU_MAP_DMA, arg);
+                mapDma(flags, kernel.userAddress(mapping), iova, size);
             } catch (VfioException | RuntimeException e) {
                 unmapQuietly(mapping);
                 throw e;
             }
-            dma.add(new DmaEntry(iova, size, mapping, fd));
+            dma.add(new DmaEntry(iova, size, mapping, fd, 0));
             keep = true;
             return Reply.ok(new byte[0]);
         } finally {
@@ -563,6 +650,17 @@ public final class VfioUserServer implements AutoCloseable {
                 closeAll(fds);
             }
         }
+    }
+
+    /** VFIO_IOMMU_MAP_DMA of {@code size} bytes of process memory at {@code vaddr} to {@code iova}. */
+    private void mapDma(int flags, long vaddr, long iova, long size) throws VfioException {
+        MemorySegment arg = buffer(32);
+        arg.set(U32, 0, 32);
+        arg.set(U32, 4, flags);
+        arg.set(U64, 8, vaddr);
+        arg.set(U64, 16, iova);
+        arg.set(U64, 24, size);
+        kernel.ioctl(container.fd(), VFIO_IOMMU_MAP_DMA, arg);
     }
 
     /**
@@ -584,7 +682,7 @@ public final class VfioUserServer implements AutoCloseable {
             if (iova != 0 || size != 0) { // vfio_dma_do_unmap: ALL with an iova or size is EINVAL
                 throw new Malformed("DMA_UNMAP ALL with iova 0x" + Long.toHexString(iova) + " and size " + Long.toUnsignedString(size));
             }
-            if (dma.stream().anyMatch(e -> e.mapping() != null)) {
+            if (!dma.isEmpty()) {
                 MemorySegment arg = unmapArg(VFIO_DMA_UNMAP_FLAG_ALL, 0, 0);
                 kernel.ioctl(container.fd(), VFIO_IOMMU_UNMAP_DMA, arg);
             }
@@ -605,9 +703,7 @@ public final class VfioUserServer implements AutoCloseable {
             // libvfio-user answers ENOENT: so does this server
             return Reply.error(Errno.ENOENT.number(), "no DMA range 0x" + Long.toHexString(iova) + "+0x" + Long.toHexString(size) + " was mapped");
         }
-        if (found.mapping() != null) {
-            kernel.ioctl(container.fd(), VFIO_IOMMU_UNMAP_DMA, unmapArg(0, iova, size));
-        }
+        kernel.ioctl(container.fd(), VFIO_IOMMU_UNMAP_DMA, unmapArg(0, iova, size));
         dma.remove(found);
         release(found);
         return Reply.ok(echo);
@@ -626,6 +722,8 @@ public final class VfioUserServer implements AutoCloseable {
         if (e.mapping() != null) {
             unmapQuietly(e.mapping());
             e.fd().close();
+        } else {
+            kernel.unmapRemote(e.remote());
         }
     }
 
@@ -637,9 +735,77 @@ public final class VfioUserServer implements AutoCloseable {
         }
     }
 
-    /** The DMA ranges the client gave without an fd, which the device cannot reach in this version. */
-    public synchronized List<InBandRange> inBandRanges() {
-        return dma.stream().filter(e -> e.mapping() == null).map(e -> new InBandRange(e.iova(), e.size())).toList();
+    /**
+     * Sends a server request (DMA_READ, DMA_WRITE) and waits for its reply, handling the client's
+     * commands that come before it; the caller (a device's DMA) holds the kernel lock. Gives up, and
+     * the DMA faults, when the connection ends, the server closes, the reply does not come within
+     * {@link #dmaReplyTimeout}, the reply is not for this command, or the waits nest too deep.
+     */
+    private VfioUserMessage exchange(VfioUserCommand command, byte[] payload, String what) throws RemoteMemory.Unreachable {
+        if (waiting >= MAX_NESTED_WAITS) {
+            throw new RemoteMemory.Unreachable(what + " was not sent: " + MAX_NESTED_WAITS + " DMA waits are already nested (each"
+                    + " handling a client command whose device DMA waits again)");
+        }
+        Duration timeout = dmaReplyTimeout;
+        int id = mailbox.newRequest();
+        boolean answered = false;
+        waiting++;
+        try {
+            channel.send(new VfioUserMessage(new VfioUserHeader(id, command.code(), VfioUserHeader.SIZE + payload.length,
+                    VfioUserHeader.TYPE_COMMAND, 0), payload, List.of()));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (true) {
+                switch (mailbox.next(id, deadline)) {
+                    case Mailbox.Reply r -> {
+                        answered = true;
+                        if (r.message().header().command() != command.code()) {
+                            r.message().fds().forEach(PassedFd::close);
+                            throw new RemoteMemory.Unreachable("the vfio-user client answered " + what + " (message " + id
+                                    + ") with a reply to command " + r.message().header().command());
+                        }
+                        return r.message();
+                    }
+                    case Mailbox.Command c -> handleWhileWaiting(c.message());
+                    case Mailbox.Ended e -> {
+                        answered = true; // nothing more will come
+                        throw new RemoteMemory.Unreachable(what + " got no reply: " + e.why());
+                    }
+                    case Mailbox.TimedOut t -> throw new RemoteMemory.Unreachable("the vfio-user client did not answer " + what
+                            + " (message " + id + ") within " + timeout.toMillis() + " ms");
+                }
+            }
+        } catch (IOException e) {
+            throw new RemoteMemory.Unreachable(what + " could not be sent: " + e.getMessage());
+        } finally {
+            waiting--;
+            mailbox.finish(id, !answered);
+        }
+    }
+
+    /** A command that came while a DMA waits: handled and answered now, on the waiting thread. */
+    private void handleWhileWaiting(VfioUserMessage m) {
+        if (isClosed()) {
+            m.fds().forEach(PassedFd::close);
+            return;
+        }
+        try {
+            handle(m);
+        } catch (IOException e) { // the answer could not be sent: the connection is broken, the DMA's reply will not come
+            note("the answer to message " + m.header().id() + ", handled while a DMA waited, could not be sent: " + e.getMessage());
+        }
+    }
+
+    /** The most data one DMA_READ or DMA_WRITE may carry: the negotiated max_data_xfer_size. */
+    private long maxTransfer() {
+        VersionCaps.Answer a = caps;
+        return a == null ? VersionCaps.DEFAULT_MAX_DATA_XFER : a.maxDataXferSize();
+    }
+
+    /** The DMA ranges the client gave without an fd, which the device reaches by DMA_READ and DMA_WRITE. */
+    public List<InBandRange> inBandRanges() {
+        List<InBandRange> out = new ArrayList<>();
+        kernel.locked(() -> dma.stream().filter(e -> e.mapping() == null).forEach(e -> out.add(new InBandRange(e.iova(), e.size()))));
+        return List.copyOf(out);
     }
 
     /**
@@ -668,8 +834,8 @@ public final class VfioUserServer implements AutoCloseable {
     /**
      * Closes the device, the simulated eventfds, the client's memory mappings and descriptors, the
      * group and the container (in the order a process's exit would release them); the channel stays
-     * open. A second close does nothing. Called from another thread while {@link #serve()} waits in
-     * {@code receive}, it takes effect once that returns: close the channel to end the wait.
+     * open. A second close does nothing. Called from another thread, it ends {@link #serve()} and
+     * faults a DMA waiting for the client; the reader thread ends when the caller closes the channel.
      */
     @Override
     public void close() {
@@ -679,10 +845,17 @@ public final class VfioUserServer implements AutoCloseable {
             }
             closed = true;
         }
+        mailbox.close(); // a DMA waiting for the client gives up, so the kernel lock comes free
         closeQuietly(device); // vfio_pci_core_close_device: interrupts off, so nothing signals the eventfds below
-        irqs.closeAll();
-        dma.forEach(this::release);
-        dma.clear();
+        kernel.locked(() -> {
+            try {
+                irqs.closeAll();
+            } catch (RuntimeException e) {
+                // the kernel was closed under us: its eventfds went with it
+            }
+            dma.forEach(this::release);
+            dma.clear();
+        });
         closeQuietly(group);
         closeQuietly(container);
     }

@@ -2,7 +2,9 @@ package org.vfio4j.sim.user;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Semaphore;
 import org.vfio4j.sim.HostDevice;
 import org.vfio4j.sim.SimulatedHost;
 import org.vfio4j.sim.device.Bar;
@@ -16,9 +18,10 @@ import org.vfio4j.sim.device.PciDeviceModel;
 
 /**
  * A small function to serve: INTx, two MSI vectors, a register BAR0 (0x0 source IOVA, 0x8
- * destination IOVA, 0x10 length, a write to 0x18 copies through the IOMMU; a write of v to 0x28
- * raises MSI vector v, asserts INTx when v is 0xff and deasserts it when v is 0xfe; 0x30 is a scratch
- * register) and an 8 KiB memory BAR2.
+ * destination IOVA, 0x10 length, a write to 0x18 copies through the IOMMU at once, a write to 0x38
+ * copies later on the kernel's device thread; 0x20 reads 1 while the last copy faulted; a write of v
+ * to 0x28 raises MSI vector v, asserts INTx when v is 0xff and deasserts it when v is 0xfe; 0x30 is a
+ * scratch register) and an 8 KiB memory BAR2.
  */
 final class UserDevice implements PciDeviceModel {
     static final String BDF = "0000:05:00.0";
@@ -29,8 +32,11 @@ final class UserDevice implements PciDeviceModel {
     long dst;
     long len;
     long scratch;
-    DmaFaultException fault;
+    volatile DmaFaultException fault;
     int resets;
+    /** Copies finished (faulted or not), and the thread of the last one. */
+    final Semaphore copied = new Semaphore(0);
+    volatile Thread copiedOn;
 
     static SimulatedHost host(UserDevice model) {
         return SimulatedHost.x86Type1().toBuilder().clearGroups()
@@ -71,6 +77,7 @@ final class UserDevice implements PciDeviceModel {
                         }
                     }
                     case 0x30 -> scratch = value;
+                    case 0x38 -> context.schedule(Duration.ZERO, UserDevice.this::copy);
                     default -> { }
                 }
             }
@@ -99,5 +106,7 @@ final class UserDevice implements PciDeviceModel {
         } catch (DmaFaultException e) {
             fault = e;
         }
+        copiedOn = Thread.currentThread();
+        copied.release();
     }
 }

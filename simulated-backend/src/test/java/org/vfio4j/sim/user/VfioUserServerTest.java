@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -587,6 +588,320 @@ class VfioUserServerTest {
         ok(again);
         assertThat(server.inBandRanges()).containsExactly(new VfioUserServer.InBandRange(0xfffc_0000L, 0x4_0000));
         assertThat(errno(missing)).isEqualTo(Errno.ENOENT.number());
+    }
+
+    // ---- in-band DMA: guest memory without an fd, reached by DMA_READ and DMA_WRITE
+
+    private static final long IN_BAND = 0x20_0000;
+    private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
+
+    /**
+     * VERSION with {@code caps}, an in-band DMA_MAP (READ|WRITE) of {@code size} bytes at IN_BAND,
+     * memory decode and bus mastering on; returns the client's memory behind the range.
+     */
+    MemorySegment inBand(String caps, long size) throws Exception {
+        ch.queue(VfioUserCommand.VERSION.code(), 0, versionPayload(0, 0, caps));
+        int map = ch.queue(VfioUserCommand.DMA_MAP.code(), 0, dmaMap(3, 0, IN_BAND, size));
+        enableDevice();
+        drain();
+        ok(map);
+        return ch.inBand(IN_BAND, size);
+    }
+
+    /** {@link #inBand} with QEMU's capabilities and 0x4000 bytes, the first {@code n} of them {@link #pattern}. */
+    MemorySegment inBandWithPattern(int n) throws Exception {
+        MemorySegment guest = inBand(QEMU_CAPS, 0x4000);
+        MemorySegment.copy(MemorySegment.ofArray(pattern(n)), 0, guest, 0, n);
+        return guest;
+    }
+
+    /** The client's read of the vendor and device ID (not queued). */
+    VfioUserMessage vendorRead() {
+        return ch.command(VfioUserCommand.REGION_READ.code(), 0, access(0, CONFIG, 4, new byte[0]));
+    }
+
+    /** Programs the device to copy {@code len} bytes from {@code src} to {@code dst}; {@code go} 0x18 copies at once, 0x38 on the device thread. */
+    void copy(long src, long dst, long len, int go) {
+        write(NO_REPLY, 0x0, 0, src, 8);
+        write(NO_REPLY, 0x8, 0, dst, 8);
+        write(NO_REPLY, 0x10, 0, len, 8);
+        write(NO_REPLY, go, 0, 1, 4);
+    }
+
+    static byte[] pattern(int n) {
+        byte[] b = new byte[n];
+        for (int i = 0; i < n; i++) {
+            b[i] = (byte) (i * 13 + 7);
+        }
+        return b;
+    }
+
+    /** A server request as "DMA_READ 0x200000+0x40" (its address and count). */
+    static String describe(VfioUserMessage request) {
+        MemorySegment p = MemorySegment.ofArray(request.payload());
+        String name = VfioUserCommand.of(request.header().command()).map(Enum::name).orElse("command " + request.header().command());
+        return String.format("%s 0x%x+0x%x", name, p.get(U64, 0), p.get(U64, 8));
+    }
+
+    static boolean isDmaRead(VfioUserMessage m) {
+        return m.header().command() == VfioUserCommand.DMA_READ.code();
+    }
+
+    /** Where in everything the server sent the message with this id and type is. */
+    int positionOf(int id, int type) {
+        synchronized (ch.wire) {
+            for (int i = 0; i < ch.wire.size(); i++) {
+                VfioUserHeader h = ch.wire.get(i).header();
+                if (h.id() == id && h.type() == type) {
+                    return i;
+                }
+            }
+        }
+        throw new AssertionError("the server sent no message " + id + " of type " + type);
+    }
+
+    /** Runs serve() on a thread of its own; the channel blocks, so the session lasts until the test hangs up. */
+    Thread serveInBackground(List<Throwable> failures) {
+        ch.blocking = true;
+        return Thread.ofPlatform().name("test serve").start(() -> {
+            try {
+                server.serve();
+            } catch (Throwable t) {
+                failures.add(t);
+            }
+        });
+    }
+
+    void awaitCopy() throws InterruptedException {
+        assertThat(model.copied.tryAcquire(10, TimeUnit.SECONDS)).as("the device finished its copy").isTrue();
+    }
+
+    @Test
+    void deviceDmaToInBandMemoryIsDmaReadAndDmaWriteMessages() throws Exception {
+        MemorySegment guest = inBandWithPattern(64);
+        copy(IN_BAND, IN_BAND + 0x2000, 64, 0x18);
+        drain();
+        int fault = read(0x20, 0, 4);
+        drain();
+
+        assertThat(guest.asSlice(0x2000, 64).toArray(BYTE)).isEqualTo(pattern(64));
+        assertThat(readValue(fault, 4)).as("the copy did not fault").isZero();
+        assertThat(ch.requests).extracting(VfioUserServerTest::describe).containsExactly("DMA_READ 0x200000+0x40", "DMA_WRITE 0x202000+0x40");
+        assertThat(ch.requests).extracting(m -> m.payload().length).containsExactly(16, 16 + 64);
+        assertThat(ch.requests).allMatch(m -> m.header().type() == VfioUserHeader.TYPE_COMMAND && !m.header().noReply());
+        assertThat(kernel.iommuFaults()).isEmpty();
+        assertThat(kernel.traceText()).contains("read of 0x40 bytes at IOVA 0x200000 (out of the vfio-user client's memory by DMA_READ)",
+                "write of 0x40 bytes at IOVA 0x202000 (into the vfio-user client's memory by DMA_WRITE)");
+        assertThat(server.inBandRanges()).containsExactly(new VfioUserServer.InBandRange(IN_BAND, 0x4000));
+        assertThat(kernel.resources().dmaMappings()).extracting(r -> r.iova()).containsExactly(IN_BAND);
+        assertThat(kernel.resources().lockedPages()).as("nothing pinned").isZero();
+    }
+
+    @Test
+    void transfersAreSplitAtTheNegotiatedMaxDataXferSize() throws Exception {
+        MemorySegment guest = inBand("{\"capabilities\":{\"max_data_xfer_size\":4096}}", 0x8000);
+        MemorySegment.copy(MemorySegment.ofArray(pattern(10_000)), 0, guest, 0, 10_000);
+        copy(IN_BAND, IN_BAND + 0x4000, 10_000, 0x18);
+        drain();
+
+        assertThat(guest.asSlice(0x4000, 10_000).toArray(BYTE)).isEqualTo(pattern(10_000));
+        assertThat(ch.requests).extracting(VfioUserServerTest::describe).containsExactly(
+                "DMA_READ 0x200000+0x1000", "DMA_READ 0x201000+0x1000", "DMA_READ 0x202000+0x710",
+                "DMA_WRITE 0x204000+0x1000", "DMA_WRITE 0x205000+0x1000", "DMA_WRITE 0x206000+0x710");
+        assertThat(kernel.iommuFaults()).isEmpty();
+    }
+
+    @Test
+    void aFailedOrMalformedReplyIsADmaFaultAsTheIommuRecordsThem() throws Exception {
+        inBand(QEMU_CAPS, 0x4000);
+        Map<String, java.util.function.Function<VfioUserMessage, List<VfioUserMessage>>> answers = new java.util.LinkedHashMap<>();
+        answers.put("errno 19 (ENODEV, No such device); QEMU answers so while bus mastering is off", m -> List.of(FakeChannel.error(m, 19)));
+        answers.put("has 8 bytes of payload, not 80", m -> List.of(FakeChannel.reply(m, new byte[8])));
+        answers.put("says 0x40 bytes at 0x0", m -> List.of(FakeChannel.reply(m, ints(0, 0, 64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))));
+        answers.put("says 0x4000000040 bytes at 0x200000", m -> { // the count is a u64: its high half counts
+            byte[] p = ch.fromGuest(m).payload();
+            p[12] = 0x40;
+            return List.of(FakeChannel.reply(m, p));
+        });
+        answers.put("answered DMA_READ of 0x40 bytes at 0x200000 (message", m -> List.of(new VfioUserMessage(
+                new VfioUserHeader(m.header().id(), VfioUserCommand.DMA_WRITE.code(), VfioUserHeader.SIZE, VfioUserHeader.TYPE_REPLY, 0),
+                new byte[0], List.of())));
+        int round = 0;
+        for (Map.Entry<String, java.util.function.Function<VfioUserMessage, List<VfioUserMessage>>> e : answers.entrySet()) {
+            ch.answer = e.getValue();
+            copy(IN_BAND, IN_BAND + 0x2000, 64, 0x18);
+            drain();
+            int fault = read(0x20, 0, 4); // queued after the DMA's reply: a read queued before it would be answered while the DMA waits
+            drain();
+            round++;
+            assertThat(readValue(fault, 4)).as("the copy faulted (%s)", e.getKey()).isEqualTo(1);
+            assertThat(model.fault).hasMessageContaining("DMA read of 64 bytes at IOVA 0x200000").hasMessageContaining(e.getKey());
+            assertThat(kernel.iommuFaults()).hasSize(round).last().satisfies(f -> {
+                assertThat(f.device()).isEqualTo(PciAddress.parse(UserDevice.BDF));
+                assertThat(f.iova()).isEqualTo(IN_BAND);
+                assertThat(f.length()).isEqualTo(64);
+                assertThat(f.write()).isFalse();
+                assertThat(f.reason()).contains("DMA_READ of 0x40 bytes at 0x200000").contains(e.getKey());
+            });
+        }
+        assertThat(ch.requests).as("no DMA_WRITE after a failed read").allMatch(VfioUserServerTest::isDmaRead).hasSize(answers.size());
+        assertThat(kernel.traceText()).contains("DMA fault");
+        assertThat(server.log()).as("a device's DMA fault is no failed command").isEmpty();
+    }
+
+    @Test
+    void aDmaWriteReplyMayEchoTheAddressAndCountButNothingElse() throws Exception {
+        MemorySegment guest = inBandWithPattern(64);
+        Map<String, java.util.function.Function<VfioUserMessage, byte[]>> replies = new java.util.LinkedHashMap<>();
+        replies.put("header only (QEMU)", m -> new byte[0]);
+        replies.put("address and u32 count (the specification's table)", m -> java.util.Arrays.copyOf(m.payload(), 12));
+        replies.put("address and u64 count", m -> java.util.Arrays.copyOf(m.payload(), 16));
+        replies.put("has 5 bytes of payload; a DMA_WRITE reply has none, 12 or 16", m -> new byte[5]);
+        replies.put("says 0x41 bytes at 0x202000", m -> {
+            byte[] p = java.util.Arrays.copyOf(m.payload(), 16);
+            p[8] = 0x41;
+            return p;
+        });
+        for (Map.Entry<String, java.util.function.Function<VfioUserMessage, byte[]>> e : replies.entrySet()) {
+            ch.answer = m -> isDmaRead(m) ? List.of(ch.fromGuest(m)) : List.of(FakeChannel.reply(m, e.getValue().apply(m)));
+            copy(IN_BAND, IN_BAND + 0x2000, 64, 0x18);
+            drain();
+            if (e.getKey().contains("bytes")) {
+                assertThat(model.fault).as(e.getKey()).hasMessageContaining("DMA write of 64 bytes at IOVA 0x202000")
+                        .hasMessageContaining(e.getKey());
+            } else {
+                assertThat(model.fault).as(e.getKey()).isNull();
+            }
+        }
+        assertThat(kernel.iommuFaults()).hasSize(2).allMatch(f -> f.write());
+    }
+
+    @Test
+    void theIommuGatesInBandMemoryBeforeAnyMessage() throws Exception {
+        inBand(QEMU_CAPS, 0x4000);
+        int rom = ch.queue(VfioUserCommand.DMA_MAP.code(), 0, dmaMap(1, 0, 0x30_0000, 0x1000)); // READ only, as QEMU maps ROM
+        copy(IN_BAND, 0x30_0000, 64, 0x18);
+        drain();
+        ok(rom);
+        assertThat(model.fault).hasMessageContaining("not writable by the device");
+        assertThat(ch.requests).extracting(VfioUserServerTest::describe).containsExactly("DMA_READ 0x200000+0x40");
+
+        int unmap = ch.queue(VfioUserCommand.DMA_UNMAP.code(), 0, dmaUnmap(0, IN_BAND, 0x4000));
+        copy(IN_BAND, IN_BAND + 0x2000, 64, 0x18);
+        drain();
+        ok(unmap);
+        assertThat(model.fault).hasMessageContaining("no mapping covers IOVA 0x200000");
+        assertThat(ch.requests).as("no message for unmapped memory").hasSize(1);
+        assertThat(server.inBandRanges()).containsExactly(new VfioUserServer.InBandRange(0x30_0000, 0x1000));
+        assertThat(kernel.resources().memoryMappings()).hasSize(1).allMatch(l -> l.startsWith("remote memory"));
+    }
+
+    @Test
+    void aCommandArrivingWhileTheDmaWaitsIsHandledAndAnsweredBeforeTheDmaCompletes() throws Exception {
+        MemorySegment guest = inBandWithPattern(64);
+        int[] configRead = new int[1];
+        ch.answer = m -> {
+            if (!isDmaRead(m)) {
+                return List.of(ch.fromGuest(m));
+            }
+            VfioUserMessage posted = ch.command(VfioUserCommand.REGION_WRITE.code(), NO_REPLY, access(0x30, 0, 4, ints(0x77)));
+            VfioUserMessage vendor = vendorRead();
+            configRead[0] = vendor.header().id();
+            return List.of(posted, vendor, ch.fromGuest(m));
+        };
+        copy(IN_BAND, IN_BAND + 0x2000, 64, 0x18);
+        drain();
+
+        assertThat(readValue(configRead[0], 4)).isEqualTo(0x10f11af4L);
+        assertThat(model.scratch).as("the posted write took effect").isEqualTo(0x77);
+        VfioUserMessage dmaWrite = ch.requests.get(1);
+        assertThat(positionOf(configRead[0], VfioUserHeader.TYPE_REPLY)).as("answered before the DMA went on")
+                .isLessThan(positionOf(dmaWrite.header().id(), VfioUserHeader.TYPE_COMMAND));
+        assertThat(guest.asSlice(0x2000, 64).toArray(BYTE)).isEqualTo(pattern(64));
+    }
+
+    @Test
+    void dmaFromTheDeviceThreadGoesOnWhileTheClientWaitsForAnAnswerFirst() throws Exception {
+        MemorySegment guest = inBandWithPattern(256);
+        // QEMU's vCPU holds the big lock while it waits for a config read, and QEMU answers DMA_READ only
+        // in its main loop, which needs that lock: the DMA reply comes only once the read is answered
+        int[] configRead = new int[1];
+        ch.answer = m -> {
+            if (!isDmaRead(m)) {
+                return List.of(ch.fromGuest(m));
+            }
+            VfioUserMessage vendor = vendorRead();
+            configRead[0] = vendor.header().id();
+            ch.afterReplyTo(vendor.header().id(), List.of(ch.fromGuest(m)));
+            return List.of(vendor);
+        };
+        copy(IN_BAND, IN_BAND + 0x2000, 256, 0x38);
+        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread serving = serveInBackground(failures);
+        awaitCopy();
+        ch.hangUp();
+        serving.join(10_000);
+
+        assertThat(serving.isAlive()).isFalse();
+        assertThat(failures).isEmpty();
+        assertThat(model.copiedOn.getName()).as("the kernel's device thread did the DMA").startsWith("vfio4j-sim-devices");
+        assertThat(model.fault).isNull();
+        assertThat(guest.asSlice(0x2000, 256).toArray(BYTE)).isEqualTo(pattern(256));
+        assertThat(readValue(configRead[0], 4)).isEqualTo(0x10f11af4L);
+        assertThat(positionOf(configRead[0], VfioUserHeader.TYPE_REPLY))
+                .isLessThan(positionOf(ch.requests.get(1).header().id(), VfioUserHeader.TYPE_COMMAND));
+    }
+
+    @Test
+    void theEndOfTheConnectionWhileTheDmaWaitsFaultsItAndEndsTheServer() throws Exception {
+        inBand(QEMU_CAPS, 0x4000);
+        ch.answer = m -> {
+            ch.hangUp();
+            return List.of();
+        };
+        copy(IN_BAND, IN_BAND + 0x2000, 64, 0x18);
+        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread serving = serveInBackground(failures);
+        awaitCopy();
+        serving.join(10_000);
+
+        assertThat(serving.isAlive()).as("serve() returned").isFalse();
+        assertThat(failures).isEmpty();
+        assertThat(model.fault).hasMessageContaining("DMA_READ of 0x40 bytes at 0x200000 got no reply: the client closed the connection");
+        assertThat(kernel.iommuFaults()).hasSize(1);
+        assertThat(kernel.resources().isEmpty()).as("%s", kernel.resources()).isTrue();
+    }
+
+    @Test
+    void aDmaWhoseReplyDoesNotComeFaultsAfterTheTimeoutAndTheLateReplyIsDropped() throws Exception {
+        MemorySegment guest = inBand(QEMU_CAPS, 0x4000);
+        server.dmaReplyTimeout(java.time.Duration.ofMillis(200));
+        List<VfioUserMessage> unanswered = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ch.answer = m -> {
+            unanswered.add(m);
+            return List.of();
+        };
+        copy(IN_BAND, IN_BAND + 0x2000, 64, 0x38);
+        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        long start = System.nanoTime();
+        Thread serving = serveInBackground(failures);
+        awaitCopy();
+        long waited = System.nanoTime() - start;
+
+        assertThat(waited).as("waited for the timeout").isGreaterThanOrEqualTo(200_000_000L);
+        assertThat(model.fault).hasMessageContaining("did not answer DMA_READ of 0x40 bytes at 0x200000")
+                .hasMessageContaining("within 200 ms");
+        ch.incoming.add(ch.fromGuest(unanswered.get(0))); // too late
+        int read = ch.queue(VfioUserCommand.REGION_READ.code(), 0, access(0, CONFIG, 4, new byte[0]));
+        ch.hangUp();
+        serving.join(10_000);
+
+        assertThat(serving.isAlive()).isFalse();
+        assertThat(failures).isEmpty();
+        assertThat(readValue(read, 4)).as("the server goes on").isEqualTo(0x10f11af4L);
+        assertThat(ch.sent).as("a late reply is never answered").noneMatch(m -> m.header().command() == VfioUserCommand.DMA_READ.code());
+        assertThat(server.log()).anyMatch(l -> l.contains("came after the server gave up"));
+        assertThat(guest.asSlice(0x2000, 64).toArray(BYTE)).isEqualTo(new byte[64]);
     }
 
     // ---- errors
