@@ -37,8 +37,8 @@ public interface VfioUserChannel extends AutoCloseable {
      * eventfd, which KVM signals at the guest's end of interrupt. The channel waits until the counter
      * is not 0, reads it (which resets it) and runs {@code onSignal} once, on a thread of its own;
      * signals that come before a read add up in the counter and make one run. {@code onSignal} should
-     * be short and not throw. The descriptor stays the caller's: close the watch before closing it.
-     * {@link #close()} stops every watch.
+     * be short and not throw. The descriptor stays the caller's, and may be closed once the watch is
+     * closed. {@link #close()} stops every watch.
      *
      * @throws IOException when the descriptor is closed or not an eventfd, or the channel is closed
      */
@@ -47,8 +47,9 @@ public interface VfioUserChannel extends AutoCloseable {
     /** A {@link #watch} in progress. */
     interface Watch extends AutoCloseable {
         /**
-         * Stops the watch. When it returns, {@code onSignal} is not running and will not run again
-         * (unless it is called from {@code onSignal} itself). A second close does nothing.
+         * Stops the watch without waiting for it, so that it may be called while holding a lock that
+         * {@code onSignal} takes: a run of {@code onSignal} that had already begun may end after
+         * close returns, and no other run follows. A second close does nothing.
          */
         @Override
         void close();

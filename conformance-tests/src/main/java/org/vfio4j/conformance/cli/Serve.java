@@ -30,8 +30,9 @@ final class Serve {
             region rules, SET_IRQS validation), guest memory passed with DMA_MAP is what the device's
             DMA reaches, and its interrupts signal the eventfds QEMU passed. Give QEMU:
               -device '{"driver":"vfio-user-pci","socket":{"path":"PATH","type":"unix"}}'
-            with fd-backed guest RAM (-object memory-backend-memfd,id=m,size=...,share=on
-            -machine memory-backend=m) so that the device can DMA.
+            Guest RAM that QEMU passes as an fd (-object memory-backend-memfd,id=m,size=...,share=on
+            -machine memory-backend=m) is mapped; other guest memory is reached with DMA_READ and
+            DMA_WRITE messages, one round trip per transfer.
 
               --device edu|nvme  QEMU's edu (1234:11e8) or NVMe controller (1b36:0010), simulated
               --socket PATH      where to listen (a stale socket file there is replaced)
@@ -71,8 +72,13 @@ final class Serve {
                 try (UnixSocketChannel channel = listener.accept()) {
                     out.println("vfio4j serve: connection " + (i + 1) + " accepted");
                     VfioUserServer server = VfioUserServer.open(kernel, address, channel);
-                    server.serve();
-                    out.println("vfio4j serve: connection " + (i + 1) + " ended; " + server.log().size() + " request(s) failed"
+                    String how = "ended";
+                    try {
+                        server.serve();
+                    } catch (java.io.IOException e) { // a broken stream ends this connection, not the command
+                        how = "broke off (" + e.getMessage() + ")";
+                    }
+                    out.println("vfio4j serve: connection " + (i + 1) + " " + how + "; " + server.log().size() + " request(s) failed"
                             + (server.log().isEmpty() ? "" : ":"));
                     for (String line : server.log()) {
                         out.println("  " + line);

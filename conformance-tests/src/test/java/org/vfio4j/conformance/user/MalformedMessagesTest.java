@@ -236,6 +236,21 @@ class MalformedMessagesTest {
         assertThat(edu.kernel.resources().isEmpty()).as("%s", edu.kernel.resources()).isTrue();
     }
 
+    @Test
+    void aClientGoneBeforeItsAnswerEndsTheSessionAsAnEndOfFile() throws Exception {
+        // the answer's sendmsg fails with EPIPE: the session ends as at an end of file, and the server's
+        // log says which reply was lost
+        UnixSocketChannel[] pair = UnixSocketChannel.pair();
+        pair[0].send(new VfioUserMessage(new VfioUserHeader(7, VfioUserCommand.VERSION.code(), VfioUserHeader.SIZE + 4, 0, 0),
+                new byte[4], List.of()));
+        pair[0].close();
+        try (ServedDevice gone = ServedDevice.start(ServedDevice.eduHost(), Topologies.EDU, pair[1])) {
+            assertThat(gone.outcome()).as("serve() returns normally").isNull();
+            assertThat(gone.server.log()).anySatisfy(l -> assertThat(l).startsWith("the reply to message 7 command 1 was not sent"));
+            assertThat(gone.kernel.resources().isEmpty()).as("%s", gone.kernel.resources()).isTrue();
+        }
+    }
+
     /**
      * After a framing error: the server sent nothing more (the client reads the end of the connection
      * once the server's end is closed), gave back everything it held in the kernel, and the same

@@ -7,7 +7,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.vfio4j.Errno;
 import org.vfio4j.kernel.internal.ErrnoCalls.CallState;
@@ -17,39 +16,44 @@ import org.vfio4j.user.VfioUserChannel;
 /**
  * One {@link VfioUserChannel#watch}: a thread of its own that waits in {@code poll(2)} for the
  * watched eventfd to become readable, reads its counter (one 8-byte read, which resets it) and runs
- * the callback once per read. A second eventfd of its own wakes that poll when the watch is closed:
- * closing a descriptor another thread waits on does not wake that thread on Linux, so the watched
- * descriptor is never what ends the wait. The wake-up eventfd is written once and never read, so it
- * stays readable; the thread closes it as it exits, and {@link #close()} writes it only while the
- * thread still runs, so neither side touches a number the other has released.
+ * the callback once per read. The thread polls and reads a duplicate of the descriptor, made at the
+ * start and closed by the thread as it leaves, so the caller may close its own descriptor as soon as
+ * {@link #close()} returns and a number the kernel hands out again is never read. A second eventfd
+ * of the watch's own wakes the poll when the watch is closed (closing a descriptor another thread
+ * waits on does not wake that thread on Linux); it is written once and never read, and the thread
+ * closes it as it leaves.
+ *
+ * <p>{@link #close()} never waits for the thread: a callback may take a lock that the code closing
+ * the watch holds (a vfio-user server closes watches under the simulated kernel's lock, which the
+ * callback's write to the kernel takes). So a callback already running, or just starting, when
+ * close is called may run to its end afterwards; after that the thread runs none. A caller that
+ * must know that no effect of a callback lands after close guards that effect with state of its
+ * own, checked under its own lock (the server's is the kernel lock).
  *
  * <p>The watched eventfd's file is shared with the peer, so its flags are left alone: if it is a
  * blocking eventfd and another reader empties it between the poll and the read, the read waits for
- * the next signal, and a close meanwhile does not wait for the thread longer than a few seconds (it
- * leaves without running the callback once the read returns).
+ * the next signal; the thread then leaves at the next wake-up without running the callback.
  *
  * <p>One thread per watch rather than one poller for all: a vfio-user server watches one unmask
  * eventfd per INTx function, so there are few, and each thread's life is that of its watch, which
  * makes stopping one independent of the others.
  */
 final class EventfdWatch implements VfioUserChannel.Watch {
-    /** How long {@link #close()} waits for the thread to leave after waking it; it normally takes microseconds. */
-    private static final long EXIT_WAIT_MILLIS = 5_000;
-
     private final PassedFd eventfd;
     private final Runnable onSignal;
     private final Consumer<EventfdWatch> onClose;
     private final int wake;
+    /** The thread's own duplicate of the watched descriptor (closed by the thread as it leaves). */
+    private final int watched;
     private final Thread thread;
-    /** Held while the callback runs, so that {@link #close()} can wait for one in flight. */
-    private final ReentrantLock running = new ReentrantLock();
     private final Object state = new Object();
     private volatile boolean closed;
     private boolean exited; // guarded by state
     private volatile String ended;
 
-    private EventfdWatch(PassedFd eventfd, Runnable onSignal, Consumer<EventfdWatch> onClose, int wake, String owner) {
+    private EventfdWatch(PassedFd eventfd, int watched, Runnable onSignal, Consumer<EventfdWatch> onClose, int wake, String owner) {
         this.eventfd = eventfd;
+        this.watched = watched;
         this.onSignal = onSignal;
         this.onClose = onClose;
         this.wake = wake;
@@ -66,11 +70,17 @@ final class EventfdWatch implements VfioUserChannel.Watch {
         Objects.requireNonNull(onSignal, "onSignal");
         requireEventfd(eventfd);
         CallState s = SocketLibc.state();
+        int watched = SocketLibc.fcntl(s, eventfd.number(), SocketLibc.F_DUPFD_CLOEXEC, 0);
+        if (watched < 0) {
+            throw SocketLibc.failure("fcntl(F_DUPFD_CLOEXEC)", eventfd.toString(), s.errno(), null);
+        }
         int wake = SocketLibc.eventfd(s, 0, SocketLibc.EFD_CLOEXEC | SocketLibc.EFD_NONBLOCK);
         if (wake < 0) {
-            throw SocketLibc.failure("eventfd", "the wake-up eventfd of a watch of " + eventfd, s.errno(), null);
+            int errno = s.errno();
+            SocketLibc.close(s, watched);
+            throw SocketLibc.failure("eventfd", "the wake-up eventfd of a watch of " + eventfd, errno, null);
         }
-        EventfdWatch w = new EventfdWatch(eventfd, onSignal, onClose, wake, owner);
+        EventfdWatch w = new EventfdWatch(eventfd, watched, onSignal, onClose, wake, owner);
         w.thread.start();
         return w;
     }
@@ -94,7 +104,7 @@ final class EventfdWatch implements VfioUserChannel.Watch {
             CallState s = SocketLibc.state();
             while (!closed) {
                 fds.fill((byte) 0);
-                fds.set(ValueLayout.JAVA_INT, 0, eventfd.number());
+                fds.set(ValueLayout.JAVA_INT, 0, watched);
                 fds.set(ValueLayout.JAVA_SHORT, 4, SocketLibc.POLLIN);
                 fds.set(ValueLayout.JAVA_INT, SocketLibc.POLLFD_SIZE, wake);
                 fds.set(ValueLayout.JAVA_SHORT, SocketLibc.POLLFD_SIZE + 4, SocketLibc.POLLIN);
@@ -117,7 +127,7 @@ final class EventfdWatch implements VfioUserChannel.Watch {
                 if ((revents & SocketLibc.POLLIN) == 0) {
                     continue;
                 }
-                long n = SocketLibc.read(s, eventfd.number(), counter, 8);
+                long n = SocketLibc.read(s, watched, counter, 8);
                 if (n == 8) {
                     deliver();
                 } else if (n < 0 && (s.errno() == Errno.EAGAIN.number() || s.errno() == Errno.EINTR.number())) {
@@ -132,20 +142,19 @@ final class EventfdWatch implements VfioUserChannel.Watch {
             synchronized (state) {
                 exited = true;
                 SocketLibc.close(SocketLibc.state(), wake);
+                SocketLibc.close(SocketLibc.state(), watched);
             }
         }
     }
 
     private void deliver() {
-        running.lock();
+        if (closed) {
+            return;
+        }
         try {
-            if (!closed) {
-                onSignal.run();
-            }
+            onSignal.run();
         } catch (RuntimeException e) {
             // the callback's own failure: the watch goes on (the callback should report what it cannot do)
-        } finally {
-            running.unlock();
         }
     }
 
@@ -163,16 +172,7 @@ final class EventfdWatch implements VfioUserChannel.Watch {
                 SocketLibc.write(s, wake, one, 8); // cannot fail: a fresh non-blocking eventfd written once
             }
         }
-        if (Thread.currentThread() != thread) {
-            running.lock(); // a callback in flight finishes; none starts after, as closed is set
-            running.unlock();
-            try {
-                thread.join(EXIT_WAIT_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt(); // the thread still leaves on its own; it runs no callback any more
-            }
-        }
-        onClose.accept(this);
+        onClose.accept(this); // the thread leaves on its own: close never waits for it (see the class comment)
     }
 
     /** Whether the watch's thread is still alive (for tests). */

@@ -54,6 +54,8 @@ final class SocketLibc {
     static final int MAP_SHARED = 1;
     /** {@code F_GETFD}. */
     static final int F_GETFD = 1;
+    /** fcntl: a duplicate at the lowest free number from the argument on, close-on-exec (asm-generic/fcntl.h). */
+    static final int F_DUPFD_CLOEXEC = 1030;
     /** {@code MAP_FAILED}, {@code (void *) -1}. */
     static final long MAP_FAILED = -1L;
     // sys/eventfd.h, poll.h
@@ -128,6 +130,8 @@ final class SocketLibc {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle fcntl$mh = downcall("fcntl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle fcntlInt$mh = downcall("fcntl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle mmap$mh = downcall("mmap",
             FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle munmap$mh = downcall("munmap",
@@ -274,6 +278,15 @@ final class SocketLibc {
     static int fcntl(CallState s, int fd, int command) {
         try {
             return (int) fcntl$mh.invokeExact(s.capture, fd, command);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** {@code fcntl} with an int argument ({@code F_DUPFD_CLOEXEC}). */
+    static int fcntl(CallState s, int fd, int command, int argument) {
+        try {
+            return (int) fcntlInt$mh.invokeExact(s.capture, fd, command, argument);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

@@ -1,6 +1,7 @@
 package org.vfio4j.kernel.user;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
@@ -68,6 +69,15 @@ class UnixSocketChannelWatchTest {
         return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.isAlive() && t.getName().startsWith(name));
     }
 
+    /** Close does not wait for the watch's thread: it leaves (closing its descriptors) moments later. */
+    private static boolean watchThreadLeaves(int fd) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(COMES);
+        while (watchThreadAlive(fd) && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        return !watchThreadAlive(fd);
+    }
+
     @Test
     void eachSignalReadRunsTheCallbackOnceAndConsumesTheCounter() throws Throwable {
         int eventfd = TestFds.eventfd();
@@ -112,11 +122,12 @@ class UnixSocketChannelWatchTest {
         try (PassedFd fd = UnixSocketChannel.adopt(eventfd)) {
             Watch w = server.watch(fd, runs::incrementAndGet);
             assertThat(watchThreadAlive(eventfd)).isTrue();
-            assertThat(TestFds.openDescriptors()).as("the watch's wake-up eventfd").hasSize(before.size() + 1);
+            assertThat(TestFds.openDescriptors()).as("the watch's wake-up eventfd and its duplicate of the watched one")
+                    .hasSize(before.size() + 2);
 
             w.close();
 
-            assertThat(watchThreadAlive(eventfd)).as("close waits for the thread to leave").isFalse();
+            assertThat(watchThreadLeaves(eventfd)).as("the thread leaves once woken").isTrue();
             assertThat(TestFds.openDescriptors()).isEqualTo(before);
             add(eventfd, 1);
             Thread.sleep(QUIET_MILLIS);
@@ -127,27 +138,51 @@ class UnixSocketChannelWatchTest {
     }
 
     @Test
-    void closeWaitsForACallbackInFlight() throws Throwable {
+    void closeDoesNotWaitForACallbackInFlight_whichEnds_andNoOtherRunFollows() throws Throwable {
+        // the callback waits for a lock the closing thread holds, as the server's write to the simulated
+        // kernel waits for the kernel lock under which the server closes the watch: close must not wait
         int eventfd = TestFds.eventfd();
+        Object lock = new Object();
         CountDownLatch entered = new CountDownLatch(1);
-        AtomicBoolean finished = new AtomicBoolean();
+        AtomicInteger finished = new AtomicInteger();
         try (PassedFd fd = UnixSocketChannel.adopt(eventfd)) {
             Watch w = server.watch(fd, () -> {
                 entered.countDown();
-                try {
-                    Thread.sleep(QUIET_MILLIS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                synchronized (lock) {
+                    finished.incrementAndGet();
                 }
-                finished.set(true);
             });
-            add(eventfd, 1);
-            assertThat(entered.await(COMES, TimeUnit.SECONDS)).isTrue();
-
-            w.close();
-
-            assertThat(finished).as("the callback had finished when close returned").isTrue();
+            synchronized (lock) {
+                add(eventfd, 1);
+                assertThat(entered.await(COMES, TimeUnit.SECONDS)).isTrue();
+                assertTimeoutPreemptively(java.time.Duration.ofSeconds(COMES), w::close);
+                assertThat(finished).as("still waiting for the lock").hasValue(0);
+                add(eventfd, 1);
+            }
+            assertThat(watchThreadLeaves(eventfd)).isTrue();
+            assertThat(finished).as("the run in flight ended, no other followed").hasValue(1);
+            assertThat(counter(eventfd)).as("the signal after close was never read").isEqualTo(1);
         }
+    }
+
+    @Test
+    void theCallerMayCloseItsDescriptorRightAfterClosingTheWatch() throws Throwable {
+        int eventfd = TestFds.eventfd();
+        List<String> before = TestFds.openDescriptors();
+        PassedFd fd = UnixSocketChannel.adopt(eventfd);
+        Watch w = server.watch(fd, () -> { });
+        w.close();
+        fd.close(); // the watch reads its own duplicate: the number may be handed out again at once
+        int reused = TestFds.eventfd();
+        try {
+            add(reused, 3);
+            assertThat(watchThreadLeaves(eventfd)).isTrue();
+            assertThat(counter(reused)).as("nothing read the eventfd that got the old number").isEqualTo(3);
+        } finally {
+            TestFds.close(reused);
+        }
+        assertThat(TestFds.openDescriptors()).as("the watched eventfd, the duplicate and the wake-up eventfd are closed")
+                .hasSize(before.size() - 1);
     }
 
     @Test
@@ -195,8 +230,8 @@ class UnixSocketChannelWatchTest {
 
             server.close();
 
-            assertThat(watchThreadAlive(adopted)).isFalse();
-            assertThat(watchThreadAlive(received.number())).isFalse();
+            assertThat(watchThreadLeaves(adopted)).isTrue();
+            assertThat(watchThreadLeaves(received.number())).isTrue();
             assertThat(TestFds.isOpen(received.number())).as("the channel closes what it received").isFalse();
             assertThat(TestFds.isOpen(adopted)).as("an adopted descriptor stays its owner's").isTrue();
             assertThat(before).containsAll(TestFds.openDescriptors()); // no wake-up eventfd left (the server's socket went too)

@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.vfio4j.Errno;
 import org.vfio4j.VfioException;
@@ -40,7 +41,7 @@ final class IrqForwards {
      * One vector's MASK or UNMASK eventfd: the client's, the channel's watch of it, and the simulated
      * eventfd the watch writes and the kernel's virqfd consumes.
      */
-    record Watched(Fd simulated, PassedFd client, VfioUserChannel.Watch watch) {}
+    record Watched(Fd simulated, PassedFd client, VfioUserChannel.Watch watch, AtomicBoolean live) {}
 
     private final SimulatedKernel kernel;
     private final VfioUserChannel channel;
@@ -86,8 +87,9 @@ final class IrqForwards {
             for (PassedFd client : clientFds) {
                 // non-blocking: a write at the counter's maximum fails instead of stopping the watch thread
                 Fd simulated = kernel.eventfd(0, LinuxAbi.EFD_CLOEXEC | LinuxAbi.EFD_NONBLOCK);
+                AtomicBoolean live = new AtomicBoolean(true);
                 try {
-                    made.add(new Watched(simulated, client, channel.watch(client, () -> pass(simulated, client))));
+                    made.add(new Watched(simulated, client, channel.watch(client, () -> pass(simulated, client, live)), live));
                 } catch (IOException | RuntimeException e) {
                     closeQuietly(simulated);
                     throw e;
@@ -104,16 +106,28 @@ final class IrqForwards {
         }
     }
 
-    /** Stops a watch and closes its simulated eventfd; the client's eventfd stays the caller's. */
+    /**
+     * Stops a watch and closes its simulated eventfd; the client's eventfd stays the caller's. Under
+     * the kernel lock: the watch's write, which takes that lock, then finds it no longer live, so it
+     * never reaches the closed eventfd nor one that got its number (the watch's close does not wait
+     * for a write in flight, which waits for this very lock).
+     */
     private void abandon(Watched w) {
-        w.watch().close();
-        closeQuietly(w.simulated());
+        kernel.locked(() -> {
+            w.live().set(false);
+            w.watch().close();
+            closeQuietly(w.simulated());
+        });
     }
 
     /** On the watch's thread: the client's signal is a write of 1 to the simulated eventfd, which the kernel's virqfd consumes. */
-    private void pass(Fd simulated, PassedFd client) {
+    private void pass(Fd simulated, PassedFd client, AtomicBoolean live) {
         try {
-            kernel.writeEventCounter(simulated, 1);
+            kernel.locked(() -> {
+                if (live.get()) {
+                    kernel.writeEventCounter(simulated, 1);
+                }
+            });
         } catch (VfioException | RuntimeException e) {
             log.accept("signal of client eventfd " + client.number() + " not passed to the kernel: " + e.getMessage());
         }

@@ -587,7 +587,28 @@ class VfioUserServerTest {
         drain();
         ok(again);
         assertThat(server.inBandRanges()).containsExactly(new VfioUserServer.InBandRange(0xfffc_0000L, 0x4_0000));
-        assertThat(errno(missing)).isEqualTo(Errno.ENOENT.number());
+        assertThat(ok(missing)).as("nothing there: nothing unmapped, no error (vfio_dma_do_unmap)").isEqualTo(dmaUnmap(0, 0x1000, 0x1000));
+    }
+
+    @Test
+    void anUnmapOfALargerBlock_takesEveryMappingInside_andOneThatWouldCutAMappingIsEinval() throws Exception {
+        // QEMU with a vIOMMU unmaps power-of-two blocks of the IOVA space when the guest switches domains
+        version();
+        int a = ch.queue(VfioUserCommand.DMA_MAP.code(), 0, dmaMap(3, 0, 0x10_0000, 0x1000));
+        int b = ch.queue(VfioUserCommand.DMA_MAP.code(), 0, dmaMap(3, 0, 0x10_2000, 0x2000));
+        int c = ch.queue(VfioUserCommand.DMA_MAP.code(), 0, dmaMap(3, 0, 0x20_0000, 0x1000));
+        int cut = ch.queue(VfioUserCommand.DMA_UNMAP.code(), 0, dmaUnmap(0, 0x10_3000, 0x1000));
+        int block = ch.queue(VfioUserCommand.DMA_UNMAP.code(), 0, dmaUnmap(0, 0, 0x20_0000));
+        int top = ch.queue(VfioUserCommand.DMA_UNMAP.code(), 0, dmaUnmap(0, 0x8000_0000_0000_0000L, 0x8000_0000_0000_0000L));
+        drain();
+        ok(a);
+        ok(b);
+        ok(c);
+        assertThat(errno(cut)).as("type1v2 does not bisect a mapping").isEqualTo(Errno.EINVAL.number());
+        assertThat(ok(block)).isEqualTo(dmaUnmap(0, 0, 0x20_0000));
+        assertThat(server.inBandRanges()).containsExactly(new VfioUserServer.InBandRange(0x20_0000, 0x1000));
+        assertThat(kernel.resources().dmaMappings()).hasSize(1);
+        assertThat(ok(top)).as("a block ending at 2^64").isEqualTo(dmaUnmap(0, 0x8000_0000_0000_0000L, 0x8000_0000_0000_0000L));
     }
 
     // ---- in-band DMA: guest memory without an fd, reached by DMA_READ and DMA_WRITE
