@@ -184,4 +184,48 @@ class InterruptsTest {
     }
 
 
+
+    private static int setIntx(SimulatedKernel k, VfioDevice d, int flags, int fd) throws VfioException {
+        MemorySegment a = MemorySegment.ofArray(new byte[24]);
+        a.set(ValueLayout.JAVA_INT_UNALIGNED, 0, 24);
+        a.set(ValueLayout.JAVA_INT_UNALIGNED, 4, flags);
+        a.set(ValueLayout.JAVA_INT_UNALIGNED, 8, VFIO_PCI_INTX_IRQ_INDEX);
+        a.set(ValueLayout.JAVA_INT_UNALIGNED, 16, 1);
+        a.set(ValueLayout.JAVA_INT_UNALIGNED, 20, fd);
+        return (int) k.ioctl(d.fd(), VFIO_DEVICE_SET_IRQS, a);
+    }
+
+    @Test
+    void intxTakesOneUnmaskEventfd_aSecondIsEbusy_untilTheFirstIsRemovedOrItsEventfdClosed() throws Exception {
+        // vfio_pci_set_intx_unmask -> vfio_virqfd_enable: one virqfd per slot (EBUSY); virqfd_wakeup's
+        // EPOLLHUP clears the slot when the eventfd's last descriptor closes; fd -1 disables it
+        World w = boot(false, Integer.MAX_VALUE);
+        SimulatedKernel k = w.kernel();
+        VfioDevice d = w.device();
+        int unmaskEventfd = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK;
+        org.vfio4j.spi.Fd trigger = k.eventfd(0, LinuxAbi.EFD_NONBLOCK);
+        org.vfio4j.spi.Fd a = k.eventfd(0, LinuxAbi.EFD_NONBLOCK);
+        org.vfio4j.spi.Fd b = k.eventfd(0, LinuxAbi.EFD_NONBLOCK);
+        assertThat(setIntx(k, d, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, trigger.number())).isZero();
+        assertThat(setIntx(k, d, unmaskEventfd, a.number())).isZero();
+        assertThatErrno(() -> setIntx(k, d, unmaskEventfd, b.number()), Errno.EBUSY, "vfio_virqfd_enable");
+        assertThat(setIntx(k, d, unmaskEventfd, -1)).as("removed").isZero();
+        assertThat(setIntx(k, d, unmaskEventfd, b.number())).isZero();
+        k.close(b); // its last descriptor: the kernel drops the virqfd
+        assertThat(setIntx(k, d, unmaskEventfd, a.number())).as("the slot was freed by the hang-up").isZero();
+
+        w.model().context.setIntx(true); // delivered, masked by the kernel
+        assertThat(k.readEventCounter(trigger)).isEqualTo(1);
+        w.model().context.setIntx(false);
+        k.writeEventCounter(a, 1); // the unmask eventfd works: the next assertion is delivered
+        w.model().context.setIntx(true);
+        assertThat(k.readEventCounter(trigger)).isEqualTo(1);
+    }
+
+    private static void assertThatErrno(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, Errno errno, String rule) {
+        org.assertj.core.api.Assertions.assertThatThrownBy(call).isInstanceOfSatisfying(VfioException.class, e -> {
+            assertThat(e.errnoNumber()).isEqualTo(errno.number());
+            assertThat(e.getMessage()).contains(rule);
+        });
+    }
 }

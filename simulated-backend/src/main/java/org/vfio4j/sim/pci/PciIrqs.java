@@ -250,7 +250,11 @@ public final class PciIrqs {
             int fd = eventfdAt(arg, 0);
             if (fd >= 0) {
                 EventFdFile e = eventfd(fd);
-                removeUnmaskIrqfd();
+                if (unmaskEventfd != null && unmaskEventfd.virqfds.contains(unmaskIrqfd)) {
+                    throw KernelError.of(Errno.EBUSY, "INTx already has an unmask eventfd; remove it first with fd -1"
+                            + " (vfio_virqfd_enable)");
+                }
+                removeUnmaskIrqfd(); // one whose eventfd hung up (its last fd closed) is gone, as virqfd_wakeup's EPOLLHUP clears it
                 unmaskEventfd = e;
                 unmaskIrqfd = this::unmask;
                 e.attachVirqfd(unmaskIrqfd);

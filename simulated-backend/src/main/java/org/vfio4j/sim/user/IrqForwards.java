@@ -201,6 +201,12 @@ final class IrqForwards {
         made.forEach(this::closeQuietly);
     }
 
+    /** Whether a MASK or UNMASK eventfd of the client's is watched for {@code vector} of {@code index}. */
+    boolean watching(int action, int index, int vector) {
+        Map<Long, Watched> byVector = watched.get(action);
+        return byVector != null && byVector.containsKey(key(index, vector));
+    }
+
     /** Vectors with a forward or a watched eventfd, as "index/vector" (for tests and diagnostics). */
     List<String> describe() {
         List<String> out = new ArrayList<>();

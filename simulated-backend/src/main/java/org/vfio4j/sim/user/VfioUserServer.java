@@ -497,6 +497,25 @@ public final class VfioUserServer implements AutoCloseable {
     /** Returns whether the client's fds are now held by forwards or watches. */
     private boolean setIrqEventfds(int flags, int index, int start, int count, List<PassedFd> fds) throws VfioException {
         int action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+        if (action != VFIO_IRQ_SET_ACTION_TRIGGER && !fds.isEmpty()) {
+            // QEMU drops an INTx unmask eventfd by closing it, for the kernel's virqfd to see the hang-up
+            // (vfio_intx_disable_kvm; virqfd_wakeup's EPOLLHUP). That close never reaches this server, which
+            // holds its own copy, so the kernel would answer the next one EBUSY (vfio_virqfd_enable): a new
+            // MASK or UNMASK eventfd therefore first removes the one held for its vector, as the hang-up would
+            for (int i = 0; i < count; i++) {
+                if (irqs.watching(action, index, start + i)) {
+                    MemorySegment drop = buffer(24);
+                    drop.set(U32, 0, 24);
+                    drop.set(U32, 4, flags);
+                    drop.set(U32, 8, index);
+                    drop.set(U32, 12, start + i);
+                    drop.set(U32, 16, 1);
+                    drop.set(U32, 20, -1);
+                    kernel.ioctl(device.fd(), VFIO_DEVICE_SET_IRQS, drop);
+                    irqs.replace(action, index, start + i, java.util.Arrays.asList((Fd) null), List.of());
+                }
+            }
+        }
         List<Fd> made = irqs.create(action, fds);
         MemorySegment arg = buffer(20 + 4L * count);
         arg.set(U32, 0, (int) arg.byteSize());
