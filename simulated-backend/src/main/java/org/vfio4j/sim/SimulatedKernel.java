@@ -981,6 +981,22 @@ public final class SimulatedKernel implements VfioKernel {
             // an in-memory file system has nothing to flush
         }
     }
+    /**
+     * Writes a line of the program's own into the trace, between the calls it makes, as a program
+     * writes to tracefs's {@code trace_marker}: a userspace driver's step (a vfio-user server names
+     * each message it received, and the calls that follow are what the message became). The text is
+     * made only while the trace records.
+     *
+     * @param source who writes the line (shown where a call shows its descriptor)
+     * @param text   the line
+     */
+    public void traceMarker(String source, Supplier<String> text) {
+        if (source == null || text == null) {
+            throw new IllegalArgumentException("a trace marker needs a source and a text");
+        }
+        trace.event("", source, text);
+    }
+
     /** Records something the hardware or the kernel did (an interrupt, a DMA) in the trace. */
     void event(Object target, String what, String detail) {
         trace.event(target, what, detail);

@@ -296,6 +296,7 @@ public final class VfioUserServer implements AutoCloseable {
     /** Handles one message under the kernel lock: answers it unless it is NO_REPLY. */
     private void handle(VfioUserMessage m) throws IOException {
         VfioUserHeader h = m.header();
+        kernel.traceMarker("vfio-user", () -> describe(m)); // the calls that follow in the trace are what it became
         Reply r;
         try {
             r = dispatch(m);
@@ -309,6 +310,9 @@ public final class VfioUserServer implements AutoCloseable {
         if (r.errno != 0) {
             note("message " + h.id() + " command " + h.command() + (h.noReply() ? " (no reply)" : "") + " failed with errno "
                     + r.errno + ": " + r.why);
+            Reply failed = r;
+            kernel.traceMarker("vfio-user", () -> "message " + h.id() + (h.noReply() ? " failed (not answered: NO_REPLY)" : " answered")
+                    + " with errno " + failed.errno + ": " + failed.why);
         }
         if (h.noReply()) {
             return; // vfio-user.rst, "Header": a NO_REPLY command is never answered, even when it fails
@@ -322,6 +326,53 @@ public final class VfioUserServer implements AutoCloseable {
             // connection next and the session ends as at an end of file, not with an error
             note("the reply to message " + h.id() + " command " + h.command() + " was not sent: " + e.getMessage());
         }
+    }
+
+    /** One line for the trace: the message's id, command and the fields that say what it asks. */
+    static String describe(VfioUserMessage m) {
+        VfioUserHeader h = m.header();
+        byte[] p = m.payload();
+        String name = VfioUserCommand.of(h.command()).map(Enum::name).orElse("command " + h.command());
+        StringBuilder sb = new StringBuilder("message ").append(h.id()).append(' ').append(name);
+        MemorySegment s = seg(p);
+        Optional<VfioUserCommand> c = VfioUserCommand.of(h.command());
+        if (c.isPresent()) {
+            switch (c.get()) {
+                case REGION_READ, REGION_WRITE -> {
+                    if (p.length >= 16) {
+                        sb.append(String.format(" region %d +0x%x, %d bytes", s.get(U32, 8), s.get(U64, 0), Integer.toUnsignedLong(s.get(U32, 12))));
+                        if (c.get() == VfioUserCommand.REGION_WRITE && p.length > 16) {
+                            sb.append(": ").append(java.util.HexFormat.of().formatHex(p, 16, Math.min(p.length, 16 + 8)))
+                                    .append(p.length > 24 ? "..." : "");
+                        }
+                    }
+                }
+                case DMA_MAP -> {
+                    if (p.length >= 32) {
+                        sb.append(String.format(" iova 0x%x, 0x%x bytes, flags 0x%x, offset 0x%x, %s", s.get(U64, 16), s.get(U64, 24),
+                                s.get(U32, 4), s.get(U64, 8), m.fds().isEmpty() ? "in-band" : "with an fd"));
+                    }
+                }
+                case DMA_UNMAP -> {
+                    if (p.length >= 24) {
+                        sb.append(String.format(" iova 0x%x, 0x%x bytes, flags 0x%x", s.get(U64, 8), s.get(U64, 16), s.get(U32, 4)));
+                    }
+                }
+                case DEVICE_SET_IRQS -> {
+                    if (p.length >= 20) {
+                        sb.append(String.format(" flags 0x%x, index %d, start %d, count %d, %d fd(s)", s.get(U32, 4), s.get(U32, 8),
+                                s.get(U32, 12), s.get(U32, 16), m.fds().size()));
+                    }
+                }
+                case DEVICE_GET_REGION_INFO, DEVICE_GET_IRQ_INFO -> {
+                    if (p.length >= 12) {
+                        sb.append(" index ").append(s.get(U32, 8));
+                    }
+                }
+                default -> sb.append(", ").append(p.length).append(" bytes of payload");
+            }
+        }
+        return sb.append(h.noReply() ? " (no reply)" : "").toString();
     }
 
     private Reply dispatch(VfioUserMessage m) throws VfioException, IOException {

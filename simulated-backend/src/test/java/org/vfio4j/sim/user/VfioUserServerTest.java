@@ -997,4 +997,32 @@ class VfioUserServerTest {
         assertThat(kernel.resources()).isEqualTo(UserDevice.host(new UserDevice()).boot().resources());
         assertThat(server.log()).isEmpty();
     }
+
+    @Test
+    void theTraceNamesEachMessage_beforeTheCallsItBecame() throws Exception {
+        version();
+        int r = read(0, CONFIG, 4);
+        int bad = read(0x1000, CONFIG, 4); // past config space: the kernel's EFAULT
+        int unknown = ch.queue(99, 0, new byte[0]);
+        drain();
+        ok(r);
+        assertThat(errno(bad)).isEqualTo(Errno.EFAULT.number());
+        List<String> lines = kernel.traceText().lines().toList();
+        int marker = indexOf(lines, "vfio-user: message " + r + " REGION_READ region 7 +0x0, 4 bytes");
+        assertThat(lines.get(marker + 1)).as("what the message became").contains("pread {CONFIG+0x0 (PCI_VENDOR_ID), 4 bytes}");
+        int failed = indexOf(lines, "vfio-user: message " + bad + " REGION_READ region 7 +0x1000, 4 bytes");
+        assertThat(lines.get(failed + 1)).contains("pread").contains("EFAULT");
+        assertThat(lines.get(failed + 2)).contains("vfio-user: message " + bad + " answered with errno 14");
+        assertThat(lines.get(indexOf(lines, "vfio-user: message " + unknown + " command 99") + 1))
+                .contains("vfio-user: message " + unknown + " answered with errno 38: command 99 is not a vfio-user command");
+    }
+
+    private static int indexOf(List<String> lines, String part) {
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains(part)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no trace line contains '" + part + "':\n" + String.join("\n", lines));
+    }
 }
