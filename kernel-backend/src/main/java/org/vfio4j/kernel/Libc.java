@@ -28,11 +28,8 @@ import org.vfio4j.kernel.internal.ErrnoCalls.CallState;
 final class Libc {
     private Libc() {}
 
-
     private static final MethodHandle open$mh = downcall("open",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle close$mh = downcall("close",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle ioctlPtr$mh = downcall("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle ioctlLong$mh = downcall("ioctl",
@@ -41,21 +38,7 @@ final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle pwrite$mh = downcall("pwrite",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle read$mh = downcall("read",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle write$mh = downcall("write",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle mmap$mh = downcall("mmap",
-            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle munmap$mh = downcall("munmap",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle eventfd$mh = downcall("eventfd",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle poll$mh = downcall("poll",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
 
-    /** {@code MAP_FAILED}, {@code (void *) -1}. */
-    static final long MAP_FAILED = -1L;
 
     /** {@code struct pollfd}: fd, events, revents. */
     static final StructLayout POLLFD$layout = MemoryLayout.structLayout(
@@ -79,14 +62,6 @@ final class Libc {
     static int open(CallState s, MemorySegment path, int flags, int mode) {
         try {
             return (int) open$mh.invokeExact(s.capture, path, flags, mode);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    static int close(CallState s, int fd) {
-        try {
-            return (int) close$mh.invokeExact(s.capture, fd);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
@@ -129,56 +104,6 @@ final class Libc {
     static long pwrite(CallState s, int fd, MemorySegment buf, long count, long offset) {
         try {
             return (long) pwrite$mh.invokeExact(s.capture, fd, buf, count, offset);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    static long read(CallState s, int fd, MemorySegment buf, long count) {
-        try {
-            return (long) read$mh.invokeExact(s.capture, fd, buf, count);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    static long write(CallState s, int fd, MemorySegment buf, long count) {
-        try {
-            return (long) write$mh.invokeExact(s.capture, fd, buf, count);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    /** Returns the mapping's address, or {@link #MAP_FAILED}. */
-    static long mmap(CallState s, long length, int prot, int flags, int fd, long offset) {
-        try {
-            MemorySegment addr = (MemorySegment) mmap$mh.invokeExact(s.capture, MemorySegment.NULL, length, prot, flags, fd, offset);
-            return addr.address();
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    static int munmap(CallState s, long address, long length) {
-        try {
-            return (int) munmap$mh.invokeExact(s.capture, MemorySegment.ofAddress(address), length);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    static int eventfd(CallState s, int initval, int flags) {
-        try {
-            return (int) eventfd$mh.invokeExact(s.capture, initval, flags);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    static int poll(CallState s, MemorySegment fds, long nfds, int timeout) {
-        try {
-            return (int) poll$mh.invokeExact(s.capture, fds, nfds, timeout);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

@@ -18,6 +18,7 @@ import org.vfio4j.spi.PollFd;
 import org.vfio4j.spi.Scalar;
 import org.vfio4j.spi.VfioKernel;
 import org.vfio4j.uapi.VfioIoctls;
+import org.vfio4j.kernel.internal.PosixCalls;
 
 /**
  * The seam on real Linux: each call is one libc call through {@link Libc}, bracketed by the
@@ -74,7 +75,7 @@ final class LinuxKernel implements VfioKernel {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = arena.allocate(Libc.POLLFD$layout);
             p.set(ValueLayout.JAVA_INT, 0, number);
-            if (Libc.poll(s, p, 1, 0) < 0) {
+            if (PosixCalls.poll(s, p, 1, 0) < 0) {
                 throw new VfioException(s.errno(), "adopt", "fd " + number, null);
             }
             if ((p.get(ValueLayout.JAVA_SHORT, 6) & org.vfio4j.spi.LinuxAbi.POLLNVAL) != 0) {
@@ -173,13 +174,13 @@ final class LinuxKernel implements VfioKernel {
     @Override
     public long read(Fd fd, MemorySegment dst) throws VfioException {
         checkDestination(dst, fd, "read");
-        return transfer(fd, "read", dst, (st, n, b) -> Libc.read(st, n, b, b.byteSize()));
+        return transfer(fd, "read", dst, (st, n, b) -> PosixCalls.read(st, n, b, b.byteSize()));
     }
 
     @Override
     public long write(Fd fd, MemorySegment src) throws VfioException {
         checkSource(src, fd, "write");
-        return transfer(fd, "write", src, (st, n, b) -> Libc.write(st, n, b, b.byteSize()));
+        return transfer(fd, "write", src, (st, n, b) -> PosixCalls.write(st, n, b, b.byteSize()));
     }
 
     /**
@@ -239,8 +240,8 @@ final class LinuxKernel implements VfioKernel {
         int n = fd.enter(this, "mmap");
         try {
             CallState s = Libc.state();
-            long address = Libc.mmap(s, length, prot, flags, n, offset);
-            if (address == Libc.MAP_FAILED) {
+            long address = PosixCalls.mmap(s, length, prot, flags, n, offset);
+            if (address == PosixCalls.MAP_FAILED) {
                 throw failure(s, "mmap", fd);
             }
             Arena arena = Arena.ofShared();
@@ -291,7 +292,7 @@ final class LinuxKernel implements VfioKernel {
             throw inUse;
         }
         CallState s = Libc.state();
-        if (Libc.munmap(s, m.address(), m.length()) < 0) {
+        if (PosixCalls.munmap(s, m.address(), m.length()) < 0) {
             throw new VfioException(s.errno(), "munmap", null, null);
         }
     }
@@ -320,7 +321,7 @@ final class LinuxKernel implements VfioKernel {
     public Fd eventfd(int initialValue, int flags) throws VfioException {
         checkOpen();
         CallState s = Libc.state();
-        int n = Libc.eventfd(s, initialValue, flags);
+        int n = PosixCalls.eventfd(s, initialValue, flags);
         if (n < 0) {
             throw new VfioException(s.errno(), "eventfd", null, null);
         }
@@ -332,7 +333,7 @@ final class LinuxKernel implements VfioKernel {
         int n = eventfd.enter(this, "read");
         try {
             CallState s = Libc.state();
-            long r = Libc.read(s, n, s.scratch, Long.BYTES);
+            long r = PosixCalls.read(s, n, s.scratch, Long.BYTES);
             if (r < 0) {
                 throw failure(s, "read", eventfd);
             }
@@ -351,7 +352,7 @@ final class LinuxKernel implements VfioKernel {
         try {
             CallState s = Libc.state();
             s.scratch.set(ValueLayout.JAVA_LONG, 0, value);
-            if (Libc.write(s, n, s.scratch, Long.BYTES) < 0) {
+            if (PosixCalls.write(s, n, s.scratch, Long.BYTES) < 0) {
                 throw failure(s, "write", eventfd);
             }
         } finally {
@@ -373,7 +374,7 @@ final class LinuxKernel implements VfioKernel {
                 entered++;
             }
             CallState s = Libc.state();
-            if (Libc.poll(s, array, count, timeoutMillis) < 0) {
+            if (PosixCalls.poll(s, array, count, timeoutMillis) < 0) {
                 throw new VfioException(s.errno(), "poll", count + " descriptors", null);
             }
             short[] revents = new short[count];
@@ -407,7 +408,7 @@ final class LinuxKernel implements VfioKernel {
             Mapping m = mappings.remove(address);
             if (m != null) {
                 m.arena().close();
-                Libc.munmap(Libc.state(), m.address(), m.length());
+                PosixCalls.munmap(Libc.state(), m.address(), m.length());
             }
         }
         for (Fd fd : List.copyOf(open)) {
@@ -437,7 +438,7 @@ final class LinuxKernel implements VfioKernel {
 
     private int release(int number) {
         CallState s = Libc.state();
-        return Libc.close(s, number) < 0 ? s.errno() : 0;
+        return PosixCalls.close(s, number) < 0 ? s.errno() : 0;
     }
 
     /**

@@ -12,6 +12,7 @@ import org.vfio4j.Errno;
 import org.vfio4j.kernel.internal.ErrnoCalls.CallState;
 import org.vfio4j.user.PassedFd;
 import org.vfio4j.user.VfioUserChannel;
+import org.vfio4j.kernel.internal.PosixCalls;
 
 /**
  * One {@link VfioUserChannel#watch}: a thread of its own that waits in {@code poll(2)} for the
@@ -70,14 +71,14 @@ final class EventfdWatch implements VfioUserChannel.Watch {
         Objects.requireNonNull(onSignal, "onSignal");
         requireEventfd(eventfd);
         CallState s = SocketLibc.state();
-        int watched = SocketLibc.fcntl(s, eventfd.number(), SocketLibc.F_DUPFD_CLOEXEC, 0);
+        int watched = PosixCalls.fcntl(s, eventfd.number(), SocketLibc.F_DUPFD_CLOEXEC, 0);
         if (watched < 0) {
             throw SocketLibc.failure("fcntl(F_DUPFD_CLOEXEC)", eventfd.toString(), s.errno(), null);
         }
-        int wake = SocketLibc.eventfd(s, 0, SocketLibc.EFD_CLOEXEC | SocketLibc.EFD_NONBLOCK);
+        int wake = PosixCalls.eventfd(s, 0, SocketLibc.EFD_CLOEXEC | SocketLibc.EFD_NONBLOCK);
         if (wake < 0) {
             int errno = s.errno();
-            SocketLibc.close(s, watched);
+            PosixCalls.close(s, watched);
             throw SocketLibc.failure("eventfd", "the wake-up eventfd of a watch of " + eventfd, errno, null);
         }
         EventfdWatch w = new EventfdWatch(eventfd, watched, onSignal, onClose, wake, owner);
@@ -108,7 +109,7 @@ final class EventfdWatch implements VfioUserChannel.Watch {
                 fds.set(ValueLayout.JAVA_SHORT, 4, SocketLibc.POLLIN);
                 fds.set(ValueLayout.JAVA_INT, SocketLibc.POLLFD_SIZE, wake);
                 fds.set(ValueLayout.JAVA_SHORT, SocketLibc.POLLFD_SIZE + 4, SocketLibc.POLLIN);
-                if (SocketLibc.poll(s, fds, 2, -1) < 0) {
+                if (PosixCalls.poll(s, fds, 2, -1) < 0) {
                     if (s.errno() == Errno.EINTR.number()) {
                         continue;
                     }
@@ -127,7 +128,7 @@ final class EventfdWatch implements VfioUserChannel.Watch {
                 if ((revents & SocketLibc.POLLIN) == 0) {
                     continue;
                 }
-                long n = SocketLibc.read(s, watched, counter, 8);
+                long n = PosixCalls.read(s, watched, counter, 8);
                 if (n == 8) {
                     deliver();
                 } else if (n < 0 && (s.errno() == Errno.EAGAIN.number() || s.errno() == Errno.EINTR.number())) {
@@ -141,8 +142,8 @@ final class EventfdWatch implements VfioUserChannel.Watch {
         } finally {
             synchronized (state) {
                 exited = true;
-                SocketLibc.close(SocketLibc.state(), wake);
-                SocketLibc.close(SocketLibc.state(), watched);
+                PosixCalls.close(SocketLibc.state(), wake);
+                PosixCalls.close(SocketLibc.state(), watched);
             }
         }
     }
@@ -169,7 +170,7 @@ final class EventfdWatch implements VfioUserChannel.Watch {
                 CallState s = SocketLibc.state();
                 MemorySegment one = s.scratch.asSlice(0, 8);
                 one.set(ValueLayout.JAVA_LONG, 0, 1L);
-                SocketLibc.write(s, wake, one, 8); // cannot fail: a fresh non-blocking eventfd written once
+                PosixCalls.write(s, wake, one, 8); // cannot fail: a fresh non-blocking eventfd written once
             }
         }
         onClose.accept(this); // the thread leaves on its own: close never waits for it (see the class comment)

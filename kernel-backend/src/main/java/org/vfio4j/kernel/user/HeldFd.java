@@ -3,6 +3,7 @@ package org.vfio4j.kernel.user;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.vfio4j.user.PassedFd;
+import org.vfio4j.kernel.internal.PosixCalls;
 
 /**
  * A descriptor this process holds as a {@link PassedFd}: one that arrived beside a message (its
@@ -34,7 +35,7 @@ final class HeldFd implements PassedFd {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            SocketLibc.close(SocketLibc.state(), number); // Linux releases the number even when close reports an error
+            PosixCalls.close(SocketLibc.state(), number); // Linux releases the number even when close reports an error
             onClose.accept(this);
         }
     }

@@ -2,6 +2,7 @@ package org.vfio4j.kernel.user;
 
 import java.io.IOException;
 import org.vfio4j.kernel.internal.ErrnoCalls.CallState;
+import org.vfio4j.kernel.internal.PosixCalls;
 
 /**
  * A socket descriptor shared by the threads that call on it and the one that closes it. Closing
@@ -39,7 +40,7 @@ final class SocketFd {
             released |= release;
         }
         if (release) {
-            SocketLibc.close(SocketLibc.state(), number);
+            PosixCalls.close(SocketLibc.state(), number);
         }
     }
 
@@ -67,7 +68,7 @@ final class SocketFd {
         CallState s = SocketLibc.state();
         SocketLibc.shutdown(s, number, SocketLibc.SHUT_RDWR); // wakes blocked callers; ENOTCONN on an unconnected one is harmless
         if (release) {
-            SocketLibc.close(s, number);
+            PosixCalls.close(s, number);
         }
         return true;
     }

@@ -56,8 +56,6 @@ final class SocketLibc {
     static final int F_GETFD = 1;
     /** fcntl: a duplicate at the lowest free number from the argument on, close-on-exec (asm-generic/fcntl.h). */
     static final int F_DUPFD_CLOEXEC = 1030;
-    /** {@code MAP_FAILED}, {@code (void *) -1}. */
-    static final long MAP_FAILED = -1L;
     // sys/eventfd.h, poll.h
     /** {@code EFD_CLOEXEC} (= {@code O_CLOEXEC}). */
     static final int EFD_CLOEXEC = 0x80000;
@@ -118,24 +116,6 @@ final class SocketLibc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle recvmsg$mh = downcall("recvmsg",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle write$mh = downcall("write",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle read$mh = downcall("read",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle eventfd$mh = downcall("eventfd",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle poll$mh = downcall("poll",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle close$mh = downcall("close",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle fcntl$mh = downcall("fcntl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle fcntlInt$mh = downcall("fcntl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle mmap$mh = downcall("mmap",
-            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle munmap$mh = downcall("munmap",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
 
     /** Bytes of per-thread scratch: a socket address, an eventfd counter, two descriptors. */
     static final int SCRATCH = 256;
@@ -228,83 +208,6 @@ final class SocketLibc {
     static long recvmsg(CallState s, int fd, MemorySegment msghdr, int flags) {
         try {
             return (long) recvmsg$mh.invokeExact(s.capture, fd, msghdr, flags);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    static long write(CallState s, int fd, MemorySegment buf, long count) {
-        try {
-            return (long) write$mh.invokeExact(s.capture, fd, buf, count);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    static long read(CallState s, int fd, MemorySegment buf, long count) {
-        try {
-            return (long) read$mh.invokeExact(s.capture, fd, buf, count);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    static int eventfd(CallState s, int initval, int flags) {
-        try {
-            return (int) eventfd$mh.invokeExact(s.capture, initval, flags);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    /** {@code poll} over {@code nfds} consecutive {@code struct pollfd}; a negative timeout waits without limit. */
-    static int poll(CallState s, MemorySegment fds, long nfds, int timeoutMillis) {
-        try {
-            return (int) poll$mh.invokeExact(s.capture, fds, nfds, timeoutMillis);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    static int close(CallState s, int fd) {
-        try {
-            return (int) close$mh.invokeExact(s.capture, fd);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    /** {@code fcntl} with a command that takes no argument ({@code F_GETFD}). */
-    static int fcntl(CallState s, int fd, int command) {
-        try {
-            return (int) fcntl$mh.invokeExact(s.capture, fd, command);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    /** {@code fcntl} with an int argument ({@code F_DUPFD_CLOEXEC}). */
-    static int fcntl(CallState s, int fd, int command, int argument) {
-        try {
-            return (int) fcntlInt$mh.invokeExact(s.capture, fd, command, argument);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    /** Returns the mapping's address, or {@link #MAP_FAILED}. */
-    static long mmap(CallState s, long length, int prot, int flags, int fd, long offset) {
-        try {
-            MemorySegment addr = (MemorySegment) mmap$mh.invokeExact(s.capture, MemorySegment.NULL, length, prot, flags, fd, offset);
-            return addr.address();
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    static int munmap(CallState s, long address, long length) {
-        try {
-            return (int) munmap$mh.invokeExact(s.capture, MemorySegment.ofAddress(address), length);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

@@ -21,6 +21,7 @@ import org.vfio4j.user.PassedFd;
 import org.vfio4j.user.VfioUserChannel;
 import org.vfio4j.user.VfioUserHeader;
 import org.vfio4j.user.VfioUserMessage;
+import org.vfio4j.kernel.internal.PosixCalls;
 
 /**
  * A {@link VfioUserChannel} over a connected AF_UNIX stream socket, the transport QEMU's
@@ -102,7 +103,7 @@ public final class UnixSocketChannel implements VfioUserChannel {
                         errno == Errno.ECONNREFUSED.number() ? "a socket file is there but nobody listens on it" : null);
             }
         } catch (IOException | RuntimeException e) {
-            SocketLibc.close(s, fd);
+            PosixCalls.close(s, fd);
             throw e;
         }
         return new UnixSocketChannel(fd, "connected to " + path);
@@ -130,7 +131,7 @@ public final class UnixSocketChannel implements VfioUserChannel {
      */
     public static PassedFd adopt(int number) throws IOException {
         CallState s = SocketLibc.state();
-        if (SocketLibc.fcntl(s, number, SocketLibc.F_GETFD) < 0) {
+        if (PosixCalls.fcntl(s, number, SocketLibc.F_GETFD) < 0) {
             throw SocketLibc.failure("fcntl(F_GETFD)", "fd " + number, s.errno(), "adopt needs an open descriptor");
         }
         return new HeldFd(number, "adopted", fd -> {});
@@ -405,8 +406,8 @@ public final class UnixSocketChannel implements VfioUserChannel {
         checkWithinFile(fd, offset, length);
         CallState s = SocketLibc.state();
         int prot = SocketLibc.PROT_READ | (writable ? SocketLibc.PROT_WRITE : 0);
-        long address = SocketLibc.mmap(s, length, prot, SocketLibc.MAP_SHARED, fd.number(), offset);
-        if (address == SocketLibc.MAP_FAILED) {
+        long address = PosixCalls.mmap(s, length, prot, SocketLibc.MAP_SHARED, fd.number(), offset);
+        if (address == PosixCalls.MAP_FAILED) {
             int errno = s.errno();
             throw SocketLibc.failure("mmap", on, errno, errno == Errno.EACCES.number() && writable
                     ? "a writable shared mapping needs a descriptor opened for writing" : "mapping " + length + " bytes at offset " + offset);
@@ -415,7 +416,7 @@ public final class UnixSocketChannel implements VfioUserChannel {
         synchronized (mappings) {
             if (socket.isClosed()) { // closed while mapping: nobody would unmap it later
                 arena.close();
-                SocketLibc.munmap(s, address, length);
+                PosixCalls.munmap(s, address, length);
                 throw socket.closedException();
             }
             mappings.put(address, new Mapping(address, length, arena));
@@ -467,7 +468,7 @@ public final class UnixSocketChannel implements VfioUserChannel {
     private static void release(Mapping m) throws IOException {
         m.arena().close();
         CallState s = SocketLibc.state();
-        if (SocketLibc.munmap(s, m.address(), m.length()) < 0) {
+        if (PosixCalls.munmap(s, m.address(), m.length()) < 0) {
             throw SocketLibc.failure("munmap", "0x" + Long.toHexString(m.address()), s.errno(), null);
         }
     }
@@ -488,7 +489,7 @@ public final class UnixSocketChannel implements VfioUserChannel {
         MemorySegment one = s.scratch.asSlice(0, 8);
         one.set(ValueLayout.JAVA_LONG, 0, 1L);
         while (true) {
-            long r = SocketLibc.write(s, eventfd.number(), one, 8);
+            long r = PosixCalls.write(s, eventfd.number(), one, 8);
             if (r == 8) {
                 return;
             }

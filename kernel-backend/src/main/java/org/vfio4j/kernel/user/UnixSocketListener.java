@@ -10,6 +10,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
 import org.vfio4j.Errno;
 import org.vfio4j.kernel.internal.ErrnoCalls.CallState;
+import org.vfio4j.kernel.internal.PosixCalls;
 
 /**
  * A listening AF_UNIX stream socket bound to a path: where a vfio-user server waits for its client
@@ -52,7 +53,7 @@ public final class UnixSocketListener implements AutoCloseable {
             Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
             return new UnixSocketListener(new SocketFd(fd, "vfio-user listener on socket fd " + fd + " at " + path), path, key);
         } catch (IOException | RuntimeException e) {
-            SocketLibc.close(s, fd);
+            PosixCalls.close(s, fd);
             throw e;
         }
     }
@@ -102,7 +103,7 @@ public final class UnixSocketListener implements AutoCloseable {
                 int client = SocketLibc.accept4(s, fd, SocketLibc.SOCK_CLOEXEC);
                 if (client >= 0) {
                     if (socket.isClosed()) {
-                        SocketLibc.close(s, client);
+                        PosixCalls.close(s, client);
                         throw socket.closedException();
                     }
                     return UnixSocketChannel.accepted(client, path);
