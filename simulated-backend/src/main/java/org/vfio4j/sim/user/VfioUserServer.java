@@ -555,28 +555,13 @@ public final class VfioUserServer implements AutoCloseable {
             // MASK or UNMASK eventfd therefore first removes the one held for its vector, as the hang-up would
             for (int i = 0; i < count; i++) {
                 if (irqs.watching(action, index, start + i)) {
-                    MemorySegment drop = buffer(24);
-                    drop.set(U32, 0, 24);
-                    drop.set(U32, 4, flags);
-                    drop.set(U32, 8, index);
-                    drop.set(U32, 12, start + i);
-                    drop.set(U32, 16, 1);
-                    drop.set(U32, 20, -1);
-                    kernel.ioctl(device.fd(), VFIO_DEVICE_SET_IRQS, drop);
+                    kernel.ioctl(device.fd(), VFIO_DEVICE_SET_IRQS, eventfdArg(flags, index, start + i, 1, List.of()));
                     irqs.replace(action, index, start + i, java.util.Arrays.asList((Fd) null), List.of());
                 }
             }
         }
         List<Fd> made = irqs.create(action, fds);
-        MemorySegment arg = buffer(20 + 4L * count);
-        arg.set(U32, 0, (int) arg.byteSize());
-        arg.set(U32, 4, flags);
-        arg.set(U32, 8, index);
-        arg.set(U32, 12, start);
-        arg.set(U32, 16, count);
-        for (int i = 0; i < count; i++) {
-            arg.set(U32, 20 + 4L * i, made.isEmpty() ? -1 : made.get(i).number()); // -1: the vector loses its eventfd
-        }
+        MemorySegment arg = eventfdArg(flags, index, start, count, made);
         try {
             kernel.ioctl(device.fd(), VFIO_DEVICE_SET_IRQS, arg);
         } catch (VfioException | RuntimeException e) {
@@ -593,6 +578,20 @@ public final class VfioUserServer implements AutoCloseable {
         }
         irqs.replace(action, index, start, slots, made.isEmpty() ? List.of() : fds);
         return !made.isEmpty();
+    }
+
+    /** A DATA_EVENTFD {@code struct vfio_irq_set} for {@code count} vectors: {@code fds}' numbers, or -1 each when there are none (the vectors lose theirs). */
+    private static MemorySegment eventfdArg(int flags, int index, int start, int count, List<Fd> fds) {
+        MemorySegment arg = buffer(20 + 4L * count);
+        arg.set(U32, 0, (int) arg.byteSize());
+        arg.set(U32, 4, flags);
+        arg.set(U32, 8, index);
+        arg.set(U32, 12, start);
+        arg.set(U32, 16, count);
+        for (int i = 0; i < count; i++) {
+            arg.set(U32, 20 + 4L * i, fds.isEmpty() ? -1 : fds.get(i).number());
+        }
+        return arg;
     }
 
     /** vfio-user.rst, "VFIO_USER_REGION_READ": pread of the region at its offset on the device fd. */
@@ -662,9 +661,9 @@ public final class VfioUserServer implements AutoCloseable {
 
     /**
      * vfio-user.rst, "VFIO_USER_DMA_MAP": with an fd, the client's memory is mapped through the
-     * channel and given to the kernel's IOMMU at the iova (VFIO_IOMMU_MAP_DMA); without one the
-     * range is only recorded. Overlapping a range already given is EEXIST, as the spec says and
-     * {@code vfio_dma_do_map} answers.
+     * channel and given to the kernel's IOMMU at the iova (VFIO_IOMMU_MAP_DMA); without one it is
+     * mapped as memory reached by DMA_READ and DMA_WRITE messages. Overlapping a range already given
+     * is EEXIST, as the spec says and {@code vfio_dma_do_map} answers.
      */
     private Reply dmaMap(byte[] p, List<PassedFd> fds) throws VfioException {
         boolean keep = false;
