@@ -24,11 +24,34 @@ import java.util.regex.Pattern;
  * Every other line must be equal.
  */
 public final class EduProbeDiff {
-    /** An 8-byte load through a mapping (value in decimal) or pread (bytes in hex), and the 4-byte loads of the same kind. */
-    private static final Pattern MAPPED_LOAD_8 = Pattern.compile("^BAR0 mapped load 8 at ([0-9a-f]+) = (-?\\d+)$");
-    private static final Pattern MAPPED_LOAD_4 = Pattern.compile("^BAR0 mapped load 4 at ([0-9a-f]+) = (-?\\d+)$");
-    private static final Pattern PREAD_8 = Pattern.compile("^BAR0 pread 8 at ([0-9a-f]+) = 8 ([0-9a-f]{16})$");
-    private static final Pattern PREAD_4 = Pattern.compile("^BAR0 pread 4 at ([0-9a-f]+) = 4 ([0-9a-f]{8})$");
+    /**
+     * The two ways the probe loads 8 and 4 bytes of BAR0: through a mapping (the value printed in
+     * decimal) and by pread (the bytes printed in hex, in memory order).
+     */
+    private enum Load {
+        MAPPED("load", "^BAR0 mapped load %d at ([0-9a-f]+) = (-?\\d+)$"),
+        PREAD("pread", "^BAR0 pread %d at ([0-9a-f]+) = %1$d ([0-9a-f]+)$");
+
+        final String noun;
+        final Pattern eight;
+        final Pattern four;
+
+        Load(String noun, String pattern) {
+            this.noun = noun;
+            this.eight = Pattern.compile(String.format(pattern, 8));
+            this.four = Pattern.compile(String.format(pattern, 4));
+        }
+
+        /** The printed value as its bytes in memory order (little-endian), in hex. */
+        String bytes(String printed, int width) {
+            if (this == PREAD) {
+                return printed;
+            }
+            long v = Long.parseLong(printed);
+            return width == 8 ? String.format("%016x", Long.reverseBytes(v)) : String.format("%08x", Integer.reverseBytes((int) v));
+        }
+    }
+
     /** An 8-byte store through a mapping or pwrite, its result or what reads back after it. */
     private static final Pattern STORE_8 = Pattern.compile("^BAR0 (mapped store|pwrite) 8 at [0-9a-f]+( loads back = | reads back | = )");
     private static final String SPLIT = "an 8-byte access performed as two 4-byte ones (no 8-byte I/O in vfio_pci_core_do_io_rw before 6.12)";
@@ -85,20 +108,19 @@ public final class EduProbeDiff {
     public static List<Difference> compare(List<String> reference, List<String> other, boolean splitEight) {
         Placement pr = Placement.of(reference);
         Placement po = Placement.of(other);
-        // the 4-byte loads of either side, as the 8-byte ones print them (where both sides have one, their lines are compared too)
-        Map<Long, Long> mapped4 = new java.util.HashMap<>();
-        Map<Long, String> pread4 = new java.util.HashMap<>();
-        for (List<String> side : List.of(reference, other)) {
-            for (String l : side) {
-                Matcher m = MAPPED_LOAD_4.matcher(l);
-                if (m.matches()) {
-                    mapped4.putIfAbsent(Long.parseLong(m.group(1), 16), Long.parseLong(m.group(2)));
-                }
-                Matcher p = PREAD_4.matcher(l);
-                if (p.matches()) {
-                    pread4.putIfAbsent(Long.parseLong(p.group(1), 16), p.group(2));
+        // the 4-byte loads of either side, by kind and offset, as bytes (where both sides have one, their lines are compared too)
+        Map<Load, Map<Long, String>> loads4 = new java.util.EnumMap<>(Load.class);
+        for (Load kind : Load.values()) {
+            Map<Long, String> at = new java.util.HashMap<>();
+            for (List<String> side : List.of(reference, other)) {
+                for (String l : side) {
+                    Matcher m = kind.four.matcher(l);
+                    if (m.matches()) {
+                        at.putIfAbsent(Long.parseLong(m.group(1), 16), kind.bytes(m.group(2), 4));
+                    }
                 }
             }
+            loads4.put(kind, at);
         }
         List<Difference> out = new ArrayList<>();
         int n = Math.min(reference.size(), other.size());
@@ -108,7 +130,7 @@ public final class EduProbeDiff {
             if (pr.neutral(a).equals(po.neutral(b))) {
                 continue;
             }
-            out.add(new Difference(i + 1, a, b, splitEight ? eightByteReason(a, b, mapped4, pread4) : null));
+            out.add(new Difference(i + 1, a, b, splitEight ? eightByteReason(a, b, loads4) : null));
         }
         if (reference.size() != other.size()) {
             out.add(new Difference(n + 1, reference.size() > n ? reference.get(n) : "(end)", other.size() > n ? other.get(n) : "(end)", null));
@@ -117,39 +139,25 @@ public final class EduProbeDiff {
     }
 
     /** Why a differing line is the 8-byte split, or null when it is not. */
-    private static String eightByteReason(String a, String b, Map<Long, Long> mapped4, Map<Long, String> pread4) {
-        Matcher ma = MAPPED_LOAD_8.matcher(a);
-        Matcher mb = MAPPED_LOAD_8.matcher(b);
-        if (ma.matches() && mb.matches() && ma.group(1).equals(mb.group(1))) {
-            long at = Long.parseLong(mb.group(1), 16);
-            Long low = mapped4.get(at);
-            Long high = mapped4.get(at + 4);
-            long served = Long.parseLong(mb.group(2));
-            if (low == null || (int) served != low.intValue()) {
-                return null;
+    private static String eightByteReason(String a, String b, Map<Load, Map<Long, String>> loads4) {
+        for (Load kind : Load.values()) {
+            Matcher ma = kind.eight.matcher(a);
+            Matcher mb = kind.eight.matcher(b);
+            if (ma.matches() && mb.matches() && ma.group(1).equals(mb.group(1))) {
+                long at = Long.parseLong(mb.group(1), 16);
+                String served = kind.bytes(mb.group(2), 8);
+                String low = loads4.get(kind).get(at);
+                String high = loads4.get(kind).get(at + 4);
+                if (low == null || !served.startsWith(low)) {
+                    return null;
+                }
+                if (high == null) { // the probe makes no 4-byte access there: only the first half can be checked
+                    return SPLIT + ": the first 4 bytes equal the 4-byte " + kind.noun + " at 0x" + Long.toHexString(at) + " (no 4-byte "
+                            + kind.noun + " at 0x" + Long.toHexString(at + 4) + " to check the rest against)";
+                }
+                return served.equals(low + high) ? SPLIT + ": equals the 4-byte " + kind.noun + "s at 0x" + Long.toHexString(at)
+                        + " and 0x" + Long.toHexString(at + 4) : null;
             }
-            if (high == null) { // the probe makes no 4-byte load there: only the lower half can be checked
-                return SPLIT + ": the lower half equals the 4-byte load at 0x" + Long.toHexString(at) + " (no 4-byte load at 0x"
-                        + Long.toHexString(at + 4) + " to check the upper half against)";
-            }
-            return served == ((high << 32) | (low & 0xffff_ffffL)) ? SPLIT + ": equals the 4-byte loads at 0x" + Long.toHexString(at)
-                    + " and 0x" + Long.toHexString(at + 4) : null;
-        }
-        Matcher pa = PREAD_8.matcher(a);
-        Matcher pb = PREAD_8.matcher(b);
-        if (pa.matches() && pb.matches() && pa.group(1).equals(pb.group(1))) {
-            long at = Long.parseLong(pb.group(1), 16);
-            String low = pread4.get(at);
-            String high = pread4.get(at + 4);
-            if (low == null || !pb.group(2).startsWith(low)) {
-                return null;
-            }
-            if (high == null) {
-                return SPLIT + ": the first 4 bytes equal the 4-byte pread at 0x" + Long.toHexString(at) + " (no 4-byte pread at 0x"
-                        + Long.toHexString(at + 4) + " to check the rest against)";
-            }
-            return pb.group(2).equals(low + high) ? SPLIT + ": equals the 4-byte preads at 0x" + Long.toHexString(at) + " and 0x"
-                    + Long.toHexString(at + 4) : null;
         }
         Matcher sa = STORE_8.matcher(a);
         Matcher sb = STORE_8.matcher(b);
